@@ -1,0 +1,190 @@
+"""The `simgen` command line: generate, validate, preview, list actions/presets, train, evaluate.
+
+Every user error prints one line naming the file and field and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import yaml
+
+from simgen.errors import SimgenError
+
+EXIT_USAGE = 2
+
+
+def _parse_set(items: list[str]) -> dict:
+    overrides = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SimgenError(f"expected KEY=VALUE, got '{item}'", field="--set")
+        try:
+            overrides[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise SimgenError(f"value of '{key}' is not valid YAML", field="--set") from None
+    return overrides
+
+
+def _spec_from_args(args):
+    from simgen.spec import load_spec
+
+    overrides = _parse_set(args.set)
+    for name in ("clips", "seed", "frames", "fps", "size"):
+        value = getattr(args, name, None)
+        if value is not None:
+            overrides[name] = value
+    return load_spec(preset=args.preset, path=args.config, overrides=overrides)
+
+
+def cmd_generate(args) -> int:
+    from simgen.jobs.runner import generate_dataset
+
+    spec = _spec_from_args(args)
+    summary = generate_dataset(
+        spec,
+        args.out,
+        workers=args.workers,
+        backend=args.backend,
+        ray_address=args.ray_address,
+        actions_dir=args.actions,
+        progress=not args.quiet,
+    )
+    print(json.dumps(summary))
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from simgen.dataset.validate import validate_dataset
+
+    faults = validate_dataset(args.dataset, decode=not args.no_decode, progress=not args.quiet)
+    for fault in faults:
+        print(f"{args.dataset}: {fault}", file=sys.stderr)
+    if faults:
+        print(f"INVALID: {len(faults)} fault(s) in {args.dataset}", file=sys.stderr)
+        return 1
+    print(f"OK: {args.dataset} is valid")
+    return 0
+
+
+def cmd_preview(args) -> int:
+    from simgen.preview import contact_sheet
+
+    path = contact_sheet(args.dataset, args.out, clips=args.clips, columns=args.columns)
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_actions(args) -> int:
+    from simgen.motion.library import ActionLibrary
+
+    library = ActionLibrary(args.actions)
+    for name in library.names:
+        action = library.get(name)
+        source = action.source
+        desc = getattr(source, "description", "") or f"motion capture: {action.path.name}"
+        print(f"{name:16s} {action.kind:8s} {desc}")
+    return 0
+
+
+def cmd_presets(args) -> int:
+    from simgen.spec import load_spec, preset_names
+
+    for name in preset_names():
+        spec = load_spec(preset=name)
+        print(f"{name:12s} {spec.clips} clips x {spec.frames} frames at {spec.size[1]}x{spec.size[0]}: {', '.join(spec.classes)}")
+    if args.show:
+        print(yaml.safe_dump(load_spec(preset=args.show).model_dump(mode="json"), sort_keys=False))
+    return 0
+
+
+def _size(text: str):
+    try:
+        if "x" in text.lower():
+            w, h = text.lower().split("x")
+            return [int(h), int(w)]
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected N or WxH, got '{text}'") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="simgen",
+        description="Generate physically simulated, fully annotated synthetic action clips; train and evaluate action models on them.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    g = sub.add_parser(
+        "generate",
+        help="generate a synthetic dataset (resumable: re-run the same command after a crash)",
+        description="Generate a dataset of labelled clips from a preset or a YAML spec. Output: OUT/dataset.json, "
+        "OUT/manifest.jsonl and OUT/shards/*.tar (WebDataset: KEY.mp4, KEY.json, KEY.npz).",
+    )
+    src = g.add_mutually_exclusive_group(required=True)
+    src.add_argument("--preset", help="a built-in spec (see `simgen presets`)")
+    src.add_argument("--config", type=Path, help="a YAML generation spec")
+    g.add_argument("--out", type=Path, required=True, help="output folder (new, or a partial run of the same spec to resume)")
+    g.add_argument("--clips", type=int, help="number of clips (overrides the spec)")
+    g.add_argument("--seed", type=int, help="dataset seed (overrides the spec)")
+    g.add_argument("--frames", type=int, help="frames per clip")
+    g.add_argument("--fps", type=float, help="frames per second")
+    g.add_argument("--size", type=_size, help="frame size: N (square) or WxH")
+    g.add_argument("--set", action="append", metavar="KEY=VALUE", help="override any spec field, e.g. --set camera.fov_deg=[30,50]")
+    g.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel worker processes (default: CPU count)")
+    g.add_argument("--backend", choices=["local", "ray"], default="local", help="local process pool or Ray")
+    g.add_argument("--ray-address", help="address of a running Ray cluster (default: start a local instance)")
+    g.add_argument("--actions", type=Path, help="folder of extra action files (*.yaml motion programs, *.txt motion capture)")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.set_defaults(func=cmd_generate)
+
+    v = sub.add_parser("validate", help="check every clip against the manifest; non-zero exit on any fault")
+    v.add_argument("dataset", type=Path)
+    v.add_argument("--no-decode", action="store_true", help="skip decoding videos and dense maps (faster)")
+    v.add_argument("--quiet", action="store_true")
+    v.set_defaults(func=cmd_validate)
+
+    pv = sub.add_parser("preview", help="draw a labelled contact sheet with keypoints and boxes")
+    pv.add_argument("dataset", type=Path)
+    pv.add_argument("--out", type=Path, required=True, help="image file to write (.png)")
+    pv.add_argument("--clips", type=int, default=12, help="clips (rows) to show")
+    pv.add_argument("--columns", type=int, default=4, help="frames per clip")
+    pv.set_defaults(func=cmd_preview)
+
+    a = sub.add_parser("actions", help="list the available actions (built-in and from --actions DIR)")
+    a.add_argument("--actions", type=Path, help="folder of extra action files")
+    a.set_defaults(func=cmd_actions)
+
+    pr = sub.add_parser("presets", help="list the built-in generation specs")
+    pr.add_argument("--show", metavar="NAME", help="print one preset in full, with every default")
+    pr.set_defaults(func=cmd_presets)
+
+    try:
+        from pipelines import train_commands
+    except ImportError:
+        train_commands = None
+    if train_commands is not None:
+        train_commands.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SimgenError as exc:
+        print(f"simgen: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("simgen: interrupted; finished shards are kept - re-run the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

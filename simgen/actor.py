@@ -1,0 +1,88 @@
+"""The actor: a DeepMimic humanoid in a PyBullet world, posed frame by frame."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import numpy as np
+from simgen.native import pybullet as p
+
+from simgen.body import BodyShape, body_urdf
+from simgen.motion.pose import PoseSequence
+from simgen.motion.skeleton import JOINT_INDEX, MOVABLE
+
+# Which links wear which colour.
+CLOTHING = {
+    "skin": ("neck", "right_wrist", "left_wrist"),
+    "shirt": ("chest", "right_shoulder", "left_shoulder"),
+    "sleeves": ("right_elbow", "left_elbow"),
+    "trousers": ("root", "right_hip", "left_hip", "right_knee", "left_knee"),
+    "shoes": ("right_ankle", "left_ankle"),
+}
+_MOVABLE_INDICES = [JOINT_INDEX[n] for n in MOVABLE]
+
+
+class Actor:
+    """One humanoid body in client `client`. Poses are set kinematically (`set_pose`)."""
+
+    def __init__(self, client, shape: BodyShape, colors: dict[str, list[float]]):
+        self.client = client
+        self.shape = shape
+        fd, path = tempfile.mkstemp(suffix=".urdf", prefix="simgen_body_")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(body_urdf(shape))
+            self.body = client.loadURDF(
+                path,
+                [0, 1, 0],
+                globalScaling=shape.global_scale,
+                flags=p.URDF_MAINTAIN_LINK_ORDER,
+            )
+        finally:
+            os.unlink(path)
+        self.num_links = client.getNumJoints(self.body)
+        for part, links in CLOTHING.items():
+            rgba = list(colors[part]) + [1.0]
+            for link in links:
+                client.changeVisualShape(self.body, JOINT_INDEX[link], rgbaColor=rgba)
+
+    def set_pose(self, pose: PoseSequence, frame: int, offset: np.ndarray) -> None:
+        """Put the body in frame `frame` of `pose`, translated by `offset` (world metres)."""
+        scale = self.shape.height_m / 1.62
+        pos = pose.root_pos[frame] * scale + offset
+        self.client.resetBasePositionAndOrientation(self.body, pos.tolist(), pose.root_rot[frame].tolist())
+        values = [pose.joints[n][frame].tolist() for n in MOVABLE]
+        self.client.resetJointStatesMultiDof(self.body, _MOVABLE_INDICES, values)
+
+    def aabb(self) -> tuple[np.ndarray, np.ndarray]:
+        lo = np.full(3, np.inf)
+        hi = np.full(3, -np.inf)
+        for link in range(-1, self.num_links):
+            a, b = self.client.getAABB(self.body, link)
+            lo = np.minimum(lo, a)
+            hi = np.maximum(hi, b)
+        return lo, hi
+
+    def keypoints_world(self) -> np.ndarray:
+        """float[J, 3]: the link frames (joint centres) in KEYPOINT_NAMES order, then the head."""
+        states = self.client.getLinkStates(self.body, list(range(self.num_links)), computeForwardKinematics=1)
+        frames = [s[4] for s in states]
+        head = states[JOINT_INDEX["neck"]][0]  # the neck link's centre of mass is the head sphere
+        return np.asarray(frames + [head], dtype=np.float64)
+
+
+def ground_offsets(pose: PoseSequence, lowest: np.ndarray, shape: BodyShape) -> np.ndarray:
+    """Vertical offsets that put the actor on the floor.
+
+    Motion programs are grounded frame by frame (lowest point on the floor, plus their lift);
+    motion capture keeps its own vertical motion (jumps) and is shifted once per clip.
+
+    Args:
+        lowest: float[T], the lowest point of the body when posed without offset.
+    """
+    scale = shape.height_m / 1.62
+    if pose.ground:
+        lift = pose.lift if pose.lift is not None else np.zeros(len(lowest))
+        return -lowest + lift * scale
+    return np.full(len(lowest), -lowest.min())

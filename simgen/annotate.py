@@ -1,0 +1,36 @@
+"""Per-frame ground truth derived from the render: keypoints with visibility, boxes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simgen.camera import NEAR, CameraPath
+
+ACTOR = 1
+
+
+def project_keypoints(camera: CameraPath, t: int, points_world: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """float[J, 3]: x, y in pixels and a 0/1 visibility flag.
+
+    A keypoint is visible when it projects inside the image, in front of the camera, and
+    the pixel it falls on (or one of its 8 neighbours, for limbs a pixel wide) shows the
+    actor rather than another object or the ground.
+    """
+    uv, z = camera.project(t, points_world)
+    h, w = mask.shape
+    col = np.floor(uv[:, 0]).astype(np.int64)
+    row = np.floor(uv[:, 1]).astype(np.int64)
+    inside = (z > NEAR) & (col >= 0) & (col < w) & (row >= 0) & (row < h)
+    visible = np.zeros(len(uv), dtype=bool)
+    padded = np.pad(mask == ACTOR, 1)
+    for j in np.flatnonzero(inside):
+        visible[j] = padded[row[j] : row[j] + 3, col[j] : col[j] + 3].any()
+    return np.concatenate([uv, visible[:, None].astype(np.float64)], axis=1)
+
+
+def mask_bbox(mask: np.ndarray, value: int = ACTOR) -> list[int]:
+    """[x0, y0, x1, y1] in pixels (x1, y1 exclusive) around the pixels equal to `value`; zeros if none."""
+    ys, xs = np.nonzero(mask == value)
+    if len(xs) == 0:
+        return [0, 0, 0, 0]
+    return [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]

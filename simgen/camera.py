@@ -1,0 +1,193 @@
+"""Camera placement and trajectories, and the matrices that go with them.
+
+Conventions: world +y is up. `extrinsics` are 4x4 world->camera matrices in the OpenCV
+convention (x right, y down, z forward); `K` is the 3x3 pinhole matrix in pixels, with the
+pixel (i, j) covering [j, j+1) x [i, i+1). Depth maps hold z along the optical axis (metres).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+TRAJECTORIES = ("static", "pan", "tilt", "orbit", "dolly", "zoom", "follow", "handheld")
+NEAR, FAR = 0.05, 60.0
+_GL_FROM_CV = np.diag([1.0, -1.0, -1.0])
+
+
+@dataclass
+class CameraPath:
+    """Per-frame camera: eye, target, vertical fov and roll; T frames."""
+
+    eye: np.ndarray  # float[T, 3]
+    target: np.ndarray  # float[T, 3]
+    fov_deg: np.ndarray  # float[T]
+    roll_deg: np.ndarray  # float[T]
+    width: int
+    height: int
+
+    def __len__(self) -> int:
+        return len(self.eye)
+
+    def intrinsics(self, t: int) -> np.ndarray:
+        fy = self.height / (2.0 * np.tan(np.radians(self.fov_deg[t]) / 2.0))
+        return np.array([[fy, 0.0, self.width / 2.0], [0.0, fy, self.height / 2.0], [0.0, 0.0, 1.0]])
+
+    def rotation(self, t: int) -> np.ndarray:
+        """World->camera rotation (OpenCV axes), rows: right, down, forward."""
+        forward = self.target[t] - self.eye[t]
+        forward = forward / np.linalg.norm(forward)
+        right = np.cross(forward, [0.0, 1.0, 0.0])
+        if np.linalg.norm(right) < 1e-6:  # looking straight down/up: any right vector will do
+            right = np.array([0.0, 0.0, 1.0])
+        right = right / np.linalg.norm(right)
+        down = np.cross(forward, right)
+        roll = np.radians(self.roll_deg[t])
+        right, down = np.cos(roll) * right + np.sin(roll) * down, -np.sin(roll) * right + np.cos(roll) * down
+        return np.stack([right, down, forward])
+
+    def extrinsics(self, t: int) -> np.ndarray:
+        r = self.rotation(t)
+        m = np.eye(4)
+        m[:3, :3] = r
+        m[:3, 3] = -r @ self.eye[t]
+        return m
+
+    def view_matrix_gl(self, t: int) -> list[float]:
+        """pybullet's (OpenGL, column-major) view matrix for frame t."""
+        ext = self.extrinsics(t)
+        gl = np.eye(4)
+        gl[:3, :3] = _GL_FROM_CV @ ext[:3, :3]
+        gl[:3, 3] = _GL_FROM_CV @ ext[:3, 3]
+        return gl.T.reshape(-1).tolist()
+
+    def projection_matrix_gl(self, t: int) -> list[float]:
+        f = 1.0 / np.tan(np.radians(self.fov_deg[t]) / 2.0)
+        aspect = self.width / self.height
+        m = np.zeros((4, 4))
+        m[0, 0] = f / aspect
+        m[1, 1] = f
+        m[2, 2] = (FAR + NEAR) / (NEAR - FAR)
+        m[2, 3] = 2 * FAR * NEAR / (NEAR - FAR)
+        m[3, 2] = -1.0
+        return m.T.reshape(-1).tolist()
+
+    def project(self, t: int, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pixels float[N, 2] and camera depths float[N] of world points float[N, 3]."""
+        ext = self.extrinsics(t)
+        cam = points @ ext[:3, :3].T + ext[:3, 3]
+        z = cam[:, 2]
+        k = self.intrinsics(t)
+        safe_z = np.where(np.abs(z) < 1e-9, 1e-9, z)
+        uv = np.stack([k[0, 0] * cam[:, 0] / safe_z + k[0, 2], k[1, 1] * cam[:, 1] / safe_z + k[1, 2]], axis=-1)
+        return uv, z
+
+
+def _direction(azimuth_deg: np.ndarray, elevation_deg: np.ndarray) -> np.ndarray:
+    """Unit vector from the actor towards the camera; azimuth 0 = in front (+x), 90 = actor's right (+z)."""
+    a, e = np.radians(azimuth_deg), np.radians(elevation_deg)
+    return np.stack([np.cos(e) * np.cos(a), np.sin(e) * np.ones_like(a), np.cos(e) * np.sin(a)], axis=-1)
+
+
+def _smooth_noise(rng_seed: int, frames: int, fps: float, hz: float = 1.5) -> np.ndarray:
+    """float[T, 3] smooth zero-mean noise in [-1, 1] (sum of sinusoids), for handheld shake."""
+    rng = np.random.default_rng(rng_seed)
+    t = np.arange(frames) / fps
+    out = np.zeros((frames, 3))
+    for k in range(3):
+        freqs = rng.uniform(0.3, 1.0, size=3) * hz
+        phases = rng.uniform(0, 2 * np.pi, size=3)
+        out[:, k] = np.sum(np.sin(2 * np.pi * freqs[None, :] * t[:, None] + phases[None, :]), axis=1) / 3.0
+    return out
+
+
+def build_camera_path(
+    factors: dict,
+    actor_lo: np.ndarray,
+    actor_hi: np.ndarray,
+    *,
+    width: int,
+    height: int,
+    fps: float,
+    keep_framed: bool = True,
+) -> CameraPath:
+    """Place the camera for a whole clip from sampled camera `factors` and the actor's motion.
+
+    Args:
+        factors: the clip's `camera` factors (fov_deg, azimuth_deg, elevation_deg,
+            actor_height_fraction, vertical_offset, trajectory, trajectory_amount,
+            trajectory_sign, shake_deg, shake_seed).
+        actor_lo, actor_hi: float[T, 3], the actor's world bounding box in each frame.
+    """
+    frames = len(actor_lo)
+    s = np.linspace(-0.5, 0.5, frames) if frames > 1 else np.zeros(1)
+    kind = factors["trajectory"]
+    amount = float(factors["trajectory_amount"]) * float(factors["trajectory_sign"])
+    fov0 = float(factors["fov_deg"])
+    fov = np.full(frames, fov0)
+    azimuth = np.full(frames, float(factors["azimuth_deg"]))
+    elevation = np.full(frames, float(factors["elevation_deg"]))
+    centre = (actor_lo + actor_hi) / 2.0
+    body_height = float(np.max(actor_hi[:, 1]) - max(float(np.min(actor_lo[:, 1])), 0.0))
+    if kind == "follow":
+        # A camera operator follows the actor: target tracks the smoothed body centre.
+        kernel = np.ones(min(9, frames)) / min(9, frames)
+        padded = np.pad(centre, ((len(kernel) // 2, len(kernel) - 1 - len(kernel) // 2), (0, 0)), mode="edge")
+        target = np.stack([np.convolve(padded[:, k], kernel, mode="valid") for k in range(3)], axis=-1)
+    else:
+        target = np.tile(centre.mean(axis=0), (frames, 1))
+    target[:, 1] = max(float(np.min(actor_lo[:, 1])), 0.0) + body_height / 2.0
+    target[:, 1] -= float(factors.get("vertical_offset", 0.0)) * body_height
+    fraction = float(factors["actor_height_fraction"])
+    distance = body_height / (fraction * 2.0 * np.tan(np.radians(fov0) / 2.0))
+    if kind == "orbit":
+        azimuth = azimuth + 60.0 * amount * s
+    dolly = 1.0 + (0.5 * amount * s if kind == "dolly" else 0.0)
+    if kind == "zoom":
+        fov = fov0 * (1.0 + 0.5 * amount * s)
+    shake = float(factors.get("shake_deg", 0.0)) + (1.5 * abs(amount) if kind == "handheld" else 0.0)
+    noise = _smooth_noise(int(factors.get("shake_seed", 0)), frames, fps) if shake > 0 else np.zeros((frames, 3))
+
+    def place(dist: float) -> CameraPath:
+        eye = target + (dist * np.asarray(dolly).reshape(-1, 1) if np.ndim(dolly) else dist * dolly) * _direction(azimuth, elevation)
+        aim = target.copy()
+        view = aim - eye
+        lateral = np.cross(view, [0.0, 1.0, 0.0])
+        lateral /= np.maximum(np.linalg.norm(lateral, axis=1, keepdims=True), 1e-9)
+        reach = np.linalg.norm(view, axis=1, keepdims=True)
+        if kind == "pan":  # the camera turns on its tripod: the actor drifts across the frame
+            aim = aim + lateral * reach * np.tan(np.radians(18.0 * amount * s))[:, None]
+        if kind == "tilt":
+            aim = aim + np.array([0.0, 1.0, 0.0]) * reach * np.tan(np.radians(10.0 * amount * s))[:, None]
+        if shake > 0:
+            aim = aim + reach * np.tan(np.radians(shake)) * (noise[:, :1] * lateral + noise[:, 1:2] * np.array([0.0, 1.0, 0.0]))
+        return CameraPath(eye, aim, fov.copy(), shake * noise[:, 2] * 0.5, width, height)
+
+    path = place(distance)
+    if keep_framed:
+        # Back off until the whole body, in every frame, lies inside the image with a margin.
+        corners = _box_corners(actor_lo, actor_hi)
+        for _ in range(12):
+            if _inside(path, corners, margin=0.02):
+                break
+            distance *= 1.12
+            path = place(distance)
+    return path
+
+
+def _box_corners(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """float[T, 8, 3] corners of per-frame boxes."""
+    idx = np.array([[i >> 2 & 1, i >> 1 & 1, i & 1] for i in range(8)])
+    return np.where(idx[None, :, :] == 1, hi[:, None, :], lo[:, None, :])
+
+
+def _inside(path: CameraPath, corners: np.ndarray, margin: float) -> bool:
+    for t in range(len(path)):
+        uv, z = path.project(t, corners[t])
+        if np.any(z <= NEAR):
+            return False
+        mx, my = margin * path.width, margin * path.height
+        if uv[:, 0].min() < mx or uv[:, 0].max() > path.width - mx or uv[:, 1].min() < my or uv[:, 1].max() > path.height - my:
+            return False
+    return True

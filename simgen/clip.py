@@ -1,0 +1,119 @@
+"""Make one clip from its factors: pose the actor, film it, annotate it (the second half of the kornia pattern)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from simgen.native import pybullet as p
+import pybullet_data
+from pybullet_utils import bullet_client
+
+from simgen import rotations as rot
+from simgen.actor import Actor, ground_offsets
+from simgen.annotate import mask_bbox, project_keypoints
+from simgen.body import BodyShape
+from simgen.camera import build_camera_path
+from simgen.motion.library import ActionLibrary
+from simgen.motion.pose import PoseSequence
+from simgen.motion.skeleton import KEYPOINT_NAMES
+from simgen.native import quiet_native_output
+from simgen.render import render_frame
+from simgen.scene import Scene
+from simgen.spec import GenerationSpec
+
+
+@dataclass
+class Clip:
+    """An in-memory clip: frames uint8[T,H,W,3], the annotation dict, dense maps (mask, depth)."""
+
+    frames: np.ndarray
+    annotations: dict
+    mask: np.ndarray
+    depth: np.ndarray
+
+
+class Simulator:
+    """A PyBullet world owned by one worker process, reset for every clip."""
+
+    def __init__(self, library: ActionLibrary):
+        self.library = library
+        with quiet_native_output():  # the C client prints "argv[0]=" on connect
+            self.client = bullet_client.BulletClient(connection_mode=p.DIRECT)
+        self.client.setAdditionalSearchPath(pybullet_data.getDataPath())
+
+    def close(self) -> None:
+        self.client.disconnect()
+
+    def reset(self) -> None:
+        self.client.resetSimulation()
+        self.client.setGravity(0, -9.81, 0)
+
+
+def action_poses(library: ActionLibrary, factors: dict, frames: int, fps: float) -> PoseSequence:
+    """The kinematic target for the clip: retimed, phased, scaled, mirrored and turned."""
+    af = factors["action"]
+    times = np.arange(frames) / fps
+    pose = library.get(af["label"]).sample(times, speed=af["speed"], phase=af["phase"], amplitudes=af["amplitudes"])
+    pose = pose.with_amplitude(af["amplitude"])
+    if af["mirror"]:
+        pose = pose.mirrored()
+    facing = rot.yaw(np.radians(af["facing_deg"]))
+    pose.root_rot = rot.multiply(facing, pose.root_rot)
+    pose.root_pos = rot.rotate(facing, pose.root_pos)
+    return pose
+
+
+def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) -> Clip:
+    height, width = spec.size
+    frames = spec.frames
+    sim.reset()
+    scene = Scene(sim.client, factors["scene"])
+    shape = BodyShape(**factors["body"])
+    actor = Actor(sim.client, shape, factors["clothing"])
+    pose = action_poses(sim.library, factors, frames, spec.fps)
+
+    # Pass 1: pose every frame to find the floor contact and the actor's extent for framing.
+    lowest = np.zeros(frames)
+    lo = np.zeros((frames, 3))
+    hi = np.zeros((frames, 3))
+    for t in range(frames):
+        actor.set_pose(pose, t, np.zeros(3))
+        lo[t], hi[t] = actor.aabb()
+        lowest[t] = lo[t, 1]
+    lift = ground_offsets(pose, lowest, shape)
+    lo[:, 1] += lift
+    hi[:, 1] += lift
+    camera = build_camera_path(
+        factors["camera"], lo, hi, width=width, height=height, fps=spec.fps, keep_framed=factors["camera"]["keep_framed"]
+    )
+
+    # Pass 2: film it.
+    rgb = np.zeros((frames, height, width, 3), np.uint8)
+    depth = np.zeros((frames, height, width), np.float32)
+    mask = np.zeros((frames, height, width), np.uint8)
+    keypoints, boxes, extrinsics, intrinsics = [], [], [], []
+    instance_of = {actor.body: 1}
+    for t in range(frames):
+        actor.set_pose(pose, t, np.array([0.0, lift[t], 0.0]))
+        rgb[t], depth[t], mask[t] = render_frame(sim.client, camera, t, scene.light, instance_of, scene.sky_rgb)
+        keypoints.append(np.round(project_keypoints(camera, t, actor.keypoints_world(), mask[t]), 3).tolist())
+        boxes.append(mask_bbox(mask[t]))
+        extrinsics.append(np.round(camera.extrinsics(t), 6).tolist())
+        intrinsics.append(np.round(camera.intrinsics(t), 6).tolist())
+
+    label = factors["action"]["label"]
+    annotations = {
+        "label": label,
+        "frame_labels": [label] * frames,
+        "segments": [[0, frames, label]],
+        "fps": spec.fps,
+        "size": [height, width],
+        "joint_names": list(KEYPOINT_NAMES),
+        "keypoints_2d": keypoints,
+        "bbox": boxes,
+        "camera": {"K": intrinsics[0], "K_per_frame": intrinsics, "extrinsics": extrinsics, "convention": "opencv"},
+        "factors": factors,
+        "seed": seed,
+    }
+    return Clip(frames=rgb, annotations=annotations, mask=mask, depth=depth)

@@ -1,0 +1,1 @@
+"""The on-disk dataset: WebDataset shards, a manifest, and dataset.json (writer, reader, validator)."""

@@ -1,0 +1,82 @@
+"""Byte-level layout of a clip in a shard, written deterministically.
+
+A shard is a tar of `KEY.mp4`, `KEY.json`, `KEY.npz` per clip (WebDataset layout). Members
+carry fixed metadata (mtime 0, root owner) and the npz fixed timestamps, so the same clips
+give byte-identical shards whichever process or machine writes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tarfile
+import zipfile
+
+import numpy as np
+
+FORMAT_VERSION = 1
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def clip_key(index: int) -> str:
+    return f"clip{index:08d}"
+
+
+def shard_name(index: int) -> str:
+    return f"shard-{index:06d}.tar"
+
+
+def encode_npz(arrays: dict[str, np.ndarray]) -> bytes:
+    """np.savez_compressed with fixed timestamps (numpy stamps the current time)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for name, arr in arrays.items():
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.ascontiguousarray(arr), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, member.getvalue(), compresslevel=1)
+    return buf.getvalue()
+
+
+def decode_npz(data: bytes) -> dict[str, np.ndarray]:
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+def encode_json(obj) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
+
+
+def clip_checksum(members: dict[str, bytes]) -> str:
+    """sha256 over the clip's members in extension order."""
+    h = hashlib.sha256()
+    for ext in sorted(members):
+        h.update(ext.encode())
+        h.update(len(members[ext]).to_bytes(8, "little"))
+        h.update(members[ext])
+    return h.hexdigest()
+
+
+def add_member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mtime = 0
+    info.mode = 0o644
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    tar.addfile(info, io.BytesIO(data))
+
+
+def read_shard_members(path) -> dict[str, dict[str, bytes]]:
+    """key -> {ext: bytes} for every member of a shard, in file order."""
+    out: dict[str, dict[str, bytes]] = {}
+    with tarfile.open(path, "r") as tar:
+        for member in tar:
+            if not member.isfile():
+                continue
+            key, _, ext = member.name.partition(".")
+            out.setdefault(key, {})[ext] = tar.extractfile(member).read()
+    return out

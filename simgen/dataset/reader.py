@@ -1,0 +1,101 @@
+"""Read a generated dataset: clips as (frames uint8[T,H,W,3], annotations), without torch.
+
+Example:
+    >>> ds = DatasetReader("runs/demo")            # doctest: +SKIP
+    >>> frames, ann = ds.read(0)                   # doctest: +SKIP
+    >>> frames.shape, ann["label"]                 # doctest: +SKIP
+    ((32, 112, 112, 3), 'wave1')
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+
+import numpy as np
+
+from simgen.dataset.format import decode_npz
+from simgen.errors import SimgenError
+from simgen.video import decode_mp4
+
+
+def read_manifest(root: Path) -> list[dict]:
+    path = root / "manifest.jsonl"
+    rows = []
+    if not path.exists():
+        return rows
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise SimgenError(f"line {n} is not JSON: {exc.msg}", file=str(path)) from None
+    return rows
+
+
+class DatasetReader:
+    """Random access to the clips of a dataset folder written by `simgen generate`."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        meta_path = self.root / "dataset.json"
+        if not meta_path.exists():
+            raise SimgenError("not a simgen dataset (no dataset.json)", file=str(self.root))
+        try:
+            self.meta = json.loads(meta_path.read_text())
+        except json.JSONDecodeError as exc:
+            raise SimgenError(f"not JSON: {exc.msg}", file=str(meta_path)) from None
+        self.classes: list[str] = list(self.meta.get("classes", []))
+        self.rows = sorted(read_manifest(self.root), key=lambda r: r["key"])
+        self._by_key = {row["key"]: i for i, row in enumerate(self.rows)}
+        self._offsets: dict[str, dict[str, tuple[int, int]]] = {}
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def keys(self) -> list[str]:
+        return [r["key"] for r in self.rows]
+
+    @property
+    def labels(self) -> list[str]:
+        return [r["label"] for r in self.rows]
+
+    def _row(self, index_or_key: int | str) -> dict:
+        if isinstance(index_or_key, str):
+            if index_or_key not in self._by_key:
+                raise KeyError(f"no clip '{index_or_key}' in {self.root}")
+            return self.rows[self._by_key[index_or_key]]
+        return self.rows[index_or_key]
+
+    def _member_offsets(self, shard: str) -> dict[str, tuple[int, int]]:
+        """name -> (data offset, size) for a shard, read once, so later reads seek directly."""
+        if shard not in self._offsets:
+            with tarfile.open(self.root / "shards" / shard, "r") as tar:
+                self._offsets[shard] = {m.name: (m.offset_data, m.size) for m in tar.getmembers() if m.isfile()}
+        return self._offsets[shard]
+
+    def read_bytes(self, index_or_key: int | str, ext: str) -> bytes:
+        row = self._row(index_or_key)
+        name = f"{row['key']}.{ext}"
+        offsets = self._member_offsets(row["shard"])
+        if name not in offsets:
+            raise SimgenError(f"member {name} missing", file=str(self.root / "shards" / row["shard"]))
+        offset, size = offsets[name]
+        with open(self.root / "shards" / row["shard"], "rb") as f:
+            f.seek(offset)
+            return f.read(size)
+
+    def read_annotations(self, index_or_key: int | str) -> dict:
+        return json.loads(self.read_bytes(index_or_key, "json"))
+
+    def read(self, index_or_key: int | str) -> tuple[np.ndarray, dict]:
+        """(frames uint8[T, H, W, 3], annotations dict) of one clip."""
+        return decode_mp4(self.read_bytes(index_or_key, "mp4")), self.read_annotations(index_or_key)
+
+    def read_dense(self, index_or_key: int | str) -> dict[str, np.ndarray]:
+        """{'mask': uint8[T, H, W], 'depth': float32[T, H, W]} of one clip."""
+        return decode_npz(self.read_bytes(index_or_key, "npz"))

@@ -1,0 +1,123 @@
+"""Check every clip of a dataset against its manifest: presence, checksum, decodability, shapes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from simgen.dataset.format import clip_checksum, decode_npz, read_shard_members
+from simgen.dataset.reader import read_manifest
+from simgen.errors import SimgenError
+from simgen.video import decode_mp4
+
+REQUIRED_FIELDS = ("label", "frame_labels", "segments", "keypoints_2d", "joint_names", "bbox", "camera", "factors", "seed")
+
+
+def _check_annotations(ann: dict, frames: int, size: tuple[int, int]) -> list[str]:
+    faults = [f"annotation field '{f}' missing" for f in REQUIRED_FIELDS if f not in ann]
+    if faults:
+        return faults
+    if len(ann["frame_labels"]) != frames:
+        faults.append(f"frame_labels has {len(ann['frame_labels'])} entries for {frames} frames")
+    kp = np.asarray(ann["keypoints_2d"], dtype=np.float64)
+    if kp.shape != (frames, len(ann["joint_names"]), 3):
+        faults.append(f"keypoints_2d has shape {kp.shape}, expected ({frames}, {len(ann['joint_names'])}, 3)")
+    elif not np.isin(kp[..., 2], (0.0, 1.0)).all():
+        faults.append("keypoint visibility flags are not 0/1")
+    bbox = np.asarray(ann["bbox"])
+    if bbox.shape != (frames, 4):
+        faults.append(f"bbox has shape {bbox.shape}, expected ({frames}, 4)")
+    elif np.any(bbox[:, 2] < bbox[:, 0]) or np.any(bbox[:, 3] < bbox[:, 1]) or bbox[:, 2:].max() > max(size):
+        faults.append("a bbox is inverted or outside the image")
+    covered = sorted((s[0], s[1]) for s in ann["segments"])
+    if covered and (covered[0][0] != 0 or covered[-1][1] != frames):
+        faults.append("segments do not span the clip")
+    for s in ann["segments"]:
+        if any(lbl != s[2] for lbl in ann["frame_labels"][s[0] : s[1]]):
+            faults.append(f"segment {s} disagrees with frame_labels")
+            break
+    if len(ann["camera"].get("extrinsics", [])) != frames:
+        faults.append("camera.extrinsics needs one matrix per frame")
+    return faults
+
+
+def validate_dataset(root: str | Path, *, decode: bool = True, progress: bool = True) -> list[str]:
+    """Return a list of faults (empty when the dataset is valid)."""
+    root = Path(root)
+    meta_path = root / "dataset.json"
+    if not meta_path.exists():
+        raise SimgenError("not a simgen dataset (no dataset.json)", file=str(root))
+    meta = json.loads(meta_path.read_text())
+    faults: list[str] = []
+    if not meta.get("complete"):
+        faults.append("dataset.json: the job has not finished (complete is false); re-run the same generate command")
+    rows = read_manifest(root)
+    spec = meta.get("spec", {})
+    size = tuple(spec.get("size", (0, 0)))
+    frames_expected = spec.get("frames")
+    if meta.get("counts", {}).get("clips") != len(rows):
+        faults.append(f"dataset.json counts {meta.get('counts', {}).get('clips')} clips, manifest lists {len(rows)}")
+    if spec.get("clips") is not None and meta.get("complete") and spec["clips"] != len(rows):
+        faults.append(f"spec asks for {spec['clips']} clips, manifest lists {len(rows)}")
+    keys = [r["key"] for r in rows]
+    if len(set(keys)) != len(keys):
+        faults.append("manifest lists a key twice")
+    by_shard: dict[str, list[dict]] = {}
+    for r in rows:
+        by_shard.setdefault(r["shard"], []).append(r)
+    on_disk = {p.name for p in (root / "shards").glob("*.tar")}
+    for extra in sorted(on_disk - set(by_shard)):
+        faults.append(f"shards/{extra}: not listed in the manifest")
+    for stray in sorted((root / "shards").glob("*.tmp*")):
+        faults.append(f"shards/{stray.name}: unfinished temporary shard")
+    bar = tqdm(total=len(rows), unit="clip", desc="validate", disable=not progress)
+    for shard, shard_rows in sorted(by_shard.items()):
+        path = root / "shards" / shard
+        if not path.exists():
+            faults.append(f"shards/{shard}: missing ({len(shard_rows)} clips listed)")
+            bar.update(len(shard_rows))
+            continue
+        try:
+            members = read_shard_members(path)
+        except Exception as exc:  # a truncated or corrupt tar
+            faults.append(f"shards/{shard}: unreadable tar ({exc})")
+            bar.update(len(shard_rows))
+            continue
+        for r in shard_rows:
+            where = f"shards/{shard}:{r['key']}"
+            m = members.get(r["key"])
+            bar.update(1)
+            if m is None or set(m) != {"mp4", "json", "npz"}:
+                faults.append(f"{where}: members missing (has {sorted(m) if m else 'none'})")
+                continue
+            if clip_checksum(m) != r["checksum"]:
+                faults.append(f"{where}: checksum differs from the manifest")
+                continue
+            try:
+                ann = json.loads(m["json"])
+            except json.JSONDecodeError:
+                faults.append(f"{where}: annotations are not JSON")
+                continue
+            n = r.get("frames", frames_expected)
+            faults.extend(f"{where}: {f}" for f in _check_annotations(ann, n, size))
+            if ann.get("label") != r["label"]:
+                faults.append(f"{where}: label '{ann.get('label')}' differs from the manifest's '{r['label']}'")
+            if not decode:
+                continue
+            try:
+                video = decode_mp4(m["mp4"])
+                dense = decode_npz(m["npz"])
+            except Exception as exc:
+                faults.append(f"{where}: cannot decode ({exc})")
+                continue
+            if video.shape[0] != n or tuple(video.shape[1:3]) != size:
+                faults.append(f"{where}: video is {video.shape}, expected {n} frames of {size}")
+            for name, dtype in (("mask", np.uint8), ("depth", np.float32)):
+                arr = dense.get(name)
+                if arr is None or arr.shape != (n, *size) or arr.dtype != dtype:
+                    faults.append(f"{where}: {name} missing or wrong shape/dtype")
+    bar.close()
+    return faults

@@ -1,0 +1,148 @@
+"""Run a generation job: plan shards, skip the complete ones, run the rest, keep the manifest true.
+
+Crash safety: a shard is written under a temporary name and renamed when complete; the
+manifest lists only complete shards (rows are appended after the rename, and rebuilt from
+the shard itself if the job died in between). Re-running the same command resumes; the
+finished dataset is byte-identical to an uninterrupted run's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+import simgen
+from simgen.dataset.format import FORMAT_VERSION, shard_name
+from simgen.dataset.reader import read_manifest
+from simgen.dataset.writer import TMP_SUFFIX, rows_from_shard
+from simgen.errors import SimgenError
+from simgen.jobs.backends import run_local, run_ray
+from simgen.jobs.shard_task import shard_count
+from simgen.motion.library import ActionLibrary
+from simgen.spec import GenerationSpec
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + TMP_SUFFIX)
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _write_manifest(path: Path, rows: list[dict]) -> None:
+    _atomic_write(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in sorted(rows, key=lambda r: r["key"])))
+
+
+def _dataset_meta(spec: GenerationSpec, rows: list[dict], complete: bool, actions_dir: str | None) -> dict:
+    counts: dict[str, int] = {c: 0 for c in spec.classes}
+    for r in rows:
+        counts[r["label"]] = counts.get(r["label"], 0) + 1
+    return {
+        "format": "simgen-webdataset",
+        "format_version": FORMAT_VERSION,
+        "tool_version": simgen.__version__,
+        "complete": complete,
+        "spec_fingerprint": spec.fingerprint(),
+        "spec": spec.model_dump(mode="json"),
+        "actions_dir": actions_dir,
+        "classes": list(spec.classes),
+        "counts": {"clips": len(rows), "shards": len({r["shard"] for r in rows}), "per_class": counts},
+        "layout": {
+            "shards": "shards/shard-NNNNNN.tar: KEY.mp4 (H.264 RGB), KEY.json (annotations), KEY.npz (mask uint8[T,H,W], depth float32[T,H,W])",
+            "manifest": "manifest.jsonl: one row per clip (key, shard, label, seed, frames, factors, checksum)",
+        },
+    }
+
+
+def prepare_output(out: Path, spec: GenerationSpec) -> None:
+    """Create `out` or check that it holds this spec's (partial) dataset; refuse anything else."""
+    meta_path = out / "dataset.json"
+    if out.exists() and not out.is_dir():
+        raise SimgenError("exists and is not a folder", file=str(out), field="--out")
+    if meta_path.exists():
+        try:
+            meta = json.loads(meta_path.read_text())
+        except json.JSONDecodeError:
+            raise SimgenError("dataset.json is corrupt; use a new --out folder", file=str(meta_path)) from None
+        if meta.get("spec_fingerprint") != spec.fingerprint():
+            raise SimgenError(
+                "holds a dataset made from a different spec; use a new --out folder (or the same spec to resume)",
+                file=str(out),
+                field="--out",
+            )
+    elif out.exists() and any(p.name != ".DS_Store" for p in out.iterdir()):
+        raise SimgenError("is not empty and holds no simgen dataset; use a new --out folder", file=str(out), field="--out")
+    try:
+        (out / "shards").mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise SimgenError(f"cannot write here: {exc.strerror}", file=str(out), field="--out") from None
+
+
+def generate_dataset(
+    spec: GenerationSpec,
+    out: str | Path,
+    *,
+    workers: int = 1,
+    backend: str = "local",
+    ray_address: str | None = None,
+    actions_dir: str | None = None,
+    progress: bool = True,
+) -> dict:
+    """Generate (or finish generating) the dataset of `spec` in `out`. Returns a summary."""
+    out = Path(out)
+    library = ActionLibrary(actions_dir)
+    library.check(spec.classes)  # unknown actions and broken files fail before anything is written
+    prepare_output(out, spec)
+    shards_dir = out / "shards"
+    for stale in shards_dir.glob(f"*{TMP_SUFFIX}*"):
+        stale.unlink()  # a shard a killed job did not finish
+    n_shards = shard_count(spec)
+    complete = {shard_name(i) for i in range(n_shards) if (shards_dir / shard_name(i)).exists()}
+    rows = [r for r in read_manifest(out) if r.get("shard") in complete]
+    listed = {r["shard"] for r in rows}
+    for shard in sorted(complete - listed):  # renamed but not yet recorded when the job died
+        rows.extend(rows_from_shard(shards_dir / shard))
+    manifest_path = out / "manifest.jsonl"
+    _write_manifest(manifest_path, rows)
+    _atomic_write(out / "dataset.json", json.dumps(_dataset_meta(spec, rows, False, actions_dir), indent=1))
+
+    todo = [i for i in range(n_shards) if shard_name(i) not in complete]
+    spec_data = spec.model_dump(mode="json")
+    start = time.perf_counter()
+    made = 0
+    if backend == "local":
+        results = run_local(spec_data, str(out), todo, actions_dir, workers)
+    elif backend == "ray":
+        results = run_ray(spec_data, str(out), todo, actions_dir, workers, ray_address)
+    else:
+        raise SimgenError(f"unknown backend '{backend}'; use local or ray", field="--backend")
+    bar = tqdm(total=spec.clips, initial=len(rows), unit="clip", desc=f"generate {spec.name}", disable=not progress, dynamic_ncols=True)
+    with bar, open(manifest_path, "a") as manifest:
+        for shard_rows in results:
+            for r in shard_rows:
+                manifest.write(json.dumps(r, sort_keys=True) + "\n")
+            manifest.flush()
+            os.fsync(manifest.fileno())
+            rows.extend(shard_rows)
+            made += len(shard_rows)
+            bar.update(len(shard_rows))
+    elapsed = time.perf_counter() - start
+    _write_manifest(manifest_path, rows)
+    _atomic_write(out / "dataset.json", json.dumps(_dataset_meta(spec, rows, True, actions_dir), indent=1))
+    return {
+        "out": str(out),
+        "clips": len(rows),
+        "made_now": made,
+        "resumed_from": len(rows) - made,
+        "seconds": round(elapsed, 2),
+        "clips_per_second": round(made / elapsed, 3) if elapsed > 0 and made else None,
+    }

@@ -1,0 +1,48 @@
+"""The unit of work: generate and write one shard. Runs in any worker process, same output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from simgen.clip import Simulator, make_clip
+from simgen.dataset.format import clip_key, shard_name
+from simgen.dataset.writer import clip_members, manifest_row, write_shard
+from simgen.motion.library import ActionLibrary
+from simgen.sampling import clip_label, clip_seed, sample_factors
+from simgen.spec import GenerationSpec
+
+# One simulator per worker process and actions folder: loading pybullet once, not per shard.
+_SIMULATORS: dict[str | None, Simulator] = {}
+
+
+def shard_clip_indices(spec: GenerationSpec, shard_index: int) -> range:
+    size = spec.output.shard_size
+    return range(shard_index * size, min((shard_index + 1) * size, spec.clips))
+
+
+def shard_count(spec: GenerationSpec) -> int:
+    return -(-spec.clips // spec.output.shard_size)
+
+
+def _simulator(actions_dir: str | None) -> Simulator:
+    if actions_dir not in _SIMULATORS:
+        _SIMULATORS[actions_dir] = Simulator(ActionLibrary(actions_dir))
+    return _SIMULATORS[actions_dir]
+
+
+def generate_shard(spec_data: dict, out_dir: str, shard_index: int, actions_dir: str | None = None) -> list[dict]:
+    """Generate every clip of shard `shard_index`, write the shard, return its manifest rows."""
+    spec = GenerationSpec.model_validate(spec_data)
+    sim = _simulator(actions_dir)
+    name = shard_name(shard_index)
+    clips, rows = [], []
+    for index in shard_clip_indices(spec, shard_index):
+        seed = clip_seed(spec.seed, index)
+        factors = sample_factors(spec, sim.library, clip_label(spec, index), seed)
+        clip = make_clip(sim, spec, factors, seed)
+        members = clip_members(clip, spec)
+        key = clip_key(index)
+        clips.append((key, members))
+        rows.append(manifest_row(key, name, clip.annotations, members))
+    write_shard(Path(out_dir) / "shards" / name, clips)
+    return rows

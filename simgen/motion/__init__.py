@@ -1,0 +1,1 @@
+"""Motion sources (motion-capture clips, keyframed motion programs) and pose sequences."""

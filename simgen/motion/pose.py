@@ -1,0 +1,80 @@
+"""A pose sequence: root trajectory plus joint rotations for T frames, and operations on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simgen import rotations as rot
+from simgen.motion.skeleton import MOVABLE, REVOLUTE, SPHERICAL, mirror_name
+
+
+@dataclass
+class PoseSequence:
+    """Kinematic target for T frames.
+
+    Attributes:
+        root_pos: float[T, 3], metres, in the default body's scale.
+        root_rot: float[T, 4], (x, y, z, w).
+        joints: name -> float[T, 4] (spherical) or float[T, 1] (revolute, radians).
+        ground: whether the feet should be put on the floor frame by frame (motion
+            programs) rather than trusting the root height (motion capture).
+        lift: float[T], extra height above the grounded position (jumps).
+    """
+
+    root_pos: np.ndarray
+    root_rot: np.ndarray
+    joints: dict[str, np.ndarray]
+    ground: bool = True
+    lift: np.ndarray | None = None
+    labels: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.root_pos)
+
+    @classmethod
+    def rest(cls, frames: int) -> "PoseSequence":
+        joints = {n: np.tile(rot.IDENTITY, (frames, 1)) for n in SPHERICAL}
+        joints.update({n: np.zeros((frames, 1)) for n in REVOLUTE})
+        return cls(
+            root_pos=np.tile([0.0, 0.847, 0.0], (frames, 1)),
+            root_rot=np.tile(rot.IDENTITY, (frames, 1)),
+            joints=joints,
+            lift=np.zeros(frames),
+        )
+
+    def mirrored(self) -> "PoseSequence":
+        """Swap left and right: reflect through the body's sagittal (x-y) plane."""
+        pos = self.root_pos.copy()
+        pos[:, 2] *= -1
+        joints = {}
+        for name, values in self.joints.items():
+            target = mirror_name(name)
+            joints[target] = rot.mirror_z(values) if values.shape[1] == 4 else values.copy()
+        return PoseSequence(pos, rot.mirror_z(self.root_rot), joints, self.ground, self.lift, list(self.labels))
+
+    def with_amplitude(self, factor: float) -> "PoseSequence":
+        """Scale every joint rotation away from the rest pose by `factor`."""
+        joints = {}
+        for name, values in self.joints.items():
+            joints[name] = rot.scale_rotation(values, factor) if values.shape[1] == 4 else values * factor
+        return PoseSequence(self.root_pos, self.root_rot, joints, self.ground, self.lift, list(self.labels))
+
+
+def blend(a: PoseSequence, b: PoseSequence, weight: np.ndarray) -> PoseSequence:
+    """Per-frame blend: weight 0 gives a, 1 gives b (slerp for rotations)."""
+    w = np.asarray(weight, dtype=np.float64)
+    joints = {}
+    for name in MOVABLE:
+        qa, qb = a.joints[name], b.joints[name]
+        joints[name] = rot.slerp(qa, qb, w) if qa.shape[1] == 4 else qa * (1 - w[:, None]) + qb * w[:, None]
+    lift_a = a.lift if a.lift is not None else np.zeros(len(a))
+    lift_b = b.lift if b.lift is not None else np.zeros(len(b))
+    return PoseSequence(
+        root_pos=a.root_pos * (1 - w[:, None]) + b.root_pos * w[:, None],
+        root_rot=rot.slerp(a.root_rot, b.root_rot, w),
+        joints=joints,
+        ground=a.ground and b.ground,
+        lift=lift_a * (1 - w) + lift_b * w,
+    )

@@ -1,0 +1,82 @@
+"""Sample every random factor of one clip from its seed (the first half of the kornia pattern).
+
+The factor dictionary is JSON-serialisable and stored with the clip: rendering is a pure
+function of it, which is what makes replay, per-factor gap analysis and calibration possible.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simgen.motion.library import ActionLibrary
+from simgen.scene import hsv_to_rgb
+from simgen.spec import GenerationSpec
+
+
+def clip_seed(spec_seed: int, clip_index: int) -> int:
+    """The seed of clip `clip_index`: independent streams per clip, whoever renders it."""
+    return int(np.random.SeedSequence([spec_seed, clip_index]).generate_state(1, np.uint64)[0] >> 1)
+
+
+def clip_label(spec: GenerationSpec, clip_index: int) -> str:
+    """Classes are assigned round-robin so every class gets the same number of clips (+-1)."""
+    return spec.classes[clip_index % len(spec.classes)]
+
+
+def _colour(rng: np.random.Generator, saturation, value) -> list[float]:
+    return [round(c, 4) for c in hsv_to_rgb(float(rng.uniform(0, 1)), float(saturation.sample(rng)), float(value.sample(rng)))]
+
+
+def sample_factors(spec: GenerationSpec, library: ActionLibrary, label: str, seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    a, c, s = spec.actor, spec.camera, spec.scene
+    action = library.get(label)
+    action_factors = {
+        "label": label,
+        "speed": a.speed.sample(rng),
+        "phase": a.phase.sample(rng),
+        "amplitude": a.amplitude.sample(rng),
+        "amplitudes": {name: float(rng.uniform(lo, hi)) for name, (lo, hi) in sorted(action.amplitude_ranges.items())},
+        "mirror": bool(rng.uniform() < a.mirror_probability),
+        "facing_deg": a.facing_deg.sample(rng),
+    }
+    body = {
+        "height_m": a.height_m.sample(rng),
+        "torso_girth": a.torso_girth.sample(rng),
+        "limb_girth": a.limb_girth.sample(rng),
+        "arm_length": a.arm_length.sample(rng),
+        "leg_length": a.leg_length.sample(rng),
+    }
+    skin_hue = float(rng.uniform(0.02, 0.1))
+    clothing = {
+        "skin": [round(x, 4) for x in hsv_to_rgb(skin_hue, float(rng.uniform(0.3, 0.6)), float(a.skin_value.sample(rng)))],
+        "shirt": _colour(rng, a.clothing_saturation, a.clothing_value),
+        "trousers": _colour(rng, a.clothing_saturation, a.clothing_value),
+        "shoes": _colour(rng, a.clothing_saturation, a.clothing_value),
+    }
+    clothing["sleeves"] = clothing["shirt"] if rng.uniform() < 0.6 else clothing["skin"]
+    camera = {
+        "fov_deg": c.fov_deg.sample(rng),
+        "azimuth_deg": c.azimuth_deg.sample(rng),
+        "elevation_deg": c.elevation_deg.sample(rng),
+        "actor_height_fraction": c.actor_height_fraction.sample(rng),
+        "vertical_offset": c.vertical_offset.sample(rng),
+        "trajectory": c.trajectory.sample(rng),
+        "trajectory_amount": c.trajectory_amount.sample(rng),
+        "trajectory_sign": float(rng.choice([-1.0, 1.0])),
+        "shake_deg": c.shake_deg.sample(rng),
+        "shake_seed": int(rng.integers(0, 2**31 - 1)),
+        "keep_framed": c.keep_framed,
+    }
+    scene = {
+        "ground_rgb": _colour(rng, s.ground_saturation, s.ground_value),
+        "ground_checker": bool(rng.uniform() < s.ground_checker_probability),
+        "sky_rgb": _colour(rng, s.sky_saturation, s.sky_value),
+        "light_azimuth_deg": s.light_azimuth_deg.sample(rng),
+        "light_elevation_deg": s.light_elevation_deg.sample(rng),
+        "ambient": s.ambient.sample(rng),
+        "diffuse": s.diffuse.sample(rng),
+        "specular": s.specular.sample(rng),
+        "shadows": bool(rng.uniform() < s.shadow_probability),
+    }
+    return {"action": action_factors, "body": body, "clothing": clothing, "camera": camera, "scene": scene}

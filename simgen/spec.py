@@ -1,0 +1,207 @@
+"""The generation spec: what to generate, validated, with a range or choice for every random factor.
+
+Load one with `load_spec(preset=...)` or `load_spec(path=...)`; override any field with
+dotted `overrides` ({"camera.fov_deg": [30, 50], "clips": 100}).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from simgen.camera import TRAJECTORIES
+from simgen.errors import SimgenError
+from simgen.factors import Factor
+
+PRESETS_PACKAGE = "simgen.presets"
+
+
+def _within(lo: float, hi: float):
+    def check(f: Factor) -> Factor:
+        f.check_within(lo, hi, "factor")
+        return f
+
+    return AfterValidator(check)
+
+
+def _trajectories(f: Factor) -> Factor:
+    if f.choice is None or any(v not in TRAJECTORIES for v in f.choice):
+        raise ValueError(f"must be chosen from {', '.join(TRAJECTORIES)}")
+    return f
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ActorSpec(StrictModel):
+    """Who performs and how: playback, amplitude, mirroring, body and clothing."""
+
+    speed: Annotated[Factor, _within(0.1, 5.0)] = Factor.model_validate([0.8, 1.25])
+    amplitude: Annotated[Factor, _within(0.0, 2.0)] = Factor.model_validate([0.85, 1.15])
+    phase: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.0, 1.0])
+    mirror_probability: float = Field(0.5, ge=0.0, le=1.0)
+    facing_deg: Annotated[Factor, _within(-180.0, 180.0)] = Factor.model_validate([-10.0, 10.0])
+    height_m: Annotated[Factor, _within(1.0, 2.3)] = Factor.model_validate([1.55, 1.95])
+    torso_girth: Annotated[Factor, _within(0.5, 2.5)] = Factor.model_validate([1.3, 1.7])
+    limb_girth: Annotated[Factor, _within(0.5, 2.5)] = Factor.model_validate([1.2, 1.6])
+    arm_length: Annotated[Factor, _within(0.7, 1.3)] = Factor.model_validate([0.92, 1.08])
+    leg_length: Annotated[Factor, _within(0.7, 1.3)] = Factor.model_validate([0.92, 1.08])
+    clothing_saturation: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.05, 0.8])
+    clothing_value: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.1, 0.9])
+    skin_value: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.3, 0.95])
+
+
+class CameraSpec(StrictModel):
+    """Where the camera is and how it moves. Azimuth 0 faces the actor; 90 is its right side."""
+
+    fov_deg: Annotated[Factor, _within(5.0, 120.0)] = Factor.model_validate([35.0, 60.0])
+    azimuth_deg: Annotated[Factor, _within(-180.0, 180.0)] = Factor.model_validate([-60.0, 60.0])
+    elevation_deg: Annotated[Factor, _within(-45.0, 80.0)] = Factor.model_validate([-5.0, 20.0])
+    actor_height_fraction: Annotated[Factor, _within(0.05, 1.0)] = Factor.model_validate([0.5, 0.8])
+    vertical_offset: Annotated[Factor, _within(-0.5, 0.5)] = Factor.model_validate([-0.05, 0.05])
+    trajectory: Annotated[Factor, AfterValidator(_trajectories)] = Factor.model_validate({"choice": list(TRAJECTORIES)})
+    trajectory_amount: Annotated[Factor, _within(0.0, 2.0)] = Factor.model_validate([0.3, 1.0])
+    shake_deg: Annotated[Factor, _within(0.0, 10.0)] = Factor.model_validate(0.0)
+    keep_framed: bool = True
+
+
+class SceneSpec(StrictModel):
+    """Ground, sky and light."""
+
+    ground_value: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.25, 0.85])
+    ground_saturation: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.0, 0.5])
+    ground_checker_probability: float = Field(0.3, ge=0.0, le=1.0)
+    sky_value: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.4, 1.0])
+    sky_saturation: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.0, 0.4])
+    light_azimuth_deg: Annotated[Factor, _within(-360.0, 360.0)] = Factor.model_validate([0.0, 360.0])
+    light_elevation_deg: Annotated[Factor, _within(5.0, 90.0)] = Factor.model_validate([30.0, 80.0])
+    ambient: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.45, 0.8])
+    diffuse: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.3, 0.7])
+    specular: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.0, 0.2])
+    shadow_probability: float = Field(0.5, ge=0.0, le=1.0)
+
+
+class OutputSpec(StrictModel):
+    """How clips are encoded and packed."""
+
+    crf: int = Field(18, ge=0, le=51, description="H.264 constant rate factor (0 = lossless)")
+    x264_preset: str = "veryfast"
+    shard_size: int = Field(16, ge=1, le=10000, description="clips per WebDataset shard")
+
+    @field_validator("x264_preset")
+    @classmethod
+    def _preset(cls, v: str) -> str:
+        allowed = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
+        if v not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return v
+
+
+class GenerationSpec(StrictModel):
+    """Everything that defines a dataset. A clip is a pure function of (spec, seed, clip index)."""
+
+    name: str = "custom"
+    classes: list[str] = Field(min_length=1)
+    clips: int = Field(ge=1, le=10_000_000)
+    frames: int = Field(32, ge=2, le=4000)
+    fps: float = Field(25.0, gt=0, le=240)
+    size: tuple[int, int] = Field((112, 112), description="(height, width) in pixels")
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    actor: ActorSpec = ActorSpec()
+    camera: CameraSpec = CameraSpec()
+    scene: SceneSpec = SceneSpec()
+    output: OutputSpec = OutputSpec()
+
+    @field_validator("classes")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("class names must be unique")
+        return v
+
+    @field_validator("size", mode="before")
+    @classmethod
+    def _size(cls, v):
+        if isinstance(v, int) and not isinstance(v, bool):
+            v = (v, v)
+        if isinstance(v, str) and "x" in v:
+            w, h = v.lower().split("x")
+            v = (int(h), int(w))
+        return v
+
+    @field_validator("size")
+    @classmethod
+    def _even(cls, v: tuple[int, int]) -> tuple[int, int]:
+        for n in v:
+            if not 16 <= n <= 2048 or n % 2:
+                raise ValueError(f"height and width must be even numbers in [16, 2048] (H.264 needs even sizes), got {v}")
+        return v
+
+    def fingerprint(self) -> str:
+        """Hash of everything that changes the output (to refuse resuming with another spec)."""
+        data = self.model_dump(mode="json")
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def preset_names() -> list[str]:
+    return sorted(p.name.removesuffix(".yaml") for p in resources.files(PRESETS_PACKAGE).iterdir() if p.name.endswith(".yaml"))
+
+
+def _set_dotted(data: dict, dotted: str, value: Any, source: str) -> None:
+    parts = dotted.split(".")
+    node = data
+    for part in parts[:-1]:
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise SimgenError(f"cannot set '{dotted}': '{part}' is not a section", file=source, field=dotted)
+        node = child
+    node[parts[-1]] = value
+
+
+def load_spec(*, preset: str | None = None, path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> GenerationSpec:
+    """Read a preset or a YAML file, apply dotted overrides, validate."""
+    if (preset is None) == (path is None):
+        raise SimgenError("give exactly one of --preset or --config")
+    if preset is not None:
+        if preset not in preset_names():
+            raise SimgenError(f"unknown preset '{preset}'; available: {', '.join(preset_names())}", field="--preset")
+        source = f"preset '{preset}'"
+        text = resources.files(PRESETS_PACKAGE).joinpath(f"{preset}.yaml").read_text()
+    else:
+        source = str(path)
+        try:
+            text = Path(path).read_text()
+        except OSError as exc:
+            raise SimgenError(f"cannot read: {exc.strerror}", file=source) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SimgenError(f"malformed YAML: {' '.join(str(exc).split())}", file=source) from None
+    if not isinstance(data, dict):
+        raise SimgenError("expected a mapping of spec fields at the top level", file=source)
+    data = copy.deepcopy(data)
+    for key, value in (overrides or {}).items():
+        _set_dotted(data, key, value, source)
+    return validate_spec(data, source)
+
+
+def validate_spec(data: dict, source: str = "<spec>") -> GenerationSpec:
+    try:
+        return GenerationSpec.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"] if not str(x).startswith("function-")) or "<top>"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        raise SimgenError(msg, file=source, field=loc) from None
