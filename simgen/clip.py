@@ -92,12 +92,14 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
     rgb = np.zeros((frames, height, width, 3), np.uint8)
     depth = np.zeros((frames, height, width), np.float32)
     mask = np.zeros((frames, height, width), np.uint8)
-    keypoints, boxes, extrinsics, intrinsics = [], [], [], []
+    keypoints, keypoints_3d, boxes, extrinsics, intrinsics = [], [], [], [], []
     instance_of = {actor.body: 1}
     for t in range(frames):
         actor.set_pose(pose, t, np.array([0.0, lift[t], 0.0]))
         rgb[t], depth[t], mask[t] = render_frame(sim.client, camera, t, scene.light, instance_of, scene.sky_rgb)
-        keypoints.append(np.round(project_keypoints(camera, t, actor.keypoints_world(), mask[t]), 3).tolist())
+        world = actor.keypoints_world()
+        keypoints.append(np.round(project_keypoints(camera, t, world, mask[t]), 3).tolist())
+        keypoints_3d.append(np.round(world, 4).tolist())
         boxes.append(mask_bbox(mask[t]))
         extrinsics.append(np.round(camera.extrinsics(t), 6).tolist())
         intrinsics.append(np.round(camera.intrinsics(t), 6).tolist())
@@ -111,6 +113,7 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
         "size": [height, width],
         "joint_names": list(KEYPOINT_NAMES),
         "keypoints_2d": keypoints,
+        "keypoints_3d": keypoints_3d,
         "bbox": boxes,
         "camera": {"K": intrinsics[0], "K_per_frame": intrinsics, "extrinsics": extrinsics, "convention": "opencv"},
         "factors": factors,

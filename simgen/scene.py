@@ -41,7 +41,10 @@ class Scene:
     def __init__(self, client, factors: dict):
         self.client = client
         self.ground = client.loadURDF("plane.urdf", [0, 0, 0], _Z_UP_TO_Y_UP)
-        texture = client.loadTexture(_texture_file("checker" if factors["ground_checker"] else "plain"))
+        # Load every texture in a fixed order in every world: the renderer keeps textures across
+        # resetSimulation, so loading only the one needed would make ids depend on earlier clips.
+        textures = {kind: client.loadTexture(_texture_file(kind)) for kind in ("plain", "checker")}
+        texture = textures["checker" if factors["ground_checker"] else "plain"]
         client.changeVisualShape(self.ground, -1, textureUniqueId=texture, rgbaColor=list(factors["ground_rgb"]) + [1.0])
         self.sky_rgb = np.asarray(factors["sky_rgb"], dtype=np.float64)
         az, el = math.radians(factors["light_azimuth_deg"]), math.radians(factors["light_elevation_deg"])

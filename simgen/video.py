@@ -11,10 +11,36 @@ import av
 import numpy as np
 
 
+def _fill_fresh_heap_memory() -> bool:
+    """Make glibc fill every malloc'd block with a fixed byte (mallopt M_PERTURB).
+
+    libx264 reads some memory it never wrote (seen with 48x48 clips): its output then
+    depends on what earlier work left on the heap, so the same frames encoded in two
+    processes gave different bytes and even different decoded pixels. With fresh blocks
+    filled with a constant, encoding is a pure function of the frames again. Returns
+    whether it took effect (glibc only).
+    """
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.mallopt(-6, 0x5A))  # -6 = M_PERTURB
+    except (OSError, AttributeError):
+        return False
+
+
+DETERMINISTIC_HEAP = _fill_fresh_heap_memory()
+
+
 def encode_mp4(frames: np.ndarray, fps: float, *, crf: int = 18, preset: str = "veryfast") -> bytes:
     """Encode uint8[T, H, W, 3] RGB frames as an H.264 (yuv420p) MP4 that any player opens.
 
-    One encoder thread keeps the output byte-identical across machines and worker counts.
+    One encoder thread (x264's own threads, lookahead threads included) keeps the output
+    byte-identical across runs and worker counts; with more, x264 output varies run to run.
     """
     t, h, w, _ = frames.shape
     rate = Fraction(fps).limit_denominator(1001)
@@ -35,14 +61,43 @@ def _encode_to(path: str, frames: np.ndarray, rate: Fraction, crf: int, preset: 
         stream = container.add_stream("libx264", rate=rate)
         stream.width, stream.height = w, h
         stream.pix_fmt = "yuv420p"
+        stream.time_base = Fraction(1) / rate
         stream.codec_context.thread_count = 1
-        stream.options = {"crf": str(crf), "preset": preset, "threads": "1"}
+        stream.options = {
+            "crf": str(crf),
+            "preset": preset,
+            "x264-params": "threads=1:lookahead-threads=1:sliced-threads=0",
+        }
         for i in range(t):
-            frame = av.VideoFrame.from_ndarray(frames[i], format="rgb24")
+            frame = av.VideoFrame.from_ndarray(rgb_to_yuv420p(frames[i]), format="yuv420p")
+            # Explicit timestamps: x264's rate control reads them (vfr-input), and unset ones
+            # made the output vary from run to run.
+            frame.pts = i
+            frame.time_base = Fraction(1) / rate
             for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
+
+
+def rgb_to_yuv420p(rgb: np.ndarray) -> np.ndarray:
+    """BT.601 limited-range YUV 4:2:0 as one uint8[H*3/2, W] plane stack (what libav calls yuv420p).
+
+    Done here rather than by libswscale, whose conversion gave run-to-run differences that
+    broke byte-identical output.
+    """
+    x = rgb.astype(np.float32)
+    r, g, b = x[..., 0], x[..., 1], x[..., 2]
+    y = 16.0 + (65.481 * r + 128.553 * g + 24.966 * b) / 255.0
+    cb = 128.0 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255.0
+    cr = 128.0 + (112.0 * r - 93.786 * g - 18.214 * b) / 255.0
+    h, w = y.shape
+
+    def down(c: np.ndarray) -> np.ndarray:
+        return c.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+
+    planes = [y.reshape(-1), down(cb).reshape(-1), down(cr).reshape(-1)]
+    return np.clip(np.rint(np.concatenate(planes)), 0, 255).astype(np.uint8).reshape(h * 3 // 2, w)
 
 
 def decode_mp4(data: bytes) -> np.ndarray:

@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+
+from simgen.errors import SimgenError
+from simgen.factors import Factor
+from simgen.spec import GenerationSpec, load_spec, preset_names
+
+
+def test_presets_load_and_cover_required_classes():
+    assert {"demo", "weizmann4"} <= set(preset_names())
+    w = load_spec(preset="weizmann4")
+    assert w.classes == ["wave1", "wave2", "jack", "bend"]
+    assert w.size == (64, 64)
+
+
+def test_overrides_apply_to_any_field():
+    spec = load_spec(preset="demo", overrides={"clips": 5, "seed": 3, "frames": 9, "size": 64, "camera.fov_deg": [30, 40]})
+    assert (spec.clips, spec.seed, spec.frames, spec.size) == (5, 3, 9, (64, 64))
+    assert spec.camera.fov_deg.bounds() == (30.0, 40.0)
+
+
+def test_spec_round_trips_through_its_json_form():
+    spec = load_spec(preset="weizmann4")
+    again = GenerationSpec.model_validate(spec.model_dump(mode="json"))
+    assert again == spec and again.fingerprint() == spec.fingerprint()
+
+
+@pytest.mark.parametrize(
+    "yaml_text, field, message",
+    [
+        ("classes: [wave1]\nclips: 2\nbogus: 1\n", "bogus", "unknown field"),
+        ("classes: [wave1]\nclips: 0\n", "clips", "greater than or equal"),
+        ("classes: [wave1]\nclips: 2\ncamera: {fov_deg: [10, 400]}\n", "camera.fov_deg", "must lie in"),
+        ("classes: [wave1]\nclips: 2\nsize: 63\n", "size", "even"),
+        ("classes: [wave1]\nclips: 2\ncamera: {trajectory: {choice: [spin]}}\n", "camera.trajectory", "chosen from"),
+        ("classes: [wave1]\nclips: 2\nactor: {speed: [2, 1]}\n", "actor.speed", "greater than max"),
+    ],
+)
+def test_bad_spec_names_file_and_field(tmp_path, yaml_text, field, message):
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml_text)
+    with pytest.raises(SimgenError) as err:
+        load_spec(path=path)
+    assert err.value.file == str(path)
+    assert err.value.field == field
+    assert message in str(err.value)
+
+
+def test_malformed_yaml_and_unknown_preset(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("classes: [wave1\nclips: 3\n")
+    with pytest.raises(SimgenError, match="malformed YAML") as err:
+        load_spec(path=path)
+    assert str(path) in str(err.value)
+    with pytest.raises(SimgenError, match="unknown preset 'nope'"):
+        load_spec(preset="nope")
+
+
+def test_factor_forms_sample_within_their_support():
+    rng = np.random.default_rng(0)
+    assert Factor.model_validate(2.5).sample(rng) == 2.5
+    uniform = [Factor.model_validate([1, 2]).sample(rng) for _ in range(200)]
+    assert 1 <= min(uniform) and max(uniform) <= 2 and np.std(uniform) > 0.2
+    choice = Factor.model_validate({"choice": [0, 90], "weights": [1, 0], "jitter": 5})
+    values = [choice.sample(rng) for _ in range(100)]
+    assert all(-5 <= v <= 5 for v in values)
+    a = [Factor.model_validate([0, 1]).sample(np.random.default_rng(7)) for _ in range(2)]
+    assert a[0] == a[1]
