@@ -17,7 +17,11 @@ def test_round_trip_is_close():
     frames = _frames()
     decoded = decode_mp4(encode_mp4(frames, 25.0, crf=12))
     assert decoded.shape == frames.shape
-    assert np.abs(decoded.astype(int) - frames).mean() < 6
+
+    def luma(x):  # 4:2:0 halves chroma resolution by design; brightness must survive intact
+        return x.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+
+    assert np.abs(luma(decoded) - luma(frames)).mean() < 4
 
 
 def test_encoding_is_a_pure_function_of_the_frames():
