@@ -99,6 +99,7 @@ def generate_dataset(
 ) -> dict:
     """Generate (or finish generating) the dataset of `spec` in `out`. Returns a summary."""
     out = Path(out)
+    actions_dir = str(actions_dir) if actions_dir else None
     library = ActionLibrary(actions_dir)
     library.check(spec.classes)  # unknown actions and broken files fail before anything is written
     prepare_output(out, spec)
