@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from simgen.camera import NEAR, CameraPath
 
 ACTOR = 1
+_NEIGHBOURS = np.ones((3, 3), np.uint8)
 
 
 def project_keypoints(camera: CameraPath, t: int, points_world: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -21,10 +23,9 @@ def project_keypoints(camera: CameraPath, t: int, points_world: np.ndarray, mask
     col = np.floor(uv[:, 0]).astype(np.int64)
     row = np.floor(uv[:, 1]).astype(np.int64)
     inside = (z > NEAR) & (col >= 0) & (col < w) & (row >= 0) & (row < h)
+    near_actor = cv2.dilate((mask == ACTOR).view(np.uint8), _NEIGHBOURS) > 0
     visible = np.zeros(len(uv), dtype=bool)
-    padded = np.pad(mask == ACTOR, 1)
-    for j in np.flatnonzero(inside):
-        visible[j] = padded[row[j] : row[j] + 3, col[j] : col[j] + 3].any()
+    visible[inside] = near_actor[row[inside], col[inside]]
     return np.concatenate([uv, visible[:, None].astype(np.float64)], axis=1)
 
 

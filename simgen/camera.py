@@ -8,6 +8,7 @@ pixel (i, j) covering [j, j+1) x [i, i+1). Depth maps hold z along the optical a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -30,29 +31,40 @@ class CameraPath:
     def __len__(self) -> int:
         return len(self.eye)
 
+    @cached_property
+    def _intrinsics(self) -> np.ndarray:
+        """float[T, 3, 3] for all frames at once (computed once: it sits on the per-frame path)."""
+        fy = self.height / (2.0 * np.tan(np.radians(self.fov_deg) / 2.0))
+        k = np.zeros((len(self), 3, 3))
+        k[:, 0, 0] = k[:, 1, 1] = fy
+        k[:, 0, 2], k[:, 1, 2], k[:, 2, 2] = self.width / 2.0, self.height / 2.0, 1.0
+        return k
+
+    @cached_property
+    def _extrinsics(self) -> np.ndarray:
+        """float[T, 4, 4] world->camera (OpenCV axes; rotation rows: right, down, forward)."""
+        forward = self.target - self.eye
+        forward /= np.linalg.norm(forward, axis=1, keepdims=True)
+        right = np.cross(forward, [0.0, 1.0, 0.0])
+        degenerate = np.linalg.norm(right, axis=1) < 1e-6  # looking straight down/up
+        right[degenerate] = [0.0, 0.0, 1.0]
+        right /= np.linalg.norm(right, axis=1, keepdims=True)
+        down = np.cross(forward, right)
+        roll = np.radians(self.roll_deg)[:, None]
+        right, down = np.cos(roll) * right + np.sin(roll) * down, -np.sin(roll) * right + np.cos(roll) * down
+        m = np.tile(np.eye(4), (len(self), 1, 1))
+        m[:, :3, :3] = np.stack([right, down, forward], axis=1)
+        m[:, :3, 3] = -np.einsum("tij,tj->ti", m[:, :3, :3], self.eye)
+        return m
+
     def intrinsics(self, t: int) -> np.ndarray:
-        fy = self.height / (2.0 * np.tan(np.radians(self.fov_deg[t]) / 2.0))
-        return np.array([[fy, 0.0, self.width / 2.0], [0.0, fy, self.height / 2.0], [0.0, 0.0, 1.0]])
+        return self._intrinsics[t].copy()
 
     def rotation(self, t: int) -> np.ndarray:
-        """World->camera rotation (OpenCV axes), rows: right, down, forward."""
-        forward = self.target[t] - self.eye[t]
-        forward = forward / np.linalg.norm(forward)
-        right = np.cross(forward, [0.0, 1.0, 0.0])
-        if np.linalg.norm(right) < 1e-6:  # looking straight down/up: any right vector will do
-            right = np.array([0.0, 0.0, 1.0])
-        right = right / np.linalg.norm(right)
-        down = np.cross(forward, right)
-        roll = np.radians(self.roll_deg[t])
-        right, down = np.cos(roll) * right + np.sin(roll) * down, -np.sin(roll) * right + np.cos(roll) * down
-        return np.stack([right, down, forward])
+        return self._extrinsics[t, :3, :3].copy()
 
     def extrinsics(self, t: int) -> np.ndarray:
-        r = self.rotation(t)
-        m = np.eye(4)
-        m[:3, :3] = r
-        m[:3, 3] = -r @ self.eye[t]
-        return m
+        return self._extrinsics[t].copy()
 
     def view_matrix_gl(self, t: int) -> list[float]:
         """pybullet's (OpenGL, column-major) view matrix for frame t."""
@@ -75,10 +87,10 @@ class CameraPath:
 
     def project(self, t: int, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pixels float[N, 2] and camera depths float[N] of world points float[N, 3]."""
-        ext = self.extrinsics(t)
+        ext = self._extrinsics[t]
         cam = points @ ext[:3, :3].T + ext[:3, 3]
         z = cam[:, 2]
-        k = self.intrinsics(t)
+        k = self._intrinsics[t]
         safe_z = np.where(np.abs(z) < 1e-9, 1e-9, z)
         uv = np.stack([k[0, 0] * cam[:, 0] / safe_z + k[0, 2], k[1, 1] * cam[:, 1] / safe_z + k[1, 2]], axis=-1)
         return uv, z
@@ -183,11 +195,13 @@ def _box_corners(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 
 def _inside(path: CameraPath, corners: np.ndarray, margin: float) -> bool:
-    for t in range(len(path)):
-        uv, z = path.project(t, corners[t])
-        if np.any(z <= NEAR):
-            return False
-        mx, my = margin * path.width, margin * path.height
-        if uv[:, 0].min() < mx or uv[:, 0].max() > path.width - mx or uv[:, 1].min() < my or uv[:, 1].max() > path.height - my:
-            return False
-    return True
+    """Whether every frame's corners project inside the image (all frames at once)."""
+    ext, k = path._extrinsics, path._intrinsics
+    cam = np.einsum("tij,tnj->tni", ext[:, :3, :3], corners) + ext[:, None, :3, 3]
+    z = cam[..., 2]
+    if np.any(z <= NEAR):
+        return False
+    u = k[:, None, 0, 0] * cam[..., 0] / z + k[:, None, 0, 2]
+    v = k[:, None, 1, 1] * cam[..., 1] / z + k[:, None, 1, 2]
+    mx, my = margin * path.width, margin * path.height
+    return bool(u.min() >= mx and u.max() <= path.width - mx and v.min() >= my and v.max() <= path.height - my)

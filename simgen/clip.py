@@ -31,6 +31,8 @@ class Clip:
     annotations: dict
     mask: np.ndarray
     depth: np.ndarray
+    camera_path: object = None  # the CameraPath it was filmed with (for benchmarks and debugging)
+    light: dict | None = None
 
 
 class Simulator:
@@ -119,4 +121,4 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
         "factors": factors,
         "seed": seed,
     }
-    return Clip(frames=rgb, annotations=annotations, mask=mask, depth=depth)
+    return Clip(frames=rgb, annotations=annotations, mask=mask, depth=depth, camera_path=camera, light=scene.light)

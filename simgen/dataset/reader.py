@@ -97,5 +97,5 @@ class DatasetReader:
         return decode_mp4(self.read_bytes(index_or_key, "mp4")), self.read_annotations(index_or_key)
 
     def read_dense(self, index_or_key: int | str) -> dict[str, np.ndarray]:
-        """{'mask': uint8[T, H, W], 'depth': float32[T, H, W]} of one clip."""
+        """{'mask': uint8[T, H, W], 'depth': float16[T, H, W] in metres, 0 where nothing was hit} of one clip."""
         return decode_npz(self.read_bytes(index_or_key, "npz"))

@@ -115,9 +115,9 @@ def validate_dataset(root: str | Path, *, decode: bool = True, progress: bool = 
                 continue
             if video.shape[0] != n or tuple(video.shape[1:3]) != size:
                 faults.append(f"{where}: video is {video.shape}, expected {n} frames of {size}")
-            for name, dtype in (("mask", np.uint8), ("depth", np.float32)):
+            for name, kind in (("mask", "u"), ("depth", "f")):
                 arr = dense.get(name)
-                if arr is None or arr.shape != (n, *size) or arr.dtype != dtype:
+                if arr is None or arr.shape != (n, *size) or arr.dtype.kind != kind:
                     faults.append(f"{where}: {name} missing or wrong shape/dtype")
     bar.close()
     return faults

@@ -6,6 +6,8 @@ import os
 import tarfile
 from pathlib import Path
 
+import numpy as np
+
 from simgen.clip import Clip
 from simgen.dataset.format import add_member, clip_checksum, encode_json, encode_npz, read_shard_members
 from simgen.spec import GenerationSpec
@@ -18,7 +20,8 @@ def clip_members(clip: Clip, spec: GenerationSpec) -> dict[str, bytes]:
     return {
         "mp4": encode_mp4(clip.frames, spec.fps, crf=spec.output.crf, preset=spec.output.x264_preset),
         "json": encode_json(clip.annotations),
-        "npz": encode_npz({"mask": clip.mask, "depth": clip.depth}),
+        # float16 depth: millimetre steps at arm's length, a few mm at 5 m, half the bytes.
+        "npz": encode_npz({"mask": clip.mask, "depth": clip.depth.astype(np.float16)}),
     }
 
 

@@ -54,7 +54,7 @@ def _dataset_meta(spec: GenerationSpec, rows: list[dict], complete: bool, action
         "classes": list(spec.classes),
         "counts": {"clips": len(rows), "shards": len({r["shard"] for r in rows}), "per_class": counts},
         "layout": {
-            "shards": "shards/shard-NNNNNN.tar: KEY.mp4 (H.264 RGB), KEY.json (annotations), KEY.npz (mask uint8[T,H,W], depth float32[T,H,W])",
+            "shards": "shards/shard-NNNNNN.tar: KEY.mp4 (H.264 RGB), KEY.json (annotations), KEY.npz (mask uint8[T,H,W], depth float16[T,H,W], metres)",
             "manifest": "manifest.jsonl: one row per clip (key, shard, label, seed, frames, factors, checksum)",
         },
     }

@@ -1,0 +1,127 @@
+"""Generation benchmark: full pipeline vs the bare TinyRenderer loop, and worker scaling.
+
+    python pipelines/bench_generate.py --out bench_results/generate.json
+
+For each frame size, the same clips are made twice in this process: once by the full
+pipeline (factors, posing, physics when enabled, render, annotations, H.264 encoding,
+shard writing) and once by a bare loop that only calls getCameraImage with the same
+world, camera and lights. The ratio of their frame rates is what the target is about
+(>= 0.6). Then the full job runs on a pool of 1 and of N workers (N = free cores) and
+the speed-up is reported (target >= 0.9 N). Medians over --repeats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from simgen.clip import Simulator, make_clip
+from simgen.dataset.writer import clip_members, write_shard
+from simgen.jobs.shard_task import generate_shard, shard_count
+from simgen.motion.library import ActionLibrary
+from simgen.native import pybullet as p
+from simgen.sampling import clip_label, clip_seed, sample_factors
+from simgen.spec import load_spec
+
+
+def bench_frame_rates(preset: str, size: int, clips: int, frames: int, overrides: dict) -> dict:
+    spec = load_spec(preset=preset, overrides={"size": size, "frames": frames, "clips": clips, **overrides})
+    sim = Simulator(ActionLibrary())
+    full_s = bare_s = 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        made = []
+        for i in range(clips):
+            seed = clip_seed(spec.seed, i)
+            factors = sample_factors(spec, sim.library, clip_label(spec, i), seed)
+            start = time.perf_counter()
+            clip = make_clip(sim, spec, factors, seed)
+            made.append((f"clip{i:08d}", clip_members(clip, spec)))
+            full_s += time.perf_counter() - start
+            # Bare loop on the same world, camera and lights: only the renderer's own work.
+            from simgen.camera import build_camera_path  # noqa: F401  (same path object below)
+
+            camera, light = clip.camera_path, clip.light
+            start = time.perf_counter()
+            for t in range(spec.frames):
+                sim.client.getCameraImage(
+                    spec.size[1], spec.size[0], camera.view_matrix_gl(t), camera.projection_matrix_gl(t), renderer=p.ER_TINY_RENDERER, **light
+                )
+            bare_s += time.perf_counter() - start
+        start = time.perf_counter()
+        write_shard(Path(tmp) / "shard.tar", made)
+        full_s += time.perf_counter() - start
+    sim.close()
+    n = clips * spec.frames
+    return {"full_fps": n / full_s, "bare_fps": n / bare_s, "ratio": bare_s / full_s}
+
+
+def bench_scaling(preset: str, size: int, clips: int, frames: int, workers: int, overrides: dict) -> dict:
+    spec = load_spec(preset=preset, overrides={"size": size, "frames": frames, "clips": clips, "output.shard_size": 2, **overrides})
+    data = spec.model_dump(mode="json")
+    ctx = multiprocessing.get_context("spawn")
+    seconds = {}
+    for n in (1, workers):
+        with tempfile.TemporaryDirectory() as tmp, ProcessPoolExecutor(n, mp_context=ctx) as pool:
+            (Path(tmp) / "shards").mkdir()
+            list(pool.map(_warm, range(n)))  # start the workers before timing (pool start-up is not throughput)
+            start = time.perf_counter()
+            list(pool.map(generate_shard, [data] * shard_count(spec), [tmp] * shard_count(spec), range(shard_count(spec))))
+            seconds[n] = time.perf_counter() - start
+    return {"clips_per_s_1": clips / seconds[1], f"clips_per_s_{workers}": clips / seconds[workers], "speedup": seconds[1] / seconds[workers]}
+
+
+def _warm(_):
+    from simgen.jobs.shard_task import _simulator
+
+    _simulator(None)
+    time.sleep(0.2)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", default="demo")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[112, 224])
+    ap.add_argument("--clips", type=int, default=9, help="clips per frame-rate measurement")
+    ap.add_argument("--frames", type=int, default=32)
+    ap.add_argument("--scaling-clips", type=int, default=24)
+    ap.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="spec override, e.g. physics.enabled=false")
+    ap.add_argument("--out", type=Path, default=Path("bench_results/generate.json"))
+    args = ap.parse_args(argv)
+    import yaml
+
+    overrides = {k: yaml.safe_load(v) for k, v in (s.split("=", 1) for s in args.set)}
+    results = {"machine": {"cpus": os.cpu_count(), "free_cores": len(os.sched_getaffinity(0)), "platform": platform.platform(), "python": sys.version.split()[0]}}
+    results["args"] = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+    rows = []
+    for size in args.sizes:
+        runs = [bench_frame_rates(args.preset, size, args.clips, args.frames, overrides) for _ in range(args.repeats)]
+        med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        results[f"frame_rate_{size}"] = {"median": med, "runs": runs}
+        rows.append((f"{size}x{size}", med["full_fps"], med["bare_fps"], med["ratio"]))
+    scaling_runs = [bench_scaling(args.preset, 112, args.scaling_clips, args.frames, args.workers, overrides) for _ in range(args.repeats)]
+    results["scaling_112"] = {"median_speedup": statistics.median(r["speedup"] for r in scaling_runs), "workers": args.workers, "runs": scaling_runs}
+
+    print(f"{'size':>9} | {'full fps/worker':>15} | {'bare render fps':>15} | {'full/bare':>9}  (target >= 0.6)")
+    for size, full, bare, ratio in rows:
+        print(f"{size:>9} | {full:15.1f} | {bare:15.1f} | {ratio:9.2f}")
+    sp = results["scaling_112"]["median_speedup"]
+    print(f"scaling 1 -> {args.workers} workers at 112x112: {sp:.2f}x (target >= {0.9 * args.workers:.1f}x)")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
