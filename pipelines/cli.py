@@ -156,6 +156,15 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("--columns", type=int, default=4, help="frames per clip")
     pv.set_defaults(func=cmd_preview)
 
+    from simgen import stats
+
+    st = sub.add_parser(
+        "stats",
+        help="summarise a dataset's variety: clips per class and factor bin, visibility, motion energy, rejection rate, diversity",
+    )
+    stats.add_arguments(st)
+    st.set_defaults(func=stats.run)
+
     a = sub.add_parser("actions", help="list the available actions (built-in and from --actions DIR)")
     a.add_argument("--actions", type=Path, help="folder of extra action files")
     a.set_defaults(func=cmd_actions)

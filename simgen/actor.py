@@ -37,7 +37,9 @@ class Actor:
                 path,
                 [0, 1, 0],
                 globalScaling=shape.global_scale,
-                flags=p.URDF_MAINTAIN_LINK_ORDER,
+                # Self-collision between limbs (not between a link and its ancestors, which
+                # touch by construction).
+                flags=p.URDF_MAINTAIN_LINK_ORDER | p.URDF_USE_SELF_COLLISION | p.URDF_USE_SELF_COLLISION_EXCLUDE_ALL_PARENTS,
             )
         finally:
             os.unlink(path)
@@ -63,6 +65,18 @@ class Actor:
             lo = np.minimum(lo, a)
             hi = np.maximum(hi, b)
         return lo, hi
+
+    def feet(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per foot (right, left): lowest point y float[2], horizontal position float[2, 2],
+        and whether it touches anything, bool[2] (from the contact solver, not a height guess)."""
+        lowest, xz, contact = [], [], []
+        for name in ("right_ankle", "left_ankle"):
+            link = JOINT_INDEX[name]
+            lowest.append(self.client.getAABB(self.body, link)[0][1])
+            pos = self.client.getLinkState(self.body, link)[0]
+            xz.append((pos[0], pos[2]))
+            contact.append(any(c[2] != self.body for c in self.client.getContactPoints(bodyA=self.body, linkIndexA=link)))
+        return np.asarray(lowest), np.asarray(xz), np.asarray(contact)
 
     def keypoints_world(self) -> np.ndarray:
         """float[J, 3]: the link frames (joint centres) in KEYPOINT_NAMES order, then the head."""

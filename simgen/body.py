@@ -74,6 +74,12 @@ def body_urdf(shape: BodyShape) -> str:
         if mass is not None and name != "base":
             mass.attrib["value"] = f"{float(mass.attrib['value']) * girth * girth * length:.6f}"
     for joint in root.iter("joint"):
+        child = joint.find("child").attrib["link"]
+        if joint.find("parent").attrib["link"] in TORSO and child in ARMS | LEGS:
+            # A bulkier torso has wider hips and shoulders, so thick limbs do not overlap it.
+            origin = joint.find("origin")
+            x, y, z = (float(v) for v in origin.attrib["xyz"].split())
+            origin.attrib["xyz"] = f"{x:.6f} {y:.6f} {z * shape.torso_girth:.6f}"
         if joint.attrib.get("type") == "spherical" and joint.find("axis") is None:
             # Spherical joints ignore the axis; stating it silences a loader warning per joint.
             ET.SubElement(joint, "axis", xyz="1 0 0")

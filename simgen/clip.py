@@ -18,6 +18,7 @@ from simgen.motion.library import ActionLibrary
 from simgen.motion.pose import PoseSequence
 from simgen.motion.skeleton import KEYPOINT_NAMES
 from simgen.native import quiet_native_output
+from simgen.physics import PhysicsTracker
 from simgen.render import render_frame
 from simgen.scene import Scene
 from simgen.spec import GenerationSpec
@@ -66,6 +67,31 @@ def action_poses(library: ActionLibrary, factors: dict, frames: int, fps: float)
     return pose
 
 
+def _start_physics(sim: Simulator, actor: Actor, pose: PoseSequence, lift: np.ndarray, spec: GenerationSpec, shape: BodyShape):
+    """Kinematic targets for the tracker, and the body placed in the first frame's pose."""
+    frames = len(pose)
+    scale = shape.height_m / 1.62
+    root = pose.root_pos * scale + np.stack([np.zeros(frames), lift, np.zeros(frames)], axis=1)
+    velocity = np.gradient(root, axis=0) * spec.fps if frames > 1 else np.zeros_like(root)
+    keypoints = np.zeros((frames, len(KEYPOINT_NAMES), 3))
+    for t in range(frames):
+        actor.set_pose(pose, t, np.array([0.0, lift[t], 0.0]))
+        keypoints[t] = actor.keypoints_world()
+    actor.set_pose(pose, 0, np.array([0.0, lift[0], 0.0]))
+    sim.client.resetBaseVelocity(actor.body, velocity[0].tolist(), [0.0, 0.0, 0.0])
+    p_spec = spec.physics
+    tracker = PhysicsTracker(
+        sim.client,
+        actor.body,
+        height_scale=scale,
+        fps=spec.fps,
+        substeps=p_spec.substeps,
+        joint_gain=p_spec.joint_gain,
+        assist_limit=p_spec.root_assist_limit,
+    )
+    return tracker, {"root": root, "root_velocity": velocity, "keypoints": keypoints}
+
+
 def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) -> Clip:
     height, width = spec.size
     frames = spec.frames
@@ -90,16 +116,25 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
         factors["camera"], lo, hi, width=width, height=height, fps=spec.fps, keep_framed=factors["camera"]["keep_framed"]
     )
 
-    # Pass 2: film it.
+    tracker = None
+    if spec.physics.enabled:
+        tracker, targets = _start_physics(sim, actor, pose, lift, spec, shape)
+
+    # Pass 2: film it (simulating the body first when physics is on).
     rgb = np.zeros((frames, height, width, 3), np.uint8)
     depth = np.zeros((frames, height, width), np.float32)
     mask = np.zeros((frames, height, width), np.uint8)
     keypoints, keypoints_3d, boxes, extrinsics, intrinsics = [], [], [], [], []
     instance_of = {actor.body: 1}
     for t in range(frames):
-        actor.set_pose(pose, t, np.array([0.0, lift[t], 0.0]))
+        if tracker is None:
+            actor.set_pose(pose, t, np.array([0.0, lift[t], 0.0]))
+        else:
+            tracker.track(pose, t, targets["root"][t], targets["root_velocity"][t])
         rgb[t], depth[t], mask[t] = render_frame(sim.client, camera, t, scene.light, instance_of, scene.sky_rgb)
         world = actor.keypoints_world()
+        if tracker is not None:
+            tracker.measure(actor.feet(), world, targets["keypoints"][t])
         keypoints.append(np.round(project_keypoints(camera, t, world, mask[t]), 3).tolist())
         keypoints_3d.append(np.round(world, 4).tolist())
         boxes.append(mask_bbox(mask[t]))
@@ -121,4 +156,6 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
         "factors": factors,
         "seed": seed,
     }
+    if tracker is not None:
+        annotations["plausibility"] = tracker.meter.summary()
     return Clip(frames=rgb, annotations=annotations, mask=mask, depth=depth, camera_path=camera, light=scene.light)

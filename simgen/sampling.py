@@ -13,9 +13,14 @@ from simgen.scene import hsv_to_rgb
 from simgen.spec import GenerationSpec
 
 
-def clip_seed(spec_seed: int, clip_index: int) -> int:
-    """The seed of clip `clip_index`: independent streams per clip, whoever renders it."""
-    return int(np.random.SeedSequence([spec_seed, clip_index]).generate_state(1, np.uint64)[0] >> 1)
+def clip_seed(spec_seed: int, clip_index: int, attempt: int = 0) -> int:
+    """The seed of clip `clip_index`: independent streams per clip, whoever renders it.
+
+    A clip rejected as physically implausible is resampled with attempt 1, 2, ...: a seed
+    derived from the same numbers, so the retry is as reproducible as the first try.
+    """
+    entropy = [spec_seed, clip_index] if attempt == 0 else [spec_seed, clip_index, attempt]
+    return int(np.random.SeedSequence(entropy).generate_state(1, np.uint64)[0] >> 1)
 
 
 def clip_label(spec: GenerationSpec, clip_index: int) -> str:

@@ -89,6 +89,32 @@ class SceneSpec(StrictModel):
     shadow_probability: float = Field(0.5, ge=0.0, le=1.0)
 
 
+class PhysicsSpec(StrictModel):
+    """Simulate the actor (PD joint tracking, bounded root assist, contacts) and reject implausible clips."""
+
+    enabled: bool = True
+    substeps: int = Field(8, ge=1, le=50, description="physics steps per video frame")
+    joint_gain: float = Field(3.0, gt=0.0, le=10.0, description="scales the joint motors' position gain")
+    root_assist_limit: float = Field(0.8, ge=0.0, le=5.0, description="max root-assist force, as a fraction of body weight")
+    max_attempts: int = Field(10, ge=1, le=100, description="samples tried per clip before the job fails")
+    max_foot_penetration_m: float = Field(0.06, gt=0.0)
+    max_foot_skate_mps: float = Field(0.6, gt=0.0)
+    max_joint_limit_violation_rate: float = Field(0.1, ge=0.0, le=1.0)
+    max_mean_root_assist: float = Field(0.6, gt=0.0)
+    max_tracking_error_m: float = Field(0.15, gt=0.0)
+
+    def failures(self, plausibility: dict[str, float]) -> list[str]:
+        """Names of the thresholds a clip's plausibility metrics exceed."""
+        checks = {
+            "max_foot_penetration_m": self.max_foot_penetration_m,
+            "foot_skate_mps": self.max_foot_skate_mps,
+            "joint_limit_violation_rate": self.max_joint_limit_violation_rate,
+            "mean_root_assist": self.max_mean_root_assist,
+            "tracking_error_m": self.max_tracking_error_m,
+        }
+        return [f"{k} {plausibility[k]:.3g} > {limit:g}" for k, limit in checks.items() if plausibility.get(k, 0.0) > limit]
+
+
 class OutputSpec(StrictModel):
     """How clips are encoded and packed."""
 
@@ -118,6 +144,7 @@ class GenerationSpec(StrictModel):
     actor: ActorSpec = ActorSpec()
     camera: CameraSpec = CameraSpec()
     scene: SceneSpec = SceneSpec()
+    physics: PhysicsSpec = PhysicsSpec()
     output: OutputSpec = OutputSpec()
 
     @field_validator("classes")

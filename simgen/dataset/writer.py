@@ -32,6 +32,7 @@ def manifest_row(key: str, shard: str, annotations: dict, members: dict[str, byt
         "label": annotations["label"],
         "seed": annotations["seed"],
         "frames": len(annotations["frame_labels"]),
+        "attempts": annotations.get("attempts", 1),
         "factors": annotations["factors"],
         "checksum": clip_checksum(members),
     }

@@ -53,10 +53,27 @@ def _dataset_meta(spec: GenerationSpec, rows: list[dict], complete: bool, action
         "actions_dir": actions_dir,
         "classes": list(spec.classes),
         "counts": {"clips": len(rows), "shards": len({r["shard"] for r in rows}), "per_class": counts},
+        "rejections": _rejections(rows),
         "layout": {
             "shards": "shards/shard-NNNNNN.tar: KEY.mp4 (H.264 RGB), KEY.json (annotations), KEY.npz (mask uint8[T,H,W], depth float16[T,H,W], metres)",
             "manifest": "manifest.jsonl: one row per clip (key, shard, label, seed, frames, factors, checksum)",
         },
+    }
+
+
+def _rejections(rows: list[dict]) -> dict:
+    """How many physics samples were rejected as implausible, overall and per class."""
+    attempts = sum(r.get("attempts", 1) for r in rows)
+    per_class: dict[str, list[int]] = {}
+    for r in rows:
+        tried = per_class.setdefault(r["label"], [0, 0])
+        tried[0] += r.get("attempts", 1)
+        tried[1] += r.get("attempts", 1) - 1
+    return {
+        "attempts": attempts,
+        "rejected": attempts - len(rows),
+        "rate": round((attempts - len(rows)) / attempts, 4) if attempts else 0.0,
+        "rate_per_class": {c: round(rej / tot, 4) for c, (tot, rej) in sorted(per_class.items())},
     }
 
 
@@ -146,4 +163,5 @@ def generate_dataset(
         "resumed_from": len(rows) - made,
         "seconds": round(elapsed, 2),
         "clips_per_second": round(made / elapsed, 3) if elapsed > 0 and made else None,
+        "rejection_rate": _rejections(rows)["rate"],
     }

@@ -9,6 +9,7 @@ from simgen.dataset.format import clip_key, shard_name
 from simgen.dataset.writer import clip_members, manifest_row, write_shard
 from simgen.motion.library import ActionLibrary
 from simgen.sampling import clip_label, clip_seed, sample_factors
+from simgen.errors import SimgenError
 from simgen.spec import GenerationSpec
 
 # One simulator per worker process and actions folder: loading pybullet once, not per shard.
@@ -30,6 +31,31 @@ def _simulator(actions_dir: str | None) -> Simulator:
     return _SIMULATORS[actions_dir]
 
 
+def make_plausible_clip(sim: Simulator, spec: GenerationSpec, index: int):
+    """Make clip `index`, resampling (derived seeds) while physics finds it implausible.
+
+    The clip's annotations record `attempts`. Raises SimgenError when every attempt fails: the action or
+    the thresholds need a look, and silently keeping a bad clip would hide that.
+    """
+    label = clip_label(spec, index)
+    failures: list[str] = []
+    for attempt in range(spec.physics.max_attempts if spec.physics.enabled else 1):
+        seed = clip_seed(spec.seed, index, attempt)
+        factors = sample_factors(spec, sim.library, label, seed)
+        clip = make_clip(sim, spec, factors, seed)
+        plausibility = clip.annotations.get("plausibility")
+        failures = spec.physics.failures(plausibility) if plausibility else []
+        if not failures:
+            clip.annotations["attempts"] = attempt + 1
+            return clip
+    raise SimgenError(
+        f"clip {index} ('{label}'): all {spec.physics.max_attempts} attempts were physically implausible "
+        f"(last: {'; '.join(failures)}); relax the physics thresholds, raise physics.max_attempts, "
+        "or set physics.enabled=false for kinematic posing",
+        field="physics",
+    )
+
+
 def generate_shard(spec_data: dict, out_dir: str, shard_index: int, actions_dir: str | None = None) -> list[dict]:
     """Generate every clip of shard `shard_index`, write the shard, return its manifest rows."""
     spec = GenerationSpec.model_validate(spec_data)
@@ -37,9 +63,7 @@ def generate_shard(spec_data: dict, out_dir: str, shard_index: int, actions_dir:
     name = shard_name(shard_index)
     clips, rows = [], []
     for index in shard_clip_indices(spec, shard_index):
-        seed = clip_seed(spec.seed, index)
-        factors = sample_factors(spec, sim.library, clip_label(spec, index), seed)
-        clip = make_clip(sim, spec, factors, seed)
+        clip = make_plausible_clip(sim, spec, index)
         members = clip_members(clip, spec)
         key = clip_key(index)
         clips.append((key, members))

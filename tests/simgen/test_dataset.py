@@ -36,7 +36,7 @@ def test_reader_returns_frames_and_annotations(tiny_dataset):
     assert ann["seed"] == ds.rows[0]["seed"] and ann["factors"]["action"]["label"] == ann["label"]
     dense = ds.read_dense(ds.keys[1])
     assert dense["mask"].dtype == np.uint8 and dense["mask"].shape == (6, 48, 48)
-    assert dense["depth"].dtype == np.float32 and set(np.unique(dense["mask"])) <= {0, 1}
+    assert dense["depth"].dtype == np.float16 and set(np.unique(dense["mask"])) <= {0, 1}
 
 
 def test_webdataset_reads_the_shards_as_they_are(tiny_dataset):
