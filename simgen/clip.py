@@ -9,7 +9,6 @@ from simgen.native import pybullet as p
 import pybullet_data
 from pybullet_utils import bullet_client
 
-from simgen import rotations as rot
 from simgen.actor import Actor, ground_offsets
 from simgen.annotate import mask_bbox, project_keypoints
 from simgen.body import BodyShape
@@ -21,6 +20,7 @@ from simgen.native import quiet_native_output
 from simgen.physics import PhysicsTracker
 from simgen.render import render_frame
 from simgen.scene import Scene
+from simgen.sequence import plan_poses
 from simgen.spec import GenerationSpec
 
 
@@ -51,20 +51,6 @@ class Simulator:
     def reset(self) -> None:
         self.client.resetSimulation()
         self.client.setGravity(0, -9.81, 0)
-
-
-def action_poses(library: ActionLibrary, factors: dict, frames: int, fps: float) -> PoseSequence:
-    """The kinematic target for the clip: retimed, phased, scaled, mirrored and turned."""
-    af = factors["action"]
-    times = np.arange(frames) / fps
-    pose = library.get(af["label"]).sample(times, speed=af["speed"], phase=af["phase"], amplitudes=af["amplitudes"])
-    pose = pose.with_amplitude(af["amplitude"])
-    if af["mirror"]:
-        pose = pose.mirrored()
-    facing = rot.yaw(np.radians(af["facing_deg"]))
-    pose.root_rot = rot.multiply(facing, pose.root_rot)
-    pose.root_pos = rot.rotate(facing, pose.root_pos)
-    return pose
 
 
 def _start_physics(sim: Simulator, actor: Actor, pose: PoseSequence, lift: np.ndarray, spec: GenerationSpec, shape: BodyShape):
@@ -99,7 +85,7 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
     scene = Scene(sim.client, factors["scene"])
     shape = BodyShape(**factors["body"])
     actor = Actor(sim.client, shape, factors["clothing"])
-    pose = action_poses(sim.library, factors, frames, spec.fps)
+    pose, frame_labels, segments = plan_poses(sim.library, factors["action"], frames, spec.fps, spec.sequence.background_label)
 
     # Pass 1: pose every frame to find the floor contact and the actor's extent for framing.
     lowest = np.zeros(frames)
@@ -144,8 +130,8 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
     label = factors["action"]["label"]
     annotations = {
         "label": label,
-        "frame_labels": [label] * frames,
-        "segments": [[0, frames, label]],
+        "frame_labels": frame_labels,
+        "segments": segments,
         "fps": spec.fps,
         "size": [height, width],
         "joint_names": list(KEYPOINT_NAMES),

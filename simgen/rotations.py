@@ -56,14 +56,20 @@ def to_matrix(q: np.ndarray) -> np.ndarray:
     return np.stack([rotate(q, e) for e in np.eye(3)], axis=-1)
 
 
-def slerp(a: np.ndarray, b: np.ndarray, t) -> np.ndarray:
-    """Spherical interpolation along the shortest arc; broadcasts over leading axes."""
+def slerp(a: np.ndarray, b: np.ndarray, t, shortest: bool = True) -> np.ndarray:
+    """Spherical interpolation; broadcasts over leading axes.
+
+    With shortest=False the signs of a and b are taken as given (the caller keeps them
+    continuous over time), which avoids the jump where two animated rotations pass
+    180 degrees apart and the shortest arc switches sides.
+    """
     a = normalize(a)
     b = normalize(b)
     t = np.asarray(t, dtype=np.float64)
     dot = np.sum(a * b, axis=-1, keepdims=True)
-    b = np.where(dot < 0, -b, b)
-    dot = np.abs(dot)
+    if shortest:
+        b = np.where(dot < 0, -b, b)
+        dot = np.abs(dot)
     t = t[..., None] if t.ndim == a.ndim - 1 or t.ndim == 0 else t
     theta = np.arccos(np.clip(dot, -1.0, 1.0))
     sin_theta = np.sin(theta)
@@ -72,6 +78,16 @@ def slerp(a: np.ndarray, b: np.ndarray, t) -> np.ndarray:
     wa = np.where(small, 1.0 - t, np.sin((1.0 - t) * theta) / safe)
     wb = np.where(small, t, np.sin(t * theta) / safe)
     return normalize(wa * a + wb * b)
+
+
+def sign_continuous(q: np.ndarray) -> np.ndarray:
+    """A quaternion track float[T, 4] with signs flipped so neighbouring frames agree (q ~ -q)."""
+    q = np.array(q, dtype=np.float64, copy=True)
+    if len(q) > 1:
+        flips = np.sum(q[1:] * q[:-1], axis=-1) < 0
+        sign = np.concatenate([[1.0], np.where(np.cumsum(flips) % 2 == 1, -1.0, 1.0)])
+        q *= sign[:, None]
+    return q
 
 
 def scale_rotation(q: np.ndarray, factor) -> np.ndarray:

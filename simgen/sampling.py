@@ -10,6 +10,7 @@ import numpy as np
 
 from simgen.motion.library import ActionLibrary
 from simgen.scene import hsv_to_rgb
+from simgen.sequence import sample_action_factors
 from simgen.spec import GenerationSpec
 
 
@@ -35,16 +36,7 @@ def _colour(rng: np.random.Generator, saturation, value) -> list[float]:
 def sample_factors(spec: GenerationSpec, library: ActionLibrary, label: str, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     a, c, s = spec.actor, spec.camera, spec.scene
-    action = library.get(label)
-    action_factors = {
-        "label": label,
-        "speed": a.speed.sample(rng),
-        "phase": a.phase.sample(rng),
-        "amplitude": a.amplitude.sample(rng),
-        "amplitudes": {name: float(rng.uniform(lo, hi)) for name, (lo, hi) in sorted(action.amplitude_ranges.items())},
-        "mirror": bool(rng.uniform() < a.mirror_probability),
-        "facing_deg": a.facing_deg.sample(rng),
-    }
+    action_factors = sample_action_factors(spec, library, label, rng)
     body = {
         "height_m": a.height_m.sample(rng),
         "torso_girth": a.torso_girth.sample(rng),

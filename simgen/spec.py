@@ -57,6 +57,9 @@ class ActorSpec(StrictModel):
     clothing_saturation: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.05, 0.8])
     clothing_value: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.1, 0.9])
     skin_value: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.3, 0.95])
+    mirror_labels: dict[str, str] = Field(
+        default_factory=dict, description="label pairs swapped when a clip is mirrored, e.g. {wave_left: wave_right}"
+    )
 
 
 class CameraSpec(StrictModel):
@@ -87,6 +90,18 @@ class SceneSpec(StrictModel):
     diffuse: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.3, 0.7])
     specular: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.0, 0.2])
     shadow_probability: float = Field(0.5, ge=0.0, le=1.0)
+
+
+class SequenceSpec(StrictModel):
+    """Chains of actions in one clip, with blended transitions and idle standing between them."""
+
+    probability: float = Field(0.0, ge=0.0, le=1.0, description="share of clips that chain several actions")
+    actions: Annotated[Factor, _within(1, 6)] = Factor.model_validate({"choice": [2, 3]})
+    transition_seconds: Annotated[Factor, _within(0.04, 5.0)] = Factor.model_validate([0.25, 0.6])
+    idle_probability: float = Field(0.3, ge=0.0, le=1.0, description="chance of idle standing between two actions")
+    idle_seconds: Annotated[Factor, _within(0.0, 10.0)] = Factor.model_validate([0.3, 0.8])
+    background_label: str = Field("transition", min_length=1, description="label of transition and idle frames")
+    pool: list[str] | None = Field(None, description="actions chained with the clip's class (default: the classes)")
 
 
 class PhysicsSpec(StrictModel):
@@ -144,6 +159,7 @@ class GenerationSpec(StrictModel):
     actor: ActorSpec = ActorSpec()
     camera: CameraSpec = CameraSpec()
     scene: SceneSpec = SceneSpec()
+    sequence: SequenceSpec = SequenceSpec()
     physics: PhysicsSpec = PhysicsSpec()
     output: OutputSpec = OutputSpec()
 

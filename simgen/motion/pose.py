@@ -62,18 +62,33 @@ class PoseSequence:
         return PoseSequence(self.root_pos, self.root_rot, joints, self.ground, self.lift, list(self.labels))
 
 
+def _blend_rotations(qa: np.ndarray, qb: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Slerp two animated rotation tracks along one continuous path.
+
+    Taking the shortest arc frame by frame jumps when the two rotations pass 180 degrees
+    apart; instead both tracks are made sign-continuous and b's sign is fixed once, where
+    the blend starts.
+    """
+    qa, qb = rot.sign_continuous(qa), rot.sign_continuous(qb)
+    moving = np.flatnonzero((w > 0) & (w < 1))
+    start = moving[0] if len(moving) else 0
+    if np.dot(qa[start], qb[start]) < 0:
+        qb = -qb
+    return rot.slerp(qa, qb, w, shortest=False)
+
+
 def blend(a: PoseSequence, b: PoseSequence, weight: np.ndarray) -> PoseSequence:
     """Per-frame blend: weight 0 gives a, 1 gives b (slerp for rotations)."""
     w = np.asarray(weight, dtype=np.float64)
     joints = {}
     for name in MOVABLE:
         qa, qb = a.joints[name], b.joints[name]
-        joints[name] = rot.slerp(qa, qb, w) if qa.shape[1] == 4 else qa * (1 - w[:, None]) + qb * w[:, None]
+        joints[name] = _blend_rotations(qa, qb, w) if qa.shape[1] == 4 else qa * (1 - w[:, None]) + qb * w[:, None]
     lift_a = a.lift if a.lift is not None else np.zeros(len(a))
     lift_b = b.lift if b.lift is not None else np.zeros(len(b))
     return PoseSequence(
         root_pos=a.root_pos * (1 - w[:, None]) + b.root_pos * w[:, None],
-        root_rot=rot.slerp(a.root_rot, b.root_rot, w),
+        root_rot=_blend_rotations(a.root_rot, b.root_rot, w),
         joints=joints,
         ground=a.ground and b.ground,
         lift=lift_a * (1 - w) + lift_b * w,

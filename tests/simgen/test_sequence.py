@@ -1,0 +1,89 @@
+"""Chained actions: labels line up with segments, transitions are smooth, mirroring maps labels."""
+
+import numpy as np
+import pytest
+
+from simgen.clip import Simulator, make_clip
+from simgen.errors import SimgenError
+from simgen.jobs.runner import generate_dataset
+from simgen.motion.library import ActionLibrary
+from simgen.motion.skeleton import KEYPOINT_NAMES
+from simgen.sampling import sample_factors
+from simgen.sequence import plan_poses
+
+
+@pytest.fixture(scope="module")
+def sim():
+    s = Simulator(ActionLibrary())
+    yield s
+    s.close()
+
+
+def _chain_spec(make_tiny_spec, **extra):
+    return make_tiny_spec(
+        frames=75,
+        size=[32, 32],
+        classes=["wave1", "jack", "squat", "walk"],
+        **{"sequence.probability": 1.0, "sequence.actions": {"choice": [3]}, "physics.enabled": False, **extra},
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_chained_labels_line_up_with_segments(sim, make_tiny_spec, seed):
+    spec = _chain_spec(make_tiny_spec, **{"sequence.idle_probability": 0.5})
+    factors = sample_factors(spec, sim.library, "jack", seed)
+    plan = factors["action"]
+    assert plan["chained"] and "jack" in [s["label"] for s in plan["segments"]]
+    pose, frame_labels, segments = plan_poses(sim.library, plan, spec.frames, spec.fps, "transition")
+    assert len(frame_labels) == spec.frames
+    # Segments tile the clip, and each one's frames carry its label.
+    assert segments[0][0] == 0 and segments[-1][1] == spec.frames
+    for (s0, e0, _), (s1, _, _) in zip(segments, segments[1:]):
+        assert e0 == s1
+    for start, end, label in segments:
+        assert set(frame_labels[start:end]) == {label}
+    assert "transition" in frame_labels
+    # The clip's class is what it mostly shows.
+    counts = {lbl: frame_labels.count(lbl) for lbl in set(frame_labels) - {"transition"}}
+    assert max(counts, key=counts.get) == "jack"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_transitions_are_smooth(sim, make_tiny_spec, seed):
+    """No teleporting: joints move no faster through a transition than people can."""
+    spec = _chain_spec(make_tiny_spec)
+    factors = sample_factors(spec, sim.library, "wave1", seed)
+    clip = make_clip(sim, spec, factors, seed)
+    kp = np.asarray(clip.annotations["keypoints_3d"])
+    speed = np.linalg.norm(np.diff(kp, axis=0), axis=2) * spec.fps  # m/s per joint
+    assert speed.max() < 12.0, speed.max()
+    assert clip.annotations["segments"][-1][1] == spec.frames
+
+
+def test_mirroring_maps_labels(sim, make_tiny_spec):
+    """'wave1_left' is not an action: it is made by mirroring wave1 (a right-hand wave)."""
+    spec = make_tiny_spec(
+        frames=20, size=[32, 32], classes=["wave1", "wave1_left"], **{"actor.mirror_labels": {"wave1_left": "wave1"}, "physics.enabled": False}
+    )
+    left = sample_factors(spec, sim.library, "wave1_left", 3)
+    seg = left["action"]["segments"][0]
+    assert seg["action"] == "wave1" and seg["mirror"] is True and seg["label"] == "wave1_left"
+    clip = make_clip(sim, spec, left, 3)
+    kp = np.asarray(clip.annotations["keypoints_3d"])
+    lw, rw = KEYPOINT_NAMES.index("left_wrist"), KEYPOINT_NAMES.index("right_wrist")
+    assert kp[:, lw, 1].mean() > kp[:, rw, 1].mean() + 0.5  # the left hand is the one up
+    assert set(clip.annotations["frame_labels"]) == {"wave1_left"}
+    # A mirrored draw for the right-hand class maps the other way.
+    for seed in range(20):
+        f = sample_factors(spec, sim.library, "wave1", seed)
+        s = f["action"]["segments"][0]
+        if f["action"]["mirror"]:
+            assert s["action"] == "wave1" and s["mirror"] is False or s["label"] == "wave1"
+            break
+
+
+def test_unknown_label_without_partner_fails_early(make_tiny_spec, tmp_path):
+    spec = make_tiny_spec(classes=["wave1", "wave1_left"])
+    with pytest.raises(SimgenError, match="wave1_left"):
+        generate_dataset(spec, tmp_path / "x", progress=False)
+    assert not (tmp_path / "x").exists()
