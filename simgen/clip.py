@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import cv2
 import numpy as np
-from simgen.native import pybullet as p
 import pybullet_data
-from pybullet_utils import bullet_client
 
 from simgen.actor import Actor, ground_offsets
 from simgen.annotate import mask_bbox, project_keypoints
@@ -16,7 +15,9 @@ from simgen.camera import build_camera_path
 from simgen.motion.library import ActionLibrary
 from simgen.motion.pose import PoseSequence
 from simgen.motion.skeleton import KEYPOINT_NAMES
+from simgen.native import pybullet as p
 from simgen.native import quiet_native_output
+from simgen.occluders import Occluders
 from simgen.physics import PhysicsTracker
 from simgen.render import render_frame
 from simgen.scene import Scene
@@ -41,6 +42,8 @@ class Simulator:
 
     def __init__(self, library: ActionLibrary):
         self.library = library
+        from pybullet_utils import bullet_client  # after simgen.native has imported pybullet quietly
+
         with quiet_native_output():  # the C client prints "argv[0]=" on connect
             self.client = bullet_client.BulletClient(connection_mode=p.DIRECT)
         self.client.setAdditionalSearchPath(pybullet_data.getDataPath())
@@ -78,10 +81,31 @@ def _start_physics(sim: Simulator, actor: Actor, pose: PoseSequence, lift: np.nd
     return tracker, {"root": root, "root_velocity": velocity, "keypoints": keypoints}
 
 
+def _visible_fraction(sim: Simulator, clear_camera, t: int, scene: Scene, mask: np.ndarray, actor: Actor, occluders: Occluders) -> float:
+    """The actor's visible share of its unoccluded silhouette, from two segmentations.
+
+    Without occluders in the world nothing can hide the actor (self-occlusion is still the
+    actor), so the fraction is 1 where it is in view. Otherwise the frame is rendered again
+    with every occluder moved out of view - at half resolution, a quarter of the cost - and
+    the actor's area is compared with its area in the real render, brought to the same size.
+    """
+    seen = mask == 1
+    if not occluders.bodies:
+        return 1.0 if seen.any() else 0.0
+    with occluders.hidden():
+        _, _, clear = render_frame(sim.client, clear_camera, t, {**scene.light, "shadow": 0}, {actor.body: 1}, scene.sky_rgb)
+    total = float(np.count_nonzero(clear == 1))
+    if total == 0:
+        return 0.0
+    seen_small = cv2.resize(seen.astype(np.float32), (clear.shape[1], clear.shape[0]), interpolation=cv2.INTER_AREA)
+    return round(float(min(seen_small.sum() / total, 1.0)), 4)
+
+
 def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) -> Clip:
     height, width = spec.size
     frames = spec.frames
     sim.reset()
+    sim.client.setPhysicsEngineParameter(fixedTimeStep=1.0 / (spec.fps * spec.physics.substeps))
     scene = Scene(sim.client, factors["scene"])
     shape = BodyShape(**factors["body"])
     actor = Actor(sim.client, shape, factors["clothing"])
@@ -102,6 +126,12 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
         factors["camera"], lo, hi, width=width, height=height, fps=spec.fps, keep_framed=factors["camera"]["keep_framed"]
     )
 
+    def silhouette(t: int) -> np.ndarray:
+        actor.set_pose(pose, t, np.array([0.0, lift[t], 0.0]))
+        return render_frame(sim.client, camera, t, {**scene.light, "shadow": 0}, {actor.body: 1}, scene.sky_rgb)[2] == 1
+
+    occluders = Occluders(sim.client, factors["occlusion"], camera, lo, hi, silhouette=silhouette, library=sim.library, fps=spec.fps)
+    instance_of = {actor.body: 1, **occluders.mask_ids}
     tracker = None
     if spec.physics.enabled:
         tracker, targets = _start_physics(sim, actor, pose, lift, spec, shape)
@@ -110,14 +140,19 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
     rgb = np.zeros((frames, height, width, 3), np.uint8)
     depth = np.zeros((frames, height, width), np.float32)
     mask = np.zeros((frames, height, width), np.uint8)
-    keypoints, keypoints_3d, boxes, extrinsics, intrinsics = [], [], [], [], []
-    instance_of = {actor.body: 1}
+    keypoints, keypoints_3d, boxes, extrinsics, intrinsics, visible = [], [], [], [], [], []
+    clear_camera = replace(camera, width=max(width // 2, 16), height=max(height // 2, 16))
     for t in range(frames):
+        occluders.advance(t)
         if tracker is None:
+            if occluders.dynamic and t > 0:
+                for _ in range(spec.physics.substeps):  # moving props still fall, roll and fly
+                    sim.client.stepSimulation()
             actor.set_pose(pose, t, np.array([0.0, lift[t], 0.0]))
         else:
             tracker.track(pose, t, targets["root"][t], targets["root_velocity"][t])
         rgb[t], depth[t], mask[t] = render_frame(sim.client, camera, t, scene.light, instance_of, scene.sky_rgb)
+        visible.append(_visible_fraction(sim, clear_camera, t, scene, mask[t], actor, occluders))
         world = actor.keypoints_world()
         if tracker is not None:
             tracker.measure(actor.feet(), world, targets["keypoints"][t])
@@ -138,6 +173,8 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
         "keypoints_2d": keypoints,
         "keypoints_3d": keypoints_3d,
         "bbox": boxes,
+        "visible_fraction": visible,
+        "objects": {str(v): kind for v, kind in zip(occluders.mask_ids.values(), occluders.kinds)},
         "camera": {"K": intrinsics[0], "K_per_frame": intrinsics, "extrinsics": extrinsics, "convention": "opencv"},
         "factors": factors,
         "seed": seed,

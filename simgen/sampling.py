@@ -10,6 +10,7 @@ import numpy as np
 
 from simgen.motion.library import ActionLibrary
 from simgen.scene import hsv_to_rgb
+from simgen.occluders import sample_occlusion
 from simgen.sequence import sample_action_factors
 from simgen.spec import GenerationSpec
 
@@ -76,4 +77,5 @@ def sample_factors(spec: GenerationSpec, library: ActionLibrary, label: str, see
         "specular": s.specular.sample(rng),
         "shadows": bool(rng.uniform() < s.shadow_probability),
     }
-    return {"action": action_factors, "body": body, "clothing": clothing, "camera": camera, "scene": scene}
+    occlusion = sample_occlusion(spec, rng)
+    return {"action": action_factors, "body": body, "clothing": clothing, "camera": camera, "scene": scene, "occlusion": occlusion}

@@ -92,6 +92,28 @@ class SceneSpec(StrictModel):
     shadow_probability: float = Field(0.5, ge=0.0, le=1.0)
 
 
+def _kinds(allowed):
+    def check(v: list[str]) -> list[str]:
+        bad = [k for k in v if k not in allowed]
+        if bad or not v:
+            raise ValueError(f"must be a non-empty list from {', '.join(allowed)}; got {bad or v}")
+        return v
+
+    return AfterValidator(check)
+
+
+class OcclusionSpec(StrictModel):
+    """Occluders between the camera and the actor: static ones and ones that cross the view."""
+
+    probability: float = Field(0.0, ge=0.0, le=1.0, description="occlusion rate: share of clips with occluders")
+    static_count: Annotated[Factor, _within(0, 4)] = Factor.model_validate({"choice": [1]})
+    moving_count: Annotated[Factor, _within(0, 4)] = Factor.model_validate({"choice": [0, 1]})
+    static_kinds: Annotated[list[str], _kinds(("wall", "pillar", "asset"))] = ["wall", "pillar"]
+    moving_kinds: Annotated[list[str], _kinds(("roll", "throw", "fall", "walker"))] = ["roll", "throw", "fall", "walker"]
+    visible_fraction: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.35, 0.85])
+    assets: list[str] = Field(default_factory=list, description="URDF files used by the 'asset' static kind")
+
+
 class SequenceSpec(StrictModel):
     """Chains of actions in one clip, with blended transitions and idle standing between them."""
 
@@ -160,6 +182,7 @@ class GenerationSpec(StrictModel):
     camera: CameraSpec = CameraSpec()
     scene: SceneSpec = SceneSpec()
     sequence: SequenceSpec = SequenceSpec()
+    occlusion: OcclusionSpec = OcclusionSpec()
     physics: PhysicsSpec = PhysicsSpec()
     output: OutputSpec = OutputSpec()
 

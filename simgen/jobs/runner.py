@@ -23,6 +23,7 @@ from simgen.errors import SimgenError
 from simgen.jobs.backends import run_local, run_ray
 from simgen.jobs.shard_task import shard_count
 from simgen.motion.library import ActionLibrary
+from simgen.props import check_assets
 from simgen.sequence import check_actions
 from simgen.spec import GenerationSpec
 
@@ -120,6 +121,7 @@ def generate_dataset(
     actions_dir = str(actions_dir) if actions_dir else None
     library = ActionLibrary(actions_dir)
     check_actions(spec, library)  # unknown actions and broken files fail before anything is written
+    check_assets(spec.occlusion.assets)
     prepare_output(out, spec)
     shards_dir = out / "shards"
     for stale in shards_dir.glob(f"*{TMP_SUFFIX}*"):
