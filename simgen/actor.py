@@ -26,7 +26,9 @@ _MOVABLE_INDICES = [JOINT_INDEX[n] for n in MOVABLE]
 class Actor:
     """One humanoid body in client `client`. Poses are set kinematically (`set_pose`)."""
 
-    def __init__(self, client, shape: BodyShape, colors: dict[str, list[float]]):
+    def __init__(self, client, shape: BodyShape, colors: dict, textures: dict[str, int] | None = None):
+        """`colors`: part -> rgb (CLOTHING parts) and optionally colors["textures"]: part -> bank
+        texture name; `textures`: the world's texture bank (name -> id)."""
         self.client = client
         self.shape = shape
         fd, path = tempfile.mkstemp(suffix=".urdf", prefix="simgen_body_")
@@ -44,10 +46,15 @@ class Actor:
         finally:
             os.unlink(path)
         self.num_links = client.getNumJoints(self.body)
+        patterns = dict(colors.get("textures", {}))
+        if colors["sleeves"] == colors["shirt"]:  # long sleeves are cut from the shirt's fabric
+            patterns["sleeves"] = patterns.get("shirt", "plain")
         for part, links in CLOTHING.items():
-            rgba = list(colors[part]) + [1.0]
+            options = {"rgbaColor": list(colors[part]) + [1.0]}
+            if textures:
+                options["textureUniqueId"] = textures[patterns.get(part, "plain")]
             for link in links:
-                client.changeVisualShape(self.body, JOINT_INDEX[link], rgbaColor=rgba)
+                client.changeVisualShape(self.body, JOINT_INDEX[link], **options)
 
     def set_pose(self, pose: PoseSequence, frame: int, offset: np.ndarray) -> None:
         """Put the body in frame `frame` of `pose`, translated by `offset` (world metres)."""

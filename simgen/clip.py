@@ -12,8 +12,9 @@ from simgen.actor import Actor, ground_offsets
 from simgen.annotate import mask_bbox, project_keypoints
 from simgen.body import BodyShape
 from simgen.camera import build_camera_path
+from simgen.camera_noise import apply_camera_noise
 from simgen.motion.library import ActionLibrary
-from simgen.motion.pose import PoseSequence
+from simgen.motion.pose import PoseSequence, pose_between
 from simgen.motion.skeleton import KEYPOINT_NAMES
 from simgen.native import pybullet as p
 from simgen.native import quiet_native_output
@@ -81,7 +82,7 @@ def _start_physics(sim: Simulator, actor: Actor, pose: PoseSequence, lift: np.nd
     return tracker, {"root": root, "root_velocity": velocity, "keypoints": keypoints}
 
 
-def _visible_fraction(sim: Simulator, clear_camera, t: int, scene: Scene, mask: np.ndarray, actor: Actor, occluders: Occluders) -> float:
+def _visible_fraction(sim: Simulator, clear_camera, t: int, mask: np.ndarray, actor: Actor, occluders: Occluders) -> float:
     """The actor's visible share of its unoccluded silhouette, from two segmentations.
 
     Without occluders in the world nothing can hide the actor (self-occlusion is still the
@@ -93,7 +94,7 @@ def _visible_fraction(sim: Simulator, clear_camera, t: int, scene: Scene, mask: 
     if not occluders.bodies:
         return 1.0 if seen.any() else 0.0
     with occluders.hidden():
-        _, _, clear = render_frame(sim.client, clear_camera, t, {**scene.light, "shadow": 0}, {actor.body: 1}, scene.sky_rgb)
+        _, _, clear = render_frame(sim.client, clear_camera, t, {"shadow": 0}, {actor.body: 1})
     total = float(np.count_nonzero(clear == 1))
     if total == 0:
         return 0.0
@@ -101,42 +102,69 @@ def _visible_fraction(sim: Simulator, clear_camera, t: int, scene: Scene, mask: 
     return round(float(min(seen_small.sum() / total, 1.0)), 4)
 
 
-def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) -> Clip:
-    height, width = spec.size
-    frames = spec.frames
-    sim.reset()
-    sim.client.setPhysicsEngineParameter(fixedTimeStep=1.0 / (spec.fps * spec.physics.substeps))
-    scene = Scene(sim.client, factors["scene"])
-    shape = BodyShape(**factors["body"])
-    actor = Actor(sim.client, shape, factors["clothing"])
-    pose, frame_labels, segments = plan_poses(sim.library, factors["action"], frames, spec.fps, spec.sequence.background_label)
-
-    # Pass 1: pose every frame to find the floor contact and the actor's extent for framing.
-    lowest = np.zeros(frames)
-    lo = np.zeros((frames, 3))
-    hi = np.zeros((frames, 3))
+def _pose_pass(actor: Actor, pose: PoseSequence, shape: BodyShape):
+    """Pose every frame once (no rendering): floor offsets and the actor's extent for framing."""
+    frames = len(pose)
+    lo, hi = np.zeros((frames, 3)), np.zeros((frames, 3))
     for t in range(frames):
         actor.set_pose(pose, t, np.zeros(3))
         lo[t], hi[t] = actor.aabb()
-        lowest[t] = lo[t, 1]
-    lift = ground_offsets(pose, lowest, shape)
+    lift = ground_offsets(pose, lo[:, 1].copy(), shape)
     lo[:, 1] += lift
     hi[:, 1] += lift
-    camera = build_camera_path(
-        factors["camera"], lo, hi, width=width, height=height, fps=spec.fps, keep_framed=factors["camera"]["keep_framed"]
-    )
+    return lift, lo, hi
+
+
+def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) -> Clip:
+    height, width = spec.size
+    frames = spec.frames
+    substeps = spec.physics.substeps
+    sim.reset()
+    sim.client.setPhysicsEngineParameter(fixedTimeStep=1.0 / (spec.fps * substeps))
+    scene = Scene(sim.client, factors["scene"])
+    shape = BodyShape(**factors["body"])
+    actor = Actor(sim.client, shape, factors["clothing"], textures=scene.textures)
+    pose, frame_labels, segments = plan_poses(sim.library, factors["action"], frames, spec.fps, spec.sequence.background_label)
+    lift, lo, hi = _pose_pass(actor, pose, shape)
+    camera = build_camera_path(factors["camera"], lo, hi, width=width, height=height, fps=spec.fps, keep_framed=factors["camera"]["keep_framed"])
 
     def silhouette(t: int) -> np.ndarray:
         actor.set_pose(pose, t, np.array([0.0, lift[t], 0.0]))
-        return render_frame(sim.client, camera, t, {**scene.light, "shadow": 0}, {actor.body: 1}, scene.sky_rgb)[2] == 1
+        return render_frame(sim.client, camera, t, {**scene.light, "shadow": 0}, {actor.body: 1})[2] == 1
 
     occluders = Occluders(sim.client, factors["occlusion"], camera, lo, hi, silhouette=silhouette, library=sim.library, fps=spec.fps)
+    mid = frames // 2
+    toward_camera = camera.eye[mid] - (lo[mid] + hi[mid]) / 2.0
+    toward_camera[1] = 0.0
+    toward_camera /= max(np.linalg.norm(toward_camera), 1e-9)
+    scene.add_distractors((lo[mid] + hi[mid]) / 2.0 * [1, 0, 1], toward_camera, np.cross([0.0, 1.0, 0.0], toward_camera))
     instance_of = {actor.body: 1, **occluders.mask_ids}
+    objects = {str(v): kind for v, kind in zip(occluders.mask_ids.values(), occluders.kinds)}
+    for body in scene.distractors:
+        instance_of[body] = len(instance_of) + 1
+        objects[str(instance_of[body])] = "distractor"
     tracker = None
     if spec.physics.enabled:
         tracker, targets = _start_physics(sim, actor, pose, lift, spec, shape)
+    subframes = factors["camera_noise"]["motion_blur_subframes"]
 
-    # Pass 2: film it (simulating the body first when physics is on).
+    def advance(t: int, j: int) -> None:
+        """Move the world to sub-frame j of `subframes` on the way from frame t-1 to t."""
+        steps = substeps * j // subframes - substeps * (j - 1) // subframes
+        if tracker is not None:
+            if t > 0 and steps:
+                tracker.track(pose, t, targets["root"][t], targets["root_velocity"][t], steps=steps)
+            return
+        if occluders.dynamic and t > 0:
+            for _ in range(steps):  # moving props still fall, roll and fly
+                sim.client.stepSimulation()
+        w = j / subframes
+        if w < 1.0 and t > 0:
+            actor.set_pose(pose_between(pose, t, w), 0, np.array([0.0, lift[t - 1] * (1 - w) + lift[t] * w, 0.0]))
+        else:
+            actor.set_pose(pose, t, np.array([0.0, lift[t], 0.0]))
+
+    # Film it: simulate (or pose) the world, render, annotate, frame by frame.
     rgb = np.zeros((frames, height, width, 3), np.uint8)
     depth = np.zeros((frames, height, width), np.float32)
     mask = np.zeros((frames, height, width), np.uint8)
@@ -144,15 +172,15 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
     clear_camera = replace(camera, width=max(width // 2, 16), height=max(height // 2, 16))
     for t in range(frames):
         occluders.advance(t)
-        if tracker is None:
-            if occluders.dynamic and t > 0:
-                for _ in range(spec.physics.substeps):  # moving props still fall, roll and fly
-                    sim.client.stepSimulation()
-            actor.set_pose(pose, t, np.array([0.0, lift[t], 0.0]))
-        else:
-            tracker.track(pose, t, targets["root"][t], targets["root_velocity"][t])
-        rgb[t], depth[t], mask[t] = render_frame(sim.client, camera, t, scene.light, instance_of, scene.sky_rgb)
-        visible.append(_visible_fraction(sim, clear_camera, t, scene, mask[t], actor, occluders))
+        exposure = np.zeros((height, width, 3), np.float32)
+        for j in range(1, subframes + 1):  # motion blur: average renders across the frame interval
+            advance(t, j)
+            if j < subframes:
+                exposure += render_frame(sim.client, camera, t, scene.light, instance_of, scene)[0]
+        rgb[t], depth[t], mask[t] = render_frame(sim.client, camera, t, scene.light, instance_of, scene)
+        if subframes > 1:
+            rgb[t] = np.clip(np.rint((exposure + rgb[t]) / subframes), 0, 255).astype(np.uint8)
+        visible.append(_visible_fraction(sim, clear_camera, t, mask[t], actor, occluders))
         world = actor.keypoints_world()
         if tracker is not None:
             tracker.measure(actor.feet(), world, targets["keypoints"][t])
@@ -161,10 +189,10 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
         boxes.append(mask_bbox(mask[t]))
         extrinsics.append(np.round(camera.extrinsics(t), 6).tolist())
         intrinsics.append(np.round(camera.intrinsics(t), 6).tolist())
+    rgb = apply_camera_noise(rgb, factors["camera_noise"])
 
-    label = factors["action"]["label"]
     annotations = {
-        "label": label,
+        "label": factors["action"]["label"],
         "frame_labels": frame_labels,
         "segments": segments,
         "fps": spec.fps,
@@ -174,7 +202,7 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
         "keypoints_3d": keypoints_3d,
         "bbox": boxes,
         "visible_fraction": visible,
-        "objects": {str(v): kind for v, kind in zip(occluders.mask_ids.values(), occluders.kinds)},
+        "objects": objects,
         "camera": {"K": intrinsics[0], "K_per_frame": intrinsics, "extrinsics": extrinsics, "convention": "opencv"},
         "factors": factors,
         "seed": seed,

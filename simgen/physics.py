@@ -106,9 +106,10 @@ class PhysicsTracker:
         for link in range(-1, client.getNumJoints(body)):
             client.changeDynamics(body, link, lateralFriction=0.9, restitution=0.0)
         self.meter = PlausibilityMeter(weight_n=self.weight, dt_frame=1.0 / fps)
+        self._last_assist = 0.0
 
-    def track(self, pose: PoseSequence, t: int, root_target: np.ndarray, root_velocity: np.ndarray) -> None:
-        """Advance the simulation by one video frame towards frame t of `pose`."""
+    def track(self, pose: PoseSequence, t: int, root_target: np.ndarray, root_velocity: np.ndarray, steps: int | None = None) -> None:
+        """Advance the simulation by `steps` physics steps (default: one video frame) towards frame t."""
         c = self.client
         targets = [pose.joints[n][t].tolist() for n in MOVABLE]
         c.setJointMotorControlMultiDofArray(
@@ -116,7 +117,8 @@ class PhysicsTracker:
         )
         target_rot = pose.root_rot[t]
         assist_total = 0.0
-        for _ in range(self.substeps):
+        steps = self.substeps if steps is None else steps
+        for _ in range(steps):
             pos, orn = c.getBasePositionAndOrientation(self.body)
             vel, ang = c.getBaseVelocity(self.body)
             force = 4.0 * self.mass * 25.0 * (root_target - np.asarray(pos)) + 2.0 * self.mass * 5.0 * (root_velocity - np.asarray(vel))
@@ -136,7 +138,7 @@ class PhysicsTracker:
             c.applyExternalTorque(self.body, -1, torque.tolist(), p.WORLD_FRAME)
             c.stepSimulation()
             assist_total += float(np.linalg.norm(force))
-        self._last_assist = assist_total / self.substeps
+        self._last_assist = assist_total / max(steps, 1)
 
     def measure(self, feet: tuple, keypoints: np.ndarray, target_keypoints: np.ndarray) -> None:
         angles = {n: self.client.getJointState(self.body, JOINT_INDEX[n])[0] for n in REVOLUTE_LIMITS}

@@ -8,12 +8,14 @@ from simgen.native import pybullet as p
 from simgen.camera import FAR, NEAR, CameraPath
 
 
-def render_frame(client, camera: CameraPath, t: int, light: dict, instance_of: dict[int, int], sky_rgb: np.ndarray):
+def render_frame(client, camera: CameraPath, t: int, light: dict, instance_of: dict[int, int], scene=None):
     """Render frame t.
 
     Args:
         instance_of: pybullet body id -> mask value (1 the actor, 2+ other objects);
             bodies not listed (the ground) and empty pixels become 0.
+        scene: composites its background where nothing (or only the ground) was hit;
+            None leaves those pixels as rendered (for masks that need no colour).
 
     Returns:
         rgb uint8[H, W, 3], depth float32[H, W] (z in metres, 0 where nothing was hit),
@@ -34,7 +36,8 @@ def render_frame(client, camera: CameraPath, t: int, light: dict, instance_of: d
     empty = seg < 0
     depth = (FAR * NEAR / (FAR - (FAR - NEAR) * zbuf)).astype(np.float32)
     depth[empty] = 0.0
-    rgb[empty] = np.clip(sky_rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    if scene is not None:
+        rgb = scene.composite(rgb, seg)
     mask = np.zeros((h, w), np.uint8)
     for body, value in instance_of.items():
         mask[seg == body] = value

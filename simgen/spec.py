@@ -11,14 +11,15 @@ import hashlib
 import json
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from simgen.camera import TRAJECTORIES
 from simgen.errors import SimgenError
 from simgen.factors import Factor
+from simgen.textures import GROUND_TEXTURES
 
 PRESETS_PACKAGE = "simgen.presets"
 
@@ -76,20 +77,57 @@ class CameraSpec(StrictModel):
     keep_framed: bool = True
 
 
-class SceneSpec(StrictModel):
-    """Ground, sky and light."""
+def _choice_of(allowed):
+    def check(f: Factor) -> Factor:
+        if f.choice is None or any(v not in allowed for v in f.choice):
+            raise ValueError(f"must be chosen from {', '.join(allowed)}")
+        return f
 
+    return AfterValidator(check)
+
+
+class SceneSpec(StrictModel):
+    """Ground, background, light and distractor objects."""
+
+    ground_texture: Annotated[Factor, _choice_of(GROUND_TEXTURES)] = Factor.model_validate(
+        {"choice": ["plain", "checker", "stripes", "noise", "grid"], "weights": [4, 2, 1, 2, 1]}
+    )
     ground_value: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.25, 0.85])
     ground_saturation: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.0, 0.5])
-    ground_checker_probability: float = Field(0.3, ge=0.0, le=1.0)
+    background: Annotated[Factor, _choice_of(("flat", "gradient", "noise", "image"))] = Factor.model_validate(
+        {"choice": ["flat", "gradient", "noise"]}
+    )
+    background_dir: str | None = Field(None, description="folder of images for background 'image'")
+    background_mode: Literal["sky", "behind"] = Field(
+        "sky", description="where the background shows: where nothing was hit (sky), or also over the ground (behind)"
+    )
     sky_value: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.4, 1.0])
     sky_saturation: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.0, 0.4])
     light_azimuth_deg: Annotated[Factor, _within(-360.0, 360.0)] = Factor.model_validate([0.0, 360.0])
     light_elevation_deg: Annotated[Factor, _within(5.0, 90.0)] = Factor.model_validate([30.0, 80.0])
+    light_tint: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.0, 0.2])
     ambient: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.45, 0.8])
     diffuse: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.3, 0.7])
     specular: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.0, 0.2])
     shadow_probability: float = Field(0.5, ge=0.0, le=1.0)
+    distractor_count: Annotated[Factor, _within(0, 8)] = Factor.model_validate(0)
+
+    @model_validator(mode="after")
+    def _images_need_a_folder(self):
+        if self.background.choice and "image" in self.background.choice and not self.background_dir:
+            raise ValueError("background 'image' needs scene.background_dir (a folder of images)")
+        return self
+
+
+class CameraNoiseSpec(StrictModel):
+    """What a real camera adds: sensor noise, motion blur (from sub-frame renders), compression."""
+
+    sensor_noise_std: Annotated[Factor, _within(0.0, 50.0)] = Factor.model_validate(0.0)
+    motion_blur_probability: float = Field(0.0, ge=0.0, le=1.0)
+    motion_blur_subframes: Annotated[Factor, _within(2, 16)] = Factor.model_validate({"choice": [3]})
+    jpeg_probability: float = Field(0.0, ge=0.0, le=1.0)
+    jpeg_quality: Annotated[Factor, _within(5, 100)] = Factor.model_validate([30.0, 90.0])
+    crf: Annotated[Factor, _within(0, 51)] = Factor.model_validate(18)
 
 
 def _kinds(allowed):
@@ -153,9 +191,8 @@ class PhysicsSpec(StrictModel):
 
 
 class OutputSpec(StrictModel):
-    """How clips are encoded and packed."""
+    """How clips are encoded and packed (the H.264 quality itself is camera_noise.crf, per clip)."""
 
-    crf: int = Field(18, ge=0, le=51, description="H.264 constant rate factor (0 = lossless)")
     x264_preset: str = "veryfast"
     shard_size: int = Field(16, ge=1, le=10000, description="clips per WebDataset shard")
 
@@ -181,6 +218,7 @@ class GenerationSpec(StrictModel):
     actor: ActorSpec = ActorSpec()
     camera: CameraSpec = CameraSpec()
     scene: SceneSpec = SceneSpec()
+    camera_noise: CameraNoiseSpec = CameraNoiseSpec()
     sequence: SequenceSpec = SequenceSpec()
     occlusion: OcclusionSpec = OcclusionSpec()
     physics: PhysicsSpec = PhysicsSpec()

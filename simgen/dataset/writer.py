@@ -18,7 +18,7 @@ TMP_SUFFIX = ".tmp"
 
 def clip_members(clip: Clip, spec: GenerationSpec) -> dict[str, bytes]:
     return {
-        "mp4": encode_mp4(clip.frames, spec.fps, crf=spec.output.crf, preset=spec.output.x264_preset),
+        "mp4": encode_mp4(clip.frames, spec.fps, crf=clip.annotations["factors"]["camera_noise"]["crf"], preset=spec.output.x264_preset),
         "json": encode_json(clip.annotations),
         # float16 depth: millimetre steps at arm's length, a few mm at 5 m, half the bytes.
         "npz": encode_npz({"mask": clip.mask, "depth": clip.depth.astype(np.float16)}),

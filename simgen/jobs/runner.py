@@ -26,6 +26,7 @@ from simgen.motion.library import ActionLibrary
 from simgen.props import check_assets
 from simgen.sequence import check_actions
 from simgen.spec import GenerationSpec
+from simgen.textures import check_background_dir
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -122,6 +123,7 @@ def generate_dataset(
     library = ActionLibrary(actions_dir)
     check_actions(spec, library)  # unknown actions and broken files fail before anything is written
     check_assets(spec.occlusion.assets)
+    check_background_dir(spec.scene.background_dir, needed="image" in (spec.scene.background.choice or []))
     prepare_output(out, spec)
     shards_dir = out / "shards"
     for stale in shards_dir.glob(f"*{TMP_SUFFIX}*"):

@@ -93,3 +93,18 @@ def blend(a: PoseSequence, b: PoseSequence, weight: np.ndarray) -> PoseSequence:
         ground=a.ground and b.ground,
         lift=lift_a * (1 - w) + lift_b * w,
     )
+
+
+def pose_between(pose: PoseSequence, t: int, w: float) -> PoseSequence:
+    """A one-frame pose a share w of the way from frame t-1 to frame t (for sub-frame renders)."""
+    a = max(t - 1, 0)
+    joints = {}
+    for name, values in pose.joints.items():
+        pair = values[[a, t]]
+        joints[name] = rot.slerp(pair[0], pair[1], w)[None] if values.shape[1] == 4 else (pair[0] * (1 - w) + pair[1] * w)[None]
+    return PoseSequence(
+        root_pos=(pose.root_pos[a] * (1 - w) + pose.root_pos[t] * w)[None],
+        root_rot=rot.slerp(pose.root_rot[a], pose.root_rot[t], w)[None],
+        joints=joints,
+        ground=pose.ground,
+    )

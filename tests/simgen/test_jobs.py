@@ -95,7 +95,16 @@ def test_a_clip_does_not_depend_on_the_clips_rendered_before_it(make_tiny_spec):
     from simgen.motion.library import ActionLibrary
     from simgen.sampling import clip_label, clip_seed, sample_factors
 
-    spec = make_tiny_spec(clips=40, **{"scene.ground_checker_probability": 0.5})
+    spec = make_tiny_spec(
+        clips=40,
+        **{
+            "scene.distractor_count": {"choice": [0, 2]},
+            "occlusion.probability": 0.5,
+            "camera_noise.motion_blur_probability": 0.5,
+            "camera_noise.sensor_noise_std": [0, 5],
+            "sequence.probability": 0.5,
+        },
+    )
 
     def render(order):
         sim = Simulator(ActionLibrary())
