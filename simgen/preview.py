@@ -53,11 +53,21 @@ def contact_sheet(root: str | Path, out: str | Path, *, clips: int = 12, columns
         t = len(frames)
         scale = max(1, int(np.ceil(128 / frames.shape[1])))
         times = np.linspace(0, t - 1, columns).round().astype(int)
-        cells = [draw_frame(frames[i], np.asarray(ann["keypoints_2d"][i]), ann["bbox"][i], scale) for i in times]
+        cells = []
+        for i in times:
+            cell = draw_frame(frames[i], np.asarray(ann["keypoints_2d"][i]), ann["bbox"][i], scale)
+            caption = f"{i}: {ann['frame_labels'][i]}"
+            if "visible_fraction" in ann:
+                caption += f" vis {ann['visible_fraction'][i]:.2f}"
+            cv2.putText(cell, caption, (3, cell.shape[0] - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 0, 0), 2, cv2.LINE_AA)
+            cv2.putText(cell, caption, (3, cell.shape[0] - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (255, 255, 255), 1, cv2.LINE_AA)
+            cells.append(cell)
         strip = np.concatenate(cells, axis=1)
         header = np.full((22, strip.shape[1], 3), 30, np.uint8)
         cam = ann["factors"]["camera"]
-        text = f"{ds.rows[index]['key']}  {ann['label']}  cam={cam['trajectory']} az={cam['azimuth_deg']:.0f}"
+        occ = ann["factors"].get("occlusion", {})
+        occluders = "+".join(o["kind"] for o in occ.get("static", []) + occ.get("moving", [])) or "none"
+        text = f"{ds.rows[index]['key']}  {ann['label']}  cam={cam['trajectory']} az={cam['azimuth_deg']:.0f}  occ={occluders}"
         cv2.putText(header, text, (4, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
         rows.append(np.concatenate([header, strip], axis=0))
     width = max(r.shape[1] for r in rows)
