@@ -57,16 +57,12 @@ class Simulator:
         self.client.setGravity(0, -9.81, 0)
 
 
-def _start_physics(sim: Simulator, actor: Actor, pose: PoseSequence, lift: np.ndarray, spec: GenerationSpec, shape: BodyShape):
+def _start_physics(sim: Simulator, actor: Actor, pose: PoseSequence, lift: np.ndarray, keypoints: np.ndarray, spec: GenerationSpec, shape: BodyShape):
     """Kinematic targets for the tracker, and the body placed in the first frame's pose."""
     frames = len(pose)
     scale = shape.height_m / 1.62
     root = pose.root_pos * scale + np.stack([np.zeros(frames), lift, np.zeros(frames)], axis=1)
     velocity = np.gradient(root, axis=0) * spec.fps if frames > 1 else np.zeros_like(root)
-    keypoints = np.zeros((frames, len(KEYPOINT_NAMES), 3))
-    for t in range(frames):
-        actor.set_pose(pose, t, np.array([0.0, lift[t], 0.0]))
-        keypoints[t] = actor.keypoints_world()
     actor.set_pose(pose, 0, np.array([0.0, lift[0], 0.0]))
     sim.client.resetBaseVelocity(actor.body, velocity[0].tolist(), [0.0, 0.0, 0.0])
     p_spec = spec.physics
@@ -103,16 +99,20 @@ def _visible_fraction(sim: Simulator, clear_camera, t: int, mask: np.ndarray, ac
 
 
 def _pose_pass(actor: Actor, pose: PoseSequence, shape: BodyShape):
-    """Pose every frame once (no rendering): floor offsets and the actor's extent for framing."""
+    """Pose every frame once (no rendering): floor offsets, the actor's extent for framing,
+    and the target keypoints (float[T, J, 3]) that physics tracking is measured against."""
     frames = len(pose)
     lo, hi = np.zeros((frames, 3)), np.zeros((frames, 3))
+    keypoints = np.zeros((frames, len(KEYPOINT_NAMES), 3))
     for t in range(frames):
         actor.set_pose(pose, t, np.zeros(3))
         lo[t], hi[t] = actor.aabb()
+        keypoints[t] = actor.keypoints_world()
     lift = ground_offsets(pose, lo[:, 1].copy(), shape)
-    lo[:, 1] += lift
-    hi[:, 1] += lift
-    return lift, lo, hi
+    for box in (lo, hi):
+        box[:, 1] += lift
+    keypoints[:, :, 1] += lift[:, None]
+    return lift, lo, hi, keypoints
 
 
 def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) -> Clip:
@@ -125,7 +125,7 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
     shape = BodyShape(**factors["body"])
     actor = Actor(sim.client, shape, factors["clothing"], textures=scene.textures)
     pose, frame_labels, segments = plan_poses(sim.library, factors["action"], frames, spec.fps, spec.sequence.background_label)
-    lift, lo, hi = _pose_pass(actor, pose, shape)
+    lift, lo, hi, target_keypoints = _pose_pass(actor, pose, shape)
     camera = build_camera_path(factors["camera"], lo, hi, width=width, height=height, fps=spec.fps, keep_framed=factors["camera"]["keep_framed"])
 
     def silhouette(t: int) -> np.ndarray:
@@ -145,7 +145,7 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
         objects[str(instance_of[body])] = "distractor"
     tracker = None
     if spec.physics.enabled:
-        tracker, targets = _start_physics(sim, actor, pose, lift, spec, shape)
+        tracker, targets = _start_physics(sim, actor, pose, lift, target_keypoints, spec, shape)
     subframes = factors["camera_noise"]["motion_blur_subframes"]
 
     def advance(t: int, j: int) -> None:

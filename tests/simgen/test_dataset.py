@@ -27,16 +27,17 @@ def test_layout_and_manifest(tiny_dataset):
 def test_reader_returns_frames_and_annotations(tiny_dataset):
     ds = DatasetReader(tiny_dataset)
     frames, ann = ds.read(0)
-    assert frames.dtype == np.uint8 and frames.shape == (6, 48, 48, 3)
-    assert ann["label"] == ds.rows[0]["label"] and len(ann["frame_labels"]) == 6
-    assert np.asarray(ann["keypoints_2d"]).shape == (6, len(ann["joint_names"]), 3)
-    assert np.asarray(ann["bbox"]).shape == (6, 4)
-    assert np.asarray(ann["camera"]["K"]).shape == (3, 3) and np.asarray(ann["camera"]["extrinsics"]).shape == (6, 4, 4)
-    assert ann["segments"] == [[0, 6, ann["label"]]]
+    assert frames.dtype == np.uint8 and frames.shape == (10, 48, 48, 3)
+    assert ann["label"] == ds.rows[0]["label"] and len(ann["frame_labels"]) == 10
+    assert np.asarray(ann["keypoints_2d"]).shape == (10, len(ann["joint_names"]), 3)
+    assert np.asarray(ann["bbox"]).shape == (10, 4)
+    assert np.asarray(ann["camera"]["K"]).shape == (3, 3) and np.asarray(ann["camera"]["extrinsics"]).shape == (10, 4, 4)
+    assert ann["segments"][0][0] == 0 and ann["segments"][-1][1] == 10
+    assert len(ann["visible_fraction"]) == 10 and set(ann["plausibility"]) >= {"tracking_error_m", "mean_root_assist"}
     assert ann["seed"] == ds.rows[0]["seed"] and ann["factors"]["action"]["label"] == ann["label"]
     dense = ds.read_dense(ds.keys[1])
-    assert dense["mask"].dtype == np.uint8 and dense["mask"].shape == (6, 48, 48)
-    assert dense["depth"].dtype == np.float16 and set(np.unique(dense["mask"])) <= {0, 1}
+    assert dense["mask"].dtype == np.uint8 and dense["mask"].shape == (10, 48, 48)
+    assert dense["depth"].dtype == np.float16 and 1 in np.unique(dense["mask"])
 
 
 def test_webdataset_reads_the_shards_as_they_are(tiny_dataset):
@@ -46,9 +47,9 @@ def test_webdataset_reads_the_shards_as_they_are(tiny_dataset):
     sample = samples[0]
     assert {"mp4", "json", "npz"} <= set(sample)
     frames = decode_mp4(sample["mp4"])
-    assert frames.shape == (6, 48, 48, 3)
+    assert frames.shape == (10, 48, 48, 3)
     with np.load(io.BytesIO(sample["npz"])) as z:
-        assert z["depth"].shape == (6, 48, 48)
+        assert z["depth"].shape == (10, 48, 48)
     assert json.loads(sample["json"])["label"]
 
 

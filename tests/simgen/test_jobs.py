@@ -22,13 +22,13 @@ def _digest(root: Path) -> dict[str, str]:
 
 def test_two_workers_make_the_same_bytes_as_one(tiny_dataset, make_tiny_spec, tmp_path):
     out = tmp_path / "w2"
-    generate_dataset(make_tiny_spec(), out, workers=2, progress=False)
+    generate_dataset(make_tiny_spec(**make_tiny_spec.all_features), out, workers=2, progress=False)
     assert _digest(out) == _digest(tiny_dataset)
 
 
 def test_other_seed_gives_other_clips(tiny_dataset, make_tiny_spec, tmp_path):
     out = tmp_path / "s2"
-    generate_dataset(make_tiny_spec(seed=12), out, workers=1, progress=False)
+    generate_dataset(make_tiny_spec(seed=12, **make_tiny_spec.all_features), out, workers=1, progress=False)
     a = [json.loads(l)["checksum"] for l in (tiny_dataset / "manifest.jsonl").read_text().splitlines()]
     b = [json.loads(l)["checksum"] for l in (out / "manifest.jsonl").read_text().splitlines()]
     assert not set(a) & set(b)
@@ -38,13 +38,13 @@ def test_other_seed_gives_other_clips(tiny_dataset, make_tiny_spec, tmp_path):
 def test_ray_backend_makes_the_same_bytes(tiny_dataset, make_tiny_spec, tmp_path):
     pytest.importorskip("ray")
     out = tmp_path / "ray"
-    generate_dataset(make_tiny_spec(), out, workers=2, backend="ray", progress=False)
+    generate_dataset(make_tiny_spec(**make_tiny_spec.all_features), out, workers=2, backend="ray", progress=False)
     assert _digest(out) == _digest(tiny_dataset)
 
 
 def test_rerun_of_a_finished_job_changes_nothing(tiny_dataset, make_tiny_spec):
     before = _digest(tiny_dataset)
-    summary = generate_dataset(make_tiny_spec(), tiny_dataset, workers=1, progress=False)
+    summary = generate_dataset(make_tiny_spec(**make_tiny_spec.all_features), tiny_dataset, workers=1, progress=False)
     assert summary["made_now"] == 0 and summary["resumed_from"] == 6
     assert _digest(tiny_dataset) == before
 
@@ -76,7 +76,7 @@ def test_resume_after_a_kill_ends_with_the_uninterrupted_dataset(tmp_path):
 
 def test_resume_refuses_a_different_spec(tiny_dataset, make_tiny_spec):
     with pytest.raises(SimgenError, match="different spec"):
-        generate_dataset(make_tiny_spec(seed=99), tiny_dataset, progress=False)
+        generate_dataset(make_tiny_spec(seed=99, **make_tiny_spec.all_features), tiny_dataset, progress=False)
 
 
 def test_unknown_action_fails_before_writing(tmp_path, make_tiny_spec):
