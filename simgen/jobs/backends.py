@@ -1,26 +1,43 @@
-"""Where shard tasks run: in this process, a local process pool, or Ray. Each yields rows as shards finish."""
+"""Where shard tasks run: in this process, a local process pool, or Ray.
+
+Each backend yields a shard's manifest rows as the shard finishes, and calls
+`on_clip(n)` as clips finish (per clip locally, per shard on Ray) for the progress bar.
+"""
 
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterator
+import queue
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from simgen.jobs.shard_task import generate_shard
 
 
-def run_local(spec_data: dict, out_dir: str, shards: list[int], actions_dir: str | None, workers: int) -> Iterator[list[dict]]:
+def _drain(ticks, on_clip: Callable[[int], None]) -> None:
+    while True:
+        try:
+            on_clip(ticks.get_nowait())
+        except queue.Empty:
+            return
+
+
+def run_local(
+    spec_data: dict, out_dir: str, shards: list[int], actions_dir: str | None, workers: int, on_clip: Callable[[int], None]
+) -> Iterator[list[dict]]:
     if workers <= 1:
         for shard in shards:
-            yield generate_shard(spec_data, out_dir, shard, actions_dir)
+            yield generate_shard(spec_data, out_dir, shard, actions_dir, on_clip=on_clip)
         return
     # spawn, not fork: each worker opens its own pybullet world from a clean interpreter.
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        pending = {pool.submit(generate_shard, spec_data, out_dir, s, actions_dir) for s in shards}
+    with ctx.Manager() as manager, ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        ticks = manager.Queue()
+        pending = {pool.submit(generate_shard, spec_data, out_dir, s, actions_dir, ticks) for s in shards}
         try:
             while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+                _drain(ticks, on_clip)
                 for future in done:
                     yield future.result()
         except BaseException:
@@ -30,7 +47,13 @@ def run_local(spec_data: dict, out_dir: str, shards: list[int], actions_dir: str
 
 
 def run_ray(
-    spec_data: dict, out_dir: str, shards: list[int], actions_dir: str | None, workers: int, address: str | None
+    spec_data: dict,
+    out_dir: str,
+    shards: list[int],
+    actions_dir: str | None,
+    workers: int,
+    address: str | None,
+    on_clip: Callable[[int], None],
 ) -> Iterator[list[dict]]:
     import ray
 
@@ -46,7 +69,9 @@ def run_ray(
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
             for ref in done:
-                yield ray.get(ref)
+                rows = ray.get(ref)
+                on_clip(len(rows))
+                yield rows
     finally:
         if started_here:
             ray.shutdown()

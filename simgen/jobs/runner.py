@@ -119,6 +119,8 @@ def generate_dataset(
 ) -> dict:
     """Generate (or finish generating) the dataset of `spec` in `out`. Returns a summary."""
     out = Path(out)
+    if backend not in ("local", "ray"):
+        raise SimgenError(f"unknown backend '{backend}'; use local or ray", field="--backend")
     actions_dir = str(actions_dir) if actions_dir else None
     library = ActionLibrary(actions_dir)
     check_actions(spec, library)  # unknown actions and broken files fail before anything is written
@@ -142,13 +144,11 @@ def generate_dataset(
     spec_data = spec.model_dump(mode="json")
     start = time.perf_counter()
     made = 0
-    if backend == "local":
-        results = run_local(spec_data, str(out), todo, actions_dir, workers)
-    elif backend == "ray":
-        results = run_ray(spec_data, str(out), todo, actions_dir, workers, ray_address)
-    else:
-        raise SimgenError(f"unknown backend '{backend}'; use local or ray", field="--backend")
     bar = tqdm(total=spec.clips, initial=len(rows), unit="clip", desc=f"generate {spec.name}", disable=not progress, dynamic_ncols=True)
+    if backend == "local":
+        results = run_local(spec_data, str(out), todo, actions_dir, workers, bar.update)
+    else:
+        results = run_ray(spec_data, str(out), todo, actions_dir, workers, ray_address, bar.update)
     with bar, open(manifest_path, "a") as manifest:
         for shard_rows in results:
             for r in shard_rows:
@@ -157,7 +157,6 @@ def generate_dataset(
             os.fsync(manifest.fileno())
             rows.extend(shard_rows)
             made += len(shard_rows)
-            bar.update(len(shard_rows))
     elapsed = time.perf_counter() - start
     _write_manifest(manifest_path, rows)
     _atomic_write(out / "dataset.json", json.dumps(_dataset_meta(spec, rows, True, actions_dir), indent=1))

@@ -56,8 +56,11 @@ def make_plausible_clip(sim: Simulator, spec: GenerationSpec, index: int):
     )
 
 
-def generate_shard(spec_data: dict, out_dir: str, shard_index: int, actions_dir: str | None = None) -> list[dict]:
-    """Generate every clip of shard `shard_index`, write the shard, return its manifest rows."""
+def generate_shard(spec_data: dict, out_dir: str, shard_index: int, actions_dir: str | None = None, on_clip=None) -> list[dict]:
+    """Generate every clip of shard `shard_index`, write the shard, return its manifest rows.
+
+    `on_clip`: called with 1 after each clip - a callable, or a queue (from another process).
+    """
     spec = GenerationSpec.model_validate(spec_data)
     sim = _simulator(actions_dir)
     name = shard_name(shard_index)
@@ -68,5 +71,9 @@ def generate_shard(spec_data: dict, out_dir: str, shard_index: int, actions_dir:
         key = clip_key(index)
         clips.append((key, members))
         rows.append(manifest_row(key, name, clip.annotations, members))
+        if hasattr(on_clip, "put"):  # a queue read by the parent process
+            on_clip.put(1)
+        elif on_clip is not None:
+            on_clip(1)
     write_shard(Path(out_dir) / "shards" / name, clips)
     return rows
