@@ -2,12 +2,16 @@
 
     python pipelines/bench_generate.py --out bench_results/generate.json
 
-For each frame size, the same clips are made twice in this process: once by the full
-pipeline (factors, posing, physics when enabled, render, annotations, H.264 encoding,
-shard writing) and once by a bare loop that only calls getCameraImage with the same
-world, camera and lights. The ratio of their frame rates is what the target is about
-(>= 0.6). Then the full job runs on a pool of 1 and of N workers (N = free cores) and
-the speed-up is reported (target >= 0.9 N). Medians over --repeats.
+For each feature set and frame size, the same clips are made twice in this process: once
+by the full pipeline (factors, posing or physics, occluders, render, annotations, H.264
+encoding, shard writing) and once by a bare loop that only calls getCameraImage with the
+same world, camera and lights. The ratio of their frame rates is what the target is about
+(>= 0.6). Then the job runs on a pool of 1 and of N workers (N = free cores) and the
+speed-up is reported (target >= 0.9 N). Medians over --repeats.
+
+Feature sets (on top of --preset, motion blur off in both since it multiplies renders):
+  posed  - kinematic posing, no occluders, single actions
+  full   - physics tracking, occluders in every clip, half the clips chained sequences
 """
 
 from __future__ import annotations
@@ -47,8 +51,6 @@ def bench_frame_rates(preset: str, size: int, clips: int, frames: int, overrides
             made.append((f"clip{i:08d}", clip_members(clip, spec)))
             full_s += time.perf_counter() - start
             # Bare loop on the same world, camera and lights: only the renderer's own work.
-            from simgen.camera import build_camera_path  # noqa: F401  (same path object below)
-
             camera, light = clip.camera_path, clip.light
             start = time.perf_counter()
             for t in range(spec.frames):
@@ -86,6 +88,12 @@ def _warm(_):
     time.sleep(0.2)
 
 
+FEATURES = {
+    "posed": {"physics.enabled": False, "occlusion.probability": 0.0, "sequence.probability": 0.0, "camera_noise.motion_blur_probability": 0.0},
+    "full": {"physics.enabled": True, "occlusion.probability": 1.0, "sequence.probability": 0.5, "camera_noise.motion_blur_probability": 0.0},
+}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="demo")
@@ -95,7 +103,8 @@ def main(argv=None) -> int:
     ap.add_argument("--scaling-clips", type=int, default=24)
     ap.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="spec override, e.g. physics.enabled=false")
+    ap.add_argument("--features", nargs="+", default=list(FEATURES), choices=list(FEATURES))
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="extra spec override")
     ap.add_argument("--out", type=Path, default=Path("bench_results/generate.json"))
     args = ap.parse_args(argv)
     import yaml
@@ -103,20 +112,24 @@ def main(argv=None) -> int:
     overrides = {k: yaml.safe_load(v) for k, v in (s.split("=", 1) for s in args.set)}
     results = {"machine": {"cpus": os.cpu_count(), "free_cores": len(os.sched_getaffinity(0)), "platform": platform.platform(), "python": sys.version.split()[0]}}
     results["args"] = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-    rows = []
-    for size in args.sizes:
-        runs = [bench_frame_rates(args.preset, size, args.clips, args.frames, overrides) for _ in range(args.repeats)]
-        med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-        results[f"frame_rate_{size}"] = {"median": med, "runs": runs}
-        rows.append((f"{size}x{size}", med["full_fps"], med["bare_fps"], med["ratio"]))
-    scaling_runs = [bench_scaling(args.preset, 112, args.scaling_clips, args.frames, args.workers, overrides) for _ in range(args.repeats)]
-    results["scaling_112"] = {"median_speedup": statistics.median(r["speedup"] for r in scaling_runs), "workers": args.workers, "runs": scaling_runs}
+    rows, scaling = [], []
+    for feature in args.features:
+        ov = {**FEATURES[feature], **overrides}
+        for size in args.sizes:
+            runs = [bench_frame_rates(args.preset, size, args.clips, args.frames, ov) for _ in range(args.repeats)]
+            med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+            results[f"{feature}_frame_rate_{size}"] = {"median": med, "runs": runs}
+            rows.append((feature, f"{size}x{size}", med["full_fps"], med["bare_fps"], med["ratio"]))
+        runs = [bench_scaling(args.preset, 112, args.scaling_clips, args.frames, args.workers, ov) for _ in range(args.repeats)]
+        speedup = statistics.median(r["speedup"] for r in runs)
+        results[f"{feature}_scaling_112"] = {"median_speedup": speedup, "workers": args.workers, "runs": runs}
+        scaling.append((feature, speedup))
 
-    print(f"{'size':>9} | {'full fps/worker':>15} | {'bare render fps':>15} | {'full/bare':>9}  (target >= 0.6)")
-    for size, full, bare, ratio in rows:
-        print(f"{size:>9} | {full:15.1f} | {bare:15.1f} | {ratio:9.2f}")
-    sp = results["scaling_112"]["median_speedup"]
-    print(f"scaling 1 -> {args.workers} workers at 112x112: {sp:.2f}x (target >= {0.9 * args.workers:.1f}x)")
+    print(f"{'features':>8} | {'size':>9} | {'pipeline fps/worker':>19} | {'bare render fps':>15} | {'ratio':>5}  (target >= 0.6)")
+    for feature, size, full, bare, ratio in rows:
+        print(f"{feature:>8} | {size:>9} | {full:19.1f} | {bare:15.1f} | {ratio:5.2f}")
+    for feature, speedup in scaling:
+        print(f"{feature:>8} | scaling 1 -> {args.workers} workers at 112x112: {speedup:.2f}x (target >= {0.9 * args.workers:.1f}x)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1))
     print(f"wrote {args.out}")

@@ -1,0 +1,208 @@
+"""``simgen train`` and ``simgen evaluate``: argparse subcommands over ``train.fit`` / ``train.evaluate``.
+
+``register(subparsers)`` adds both; each handler returns an exit code (0 ok, 2 bad input
+with one clear line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+
+def _error(cmd: str, message: str) -> int:
+    print(f"simgen {cmd}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _validation_message(exc) -> str:
+    first = exc.errors()[0]
+    loc = ".".join(str(x) for x in first.get("loc", ()))
+    return f"--{loc.replace('_', '-')}: {first['msg']}" if loc else first["msg"]
+
+
+def _check_device(device: str) -> str | None:
+    import torch
+
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        return f"--device {device}: CUDA is not available on this machine (use --device cpu)"
+    if not (device == "cpu" or device.startswith("cuda")):
+        return f"--device {device}: expected cpu or cuda[:N]"
+    return None
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Handler of ``simgen train``."""
+    from pydantic import ValidationError
+
+    from train.config import TrainConfig
+    from train.errors import TrainDataError
+
+    fields = {k: getattr(args, k) for k in TrainConfig.model_fields if hasattr(args, k) and getattr(args, k) is not None}
+    fields["selfsup"] = [t for t in (args.selfsup or "").split(",") if t]
+    try:
+        cfg = TrainConfig(**fields)
+    except ValidationError as exc:
+        return _error("train", _validation_message(exc))
+    if (msg := _check_device(cfg.device)) is not None:
+        return _error("train", msg)
+    for flag, path in (("--synthetic", cfg.synthetic), ("--real", cfg.real), ("--val", cfg.val), ("--weights", cfg.weights)):
+        if path and not Path(path).exists():
+            return _error("train", f"{flag} {path}: not found")
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    from train.fit import fit
+
+    try:
+        metrics = fit(cfg, resume=args.resume)
+    except (TrainDataError, FileNotFoundError) as exc:
+        return _error("train", str(exc))
+    except ImportError as exc:  # e.g. --tensorboard without the tensorboard package
+        return _error("train", f"missing optional package: {exc}")
+    if metrics:
+        summary = {k: metrics[k] for k in ("model_epoch", "val_accuracy", "best_epoch", "best_score", "train_seconds")
+                   if k in metrics}
+        print(json.dumps(summary))
+        if metrics.get("skipped"):
+            print(f"skipped {len(metrics['skipped'])} corrupt clip(s):", file=sys.stderr)
+            for s in metrics["skipped"]:
+                print(f"  {s['reason']}", file=sys.stderr)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Handler of ``simgen evaluate``."""
+    from train.checkpoint import load_model
+    from train.data.batch import ClipDataset
+    from train.data.cache import FrameCache
+    from train.data.synthetic import open_reader
+    from train.errors import TrainDataError
+    from train.evaluate import evaluate_dataset
+
+    if (msg := _check_device(args.device)) is not None:
+        return _error("evaluate", msg)
+    try:
+        model, meta = load_model(args.checkpoint[0])
+        if len(args.checkpoint) > 1:
+            from train.metrics.ensemble import Ensemble
+
+            models = [model]
+            for path in args.checkpoint[1:]:
+                other, other_meta = load_model(path)
+                for key in ("classes", "input", "num_frames", "stride", "fps", "size"):
+                    if other_meta[key] != meta[key]:
+                        raise ValueError(f"{path}: field '{key}' = {other_meta[key]!r} differs from "
+                                         f"{args.checkpoint[0]}'s {meta[key]!r}; cannot ensemble")
+                models.append(other)
+            model = Ensemble(models)
+        reader = open_reader(args.data, classes=meta["classes"], size=meta["size"])
+        ds = ClipDataset(reader, FrameCache(args.cache_dir), num_frames=meta["num_frames"], sampler="uniform",
+                         stride=meta["stride"], fps=meta["fps"], strict=args.strict)
+        ds.prepare(progress=not args.no_progress)
+        if len(ds) == 0:
+            return _error("evaluate", f"{args.data}: no readable clips")
+        metrics = evaluate_dataset(model, ds, input_mode=meta["input"], num_frames=meta["num_frames"],
+                                   stride=meta["stride"], device=args.device, task=args.task,
+                                   smoothing=args.smoothing, median_size=args.median_size,
+                                   min_duration=args.min_duration, progress=not args.no_progress)
+    except (TrainDataError, FileNotFoundError, ValueError) as exc:
+        return _error("evaluate", str(exc))
+    metrics.update(checkpoint=[str(c) for c in args.checkpoint], data=str(args.data), task=args.task)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(metrics, indent=2))
+    keys = ["accuracy", "macro_f1", "n_clips"] + (["frame_accuracy", "f1@10", "f1@25", "f1@50", "edit"] if args.task == "segment" else [])
+    print(json.dumps({k: metrics[k] for k in keys if k in metrics}))
+    for s in metrics.get("skipped", []):
+        print(f"skipped: {s['reason']}", file=sys.stderr)
+    return 0
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser(
+        "train", help="train a temporal action model on synthetic (and real) clips",
+        description="Train a temporal action model. Writes RUN/model.pt (last epoch, or best with --select best), "
+                    "RUN/best.pt, RUN/config.yaml, "
+                    "RUN/metrics.json, RUN/log.csv and RUN/last.pt (for --resume).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    d = p.add_argument_group("data")
+    d.add_argument("--synthetic", metavar="DIR", help="synthetic dataset folder (dataset.json + shards)")
+    d.add_argument("--real", metavar="DIR", help="real clips folder (labels.csv or class subfolders); labelled clips "
+                   "join the supervised loss, all clips the self-supervised ones")
+    d.add_argument("--val", metavar="DIR", help="validation folder for model selection (default: hold out "
+                   "--val-fraction of the first training source)")
+    d.add_argument("--val-fraction", dest="val_fraction", type=float, default=0.1)
+    d.add_argument("--val-every", dest="val_every", type=int, default=5,
+                   help="validate every N epochs (and after the last)")
+    d.add_argument("--select", choices=["last", "best"], default="last",
+                   help="weights saved as model.pt: last epoch, or best validation epoch (best.pt is always kept)")
+    d.add_argument("--num-frames", dest="num_frames", type=int, default=16, help="frames per training clip T")
+    d.add_argument("--stride", type=int, default=2, help="frame gap inside a clip window")
+    d.add_argument("--fps", type=float, default=None, help="resample every clip to this frame rate first")
+    d.add_argument("--size", type=int, default=64, help="square frame side after resizing")
+    d.add_argument("--sampler", choices=["random_window", "uniform", "tsn"], default="random_window")
+    d.add_argument("--cache-dir", dest="cache_dir", help="keep decoded frames here as memory maps (default: in memory)")
+    d.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
+    d.add_argument("--strict", action="store_true", help="stop at the first corrupt clip instead of skipping it")
+    m = p.add_argument_group("model")
+    m.add_argument("--out", required=True, metavar="RUN", help="run folder")
+    m.add_argument("--model", default="tiny3d", help="tiny3d | tsm_r18 | r3d_18 | mc3_18 | r2plus1d_18 | s3d")
+    m.add_argument("--input", default="diff", help="rgb | gray | diff | rgb+diff")
+    m.add_argument("--weights", metavar="FILE", help="backbone weights (torchvision state dict), loaded weights_only")
+    m.add_argument("--no-frame-head", dest="frame_head", action="store_false", help="no per-frame head")
+    o = p.add_argument_group("optimisation")
+    o.add_argument("--epochs", type=int, default=80)
+    o.add_argument("--batch-size", dest="batch_size", type=int, default=8)
+    o.add_argument("--lr", type=float, default=3e-3)
+    o.add_argument("--weight-decay", dest="weight_decay", type=float, default=1e-4)
+    o.add_argument("--augment", choices=["none", "light", "default", "strong"], default="light",
+                   help="light: per-clip geometry + brightness/contrast; default/strong add temporal and camera-realism transforms")
+    o.add_argument("--label-smoothing", dest="label_smoothing", type=float, default=0.1)
+    o.add_argument("--class-balance", dest="class_balance", action="store_true", help="inverse-frequency class weights")
+    o.add_argument("--selfsup", default="", help="comma list of pretext tasks: order,speed,arrow,contrastive")
+    o.add_argument("--selfsup-weight", dest="selfsup_weight", type=float, default=0.5)
+    o.add_argument("--weak", action="store_true", help="train the per-frame head from clip tags (weak labels)")
+    r = p.add_argument_group("run")
+    r.add_argument("--device", default="cpu", help="cpu | cuda (under torchrun: one GPU per process)")
+    r.add_argument("--no-amp", dest="amp", action="store_false", help="disable mixed precision on GPU")
+    r.add_argument("--no-channels-last", dest="channels_last", action="store_false",
+                   help="keep the default (channels-first) memory format for 3D convs")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--resume", action="store_true", help="continue RUN from RUN/last.pt")
+    r.add_argument("--tensorboard", action="store_true", help="also log to RUN/tb (needs tensorboard)")
+    r.add_argument("--keep-snapshots", dest="keep_snapshots", action="store_true", help="keep every epoch's weights")
+    r.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    r.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=cmd_train)
+
+
+def _add_evaluate(sub) -> None:
+    p = sub.add_parser(
+        "evaluate", help="evaluate a trained model on a synthetic dataset or a real folder",
+        description="Evaluate RUN/model.pt on DIR. Writes accuracy, per_class, macro_f1, confusion, classes, n_clips; "
+                    "with --task segment also frame_accuracy, f1@10, f1@25, f1@50, edit. All metrics are fractions.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--checkpoint", required=True, nargs="+", metavar="FILE",
+                   help="RUN/model.pt; several files (e.g. --keep-snapshots epochs, or other runs) are ensembled "
+                        "by averaging class probabilities")
+    p.add_argument("--data", required=True, metavar="DIR", help="synthetic dataset or real folder")
+    p.add_argument("--out", required=True, metavar="FILE", help="metrics JSON to write")
+    p.add_argument("--task", choices=["classify", "segment"], default="classify",
+                   help="segment: per-frame labels from the shards or segments.csv")
+    p.add_argument("--smoothing", choices=["none", "median", "viterbi"], default="none",
+                   help="decoding of per-frame scores (segment task)")
+    p.add_argument("--median-size", dest="median_size", type=int, default=5)
+    p.add_argument("--min-duration", dest="min_duration", type=int, default=8, help="Viterbi minimum segment length")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--cache-dir", dest="cache_dir")
+    p.add_argument("--strict", action="store_true", help="stop at the first corrupt clip")
+    p.add_argument("--no-progress", dest="no_progress", action="store_true")
+    p.set_defaults(func=cmd_evaluate)
+
+
+def register(subparsers) -> None:
+    """Add ``train`` and ``evaluate`` to an ``argparse`` subparsers object."""
+    _add_train(subparsers)
+    _add_evaluate(subparsers)

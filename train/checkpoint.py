@@ -1,0 +1,52 @@
+"""Save and load run checkpoints (``model.pt``, ``last.pt``, ``best.pt``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from train.errors import TrainDataError
+from train.models import ActionModel, create_action_model
+
+FORMAT = "simgen-train-checkpoint/1"
+
+
+def save_atomic(obj: dict, path: str | Path) -> None:
+    """``torch.save`` to a temporary name, then rename: a kill never leaves a half file."""
+    path = Path(path)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def model_meta(cfg, classes: list[str]) -> dict:
+    """What :func:`load_model` needs to rebuild the model and its input pipeline."""
+    return dict(format=FORMAT, backbone=cfg.model, input=cfg.input, classes=list(classes),
+                num_frames=cfg.num_frames, stride=cfg.stride, fps=cfg.fps, size=cfg.size,
+                frame_head=cfg.frame_head)
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """Load a checkpoint with ``weights_only=True`` (plain tensors and containers only)."""
+    path = Path(path)
+    if not path.is_file():
+        raise TrainDataError(f"{path}: checkpoint not found")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise TrainDataError(f"{path}: not a readable checkpoint ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(ckpt, dict) or ckpt.get("meta", {}).get("format") != FORMAT:
+        raise TrainDataError(f"{path}: not a simgen train checkpoint (field 'meta.format' != {FORMAT!r})")
+    return ckpt
+
+
+def load_model(path: str | Path) -> tuple[ActionModel, dict]:
+    """Rebuild the model of a checkpoint; returns ``(model in eval mode, meta)``."""
+    ckpt = load_checkpoint(path)
+    meta = ckpt["meta"]
+    model = create_action_model(backbone=meta["backbone"], num_classes=len(meta["classes"]),
+                                input_mode=meta["input"], frame_head=meta["frame_head"])
+    model.load_state_dict(ckpt["model"])
+    return model.eval(), meta

@@ -1,0 +1,81 @@
+"""Build an :class:`ActionModel` from a backbone name and an input mode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from torch import nn
+
+from train.inputs import check_mode, input_channels
+from train.models.heads import ActionModel, ClipHead, FrameHead, TwoStream
+from train.models.tiny3d import create_tiny3d
+from train.models.torchvision_video import create_torchvision_backbone
+from train.models.tsm import create_tsm_r18
+
+
+def _tv(name: str) -> Callable[..., nn.Module]:
+    def build(*, in_channels: int, weights: str | Path | None = None) -> nn.Module:
+        return create_torchvision_backbone(name=name, in_channels=in_channels, weights=weights)
+    return build
+
+
+def _tiny3d(*, in_channels: int, weights: str | Path | None = None) -> nn.Module:
+    if weights is not None:
+        raise ValueError("tiny3d has no pretrained weights; train it from scratch")
+    return create_tiny3d(in_channels=in_channels)
+
+
+def _tsm(*, in_channels: int, weights: str | Path | None = None) -> nn.Module:
+    return create_tsm_r18(in_channels=in_channels, weights=weights)
+
+
+#: backbone name -> builder(*, in_channels, weights) -> module with ``out_features``
+BACKBONES: dict[str, Callable[..., nn.Module]] = {
+    "tiny3d": _tiny3d,
+    "tsm_r18": _tsm,
+    "r3d_18": _tv("r3d_18"),
+    "mc3_18": _tv("mc3_18"),
+    "r2plus1d_18": _tv("r2plus1d_18"),
+    "s3d": _tv("s3d"),
+}
+
+
+def create_action_model(
+    *,
+    backbone: str,
+    num_classes: int,
+    input_mode: str = "rgb",
+    frame_head: bool = True,
+    dropout: float = 0.3,
+    weights: str | Path | None = None,
+) -> ActionModel:
+    """Build backbone + heads.
+
+    ``rgb+diff`` builds two backbones of the same kind (RGB stream, difference
+    stream) and concatenates their features (late fusion).
+
+    Args:
+        backbone: one of :data:`BACKBONES`.
+        num_classes: ``K``.
+        input_mode: ``rgb`` | ``gray`` | ``diff`` | ``rgb+diff``.
+        frame_head: also build a per-frame head.
+        dropout: head dropout.
+        weights: optional backbone weights file (torchvision state dict).
+
+    Example:
+        >>> m = create_action_model(backbone="tiny3d", num_classes=4, input_mode="diff")
+        >>> m(torch.rand(2, 1, 8, 64, 64))["clip"].shape  # doctest: +SKIP
+        torch.Size([2, 4])
+    """
+    if backbone not in BACKBONES:
+        raise ValueError(f"unknown model {backbone!r}; expected one of {sorted(BACKBONES)}")
+    check_mode(input_mode)
+    build = BACKBONES[backbone]
+    if input_mode == "rgb+diff":
+        net: nn.Module = TwoStream(build(in_channels=3, weights=weights), build(in_channels=1, weights=weights), split=3)
+    else:
+        net = build(in_channels=input_channels(input_mode), weights=weights)
+    d = net.out_features
+    return ActionModel(net, ClipHead(d, num_classes, dropout=dropout),
+                       FrameHead(d, num_classes, dropout=dropout) if frame_head else None)

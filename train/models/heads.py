@@ -1,0 +1,109 @@
+"""Clip and per-frame classification heads, and the model that joins backbone and heads."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class ClipHead(nn.Module):
+    """Dropout + linear on clip features.
+
+    Shape:
+        ``(B, D) -> (B, K)``.
+    """
+
+    def __init__(self, in_features: int, num_classes: int, *, dropout: float = 0.3):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(in_features, num_classes)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.dropout(features))
+
+
+class FrameHead(nn.Module):
+    """Per-frame classifier: a temporal conv over backbone time steps, upsampled to ``T``.
+
+    The kernel-3 conv lets each step see its neighbours, which smooths the
+    backbone's (possibly strided) time axis before linear upsampling.
+
+    Shape:
+        ``(B, D, T') -> (B, K, T)``.
+    """
+
+    def __init__(self, in_features: int, num_classes: int, *, hidden: int = 128, dropout: float = 0.3):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv1d(in_features, hidden, 3, padding=1), nn.ReLU(inplace=True), nn.Dropout(dropout),
+            nn.Conv1d(hidden, num_classes, 1),
+        )
+
+    def forward(self, temporal_features: torch.Tensor, num_frames: int) -> torch.Tensor:
+        logits = self.net(temporal_features)
+        if logits.shape[-1] != num_frames:
+            logits = F.interpolate(logits, size=num_frames, mode="linear", align_corners=False)
+        return logits
+
+
+class ActionModel(nn.Module):
+    """Backbone + clip head (+ optional per-frame head).
+
+    ::
+
+        x (B,C,T,H,W) -> backbone -> temporal features (B,D,T')
+                                         |-- mean over T' -> features (B,D) -> ClipHead  -> clip  (B,K)
+                                         '-- FrameHead, upsample to T      -> frame (B,K,T)
+
+    ``features(x)`` is what domain adaptation (``adapt/``) aligns.
+
+    Args:
+        backbone: module mapping ``(B,C,T,H,W)`` to ``(B,D,T')``, with ``out_features = D``.
+        clip_head: ``(B,D) -> (B,K)``.
+        frame_head: ``(B,D,T'), T -> (B,K,T)`` or ``None``.
+    """
+
+    def __init__(self, backbone: nn.Module, clip_head: nn.Module, frame_head: nn.Module | None = None):
+        super().__init__()
+        self.backbone = backbone
+        self.clip_head = clip_head
+        self.frame_head = frame_head
+        self.out_features = backbone.out_features
+
+    def temporal_features(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B,C,T,H,W) -> (B,D,T')``."""
+        return self.backbone(x)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Clip features before the heads: ``(B,C,T,H,W) -> (B,D)``."""
+        return self.temporal_features(x).mean(-1)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Returns ``dict(features=(B,D), temporal=(B,D,T'), clip=(B,K)[, frame=(B,K,T)])``."""
+        temporal = self.temporal_features(x)
+        pooled = temporal.mean(-1)
+        out = dict(features=pooled, temporal=temporal, clip=self.clip_head(pooled))
+        if self.frame_head is not None:
+            out["frame"] = self.frame_head(temporal, x.shape[2])
+        return out
+
+
+class TwoStream(nn.Module):
+    """Late-fusion two-stream backbone: channels ``[:split]`` and ``[split:]`` go to separate backbones.
+
+    Shape:
+        ``(B, C1+C2, T, H, W) -> (B, D1+D2, T')`` (both streams must give the same ``T'``).
+    """
+
+    def __init__(self, first: nn.Module, second: nn.Module, *, split: int):
+        super().__init__()
+        self.first, self.second, self.split = first, second, split
+        self.out_features = first.out_features + second.out_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a = self.first(x[:, : self.split])
+        b = self.second(x[:, self.split :])
+        if a.shape[-1] != b.shape[-1]:
+            b = F.interpolate(b, size=a.shape[-1], mode="linear", align_corners=False)
+        return torch.cat([a, b], dim=1)
