@@ -16,8 +16,10 @@ def apply_camera_noise(frames: np.ndarray, factors: dict) -> np.ndarray:
     std = float(factors.get("sensor_noise_std", 0.0))
     if std > 0:
         rng = np.random.default_rng(factors["noise_seed"])
-        noisy = out.astype(np.float32) + rng.normal(0.0, std, out.shape).astype(np.float32)
-        out = np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+        noise = rng.standard_normal(out.shape, dtype=np.float32)
+        noise *= std
+        noise += out
+        out = np.clip(np.rint(noise, out=noise), 0, 255, out=noise).astype(np.uint8)
     quality = factors.get("jpeg_quality")
     if quality:
         params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]

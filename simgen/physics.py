@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import math
+
 import numpy as np
 
-from simgen import rotations as rot
 from simgen.motion.pose import PoseSequence
 from simgen.motion.skeleton import JOINT_INDEX, MOVABLE, REVOLUTE_LIMITS
 from simgen.native import pybullet as p
@@ -70,15 +71,6 @@ class PlausibilityMeter:
         }
 
 
-def _axis_angle(q: np.ndarray) -> np.ndarray:
-    """Rotation vector of quaternion q (x, y, z, w), shortest way round."""
-    q = q if q[3] >= 0 else -q
-    s = np.linalg.norm(q[:3])
-    if s < 1e-9:
-        return np.zeros(3)
-    return q[:3] / s * 2.0 * np.arctan2(s, q[3])
-
-
 class PhysicsTracker:
     """Drives one actor body through a pose sequence with physics, frame by frame."""
 
@@ -115,29 +107,41 @@ class PhysicsTracker:
         c.setJointMotorControlMultiDofArray(
             self.body, self.indices, p.POSITION_CONTROL, targetPositions=targets, positionGains=self.kp, velocityGains=self.kd, forces=self.forces
         )
-        target_rot = pose.root_rot[t]
         assist_total = 0.0
         steps = self.substeps if steps is None else steps
+        tx, ty, tz = (float(v) for v in root_target)
+        vx_t, vy_t, vz_t = (float(v) for v in root_velocity)
+        qx, qy, qz, qw = (float(v) for v in pose.root_rot[t])
+        kp, kd = 100.0 * self.mass, 10.0 * self.mass
+        limit, torque_limit, inertia = self.assist_limit, self.torque_limit, self.inertia
+        body = self.body
+        # Plain floats, not numpy: this loop runs at the physics rate and small-array numpy
+        # calls would cost more than the step itself.
         for _ in range(steps):
-            pos, orn = c.getBasePositionAndOrientation(self.body)
-            vel, ang = c.getBaseVelocity(self.body)
-            force = 4.0 * self.mass * 25.0 * (root_target - np.asarray(pos)) + 2.0 * self.mass * 5.0 * (root_velocity - np.asarray(vel))
-            # Never push down: gravity does that, and pressing a body into the floor is no help.
-            force[1] = max(force[1], 0.0)
-            norm = np.linalg.norm(force)
-            if norm > self.assist_limit:
-                force *= self.assist_limit / norm
-            err = _axis_angle(rot.multiply(target_rot, _conj(np.asarray(orn))))
+            (px, py, pz), (ox, oy, oz, ow) = c.getBasePositionAndOrientation(body)
+            (vx, vy, vz), (ax, ay, az) = c.getBaseVelocity(body)
+            fx = kp * (tx - px) + kd * (vx_t - vx)
+            fy = max(kp * (ty - py) + kd * (vy_t - vy), 0.0)  # never push down: gravity does that
+            fz = kp * (tz - pz) + kd * (vz_t - vz)
+            norm = math.sqrt(fx * fx + fy * fy + fz * fz)
+            if norm > limit:
+                fx, fy, fz = fx * limit / norm, fy * limit / norm, fz * limit / norm
+                norm = limit
+            # Orientation error: rotation vector of target * conj(current).
+            ex, ey, ez, ew = _quat_mul(qx, qy, qz, qw, -ox, -oy, -oz, ow)
+            if ew < 0:
+                ex, ey, ez, ew = -ex, -ey, -ez, -ew
+            s_ = math.sqrt(ex * ex + ey * ey + ez * ez)
+            k = 2.0 * math.atan2(s_, ew) / s_ if s_ > 1e-9 else 0.0
             # Critically damped at ~2 Hz for the body's inertia about the feet.
-            torque = self.inertia * (160.0 * err - 25.0 * np.asarray(ang))
-            tnorm = np.linalg.norm(torque)
-            torque_limit = self.torque_limit
+            tx_, ty_, tz_ = (inertia * (160.0 * k * e - 25.0 * w) for e, w in ((ex, ax), (ey, ay), (ez, az)))
+            tnorm = math.sqrt(tx_ * tx_ + ty_ * ty_ + tz_ * tz_)
             if tnorm > torque_limit:
-                torque *= torque_limit / tnorm
-            c.applyExternalForce(self.body, -1, force.tolist(), list(pos), p.WORLD_FRAME)
-            c.applyExternalTorque(self.body, -1, torque.tolist(), p.WORLD_FRAME)
+                tx_, ty_, tz_ = tx_ * torque_limit / tnorm, ty_ * torque_limit / tnorm, tz_ * torque_limit / tnorm
+            c.applyExternalForce(body, -1, (fx, fy, fz), (px, py, pz), p.WORLD_FRAME)
+            c.applyExternalTorque(body, -1, (tx_, ty_, tz_), p.WORLD_FRAME)
             c.stepSimulation()
-            assist_total += float(np.linalg.norm(force))
+            assist_total += norm
         self._last_assist = assist_total / max(steps, 1)
 
     def measure(self, feet: tuple, keypoints: np.ndarray, target_keypoints: np.ndarray) -> None:
@@ -146,5 +150,11 @@ class PhysicsTracker:
         self.meter.frame(*feet, angles, self._last_assist, tracking)
 
 
-def _conj(q: np.ndarray) -> np.ndarray:
-    return np.array([-q[0], -q[1], -q[2], q[3]])
+def _quat_mul(ax, ay, az, aw, bx, by, bz, bw):
+    """Hamilton product of two (x, y, z, w) quaternions given as floats."""
+    return (
+        aw * bx + ax * bw + ay * bz - az * by,
+        aw * by - ax * bz + ay * bw + az * bx,
+        aw * bz + ax * by - ay * bx + az * bw,
+        aw * bw - ax * bx - ay * by - az * bz,
+    )
