@@ -9,6 +9,8 @@ from the segmentation, frame by frame, never assumed from the plan.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from simgen import rotations as rot
@@ -253,22 +255,19 @@ class Occluders:
         for walker, pose, offset in self.walkers:
             walker.set_pose(pose, t, offset)
 
-    def hidden(self):
-        """Context manager: every occluder out of view (for the unoccluded silhouette)."""
-        occ = self
 
-        class _Hidden:
-            def __enter__(self_inner):
-                self_inner.saved = []
-                for body in occ.bodies:
-                    pos, orn = occ.client.getBasePositionAndOrientation(body)
-                    lin, ang = occ.client.getBaseVelocity(body)
-                    self_inner.saved.append((body, pos, orn, lin, ang))
-                    occ.client.resetBasePositionAndOrientation(body, _HIDDEN, orn)
-
-            def __exit__(self_inner, *exc):
-                for body, pos, orn, lin, ang in self_inner.saved:
-                    occ.client.resetBasePositionAndOrientation(body, pos, orn)
-                    occ.client.resetBaseVelocity(body, lin, ang)
-
-        return _Hidden()
+@contextlib.contextmanager
+def out_of_view(client, bodies: list[int]):
+    """Move `bodies` below the floor for the duration, then put them back as they were
+    (position, orientation and velocity), e.g. to render the actor's unoccluded silhouette."""
+    saved = []
+    for body in bodies:
+        pos, orn = client.getBasePositionAndOrientation(body)
+        saved.append((body, pos, orn, *client.getBaseVelocity(body)))
+        client.resetBasePositionAndOrientation(body, _HIDDEN, orn)
+    try:
+        yield
+    finally:
+        for body, pos, orn, lin, ang in saved:
+            client.resetBasePositionAndOrientation(body, pos, orn)
+            client.resetBaseVelocity(body, lin, ang)
