@@ -58,8 +58,7 @@ class Actor:
 
     def set_pose(self, pose: PoseSequence, frame: int, offset: np.ndarray) -> None:
         """Put the body in frame `frame` of `pose`, translated by `offset` (world metres)."""
-        scale = self.shape.height_m / 1.62
-        pos = pose.root_pos[frame] * scale + offset
+        pos = pose.root_pos[frame] * self.shape.size_scale + offset
         self.client.resetBasePositionAndOrientation(self.body, pos.tolist(), pose.root_rot[frame].tolist())
         values = [pose.joints[n][frame].tolist() for n in MOVABLE]
         self.client.resetJointStatesMultiDof(self.body, _MOVABLE_INDICES, values)
@@ -102,8 +101,7 @@ def ground_offsets(pose: PoseSequence, lowest: np.ndarray, shape: BodyShape) -> 
     Args:
         lowest: float[T], the lowest point of the body when posed without offset.
     """
-    scale = shape.height_m / 1.62
     if pose.ground:
         lift = pose.lift if pose.lift is not None else np.zeros(len(lowest))
-        return -lowest + lift * scale
+        return -lowest + lift * shape.size_scale
     return np.full(len(lowest), -lowest.min())

@@ -32,8 +32,13 @@ class BodyShape:
     leg_length: float = 1.0
 
     @property
+    def size_scale(self) -> float:
+        """Height relative to the stock body: scales motion-capture root paths and motor torques."""
+        return self.height_m / BASE_HEIGHT_M
+
+    @property
     def global_scale(self) -> float:
-        return BASE_SCALE * self.height_m / BASE_HEIGHT_M
+        return BASE_SCALE * self.size_scale
 
 
 @lru_cache(maxsize=1)

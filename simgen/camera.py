@@ -60,9 +60,6 @@ class CameraPath:
     def intrinsics(self, t: int) -> np.ndarray:
         return self._intrinsics[t].copy()
 
-    def rotation(self, t: int) -> np.ndarray:
-        return self._extrinsics[t, :3, :3].copy()
-
     def extrinsics(self, t: int) -> np.ndarray:
         return self._extrinsics[t].copy()
 

@@ -60,7 +60,7 @@ class Simulator:
 def _start_physics(sim: Simulator, actor: Actor, pose: PoseSequence, lift: np.ndarray, keypoints: np.ndarray, spec: GenerationSpec, shape: BodyShape):
     """Kinematic targets for the tracker, and the body placed in the first frame's pose."""
     frames = len(pose)
-    scale = shape.height_m / 1.62
+    scale = shape.size_scale
     root = pose.root_pos * scale + np.stack([np.zeros(frames), lift, np.zeros(frames)], axis=1)
     velocity = np.gradient(root, axis=0) * spec.fps if frames > 1 else np.zeros_like(root)
     actor.set_pose(pose, 0, np.array([0.0, lift[0], 0.0]))

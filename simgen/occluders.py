@@ -221,7 +221,7 @@ class Occluders:
             speed = np.linalg.norm(moved[-1, [0, 2]] - moved[0, [0, 2]]) / max(times[-1], 1e-6)
             start = centre - direction * speed * t_cross
             pose.root_pos = moved
-            offset = np.array([start[0], 0.0, start[2]]) / (shape.height_m / 1.62)
+            offset = np.array([start[0], 0.0, start[2]]) / shape.size_scale
             pose.root_pos = pose.root_pos + offset
             self.walkers.append((walker, pose, np.zeros(3)))
             self._add(walker.body, "walker")

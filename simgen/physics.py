@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from simgen.body import BASE_HEIGHT_M
 from simgen.motion.pose import PoseSequence
 from simgen.motion.skeleton import JOINT_INDEX, MOVABLE, REVOLUTE_LIMITS
 from simgen.native import pybullet as p
@@ -84,7 +85,7 @@ class PhysicsTracker:
         self.mass = sum(client.getDynamicsInfo(body, j)[0] for j in range(-1, client.getNumJoints(body)))
         self.weight = self.mass * GRAVITY
         self.assist_limit = assist_limit * self.weight
-        body_height = 1.62 * height_scale
+        body_height = BASE_HEIGHT_M * height_scale
         self.inertia = self.mass * body_height**2 / 12.0
         # The torque of the full assist force applied at hip height: enough to
         # steady a balance, not enough to hold a body that is falling over.

@@ -52,10 +52,6 @@ def rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     return v + w * t + np.cross(u, t)
 
 
-def to_matrix(q: np.ndarray) -> np.ndarray:
-    return np.stack([rotate(q, e) for e in np.eye(3)], axis=-1)
-
-
 def slerp(a: np.ndarray, b: np.ndarray, t, shortest: bool = True) -> np.ndarray:
     """Spherical interpolation; broadcasts over leading axes.
 

@@ -32,10 +32,13 @@ def _within(lo: float, hi: float):
     return AfterValidator(check)
 
 
-def _trajectories(f: Factor) -> Factor:
-    if f.choice is None or any(v not in TRAJECTORIES for v in f.choice):
-        raise ValueError(f"must be chosen from {', '.join(TRAJECTORIES)}")
-    return f
+def _choice_of(allowed):
+    def check(f: Factor) -> Factor:
+        if f.choice is None or any(v not in allowed for v in f.choice):
+            raise ValueError(f"must be chosen from {', '.join(allowed)}")
+        return f
+
+    return AfterValidator(check)
 
 
 class StrictModel(BaseModel):
@@ -71,19 +74,10 @@ class CameraSpec(StrictModel):
     elevation_deg: Annotated[Factor, _within(-45.0, 80.0)] = Factor.model_validate([-5.0, 20.0])
     actor_height_fraction: Annotated[Factor, _within(0.05, 1.0)] = Factor.model_validate([0.5, 0.8])
     vertical_offset: Annotated[Factor, _within(-0.5, 0.5)] = Factor.model_validate([-0.05, 0.05])
-    trajectory: Annotated[Factor, AfterValidator(_trajectories)] = Factor.model_validate({"choice": list(TRAJECTORIES)})
+    trajectory: Annotated[Factor, _choice_of(TRAJECTORIES)] = Factor.model_validate({"choice": list(TRAJECTORIES)})
     trajectory_amount: Annotated[Factor, _within(0.0, 2.0)] = Factor.model_validate([0.3, 1.0])
     shake_deg: Annotated[Factor, _within(0.0, 10.0)] = Factor.model_validate(0.0)
     keep_framed: bool = True
-
-
-def _choice_of(allowed):
-    def check(f: Factor) -> Factor:
-        if f.choice is None or any(v not in allowed for v in f.choice):
-            raise ValueError(f"must be chosen from {', '.join(allowed)}")
-        return f
-
-    return AfterValidator(check)
 
 
 class SceneSpec(StrictModel):

@@ -60,18 +60,12 @@ class TrainConfig(BaseModel):
     progress: bool = True
     keep_snapshots: bool = False
 
-    @field_validator("model")
+    @field_validator("model", "input")
     @classmethod
-    def _model(cls, v: str) -> str:
-        if v not in BACKBONES:
-            raise ValueError(f"unknown model {v!r}; expected one of {sorted(BACKBONES)}")
-        return v
-
-    @field_validator("input")
-    @classmethod
-    def _input(cls, v: str) -> str:
-        if v not in INPUT_MODES:
-            raise ValueError(f"unknown input {v!r}; expected one of {list(INPUT_MODES)}")
+    def _known_name(cls, v: str, info) -> str:
+        allowed = BACKBONES if info.field_name == "model" else INPUT_MODES
+        if v not in allowed:
+            raise ValueError(f"unknown {info.field_name} {v!r}; expected one of {list(allowed)}")
         return v
 
     @field_validator("selfsup")

@@ -91,8 +91,3 @@ class ActionLibrary:
             return self.actions[name]
         except KeyError:
             raise SimgenError(f"unknown action '{name}'; known: {', '.join(self.names)}", field="classes") from None
-
-    def check(self, names) -> None:
-        """Parse every named action now so that a broken file fails before any clip is made."""
-        for name in names:
-            self.get(name).source
