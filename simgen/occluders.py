@@ -217,13 +217,12 @@ class Occluders:
             heading = np.arctan2(-direction[2], direction[0])
             q = rot.yaw(heading)
             pose.root_rot = rot.multiply(q, pose.root_rot)
-            moved = rot.rotate(q, pose.root_pos - pose.root_pos[:1] * [1, 0, 1])
-            speed = np.linalg.norm(moved[-1, [0, 2]] - moved[0, [0, 2]]) / max(times[-1], 1e-6)
-            start = centre - direction * speed * t_cross
-            pose.root_pos = moved
-            offset = np.array([start[0], 0.0, start[2]]) / shape.size_scale
-            pose.root_pos = pose.root_pos + offset
-            self.walkers.append((walker, pose, np.zeros(3)))
+            pose.root_pos = rot.rotate(q, pose.root_pos - pose.root_pos[:1] * [1, 0, 1])
+            # Walking speed in world metres (set_pose scales the path with the body).
+            path = pose.root_pos[:, [0, 2]] * shape.size_scale
+            speed = np.linalg.norm(path[-1] - path[0]) / max(times[-1], 1e-6)
+            start = centre - direction * speed * t_cross  # crosses the line of sight at t_cross
+            self.walkers.append((walker, pose, np.array([start[0], 0.0, start[2]])))
             self._add(walker.body, "walker")
             return
         self.dynamic = True

@@ -30,15 +30,17 @@ def resolve_action(label: str, mirror: bool, library: ActionLibrary, pairs: dict
     """Which library action to perform, and mirrored or not, so that the clip shows `label`.
 
     A label with a mirror partner can be made by mirroring the partner; a label that only
-    exists as its partner's mirror image is always made that way.
+    exists as its partner's mirror image is always made that way; and a label whose mirror
+    image is another class is never mirrored into it.
     """
     partner = pairs.get(label)
     if label not in library.actions:
         if partner is None or partner not in library.actions:
             library.get(label)  # raises: unknown action
         return partner, True
-    if mirror and partner is not None and partner in library.actions:
-        return partner, True
+    if partner is not None:
+        # Mirroring this action would show the partner class; mirror the partner instead.
+        return (partner, True) if mirror and partner in library.actions else (label, False)
     return label, mirror
 
 
