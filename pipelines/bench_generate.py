@@ -38,7 +38,7 @@ from simgen.spec import load_spec
 
 
 def bench_frame_rates(preset: str, size: int, clips: int, frames: int, overrides: dict) -> dict:
-    spec = load_spec(preset=preset, overrides={"size": size, "frames": frames, "clips": clips, **overrides})
+    spec = load_spec(preset=preset, overrides={"size": size, "clips": clips, **_frames(frames), **overrides})
     sim = Simulator(ActionLibrary())
     full_s = bare_s = 0.0
     with tempfile.TemporaryDirectory() as tmp:
@@ -67,7 +67,7 @@ def bench_frame_rates(preset: str, size: int, clips: int, frames: int, overrides
 
 
 def bench_scaling(preset: str, size: int, clips: int, frames: int, workers: int, overrides: dict) -> dict:
-    spec = load_spec(preset=preset, overrides={"size": size, "frames": frames, "clips": clips, "output.shard_size": 2, **overrides})
+    spec = load_spec(preset=preset, overrides={"size": size, "clips": clips, "output.shard_size": 2, **_frames(frames), **overrides})
     data = spec.model_dump(mode="json")
     ctx = multiprocessing.get_context("spawn")
     seconds = {}
@@ -79,6 +79,10 @@ def bench_scaling(preset: str, size: int, clips: int, frames: int, workers: int,
             list(pool.map(generate_shard, [data] * shard_count(spec), [tmp] * shard_count(spec), range(shard_count(spec))))
             seconds[n] = time.perf_counter() - start
     return {"clips_per_s_1": clips / seconds[1], f"clips_per_s_{workers}": clips / seconds[workers], "speedup": seconds[1] / seconds[workers]}
+
+
+def _frames(frames: int | None) -> dict:
+    return {} if frames is None else {"frames": frames}
 
 
 def _warm(_):
@@ -99,7 +103,7 @@ def main(argv=None) -> int:
     ap.add_argument("--preset", default="demo")
     ap.add_argument("--sizes", type=int, nargs="+", default=[112, 224])
     ap.add_argument("--clips", type=int, default=9, help="clips per frame-rate measurement")
-    ap.add_argument("--frames", type=int, default=32)
+    ap.add_argument("--frames", type=int, default=None, help="frames per clip (default: the preset's)")
     ap.add_argument("--scaling-clips", type=int, default=24)
     ap.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
     ap.add_argument("--repeats", type=int, default=3)

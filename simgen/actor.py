@@ -23,6 +23,24 @@ CLOTHING = {
 _MOVABLE_INDICES = [JOINT_INDEX[n] for n in MOVABLE]
 
 
+def load_body(client, shape: BodyShape) -> int:
+    """Load a humanoid of `shape` into `client`; returns its body id."""
+    fd, path = tempfile.mkstemp(suffix=".urdf", prefix="simgen_body_")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(body_urdf(shape))
+        return client.loadURDF(
+            path,
+            [0, 1, 0],
+            globalScaling=shape.global_scale,
+            # Self-collision between limbs (not between a link and its ancestors, which
+            # touch by construction).
+            flags=p.URDF_MAINTAIN_LINK_ORDER | p.URDF_USE_SELF_COLLISION | p.URDF_USE_SELF_COLLISION_EXCLUDE_ALL_PARENTS,
+        )
+    finally:
+        os.unlink(path)
+
+
 class Actor:
     """One humanoid body in client `client`. Poses are set kinematically (`set_pose`)."""
 
@@ -31,20 +49,7 @@ class Actor:
         texture name; `textures`: the world's texture bank (name -> id)."""
         self.client = client
         self.shape = shape
-        fd, path = tempfile.mkstemp(suffix=".urdf", prefix="simgen_body_")
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(body_urdf(shape))
-            self.body = client.loadURDF(
-                path,
-                [0, 1, 0],
-                globalScaling=shape.global_scale,
-                # Self-collision between limbs (not between a link and its ancestors, which
-                # touch by construction).
-                flags=p.URDF_MAINTAIN_LINK_ORDER | p.URDF_USE_SELF_COLLISION | p.URDF_USE_SELF_COLLISION_EXCLUDE_ALL_PARENTS,
-            )
-        finally:
-            os.unlink(path)
+        self.body = load_body(client, shape)
         self.num_links = client.getNumJoints(self.body)
         patterns = dict(colors.get("textures", {}))
         if colors["sleeves"] == colors["shirt"]:  # long sleeves are cut from the shirt's fabric
@@ -62,6 +67,13 @@ class Actor:
         self.client.resetBasePositionAndOrientation(self.body, pos.tolist(), pose.root_rot[frame].tolist())
         values = [pose.joints[n][frame].tolist() for n in MOVABLE]
         self.client.resetJointStatesMultiDof(self.body, _MOVABLE_INDICES, values)
+
+    def copy_pose_to(self, client, body: int) -> None:
+        """Put `body` in `client` (a copy of this actor, from `load_body`) in this actor's current pose."""
+        pos, orn = self.client.getBasePositionAndOrientation(self.body)
+        client.resetBasePositionAndOrientation(body, pos, orn)
+        states = self.client.getJointStatesMultiDof(self.body, _MOVABLE_INDICES)
+        client.resetJointStatesMultiDof(body, _MOVABLE_INDICES, [s[0] for s in states])
 
     def aabb(self) -> tuple[np.ndarray, np.ndarray]:
         lo = np.full(3, np.inf)

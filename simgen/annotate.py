@@ -31,7 +31,5 @@ def project_keypoints(camera: CameraPath, t: int, points_world: np.ndarray, mask
 
 def mask_bbox(mask: np.ndarray, value: int = ACTOR) -> list[int]:
     """[x0, y0, x1, y1] in pixels (x1, y1 exclusive) around the pixels equal to `value`; zeros if none."""
-    ys, xs = np.nonzero(mask == value)
-    if len(xs) == 0:
-        return [0, 0, 0, 0]
-    return [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
+    x, y, w, h = cv2.boundingRect((mask == value).view(np.uint8))
+    return [x, y, x + w, y + h] if w else [0, 0, 0, 0]

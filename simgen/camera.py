@@ -71,7 +71,12 @@ class CameraPath:
         gl[:3, 3] = _GL_FROM_CV @ ext[:3, 3]
         return gl.T.reshape(-1).tolist()
 
-    def projection_matrix_gl(self, t: int) -> list[float]:
+    def projection_matrix_gl(self, t: int, window: tuple[float, float, float, float] | None = None) -> list[float]:
+        """pybullet's (OpenGL, column-major) projection for frame t.
+
+        `window` (u0, v0, u1, v1 in this camera's pixels) narrows the frustum to that part of
+        the image (off-axis), so that a render of any size shows just that crop.
+        """
         f = 1.0 / np.tan(np.radians(self.fov_deg[t]) / 2.0)
         aspect = self.width / self.height
         m = np.zeros((4, 4))
@@ -80,6 +85,13 @@ class CameraPath:
         m[2, 2] = (FAR + NEAR) / (NEAR - FAR)
         m[2, 3] = 2 * FAR * NEAR / (NEAR - FAR)
         m[3, 2] = -1.0
+        if window is not None:
+            # Map the window's NDC range onto [-1, 1]; image rows run down, NDC y runs up.
+            u0, v0, u1, v1 = window
+            scale_x, centre_x = (u1 - u0) / self.width, (u0 + u1) / self.width - 1.0
+            scale_y, centre_y = (v1 - v0) / self.height, 1.0 - (v0 + v1) / self.height
+            m[0] = (m[0] - centre_x * m[3]) / scale_x
+            m[1] = (m[1] - centre_y * m[3]) / scale_y
         return m.T.reshape(-1).tolist()
 
     def project(self, t: int, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -18,12 +18,13 @@ from simgen.motion.pose import PoseSequence, pose_between
 from simgen.motion.skeleton import KEYPOINT_NAMES
 from simgen.native import pybullet as p
 from simgen.native import quiet_native_output
-from simgen.occluders import Occluders, out_of_view
+from simgen.occluders import Occluders
 from simgen.physics import PhysicsTracker
 from simgen.render import render_frame
 from simgen.scene import Scene
 from simgen.sequence import plan_poses
 from simgen.spec import GenerationSpec
+from simgen.visibility import VisibleFraction
 
 
 @dataclass
@@ -43,18 +44,24 @@ class Simulator:
 
     def __init__(self, library: ActionLibrary):
         self.library = library
+        cv2.setNumThreads(1)  # one worker process per core: OpenCV's own threads would oversubscribe
         from pybullet_utils import bullet_client  # after simgen.native has imported pybullet quietly
 
         with quiet_native_output():  # the C client prints "argv[0]=" on connect
             self.client = bullet_client.BulletClient(connection_mode=p.DIRECT)
+            # A second, never-stepped world for renders of the actor alone (its unoccluded
+            # silhouette): moving things out of view in the real world would disturb its contacts.
+            self.ghost = bullet_client.BulletClient(connection_mode=p.DIRECT)
         self.client.setAdditionalSearchPath(pybullet_data.getDataPath())
 
     def close(self) -> None:
         self.client.disconnect()
+        self.ghost.disconnect()
 
     def reset(self) -> None:
         self.client.resetSimulation()
         self.client.setGravity(0, -9.81, 0)
+        self.ghost.resetSimulation()
 
 
 def _start_physics(sim: Simulator, actor: Actor, pose: PoseSequence, lift: np.ndarray, keypoints: np.ndarray, spec: GenerationSpec, shape: BodyShape):
@@ -74,29 +81,9 @@ def _start_physics(sim: Simulator, actor: Actor, pose: PoseSequence, lift: np.nd
         substeps=p_spec.substeps,
         joint_gain=p_spec.joint_gain,
         assist_limit=p_spec.root_assist_limit,
+        solver_iterations=p_spec.solver_iterations,
     )
     return tracker, {"root": root, "root_velocity": velocity, "keypoints": keypoints}
-
-
-def _visible_fraction(sim: Simulator, clear_camera, t: int, mask: np.ndarray, actor: Actor, occluders: Occluders, scene: Scene) -> float:
-    """The actor's visible share of its unoccluded silhouette, from two segmentations.
-
-    Without occluders in the world nothing can hide the actor (self-occlusion is still the
-    actor), so the fraction is 1 where it is in view. Otherwise the frame is rendered again
-    with everything but the actor moved out of view, at half resolution (about a tenth of
-    a full render), and the actor's area is compared with its area in the real render,
-    brought to the same size.
-    """
-    seen = mask == 1
-    if not occluders.bodies:
-        return 1.0 if seen.any() else 0.0
-    with out_of_view(sim.client, occluders.bodies + [scene.ground] + scene.distractors):
-        _, _, clear = render_frame(sim.client, clear_camera, t, {"shadow": 0}, {actor.body: 1})
-    total = float(np.count_nonzero(clear == 1))
-    if total == 0:
-        return 0.0
-    seen_small = cv2.resize(seen.astype(np.float32), (clear.shape[1], clear.shape[0]), interpolation=cv2.INTER_AREA)
-    return round(float(min(seen_small.sum() / total, 1.0)), 4)
 
 
 def _pose_pass(actor: Actor, pose: PoseSequence, shape: BodyShape):
@@ -170,7 +157,7 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
     depth = np.zeros((frames, height, width), np.float32)
     mask = np.zeros((frames, height, width), np.uint8)
     keypoints, keypoints_3d, boxes, extrinsics, intrinsics, visible = [], [], [], [], [], []
-    clear_camera = replace(camera, width=max(width // 2, 16), height=max(height // 2, 16))
+    visible_fraction = VisibleFraction(actor, camera, occluders.bodies + scene.distractors, sim.ghost)
     for t in range(frames):
         occluders.advance(t)
         exposure = np.zeros((height, width, 3), np.float32)
@@ -181,7 +168,7 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
         rgb[t], depth[t], mask[t] = render_frame(sim.client, camera, t, scene.light, instance_of, scene)
         if subframes > 1:
             rgb[t] = np.clip(np.rint((exposure + rgb[t]) / subframes), 0, 255).astype(np.uint8)
-        visible.append(_visible_fraction(sim, clear_camera, t, mask[t], actor, occluders, scene))
+        visible.append(visible_fraction(t, mask[t]))
         world = actor.keypoints_world()
         if tracker is not None:
             tracker.measure(actor.feet(), world, targets["keypoints"][t])

@@ -9,7 +9,6 @@ from the segmentation, frame by frame, never assumed from the plan.
 
 from __future__ import annotations
 
-import contextlib
 
 import numpy as np
 
@@ -25,7 +24,6 @@ from simgen.spec import GenerationSpec
 GRAVITY = 9.81
 STATIC_KINDS = ("wall", "pillar", "asset")
 MOVING_KINDS = ("roll", "throw", "fall", "walker")
-_HIDDEN = [0.0, -60.0, 0.0]  # below the floor: out of every view
 
 
 def _colour(rng: np.random.Generator) -> list[float]:
@@ -254,19 +252,3 @@ class Occluders:
         for walker, pose, offset in self.walkers:
             walker.set_pose(pose, t, offset)
 
-
-@contextlib.contextmanager
-def out_of_view(client, bodies: list[int]):
-    """Move `bodies` below the floor for the duration, then put them back as they were
-    (position, orientation and velocity), e.g. to render the actor's unoccluded silhouette."""
-    saved = []
-    for body in bodies:
-        pos, orn = client.getBasePositionAndOrientation(body)
-        saved.append((body, pos, orn, *client.getBaseVelocity(body)))
-        client.resetBasePositionAndOrientation(body, _HIDDEN, orn)
-    try:
-        yield
-    finally:
-        for body, pos, orn, lin, ang in saved:
-            client.resetBasePositionAndOrientation(body, pos, orn)
-            client.resetBaseVelocity(body, lin, ang)

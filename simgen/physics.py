@@ -30,6 +30,7 @@ MAX_TORQUE = {
 }  # fmt: skip
 FEET = ("right_ankle", "left_ankle")
 GRAVITY = 9.81
+_REVOLUTE_INDICES = [JOINT_INDEX[n] for n in REVOLUTE_LIMITS]
 
 
 @dataclass
@@ -75,13 +76,15 @@ class PlausibilityMeter:
 class PhysicsTracker:
     """Drives one actor body through a pose sequence with physics, frame by frame."""
 
-    def __init__(self, client, body: int, *, height_scale: float, fps: float, substeps: int, joint_gain: float, assist_limit: float):
+    def __init__(
+        self, client, body: int, *, height_scale: float, fps: float, substeps: int, joint_gain: float, assist_limit: float, solver_iterations: int = 20
+    ):
         self.client = client
         self.body = body
         self.fps = fps
         self.substeps = substeps
         self.dt = 1.0 / (fps * substeps)
-        client.setPhysicsEngineParameter(fixedTimeStep=self.dt, numSolverIterations=30)
+        client.setPhysicsEngineParameter(fixedTimeStep=self.dt, numSolverIterations=solver_iterations)
         self.mass = sum(client.getDynamicsInfo(body, j)[0] for j in range(-1, client.getNumJoints(body)))
         self.weight = self.mass * GRAVITY
         self.assist_limit = assist_limit * self.weight
@@ -116,11 +119,13 @@ class PhysicsTracker:
         kp, kd = 100.0 * self.mass, 10.0 * self.mass
         limit, torque_limit, inertia = self.assist_limit, self.torque_limit, self.inertia
         body = self.body
-        # Plain floats, not numpy: this loop runs at the physics rate and small-array numpy
-        # calls would cost more than the step itself.
+        # Plain floats and pybullet calls bound once, not numpy: this loop runs at the physics
+        # rate and small-array numpy calls would cost more than the step itself.
+        get_pose, get_velocity, step = c.getBasePositionAndOrientation, c.getBaseVelocity, c.stepSimulation
+        push, twist, world = c.applyExternalForce, c.applyExternalTorque, p.WORLD_FRAME
         for _ in range(steps):
-            (px, py, pz), (ox, oy, oz, ow) = c.getBasePositionAndOrientation(body)
-            (vx, vy, vz), (ax, ay, az) = c.getBaseVelocity(body)
+            (px, py, pz), (ox, oy, oz, ow) = get_pose(body)
+            (vx, vy, vz), (ax, ay, az) = get_velocity(body)
             fx = kp * (tx - px) + kd * (vx_t - vx)
             fy = max(kp * (ty - py) + kd * (vy_t - vy), 0.0)  # never push down: gravity does that
             fz = kp * (tz - pz) + kd * (vz_t - vz)
@@ -139,14 +144,15 @@ class PhysicsTracker:
             tnorm = math.sqrt(tx_ * tx_ + ty_ * ty_ + tz_ * tz_)
             if tnorm > torque_limit:
                 tx_, ty_, tz_ = tx_ * torque_limit / tnorm, ty_ * torque_limit / tnorm, tz_ * torque_limit / tnorm
-            c.applyExternalForce(body, -1, (fx, fy, fz), (px, py, pz), p.WORLD_FRAME)
-            c.applyExternalTorque(body, -1, (tx_, ty_, tz_), p.WORLD_FRAME)
-            c.stepSimulation()
+            push(body, -1, (fx, fy, fz), (px, py, pz), world)
+            twist(body, -1, (tx_, ty_, tz_), world)
+            step()
             assist_total += norm
         self._last_assist = assist_total / max(steps, 1)
 
     def measure(self, feet: tuple, keypoints: np.ndarray, target_keypoints: np.ndarray) -> None:
-        angles = {n: self.client.getJointState(self.body, JOINT_INDEX[n])[0] for n in REVOLUTE_LIMITS}
+        states = self.client.getJointStates(self.body, _REVOLUTE_INDICES)
+        angles = {n: state[0] for n, state in zip(REVOLUTE_LIMITS, states)}
         tracking = float(np.mean(np.linalg.norm(keypoints - target_keypoints, axis=1)))
         self.meter.frame(*feet, angles, self._last_assist, tracking)
 

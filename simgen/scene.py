@@ -5,6 +5,7 @@ from __future__ import annotations
 import colorsys
 import math
 
+import cv2
 import numpy as np
 
 from simgen.native import pybullet as p
@@ -78,6 +79,5 @@ class Scene:
         behind = seg < 0
         if self.factors["background_mode"] == "behind":
             behind |= seg == self.ground
-        if behind.any():
-            rgb[behind] = self.background(*rgb.shape[:2])[behind]
+        cv2.copyTo(self.background(*rgb.shape[:2]), behind.view(np.uint8), rgb)
         return rgb

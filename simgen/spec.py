@@ -162,7 +162,8 @@ class PhysicsSpec(StrictModel):
     """Simulate the actor (PD joint tracking, bounded root assist, contacts) and reject implausible clips."""
 
     enabled: bool = True
-    substeps: int = Field(5, ge=1, le=50, description="physics steps per video frame")
+    substeps: int = Field(4, ge=1, le=50, description="physics steps per video frame")
+    solver_iterations: int = Field(20, ge=1, le=200, description="constraint-solver iterations per physics step")
     joint_gain: float = Field(3.0, gt=0.0, le=10.0, description="scales the joint motors' position gain")
     root_assist_limit: float = Field(0.8, ge=0.0, le=5.0, description="max root-assist force, as a fraction of body weight")
     max_attempts: int = Field(10, ge=1, le=100, description="samples tried per clip before the job fails")

@@ -1,5 +1,8 @@
 """Ground truth agrees with the render: keypoints on the mask, boxes, depth, framing, cameras."""
 
+import zlib
+
+import cv2
 import numpy as np
 import pytest
 
@@ -25,7 +28,8 @@ def _clip(sim, spec, label, seed, **camera):
 @pytest.mark.parametrize("label", ["wave2", "jack", "bend", "walk"])
 def test_projected_keypoints_land_on_the_actor(sim, make_tiny_spec, label):
     spec = make_tiny_spec(size=[96, 96], frames=8)
-    clip = _clip(sim, spec, label, clip_seed(5, hash(label) % 1000), trajectory="static")
+    seed = clip_seed(5, zlib.crc32(label.encode()) % 1000)  # stable across processes, unlike hash()
+    clip = _clip(sim, spec, label, seed, trajectory="static")
     kp = np.asarray(clip.annotations["keypoints_2d"])
     h, w = spec.size
     inside = (kp[..., 0] >= 0) & (kp[..., 0] < w) & (kp[..., 1] >= 0) & (kp[..., 1] < h)
@@ -36,8 +40,11 @@ def test_projected_keypoints_land_on_the_actor(sim, make_tiny_spec, label):
     t = np.arange(len(kp))[:, None]
     on_mask = clip.mask[t, rows, cols] == 1
     # Joints such as the shoulders sit on the rim of a limb's capsule, so the exact pixel
-    # can miss by one; within one pixel nearly all must hit.
-    assert on_mask.mean() > 0.75, on_mask.mean()
+    # can miss by one (over 110 seeds per action at least 75% hit exactly); within one
+    # pixel nearly all must hit (at least 99.2% in that sweep).
+    near_mask = np.stack([cv2.dilate((m == 1).astype(np.uint8), np.ones((3, 3), np.uint8)) for m in clip.mask]) == 1
+    assert on_mask.mean() > 0.7, on_mask.mean()
+    assert near_mask[t, rows, cols].mean() > 0.98, near_mask[t, rows, cols].mean()
     assert kp[..., 2].mean() > 0.95
 
 
