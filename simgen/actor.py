@@ -84,17 +84,23 @@ class Actor:
             hi = np.maximum(hi, b)
         return lo, hi
 
-    def feet(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per foot (right, left): lowest point y float[2], horizontal position float[2, 2],
-        and whether it touches anything, bool[2] (from the contact solver, not a height guess)."""
-        lowest, xz, contact = [], [], []
+    def feet(self) -> list[dict]:
+        """Per foot (right, left): `lowest` point y, the foot's `pose` (position float[3],
+        quaternion float[4]) and its `contacts`, float[K, 3] world points where it touches
+        anything but the actor (from the contact solver, not a height guess)."""
+        out = []
         for name in ("right_ankle", "left_ankle"):
             link = JOINT_INDEX[name]
-            lowest.append(self.client.getAABB(self.body, link)[0][1])
-            pos = self.client.getLinkState(self.body, link)[0]
-            xz.append((pos[0], pos[2]))
-            contact.append(any(c[2] != self.body for c in self.client.getContactPoints(bodyA=self.body, linkIndexA=link)))
-        return np.asarray(lowest), np.asarray(xz), np.asarray(contact)
+            state = self.client.getLinkState(self.body, link)
+            points = [c[5] for c in self.client.getContactPoints(bodyA=self.body, linkIndexA=link) if c[2] != self.body]
+            out.append(
+                {
+                    "lowest": self.client.getAABB(self.body, link)[0][1],
+                    "pose": (np.asarray(state[4]), np.asarray(state[5])),
+                    "contacts": np.asarray(points, dtype=np.float64).reshape(-1, 3),
+                }
+            )
+        return out
 
     def keypoints_world(self) -> np.ndarray:
         """float[J, 3]: the link frames (joint centres) in KEYPOINT_NAMES order, then the head."""

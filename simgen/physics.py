@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from simgen import rotations as rot
 from simgen.body import BASE_HEIGHT_M
 from simgen.motion.pose import PoseSequence
 from simgen.motion.skeleton import JOINT_INDEX, MOVABLE, REVOLUTE_LIMITS
@@ -45,23 +46,39 @@ class PlausibilityMeter:
     frames: int = 0
     assist: list[float] = field(default_factory=list)
     tracking: list[float] = field(default_factory=list)
-    _last_feet: np.ndarray | None = None
+    _touching: list = field(default_factory=lambda: [None, None])  # per foot: contact points (world, foot frame)
 
-    def frame(self, feet_lowest, feet_xz, feet_contact, joint_angles: dict[str, float], assist_n: float, tracking_m: float):
+    def frame(self, feet: list[dict], joint_angles: dict[str, float], assist_n: float, tracking_m: float):
+        """One video frame: `feet` from `Actor.feet`, revolute joint angles, the root assist
+        force (N, mean over the frame's steps) and the keypoint tracking error (m)."""
         self.frames += 1
-        self.penetration = max(self.penetration, float(np.max(-feet_lowest)))
-        # Skating: horizontal speed of a foot that touches the floor in this frame and the last.
-        if self._last_feet is not None:
-            grounded = feet_contact & (self._last_feet[:, 0] > 0)
-            speed = np.linalg.norm(feet_xz - self._last_feet[:, 1:], axis=1) / self.dt_frame
-            self.skate.extend(speed[grounded].tolist())
-        self._last_feet = np.concatenate([feet_contact[:, None].astype(float), feet_xz], axis=1)
+        self.penetration = max(self.penetration, max(-foot["lowest"] for foot in feet))
+        for i, foot in enumerate(feet):
+            self._skate(i, foot)
         violated = any(
             not (lo - 0.05 <= joint_angles[name] <= hi + 0.05) for name, (lo, hi) in REVOLUTE_LIMITS.items()
         )
         self.limit_violations += int(violated)
         self.assist.append(assist_n / self.weight_n)
         self.tracking.append(tracking_m)
+
+    def _skate(self, i: int, foot: dict) -> None:
+        """Skating: how far the foot's material at its contact points moved horizontally
+        since the last frame, while touching in both. A foot rolling from heel to toe lifts
+        those points (no skate); a foot sliding over the floor carries them along."""
+        position, orientation = foot["pose"]
+        contacts = foot["contacts"]
+        previous = self._touching[i]
+        if previous is not None and len(contacts):
+            world_before, local = previous
+            world_now = position + rot.rotate(orientation, local)
+            moved = world_now - world_before
+            self.skate.append(float(np.mean(np.hypot(moved[:, 0], moved[:, 2]))) / self.dt_frame)
+        if len(contacts):
+            local = rot.rotate(rot.conjugate(orientation), contacts - position)
+            self._touching[i] = (contacts, local)
+        else:
+            self._touching[i] = None
 
     def summary(self) -> dict[str, float]:
         return {
@@ -150,11 +167,11 @@ class PhysicsTracker:
             assist_total += norm
         self._last_assist = assist_total / max(steps, 1)
 
-    def measure(self, feet: tuple, keypoints: np.ndarray, target_keypoints: np.ndarray) -> None:
+    def measure(self, feet: list[dict], keypoints: np.ndarray, target_keypoints: np.ndarray) -> None:
         states = self.client.getJointStates(self.body, _REVOLUTE_INDICES)
         angles = {n: state[0] for n, state in zip(REVOLUTE_LIMITS, states)}
         tracking = float(np.mean(np.linalg.norm(keypoints - target_keypoints, axis=1)))
-        self.meter.frame(*feet, angles, self._last_assist, tracking)
+        self.meter.frame(feet, angles, self._last_assist, tracking)
 
 
 def _quat_mul(ax, ay, az, aw, bx, by, bz, bw):

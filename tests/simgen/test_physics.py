@@ -66,3 +66,36 @@ def test_kinematic_mode_has_no_plausibility(hover_sim, make_tiny_spec):
     spec = make_tiny_spec(frames=4, size=[32, 32], **{"physics.enabled": False})
     clip = make_clip(hover_sim, spec, sample_factors(spec, hover_sim.library, "jack", 3), 3)
     assert "plausibility" not in clip.annotations
+
+
+def _foot(position, angle_deg, contacts):
+    """A foot state as Actor.feet gives it: pose rotated about the z axis by angle_deg."""
+    half = np.radians(angle_deg) / 2.0
+    return {"lowest": 0.0, "pose": (np.asarray(position, float), np.array([0.0, 0.0, np.sin(half), np.cos(half)])), "contacts": np.asarray(contacts, float).reshape(-1, 3)}
+
+
+def test_skating_is_the_slide_of_the_contact_points_not_the_ankle():
+    from simgen.motion.skeleton import REVOLUTE_LIMITS
+    from simgen.physics import PlausibilityMeter
+
+    STRAIGHT = {name: 0.0 for name in REVOLUTE_LIMITS}
+
+    sole = [[0.1, 0.0, 0.05], [0.1, 0.0, -0.05], [-0.05, 0.0, 0.05], [-0.05, 0.0, -0.05]]  # world points under a foot at (0, 0.05, 0)
+    sliding = PlausibilityMeter(weight_n=700.0, dt_frame=0.04)
+    for t in range(3):  # the whole foot slides 2 cm per frame along x while touching
+        shift = np.array([0.02 * t, 0.0, 0.0])
+        sliding.frame([_foot([0.02 * t, 0.05, 0.0], 0.0, np.asarray(sole) + shift)] * 2, STRAIGHT, 0.0, 0.0)
+    assert sliding.summary()["foot_skate_mps"] == pytest.approx(0.5, abs=1e-6)
+
+    rolling = PlausibilityMeter(weight_n=700.0, dt_frame=0.04)
+    toe = np.array([[0.1, 0.0, 0.0]])
+    for angle in (0.0, 10.0, 20.0):  # heel rises, the foot pivots about its toe: the ankle moves, the toe does not
+        r = np.radians(angle)
+        ankle = toe[0] + np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]]) @ np.array([-0.1, 0.05, 0.0])
+        rolling.frame([_foot(ankle, angle, toe)] * 2, STRAIGHT, 0.0, 0.0)
+    assert rolling.summary()["foot_skate_mps"] < 1e-6
+
+    airborne = PlausibilityMeter(weight_n=700.0, dt_frame=0.04)
+    for t in range(3):
+        airborne.frame([_foot([0.5 * t, 0.3, 0.0], 0.0, [])] * 2, STRAIGHT, 0.0, 0.0)
+    assert airborne.summary()["foot_skate_mps"] == 0.0
