@@ -68,13 +68,6 @@ class Actor:
         values = [pose.joints[n][frame].tolist() for n in MOVABLE]
         self.client.resetJointStatesMultiDof(self.body, _MOVABLE_INDICES, values)
 
-    def copy_pose_to(self, client, body: int) -> None:
-        """Put `body` in `client` (a copy of this actor, from `load_body`) in this actor's current pose."""
-        pos, orn = self.client.getBasePositionAndOrientation(self.body)
-        client.resetBasePositionAndOrientation(body, pos, orn)
-        states = self.client.getJointStatesMultiDof(self.body, _MOVABLE_INDICES)
-        client.resetJointStatesMultiDof(body, _MOVABLE_INDICES, [s[0] for s in states])
-
     def aabb(self) -> tuple[np.ndarray, np.ndarray]:
         lo = np.full(3, np.inf)
         hi = np.full(3, -np.inf)

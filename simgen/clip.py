@@ -49,19 +49,14 @@ class Simulator:
 
         with quiet_native_output():  # the C client prints "argv[0]=" on connect
             self.client = bullet_client.BulletClient(connection_mode=p.DIRECT)
-            # A second, never-stepped world for renders of the actor alone (its unoccluded
-            # silhouette): moving things out of view in the real world would disturb its contacts.
-            self.ghost = bullet_client.BulletClient(connection_mode=p.DIRECT)
         self.client.setAdditionalSearchPath(pybullet_data.getDataPath())
 
     def close(self) -> None:
         self.client.disconnect()
-        self.ghost.disconnect()
 
     def reset(self) -> None:
         self.client.resetSimulation()
         self.client.setGravity(0, -9.81, 0)
-        self.ghost.resetSimulation()
 
 
 def _start_physics(sim: Simulator, actor: Actor, pose: PoseSequence, lift: np.ndarray, keypoints: np.ndarray, spec: GenerationSpec, shape: BodyShape):
@@ -157,7 +152,9 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
     depth = np.zeros((frames, height, width), np.float32)
     mask = np.zeros((frames, height, width), np.uint8)
     keypoints, keypoints_3d, boxes, extrinsics, intrinsics, visible = [], [], [], [], [], []
-    visible_fraction = VisibleFraction(actor, camera, occluders.bodies + scene.distractors, sim.ghost)
+    blockers = occluders.bodies + scene.distractors
+    assets = [body for body, kind in zip(occluders.bodies, occluders.kinds) if kind == "asset"]
+    visible_fraction = VisibleFraction(sim.client, camera, actor.body, blockers, blockers + [scene.ground], unbounded=assets)
     for t in range(frames):
         occluders.advance(t)
         exposure = np.zeros((height, width, 3), np.float32)

@@ -1,7 +1,7 @@
 """The actor's visible share of its unoccluded silhouette, per frame, from segmentations.
 
-The unoccluded silhouette is a second render of the actor alone (a copy of it in the same
-pose, in a separate world). That render is only needed where something *could* hide the actor: where the
+The unoccluded silhouette is a second render with everything but the actor made
+transparent. That render is only needed where something *could* hide the actor: where the
 screen box of a body that is not entirely behind the actor meets the actor's. Outside
 those windows the actor's mask in the real render already is its unoccluded silhouette,
 so only the windows are rendered again, and frames without any are not (their fraction is
@@ -11,17 +11,18 @@ floor, a simulation error measured separately (`max_foot_penetration_m`).
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from simgen.camera import NEAR, CameraPath
-from simgen.actor import Actor, load_body
 from simgen.render import render_frame
 
 
 def world_aabb(client, body: int) -> np.ndarray:
-    """float[2, 3]: the world box around all links of `body`."""
+    """float[2, 3]: the world box around the collision shapes of all links of `body` (for
+    the bodies simgen builds, their visual shapes are the same)."""
     get = client.getAABB
     boxes = np.array([get(body, link) for link in range(-1, client.getNumJoints(body))])
     return np.stack([boxes[:, 0].min(axis=0), boxes[:, 1].max(axis=0)])
@@ -68,31 +69,56 @@ class CropView:
         return self.camera.projection_matrix_gl(t, self.window)
 
 
+@contextlib.contextmanager
+def see_through(client, colours: list[tuple[int, int, int, tuple]]):
+    """Make visual shapes (body, link, shape index, rgba) fully transparent for the duration:
+    TinyRenderer skips them, and unlike moving bodies away this leaves the physics alone."""
+    for body, link, index, rgba in colours:
+        client.changeVisualShape(body, link, shapeIndex=index, rgbaColor=[*rgba[:3], 0.0])
+    try:
+        yield
+    finally:
+        for body, link, index, rgba in colours:
+            client.changeVisualShape(body, link, shapeIndex=index, rgbaColor=list(rgba))
+
+
+def visual_colours(client, bodies: list[int]) -> list[tuple[int, int, int, tuple]]:
+    """(body, link, shape index within the link, rgba) of every visual shape of `bodies`."""
+    out, counts = [], {}
+    for body in bodies:
+        for shape in client.getVisualShapeData(body):
+            link = shape[1]
+            index = counts.get((body, link), 0)
+            counts[(body, link)] = index + 1
+            out.append((body, link, index, tuple(shape[7])))
+    return out
+
+
 class VisibleFraction:
     """Measures one clip's actor visibility frame by frame.
 
     Where blockers may hide the actor, only the window they can cover (the actor's screen
-    box met with theirs) is rendered again, at `density` pixels per image pixel along each
-    axis, from a copy of the actor alone in a separate world; outside that window the real
-    render's actor pixels already are unoccluded.
+    box met with theirs) is rendered again, pixel for pixel, with everything but the actor
+    made transparent; outside that window the real render's actor pixels already are
+    unoccluded. The result equals a full second render exactly (tests/simgen/test_visibility.py).
 
     Args:
         blockers: bodies that may hide the actor (occluders, passers-by, distractors).
-        ghost_client: an empty world (reset per clip) for the actor's copy.
+        hidden_for_clear: bodies made transparent for the unoccluded render (blockers, ground).
+        unbounded: blockers whose looks may reach beyond their collision box (a user's URDF
+            asset): while one is there, the whole frame is rendered again.
     """
 
-    density = 0.5  # the fraction is an area ratio: half resolution keeps it within a few percent
-
-    def __init__(self, actor: Actor, camera: CameraPath, blockers: list[int], ghost_client):
-        self.actor = actor
-        self.client = actor.client
+    def __init__(self, client, camera: CameraPath, actor_body: int, blockers: list[int], hidden_for_clear: list[int], unbounded: list[int] = ()):
+        self.client = client
         self.camera = camera
+        self.actor = actor_body
         self.blockers = list(blockers)
-        self.ghost_client = ghost_client
-        self._ghost: int | None = None  # the copy's body id, loaded at the first render
+        self.unbounded = bool(unbounded)
         self.renders = 0  # unoccluded renders made (the other frames provably needed none)
+        # Colours are read once: they do not change during a clip.
+        self._colours = visual_colours(client, hidden_for_clear) if self.blockers else []
         # Bodies without mass or joints never move: their boxes are measured once.
-        client = self.client
         self._fixed_boxes = {b: world_aabb(client, b) for b in self.blockers if client.getNumJoints(b) == 0 and client.getDynamicsInfo(b, -1)[0] == 0.0}
 
     def __call__(self, t: int, mask: np.ndarray) -> float:
@@ -103,14 +129,10 @@ class VisibleFraction:
         if window is None:
             return 1.0 if seen_total else 0.0
         u0, v0, u1, v1 = window
-        view = CropView(self.camera, window, max(round((u1 - u0) * self.density), 4), max(round((v1 - v0) * self.density), 4))
-        if self._ghost is None:
-            self._ghost = load_body(self.ghost_client, self.actor.shape)
-        self.actor.copy_pose_to(self.ghost_client, self._ghost)
         self.renders += 1
-        _, _, clear = render_frame(self.ghost_client, view, t, {"shadow": 0}, {self._ghost: 1})
-        pixel_area = (u1 - u0) / view.width * (v1 - v0) / view.height
-        clear_inside = np.count_nonzero(clear == 1) * pixel_area
+        with see_through(self.client, self._colours):
+            _, _, clear = render_frame(self.client, CropView(self.camera, window, u1 - u0, v1 - v0), t, {"shadow": 0}, {self.actor: 1})
+        clear_inside = int(np.count_nonzero(clear == 1))
         seen_outside = seen_total - int(np.count_nonzero(seen[v0:v1, u0:u1]))
         total = seen_outside + clear_inside
         if total <= 0:
@@ -123,7 +145,9 @@ class VisibleFraction:
         if not self.blockers:
             return None
         h, w = self.camera.height, self.camera.width
-        boxes = [world_aabb(self.client, self.actor.body)]
+        if self.unbounded:
+            return (0, 0, w, h)
+        boxes = [world_aabb(self.client, self.actor)]
         boxes += [self._fixed_boxes[b] if b in self._fixed_boxes else world_aabb(self.client, b) for b in self.blockers]
         pixel_box, near, far = screen_extents(self.camera, t, np.array(boxes))
         hiding = may_hide(pixel_box[0], far[0], pixel_box[1:], near[1:])
