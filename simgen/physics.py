@@ -133,7 +133,7 @@ class PhysicsTracker:
         tx, ty, tz = (float(v) for v in root_target)
         vx_t, vy_t, vz_t = (float(v) for v in root_velocity)
         qx, qy, qz, qw = (float(v) for v in pose.root_rot[t])
-        # A soft root spring (about 1.1 Hz, close to critically damped): a stiffer one (100/10)
+        # A soft root spring (about 1.1 Hz, damping ratio 0.5): a stiffer one (100/10)
         # tracked the root a little closer but pushed on walking and punching bodies with 0.6
         # of their weight on average, and 60-80% of those samples were rejected (now 35-45%).
         kp, kd = 50.0 * self.mass, 7.0 * self.mass
