@@ -9,8 +9,9 @@ same world, camera and lights. The ratio of their frame rates is what the target
 (>= 0.6). Then the job runs on a pool of 1 and of N workers (N = free cores) and the
 speed-up is reported (target >= 0.9 N). Medians over --repeats.
 
-Feature sets (on top of --preset, motion blur off in both since it multiplies renders):
+Feature sets (on top of --preset, motion blur off in all since it multiplies renders):
   posed  - kinematic posing, no occluders, single actions
+  preset - physics tracking, occluders and sequences at the preset's own rates (demo: 0.4, 0.4)
   full   - physics tracking, occluders in every clip, half the clips chained sequences
 """
 
@@ -94,6 +95,7 @@ def _warm(_):
 
 FEATURES = {
     "posed": {"physics.enabled": False, "occlusion.probability": 0.0, "sequence.probability": 0.0, "camera_noise.motion_blur_probability": 0.0},
+    "preset": {"physics.enabled": True, "camera_noise.motion_blur_probability": 0.0},
     "full": {"physics.enabled": True, "occlusion.probability": 1.0, "sequence.probability": 0.5, "camera_noise.motion_blur_probability": 0.0},
 }
 

@@ -23,24 +23,6 @@ CLOTHING = {
 _MOVABLE_INDICES = [JOINT_INDEX[n] for n in MOVABLE]
 
 
-def load_body(client, shape: BodyShape) -> int:
-    """Load a humanoid of `shape` into `client`; returns its body id."""
-    fd, path = tempfile.mkstemp(suffix=".urdf", prefix="simgen_body_")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(body_urdf(shape))
-        return client.loadURDF(
-            path,
-            [0, 1, 0],
-            globalScaling=shape.global_scale,
-            # Self-collision between limbs (not between a link and its ancestors, which
-            # touch by construction).
-            flags=p.URDF_MAINTAIN_LINK_ORDER | p.URDF_USE_SELF_COLLISION | p.URDF_USE_SELF_COLLISION_EXCLUDE_ALL_PARENTS,
-        )
-    finally:
-        os.unlink(path)
-
-
 class Actor:
     """One humanoid body in client `client`. Poses are set kinematically (`set_pose`)."""
 
@@ -49,7 +31,20 @@ class Actor:
         texture name; `textures`: the world's texture bank (name -> id)."""
         self.client = client
         self.shape = shape
-        self.body = load_body(client, shape)
+        fd, path = tempfile.mkstemp(suffix=".urdf", prefix="simgen_body_")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(body_urdf(shape))
+            self.body = client.loadURDF(
+                path,
+                [0, 1, 0],
+                globalScaling=shape.global_scale,
+                # Self-collision between limbs (not between a link and its ancestors, which
+                # touch by construction).
+                flags=p.URDF_MAINTAIN_LINK_ORDER | p.URDF_USE_SELF_COLLISION | p.URDF_USE_SELF_COLLISION_EXCLUDE_ALL_PARENTS,
+            )
+        finally:
+            os.unlink(path)
         self.num_links = client.getNumJoints(self.body)
         patterns = dict(colors.get("textures", {}))
         if colors["sleeves"] == colors["shirt"]:  # long sleeves are cut from the shirt's fabric

@@ -5,8 +5,9 @@ transparent. That render is only needed where something *could* hide the actor: 
 screen box of a body that is not entirely behind the actor meets the actor's. Outside
 those windows the actor's mask in the real render already is its unoccluded silhouette,
 so only the windows are rendered again, and frames without any are not (their fraction is
-exactly 1, or 0 when the actor is out of frame). The ground is never an occluder: what it hides are body parts sunk into the
-floor, a simulation error measured separately (`max_foot_penetration_m`).
+exactly 1, or 0 when the actor is out of frame). The ground is never an occluder: what it
+hides are body parts sunk into the floor, a simulation error measured separately
+(`max_foot_penetration_m`).
 """
 
 from __future__ import annotations
