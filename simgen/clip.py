@@ -156,10 +156,10 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
     assets = [body for body, kind in zip(occluders.bodies, occluders.kinds) if kind == "asset"]
     visible_fraction = VisibleFraction(sim.client, camera, actor.body, blockers, blockers + [scene.ground], unbounded=assets)
     for t in range(frames):
-        occluders.advance(t)
         exposure = np.zeros((height, width, 3), np.float32)
         for j in range(1, subframes + 1):  # motion blur: average renders across the frame interval
             advance(t, j)
+            occluders.advance(t)
             if j < subframes:
                 exposure += render_frame(sim.client, camera, t, scene.light, instance_of, scene)[0]
         rgb[t], depth[t], mask[t] = render_frame(sim.client, camera, t, scene.light, instance_of, scene)
