@@ -17,7 +17,6 @@ import math
 
 import numpy as np
 
-from simgen import rotations as rot
 from simgen.body import BASE_HEIGHT_M
 from simgen.motion.pose import PoseSequence
 from simgen.motion.skeleton import JOINT_INDEX, MOVABLE, REVOLUTE_LIMITS
@@ -68,17 +67,14 @@ class PlausibilityMeter:
         those points (no skate); a foot sliding over the floor carries them along."""
         position, orientation = foot["pose"]
         contacts = foot["contacts"]
+        # Rotation matrix (foot frame -> world): cheaper than quaternion algebra on a few points.
+        to_world = np.asarray(p.getMatrixFromQuaternion(orientation)).reshape(3, 3)
         previous = self._touching[i]
         if previous is not None and len(contacts):
             world_before, local = previous
-            world_now = position + rot.rotate(orientation, local)
-            moved = world_now - world_before
+            moved = position + local @ to_world.T - world_before
             self.skate.append(float(np.mean(np.hypot(moved[:, 0], moved[:, 2]))) / self.dt_frame)
-        if len(contacts):
-            local = rot.rotate(rot.conjugate(orientation), contacts - position)
-            self._touching[i] = (contacts, local)
-        else:
-            self._touching[i] = None
+        self._touching[i] = (contacts, (contacts - position) @ to_world) if len(contacts) else None
 
     def summary(self) -> dict[str, float]:
         return {

@@ -27,11 +27,6 @@ def multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     )
 
 
-def conjugate(q: np.ndarray) -> np.ndarray:
-    """The inverse rotation of unit quaternions q[..., 4]."""
-    return np.asarray(q, dtype=np.float64) * [-1.0, -1.0, -1.0, 1.0]
-
-
 def from_axis_angle(axis, angle_rad) -> np.ndarray:
     axis = np.asarray(axis, dtype=np.float64)
     axis = axis / np.linalg.norm(axis)
