@@ -9,7 +9,6 @@ from the segmentation, frame by frame, never assumed from the plan.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from simgen import rotations as rot

@@ -90,7 +90,7 @@ class PhysicsTracker:
     """Drives one actor body through a pose sequence with physics, frame by frame."""
 
     def __init__(
-        self, client, body: int, *, height_scale: float, fps: float, substeps: int, joint_gain: float, assist_limit: float, solver_iterations: int = 20
+        self, client, body: int, *, height_scale: float, fps: float, substeps: int, joint_gain: float, assist_limit: float, solver_iterations: int
     ):
         self.client = client
         self.body = body
