@@ -19,6 +19,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, model_serializer, model_validator
 
 
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and bool(np.isfinite(v))
+
+
 class Factor(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -36,8 +40,8 @@ class Factor(BaseModel):
         if isinstance(value, (int, float, str)):
             return {"choice": [value]}
         if isinstance(value, (list, tuple)):
-            if len(value) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
-                raise ValueError(f"a range must be [min, max] with two numbers, got {list(value)!r}")
+            if len(value) != 2 or not all(_is_number(v) for v in value):
+                raise ValueError(f"a range must be [min, max] with two finite numbers, got {list(value)!r}")
             if value[0] > value[1]:
                 raise ValueError(f"range min {value[0]} is greater than max {value[1]}")
             return {"low": float(value[0]), "high": float(value[1])}
@@ -47,8 +51,14 @@ class Factor(BaseModel):
                 if not isinstance(choice, list) or not choice:
                     raise ValueError("'choice' must be a non-empty list")
                 weights = value.get("weights")
-                if weights is not None and (len(weights) != len(choice) or any(w < 0 for w in weights) or sum(weights) <= 0):
-                    raise ValueError("'weights' must be non-negative, one per choice, not all zero")
+                if weights is not None and (
+                    not isinstance(weights, list) or not all(_is_number(w) for w in weights)
+                    or len(weights) != len(choice) or any(w < 0 for w in weights) or sum(weights) <= 0
+                ):
+                    raise ValueError("'weights' must be a list of non-negative numbers, one per choice, not all zero")
+                jitter = value.get("jitter", 0.0)
+                if not _is_number(jitter) or jitter < 0:
+                    raise ValueError(f"'jitter' must be a non-negative number, got {jitter!r}")
             return value
         return value
 

@@ -57,7 +57,8 @@ def _segment(spec: GenerationSpec, library: ActionLibrary, label: str, action: s
 
 
 def sample_action_factors(spec: GenerationSpec, library: ActionLibrary, label: str, rng: np.random.Generator) -> dict:
-    """The clip's action plan. `label` is the clip's class (its longest segment when chained)."""
+    """The clip's action plan. `label` is the clip's class (when chained, at least 40% of the
+    frames and its longest segment)."""
     pairs = mirror_label_map(spec)
     mirror = bool(rng.uniform() < spec.actor.mirror_probability)
     facing = spec.actor.facing_deg.sample(rng)
@@ -74,36 +75,12 @@ def sample_action_factors(spec: GenerationSpec, library: ActionLibrary, label: s
         others = [str(pool[i]) for i in picks]
         position = int(rng.integers(len(others) + 1))
         labels = others[:position] + [label] + others[position:]
-    # Timeline: action cores separated by gaps (a transition, or transition + idle + transition).
     gaps = []
     for _ in range(len(labels) - 1):
         transition = max(1, int(round(seq.transition_seconds.sample(rng) * spec.fps)))
         idle = int(round(seq.idle_seconds.sample(rng) * spec.fps)) if rng.uniform() < seq.idle_probability else 0
         gaps.append((transition, idle))
-    min_core = max(2, frames // (4 * len(labels)))
-    while True:
-        core_total = frames - sum(2 * t + i if i else t for t, i in gaps)
-        if core_total >= min_core * len(labels) or len(labels) == 1:
-            break
-        # Too short a clip for this plan: drop idle standing first, then the last other action.
-        if any(i for _, i in gaps):
-            gaps = [(t, 0) for t, _ in gaps]
-            continue
-        drop = max(k for k, lbl in enumerate(labels) if lbl != label or labels.count(label) > 1)
-        labels.pop(drop)
-        gaps.pop(min(drop, len(gaps) - 1))
-    if len(labels) == 1:
-        gaps, core_total = [], frames
-    # The clip's class gets the largest share, so that `label` names what the clip mostly shows.
-    shares = rng.dirichlet(np.ones(len(labels)) * 4.0)
-    main = labels.index(label)
-    order = np.argsort(-shares)
-    shares = shares.copy()
-    shares[[main, order[0]]] = shares[[order[0], main]]
-    cores = np.maximum(min_core, np.floor(shares * core_total).astype(int))
-    cores[main] += core_total - cores.sum()
-    if cores[main] < min_core:
-        labels, gaps, cores, main = [label], [], np.array([frames]), 0
+    labels, gaps, cores = _timeline(frames, labels, labels.index(label), gaps, rng)
     segments, start = [], 0
     for k, lbl in enumerate(labels):
         action, seg_mirror = resolve_action(lbl, mirror, library, pairs)
@@ -120,10 +97,10 @@ def sample_action_factors(spec: GenerationSpec, library: ActionLibrary, label: s
                 start += 2 * transition + idle
             else:
                 start += transition
-    primary = segments[[s["label"] for s in segments].index(label) if label in [s["label"] for s in segments] else 0]
+    primary = next(s for s in segments if s["label"] == label)
     return {
         "label": label,
-        "mirror": mirror,
+        "mirror": primary["mirror"],  # as performed (a class with a mirror partner may override the draw)
         "facing_deg": facing,
         "speed": primary["speed"],
         "phase": primary["phase"],
@@ -134,10 +111,54 @@ def sample_action_factors(spec: GenerationSpec, library: ActionLibrary, label: s
     }
 
 
+MAIN_SHARE = (0.4, 0.6)  # of a chained clip's frames, for its class
+
+
+def _gap_frames(gap: tuple[int, int]) -> int:
+    """Frames of one gap between actions: a transition, or transition + idle + transition."""
+    transition, idle = gap
+    return 2 * transition + idle if idle else transition
+
+
+def _timeline(frames: int, labels: list[str], main: int, gaps: list[tuple[int, int]], rng: np.random.Generator):
+    """(labels, gaps, core lengths) of a clip. The class `labels[main]` gets at least 40%
+    of the frames and is longer than any other action and any transition run, so that
+    `label` names what the clip mostly shows. To fit, idle standing goes first, then
+    transitions shorten, then the other actions farthest from the class are dropped."""
+    labels, gaps = list(labels), list(gaps)
+    main_core = int(np.ceil(rng.uniform(*MAIN_SHARE) * frames))
+    cap = main_core - 1  # the longest any other run may be
+    gaps = [(t, i) if _gap_frames((t, i)) <= cap else (min(t, cap), 0) for t, i in gaps]
+    while len(labels) > 1:
+        min_core = max(2, frames // (4 * len(labels)))
+        rest = frames - main_core - sum(_gap_frames(g) for g in gaps)
+        if rest >= (len(labels) - 1) * min_core and min_core <= cap:
+            break
+        if any(i for _, i in gaps):
+            gaps = [(t, 0) for t, _ in gaps]
+        elif any(t > 1 for t, _ in gaps):
+            gaps = [(t - 1 if t > 1 else t, 0) for t, _ in gaps]
+        else:
+            drop = 0 if main == len(labels) - 1 else len(labels) - 1
+            labels.pop(drop)
+            gaps.pop(min(drop, len(gaps) - 1))
+            main -= int(drop < main)
+    if len(labels) == 1:
+        return labels, [], np.array([frames])
+    # The other actions share the rest at random, each shorter than the class; what is
+    # left over goes to the class.
+    others = len(labels) - 1
+    shares = rng.dirichlet(np.ones(others) * 4.0)
+    other_cores = np.minimum(min_core + np.floor(shares * (rest - others * min_core)).astype(int), cap)
+    cores = np.insert(other_cores, main, main_core + rest - other_cores.sum())
+    return labels, gaps, cores
+
+
 def _segment_poses(library: ActionLibrary, seg: dict, frames: int, fps: float, grounded: bool) -> PoseSequence:
     """Poses of one segment for every frame of the clip (its time starts at its first frame)."""
     times = (np.arange(frames) - seg["start"]) / fps
-    pose = library.get(seg["action"]).sample(times, speed=seg["speed"], phase=seg["phase"], amplitudes=seg["amplitudes"])
+    window_s = max(seg["end"] - seg["start"] - 1, 0) / fps  # from its first shown frame to its last
+    pose = library.get(seg["action"]).sample(times, speed=seg["speed"], phase=seg["phase"], amplitudes=seg["amplitudes"], window_s=window_s)
     pose = pose.with_amplitude(seg["amplitude"])
     if seg["mirror"]:
         pose = pose.mirrored()

@@ -296,7 +296,7 @@ def load_spec(*, preset: str | None = None, path: str | Path | None = None, over
 
 def validate_spec(data: dict, source: str = "<spec>") -> GenerationSpec:
     try:
-        return GenerationSpec.model_validate(data)
+        spec = GenerationSpec.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"] if not str(x).startswith("function-")) or "<top>"
@@ -304,3 +304,8 @@ def validate_spec(data: dict, source: str = "<spec>") -> GenerationSpec:
         if err["type"] == "extra_forbidden":
             msg = "unknown field"
         raise SimgenError(msg, file=source, field=loc) from None
+    background = spec.sequence.background_label
+    if background in set(spec.classes) | set(spec.sequence.pool or []):
+        # Its frames would merge with that action's and be counted as it.
+        raise SimgenError(f"'{background}' is also an action of the spec; pick another label", file=source, field="sequence.background_label")
+    return spec

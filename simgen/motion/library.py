@@ -49,10 +49,21 @@ class Action:
         src = self.source
         return {k: r for k, (r, _) in src.amplitudes.items()} if isinstance(src, MotionProgram) else {}
 
-    def sample(self, times_s: np.ndarray, *, speed: float, phase: float, amplitudes: dict[str, float]) -> PoseSequence:
-        """Poses at clip times `times_s`, played `speed` times faster, starting `phase` into a cycle."""
-        cycles = phase + speed * np.asarray(times_s, dtype=np.float64) / self.cycle_seconds
+    def sample(self, times_s: np.ndarray, *, speed: float, phase: float, amplitudes: dict[str, float], window_s: float | None = None) -> PoseSequence:
+        """Poses at clip times `times_s`, played `speed` times faster.
+
+        A looping action starts `phase` into a cycle. An action that plays once (a kick)
+        is placed by `phase` so that the `window_s` seconds it is shown for lie inside it,
+        or contain all of it when the window is the longer: a window never shows only the
+        held last frame.
+        """
         src = self.source
+        rate = speed / self.cycle_seconds  # cycles per second
+        if src.loop or window_s is None:
+            start = phase
+        else:
+            start = phase * (1.0 - rate * window_s)  # in [0, 1 - shown] or [1 - shown, 0]
+        cycles = start + rate * np.asarray(times_s, dtype=np.float64)
         if isinstance(src, MotionProgram):
             return src.sample(cycles, amplitudes)
         return src.sample(cycles * src.duration)

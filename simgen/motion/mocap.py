@@ -102,6 +102,9 @@ def load_mocap(path: str | Path) -> MocapClip:
         if not isinstance(frame, list) or len(frame) != FRAME_WIDTH:
             got = len(frame) if isinstance(frame, list) else type(frame).__name__
             raise SimgenError(f"frame {i} has {got} values, expected {FRAME_WIDTH}", file=str(path), field="Frames")
+        bad = next((j for j, v in enumerate(frame) if not isinstance(v, (int, float)) or isinstance(v, bool)), None)
+        if bad is not None:
+            raise SimgenError(f"frame {i}, value {bad} is {frame[bad]!r}, not a number", file=str(path), field="Frames")
     arr = np.asarray(frames, dtype=np.float64)
     if not np.all(np.isfinite(arr)):
         raise SimgenError("contains non-finite values", file=str(path), field="Frames")
@@ -109,6 +112,15 @@ def load_mocap(path: str | Path) -> MocapClip:
     if np.any(durations[:-1] <= 0):
         raise SimgenError("frame durations must be positive", file=str(path), field="Frames")
     times = np.concatenate([[0.0], np.cumsum(durations[:-1])])
+    quaternion_at, col = {"root": 4}, 8
+    for name, width in FRAME_LAYOUT:
+        if width == 4:
+            quaternion_at[name] = col
+        col += width
+    for name, start in quaternion_at.items():  # a zero quaternion has no rotation to normalise
+        zero = np.linalg.norm(arr[:, start : start + 4], axis=1) < 1e-6
+        if zero.any():
+            raise SimgenError(f"frame {int(np.argmax(zero))}: the {name} rotation is a zero quaternion", file=str(path), field="Frames")
     col = 8
     joints = {}
     for name, width in FRAME_LAYOUT:

@@ -33,7 +33,7 @@ from simgen.motion.pose import PoseSequence
 from simgen.motion.skeleton import MOVABLE, REVOLUTE, REVOLUTE_LIMITS, SPHERICAL
 
 ROOT_CHANNELS = ("root_height", "root_pitch", "root_roll", "root_yaw", "root_forward", "root_side")
-TOP_LEVEL_FIELDS = {"name", "description", "cycle_seconds", "loop", "amplitudes", "keyframes", "label"}
+TOP_LEVEL_FIELDS = {"name", "description", "cycle_seconds", "loop", "amplitudes", "keyframes"}
 
 
 @dataclass
@@ -152,6 +152,9 @@ def parse_program(data, path: Path | None = None) -> MotionProgram:
         if times and t <= times[-1]:
             fail(f"{where}.t", f"keyframe times must increase strictly ({t} after {times[-1]})")
         times.append(float(t))
+        for k in frame:
+            if not isinstance(k, str):
+                fail(f"{where}.{k}", "joint names must be text")
         names = sorted(k for k in frame if k != "t")
         for k in names:
             if k not in MOVABLE and k not in ROOT_CHANNELS:
@@ -189,15 +192,20 @@ def parse_program(data, path: Path | None = None) -> MotionProgram:
         r = amp["range"]
         if not (isinstance(r, list) and len(r) == 2 and all(isinstance(x, (int, float)) for x in r) and 0 <= r[0] <= r[1]):
             fail(f"{field}.range", f"must be [min, max] with 0 <= min <= max, got {r!r}")
+        if not isinstance(amp["channels"], list):
+            fail(f"{field}.channels", f"must be a list of animated joints, got {amp['channels']!r}")
         for c in amp["channels"]:
             if c not in (channel_names or []):
                 fail(f"{field}.channels", f"'{c}' is not animated by the keyframes")
         amplitudes[amp_name] = ((float(r[0]), float(r[1])), tuple(amp["channels"]))
+    loop = data.get("loop", True)
+    if not isinstance(loop, bool):
+        fail("loop", f"must be true or false, got {loop!r}")
     return MotionProgram(
         name=name,
         description=str(data.get("description", "")),
         cycle_seconds=float(cycle),
-        loop=bool(data.get("loop", True)),
+        loop=loop,
         times=np.asarray(times),
         channels={k: np.asarray(v, dtype=np.float64) for k, v in values.items()},
         amplitudes=amplitudes,

@@ -47,6 +47,16 @@ def test_malformed_mocap_names_file_and_frame(tmp_path):
     with pytest.raises(SimgenError, match="frame 1 has 10 values") as err:
         load_mocap(bad)
     assert str(bad) in str(err.value)
+    text = [[0.1] * FRAME_WIDTH, [0.1] * FRAME_WIDTH]
+    text[1][5] = "x"
+    bad.write_text(json.dumps({"Frames": text}))
+    with pytest.raises(SimgenError, match="frame 1, value 5 is 'x', not a number"):
+        load_mocap(bad)
+    text[1][5] = 0.1
+    text[0][4:8] = [0.0, 0.0, 0.0, 0.0]
+    bad.write_text(json.dumps({"Frames": text}))
+    with pytest.raises(SimgenError, match="frame 0: the root rotation is a zero quaternion"):
+        load_mocap(bad)
 
 
 def _program(tmp_path, text):
@@ -64,6 +74,9 @@ def _program(tmp_path, text):
         ("name: x\nkeyframes:\n  - {t: 0.0, right_knee: 40}\n", "outside the joint's limits"),
         ("name: x\nkeyframes:\n  - {t: 0.0, chest: [0, 0]}\n", r"takes \[x, y, z\]"),
         ("name: x\nspeed: 3\nkeyframes:\n  - {t: 0.0, chest: [0,0,0]}\n", "unknown field"),
+        ("name: x\nloop: 'no'\nkeyframes:\n  - {t: 0.0, chest: [0,0,0]}\n", "must be true or false"),
+        ("name: x\nkeyframes:\n  - {t: 0.0, 5: [0,0,0]}\n", "joint names must be text"),
+        ("name: x\namplitudes: {a: {range: [0, 1], channels: 5}}\nkeyframes:\n  - {t: 0.0, chest: [0,0,0]}\n", "must be a list"),
     ],
 )
 def test_broken_program_is_rejected_with_file_and_field(tmp_path, text, message):
@@ -112,3 +125,37 @@ def test_user_action_folder(tmp_path):
     (tmp_path / "broken.yaml").write_text("name: broken\nkeyframes: nope\n")
     with pytest.raises(SimgenError, match="broken.yaml"):
         ActionLibrary(tmp_path)
+
+
+ONCE = """name: raise_once
+description: lifts the right forearm once, 0 to 90 degrees
+cycle_seconds: 1.0
+loop: false
+keyframes:
+  - {t: 0.0, right_elbow: 0}
+  - {t: 0.999, right_elbow: 90}
+"""
+
+
+@pytest.mark.parametrize("phase", [0.0, 0.3, 1.0])
+def test_an_action_played_once_is_never_shown_frozen(tmp_path, phase):
+    """The phase places a one-shot action in the shown window: a short window lies inside
+    the motion, a long one contains all of it; neither shows only the held end pose."""
+    (tmp_path / "raise_once.yaml").write_text(ONCE)
+    action = ActionLibrary(tmp_path).get("raise_once")
+    fps = 25.0
+    for frames in (10, 75):
+        times = np.arange(frames) / fps
+        window_s = times[-1]
+        elbow = np.degrees(action.sample(times, speed=1.0, phase=phase, amplitudes={}, window_s=window_s).joints["right_elbow"][:, 0])
+        moving = np.count_nonzero(np.abs(np.diff(elbow)) > 1e-6)
+        if window_s < 1.0:  # 0.36 s of a 1 s motion
+            assert moving == len(times) - 1  # every frame inside the motion
+        else:
+            assert elbow.min() < 1e-6 and elbow.max() > 90 - 1e-6  # the whole motion, start to end
+            assert moving >= fps - 1
+    # Looping actions keep the plain phase: starting `phase` into a cycle.
+    wave = ActionLibrary().get("wave1")
+    a = wave.sample(np.zeros(1), speed=1.0, phase=phase, amplitudes={}, window_s=0.4)
+    b = wave.sample(np.zeros(1), speed=1.0, phase=phase, amplitudes={})
+    assert np.allclose(a.joints["right_shoulder"], b.joints["right_shoulder"])

@@ -34,6 +34,10 @@ def test_spec_round_trips_through_its_json_form():
         ("classes: [wave1]\nclips: 2\nsize: 63\n", "size", "even"),
         ("classes: [wave1]\nclips: 2\ncamera: {trajectory: {choice: [spin]}}\n", "camera.trajectory", "chosen from"),
         ("classes: [wave1]\nclips: 2\nactor: {speed: [2, 1]}\n", "actor.speed", "greater than max"),
+        ("classes: [wave1]\nclips: 2\nactor: {speed: [.nan, .nan]}\n", "actor.speed", "two finite numbers"),
+        ("classes: [wave1]\nclips: 2\nactor: {phase: {choice: [0.5], jitter: -0.2}}\n", "actor.phase", "'jitter' must be a non-negative"),
+        ("classes: [wave1, jack]\nclips: 2\ncamera: {trajectory: {choice: [static, pan], weights: 3}}\n", "camera.trajectory", "'weights' must be"),
+        ("classes: [wave1, jack]\nclips: 2\nsequence: {background_label: jack}\n", "sequence.background_label", "also an action"),
     ],
 )
 def test_bad_spec_names_file_and_field(tmp_path, yaml_text, field, message):
