@@ -20,7 +20,9 @@ from simgen.errors import SimgenError
 from simgen.video import decode_mp4
 
 
-def read_manifest(root: Path) -> list[dict]:
+def read_manifest(root: Path, *, skip_bad: bool = False) -> list[dict]:
+    """The manifest's rows. A line that is not a JSON object is an error, or with `skip_bad`
+    (resuming a killed job, which may have torn the last line) is left out."""
     path = root / "manifest.jsonl"
     rows = []
     if not path.exists():
@@ -30,9 +32,16 @@ def read_manifest(root: Path) -> list[dict]:
             if not line.strip():
                 continue
             try:
-                rows.append(json.loads(line))
+                row = json.loads(line)
             except json.JSONDecodeError as exc:
+                if skip_bad:
+                    continue
                 raise SimgenError(f"line {n} is not JSON: {exc.msg}", file=str(path)) from None
+            if not isinstance(row, dict) or not isinstance(row.get("key"), str) or not isinstance(row.get("shard"), str):
+                if skip_bad:
+                    continue
+                raise SimgenError(f"line {n} is not a clip row (an object with 'key' and 'shard')", file=str(path))
+            rows.append(row)
     return rows
 
 

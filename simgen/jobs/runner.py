@@ -21,7 +21,7 @@ from simgen.dataset.reader import read_manifest
 from simgen.dataset.writer import TMP_SUFFIX, rows_from_shard
 from simgen.errors import SimgenError
 from simgen.jobs.backends import run_local, run_ray
-from simgen.jobs.shard_task import shard_count
+from simgen.jobs.shard_task import shard_clip_indices, shard_count
 from simgen.motion.library import ActionLibrary
 from simgen.props import check_assets
 from simgen.sequence import check_actions
@@ -42,16 +42,14 @@ def _write_manifest(path: Path, rows: list[dict]) -> None:
     _atomic_write(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in sorted(rows, key=lambda r: r["key"])))
 
 
-def _dataset_meta(spec: GenerationSpec, rows: list[dict], complete: bool, actions_dir: str | None) -> dict:
+def _dataset_meta(spec: GenerationSpec, library: ActionLibrary, rows: list[dict], complete: bool, actions_dir: str | None) -> dict:
     counts: dict[str, int] = {c: 0 for c in spec.classes}
     for r in rows:
         counts[r["label"]] = counts.get(r["label"], 0) + 1
     return {
         "format": "simgen-webdataset",
-        "format_version": FORMAT_VERSION,
-        "tool_version": simgen.__version__,
+        **_inputs(spec, library),
         "complete": complete,
-        "spec_fingerprint": spec.fingerprint(),
         "spec": spec.model_dump(mode="json"),
         "actions_dir": actions_dir,
         "classes": list(spec.classes),
@@ -80,8 +78,18 @@ def _rejections(rows: list[dict]) -> dict:
     }
 
 
-def prepare_output(out: Path, spec: GenerationSpec) -> None:
-    """Create `out` or check that it holds this spec's (partial) dataset; refuse anything else."""
+def _inputs(spec: GenerationSpec, library: ActionLibrary) -> dict:
+    """What makes a dataset's bytes: a resumed job must agree on all of it."""
+    return {
+        "spec_fingerprint": spec.fingerprint(),
+        "actions_fingerprint": library.fingerprint(),
+        "format_version": FORMAT_VERSION,
+        "tool_version": simgen.__version__,
+    }
+
+
+def prepare_output(out: Path, spec: GenerationSpec, library: ActionLibrary) -> None:
+    """Create `out` or check that it holds this job's (partial) dataset; refuse anything else."""
     meta_path = out / "dataset.json"
     if out.exists() and not out.is_dir():
         raise SimgenError("exists and is not a folder", file=str(out), field="--out")
@@ -90,14 +98,18 @@ def prepare_output(out: Path, spec: GenerationSpec) -> None:
             meta = json.loads(meta_path.read_text())
         except json.JSONDecodeError:
             raise SimgenError("dataset.json is corrupt; use a new --out folder", file=str(meta_path)) from None
-        if meta.get("spec_fingerprint") != spec.fingerprint():
-            raise SimgenError(
-                "holds a dataset made from a different spec; use a new --out folder (or the same spec to resume)",
-                file=str(out),
-                field="--out",
-            )
-    elif out.exists() and any(p.name != ".DS_Store" for p in out.iterdir()):
+        what = {"spec_fingerprint": "spec", "actions_fingerprint": "action files", "format_version": "format version", "tool_version": "simgen version"}
+        for key, value in _inputs(spec, library).items():
+            if meta.get(key) != value:
+                raise SimgenError(
+                    f"holds a dataset made with another {what[key]}; use a new --out folder (or the same inputs to resume)",
+                    file=str(out),
+                    field="--out",
+                )
+    elif out.exists() and any(p.name not in (".DS_Store", "shards") for p in out.iterdir()):
         raise SimgenError("is not empty and holds no simgen dataset; use a new --out folder", file=str(out), field="--out")
+    elif (out / "shards").exists() and any((out / "shards").iterdir()):
+        raise SimgenError("holds shards but no dataset.json; use a new --out folder", file=str(out), field="--out")
     try:
         (out / "shards").mkdir(parents=True, exist_ok=True)
         probe = out / f".write-test-{os.getpid()}"
@@ -126,19 +138,24 @@ def generate_dataset(
     check_actions(spec, library)  # unknown actions and broken files fail before anything is written
     check_assets(spec.occlusion.assets)
     check_background_dir(spec.scene.background_dir, needed="image" in (spec.scene.background.choice or []))
-    prepare_output(out, spec)
+    prepare_output(out, spec, library)
     shards_dir = out / "shards"
     for stale in shards_dir.glob(f"*{TMP_SUFFIX}*"):
         stale.unlink()  # a shard a killed job did not finish
     n_shards = shard_count(spec)
-    complete = {shard_name(i) for i in range(n_shards) if (shards_dir / shard_name(i)).exists()}
-    rows = [r for r in read_manifest(out) if r.get("shard") in complete]
-    listed = {r["shard"] for r in rows}
-    for shard in sorted(complete - listed):  # renamed but not yet recorded when the job died
-        rows.extend(rows_from_shard(shards_dir / shard))
+    complete = {shard_name(i): len(shard_clip_indices(spec, i)) for i in range(n_shards) if (shards_dir / shard_name(i)).exists()}
+    # The manifest is rebuilt from the shards wherever it is not whole: a shard renamed but
+    # not yet recorded when the job died, or recorded in part (a torn last line).
+    listed: dict[str, list[dict]] = {}
+    for r in read_manifest(out, skip_bad=True):
+        listed.setdefault(r["shard"], []).append(r)
+    rows = []
+    for shard, expected in sorted(complete.items()):
+        recorded = listed.get(shard, [])
+        rows.extend(recorded if len({r["key"] for r in recorded}) == len(recorded) == expected else rows_from_shard(shards_dir / shard))
     manifest_path = out / "manifest.jsonl"
     _write_manifest(manifest_path, rows)
-    _atomic_write(out / "dataset.json", json.dumps(_dataset_meta(spec, rows, False, actions_dir), indent=1))
+    _atomic_write(out / "dataset.json", json.dumps(_dataset_meta(spec, library, rows, False, actions_dir), indent=1))
 
     todo = [i for i in range(n_shards) if shard_name(i) not in complete]
     spec_data = spec.model_dump(mode="json")
@@ -159,7 +176,7 @@ def generate_dataset(
             made += len(shard_rows)
     elapsed = time.perf_counter() - start
     _write_manifest(manifest_path, rows)
-    _atomic_write(out / "dataset.json", json.dumps(_dataset_meta(spec, rows, True, actions_dir), indent=1))
+    _atomic_write(out / "dataset.json", json.dumps(_dataset_meta(spec, library, rows, True, actions_dir), indent=1))
     return {
         "out": str(out),
         "clips": len(rows),

@@ -7,6 +7,8 @@ a DeepMimic-format motion-capture clip. User actions override built-ins of the s
 
 from __future__ import annotations
 
+import hashlib
+
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -80,6 +82,14 @@ class ActionLibrary:
             self.actions[path.stem] = Action(path.stem, "program", path)
         if self.user_dir is not None:
             self._add_user_dir(self.user_dir)
+
+    def fingerprint(self) -> str:
+        """Hash of every action's file contents: a resumed job must perform the same actions."""
+        h = hashlib.sha256()
+        for name in sorted(self.actions):
+            h.update(name.encode())
+            h.update(self.actions[name].path.read_bytes())
+        return h.hexdigest()[:16]
 
     def _add_user_dir(self, folder: Path) -> None:
         if not folder.is_dir():

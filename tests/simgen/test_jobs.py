@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -75,8 +76,31 @@ def test_resume_after_a_kill_ends_with_the_uninterrupted_dataset(tmp_path):
 
 
 def test_resume_refuses_a_different_spec(tiny_dataset, make_tiny_spec):
-    with pytest.raises(SimgenError, match="different spec"):
+    with pytest.raises(SimgenError, match="another spec"):
         generate_dataset(make_tiny_spec(seed=99, **make_tiny_spec.all_features), tiny_dataset, progress=False)
+
+
+def test_resume_repairs_a_torn_or_partial_manifest(tiny_dataset, make_tiny_spec, tmp_path):
+    """A job killed while appending rows leaves a half line, or only some of a shard's rows:
+    the rerun rebuilds them from the shards and ends with the uninterrupted dataset."""
+    out = tmp_path / "torn"
+    shutil.copytree(tiny_dataset, out)
+    lines = (out / "manifest.jsonl").read_text().splitlines(keepends=True)
+    (out / "manifest.jsonl").write_text("".join(lines[:2] + lines[3:-1]) + lines[-1][: len(lines[-1]) // 2])
+    generate_dataset(make_tiny_spec(**make_tiny_spec.all_features), out, progress=False)
+    assert _digest(out) == _digest(tiny_dataset)
+
+
+def test_resume_refuses_other_action_files(make_tiny_spec, tmp_path):
+    actions = tmp_path / "actions"
+    actions.mkdir()
+    salute = "name: salute\nkeyframes:\n  - {t: 0.0, right_shoulder: [0, 0, %d]}\n  - {t: 0.5, right_shoulder: [0, 0, 60]}\n"
+    (actions / "salute.yaml").write_text(salute % 20)
+    spec = make_tiny_spec(classes=["salute"], clips=2, frames=4)
+    generate_dataset(spec, tmp_path / "out", actions_dir=actions, progress=False)
+    (actions / "salute.yaml").write_text(salute % 40)
+    with pytest.raises(SimgenError, match="another action files"):
+        generate_dataset(spec, tmp_path / "out", actions_dir=actions, progress=False)
 
 
 def test_unknown_action_fails_before_writing(tmp_path, make_tiny_spec):
