@@ -83,8 +83,12 @@ class DatasetReader:
     def _member_offsets(self, shard: str) -> dict[str, tuple[int, int]]:
         """name -> (data offset, size) for a shard, read once, so later reads seek directly."""
         if shard not in self._offsets:
-            with tarfile.open(self.root / "shards" / shard, "r") as tar:
-                self._offsets[shard] = {m.name: (m.offset_data, m.size) for m in tar.getmembers() if m.isfile()}
+            path = self.root / "shards" / shard
+            try:
+                with tarfile.open(path, "r") as tar:
+                    self._offsets[shard] = {m.name: (m.offset_data, m.size) for m in tar.getmembers() if m.isfile()}
+            except (OSError, tarfile.TarError) as exc:
+                raise SimgenError(f"cannot read the shard: {exc}; run `simgen validate`", file=str(path)) from None
         return self._offsets[shard]
 
     def read_bytes(self, index_or_key: int | str, ext: str) -> bytes:

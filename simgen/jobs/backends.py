@@ -7,11 +7,28 @@ Each backend yields a shard's manifest rows as the shard finishes, and calls
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from multiprocessing.managers import SyncManager
 
+from simgen.errors import SimgenError
 from simgen.jobs.shard_task import generate_shard
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a worker: exit when the job's process dies (killed with SIGKILL, it cannot stop its
+    workers, which would go on writing shards next to a rerun)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
 
 
 def _drain(ticks, on_clip: Callable[[int], None]) -> None:
@@ -31,7 +48,10 @@ def run_local(
         return
     # spawn, not fork: each worker opens its own pybullet world from a clean interpreter.
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Manager() as manager, ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    manager = SyncManager(ctx=ctx)
+    manager.start(_exit_with_parent, (os.getpid(),))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_exit_with_parent, initargs=(os.getpid(),))
+    with manager, pool:
         ticks = manager.Queue()
         pending = {pool.submit(generate_shard, spec_data, out_dir, s, actions_dir, ticks) for s in shards}
         try:
@@ -69,7 +89,12 @@ def run_ray(
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
             for ref in done:
-                rows = ray.get(ref)
+                try:
+                    rows = ray.get(ref)
+                except ray.exceptions.RayTaskError as exc:  # one clear line, as with the local pool
+                    if isinstance(exc.cause, SimgenError):
+                        raise exc.cause from None
+                    raise
                 on_clip(len(rows))
                 yield rows
     finally:
