@@ -98,7 +98,36 @@ def _pose_pass(actor: Actor, pose: PoseSequence, shape: BodyShape):
     return lift, lo, hi, keypoints
 
 
-def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) -> Clip:
+@dataclass
+class _World:
+    """One clip's world, built from its factors, ready to be moved frame by frame."""
+
+    scene: Scene
+    actor: Actor
+    occluders: Occluders
+    camera: object
+    frame_labels: list
+    segments: list
+    instance_of: dict
+    objects: dict
+    tracker: PhysicsTracker | None
+    target_keypoints: np.ndarray
+    subframes: int
+    advance: object  # advance(t, j): the world at sub-frame j of frame t
+
+    def step(self, t: int, j: int) -> None:
+        self.advance(t, j)
+        self.occluders.advance(t)
+
+    def measure(self, t: int) -> np.ndarray:
+        """The actor's keypoints float[J, 3] in frame t, recorded for plausibility too."""
+        world = self.actor.keypoints_world()
+        if self.tracker is not None:
+            self.tracker.measure(self.actor.feet(), world, self.target_keypoints[t])
+        return world
+
+
+def _build_world(sim: Simulator, spec: GenerationSpec, factors: dict) -> _World:
     height, width = spec.size
     frames = spec.frames
     substeps = spec.physics.substeps
@@ -147,6 +176,29 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
         else:
             actor.set_pose(pose, t, np.array([0.0, lift[t], 0.0]))
 
+    return _World(scene, actor, occluders, camera, frame_labels, segments, instance_of, objects, tracker, target_keypoints, subframes, advance)
+
+
+def simulate_plausibility(sim: Simulator, spec: GenerationSpec, factors: dict) -> dict | None:
+    """The clip's plausibility metrics, from the same simulation as `make_clip` but with
+    nothing rendered: a cheap first look at a redrawn sample (None without physics)."""
+    world = _build_world(sim, spec, factors)
+    if world.tracker is None:
+        return None
+    for t in range(spec.frames):
+        for j in range(1, world.subframes + 1):
+            world.step(t, j)
+        world.measure(t)
+    return world.tracker.meter.summary()
+
+
+def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) -> Clip:
+    height, width = spec.size
+    frames = spec.frames
+    world = _build_world(sim, spec, factors)
+    scene, actor, occluders, camera, instance_of = world.scene, world.actor, world.occluders, world.camera, world.instance_of
+    subframes = world.subframes
+
     # Film it: simulate (or pose) the world, render, annotate, frame by frame.
     rgb = np.zeros((frames, height, width, 3), np.uint8)
     depth = np.zeros((frames, height, width), np.float32)
@@ -158,19 +210,16 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
     for t in range(frames):
         exposure = np.zeros((height, width, 3), np.float32)
         for j in range(1, subframes + 1):  # motion blur: average renders across the frame interval
-            advance(t, j)
-            occluders.advance(t)
+            world.step(t, j)
             if j < subframes:
                 exposure += render_frame(sim.client, camera, t, scene.light, instance_of, scene)[0]
         rgb[t], depth[t], mask[t] = render_frame(sim.client, camera, t, scene.light, instance_of, scene)
         if subframes > 1:
             rgb[t] = np.clip(np.rint((exposure + rgb[t]) / subframes), 0, 255).astype(np.uint8)
         visible.append(visible_fraction(t, mask[t]))
-        world = actor.keypoints_world()
-        if tracker is not None:
-            tracker.measure(actor.feet(), world, targets["keypoints"][t])
-        keypoints.append(np.round(project_keypoints(camera, t, world, mask[t]), 3).tolist())
-        keypoints_3d.append(np.round(world, 4).tolist())
+        points = world.measure(t)
+        keypoints.append(np.round(project_keypoints(camera, t, points, mask[t]), 3).tolist())
+        keypoints_3d.append(np.round(points, 4).tolist())
         boxes.append(mask_bbox(mask[t]))
         extrinsics.append(np.round(camera.extrinsics(t), 6).tolist())
         intrinsics.append(np.round(camera.intrinsics(t), 6).tolist())
@@ -178,8 +227,8 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
 
     annotations = {
         "label": factors["action"]["label"],
-        "frame_labels": frame_labels,
-        "segments": segments,
+        "frame_labels": world.frame_labels,
+        "segments": world.segments,
         "fps": spec.fps,
         "size": [height, width],
         "joint_names": list(KEYPOINT_NAMES),
@@ -187,11 +236,11 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
         "keypoints_3d": keypoints_3d,
         "bbox": boxes,
         "visible_fraction": visible,
-        "objects": objects,
+        "objects": world.objects,
         "camera": {"K": intrinsics[0], "K_per_frame": intrinsics, "extrinsics": extrinsics, "convention": "opencv"},
         "factors": factors,
         "seed": seed,
     }
-    if tracker is not None:
-        annotations["plausibility"] = tracker.meter.summary()
+    if world.tracker is not None:
+        annotations["plausibility"] = world.tracker.meter.summary()
     return Clip(frames=rgb, annotations=annotations, mask=mask, depth=depth, camera_path=camera, light=scene.light)

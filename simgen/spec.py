@@ -166,7 +166,7 @@ class PhysicsSpec(StrictModel):
     solver_iterations: int = Field(20, ge=1, le=200, description="constraint-solver iterations per physics step")
     joint_gain: float = Field(3.0, gt=0.0, le=10.0, description="scales the joint motors' position gain")
     root_assist_limit: float = Field(0.8, ge=0.0, le=5.0, description="max root-assist force, as a fraction of body weight")
-    max_attempts: int = Field(10, ge=1, le=100, description="samples tried per clip before the job fails")
+    max_attempts: int = Field(30, ge=1, le=100, description="samples tried per clip before the job fails")
     max_foot_penetration_m: float = Field(0.06, gt=0.0)
     max_foot_skate_mps: float = Field(0.6, gt=0.0)
     max_joint_limit_violation_rate: float = Field(0.1, ge=0.0, le=1.0)

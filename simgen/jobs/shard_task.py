@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simgen.clip import Simulator, make_clip
+from simgen.clip import Simulator, make_clip, simulate_plausibility
 from simgen.dataset.format import clip_key, shard_name
 from simgen.dataset.writer import clip_members, manifest_row, write_shard
 from simgen.motion.library import ActionLibrary
@@ -42,6 +42,12 @@ def make_plausible_clip(sim: Simulator, spec: GenerationSpec, index: int):
     for attempt in range(spec.physics.max_attempts if spec.physics.enabled else 1):
         seed = clip_seed(spec.seed, index, attempt)
         factors = sample_factors(spec, sim.library, label, seed)
+        if attempt > 0:
+            # This clip has been rejected before: check a redraw with physics alone (nothing
+            # rendered) and film only one that passes.
+            failures = spec.physics.failures(simulate_plausibility(sim, spec, factors))
+            if failures:
+                continue
         clip = make_clip(sim, spec, factors, seed)
         plausibility = clip.annotations.get("plausibility")
         failures = spec.physics.failures(plausibility) if plausibility else []

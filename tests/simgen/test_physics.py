@@ -99,3 +99,15 @@ def test_skating_is_the_slide_of_the_contact_points_not_the_ankle():
     for t in range(3):
         airborne.frame([_foot([0.5 * t, 0.3, 0.0], 0.0, [])] * 2, STRAIGHT, 0.0, 0.0)
     assert airborne.summary()["foot_skate_mps"] == 0.0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_physics_only_check_agrees_with_the_filmed_clip(hover_sim, make_tiny_spec, seed):
+    """Redrawn samples are first simulated without rendering; that must be the same
+    simulation, metric for metric, as the clip that is then filmed."""
+    from simgen.clip import simulate_plausibility
+
+    spec = make_tiny_spec(**{**make_tiny_spec.all_features, "frames": 16, "size": [32, 32], "classes": ["walk", "punch", "jack", "wave1"], "occlusion.probability": 1.0})
+    label = spec.classes[seed]
+    factors = sample_factors(spec, hover_sim.library, label, seed)
+    assert simulate_plausibility(hover_sim, spec, factors) == make_clip(hover_sim, spec, factors, seed).annotations["plausibility"]
