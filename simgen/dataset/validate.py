@@ -30,7 +30,7 @@ def _check_annotations(ann: dict, frames: int, size: tuple[int, int]) -> list[st
     bbox = np.asarray(ann["bbox"])
     if bbox.shape != (frames, 4):
         faults.append(f"bbox has shape {bbox.shape}, expected ({frames}, 4)")
-    elif np.any(bbox[:, 2] < bbox[:, 0]) or np.any(bbox[:, 3] < bbox[:, 1]) or bbox[:, 2:].max() > max(size):
+    elif np.any(bbox[:, 2] < bbox[:, 0]) or np.any(bbox[:, 3] < bbox[:, 1]) or np.any(bbox < 0) or np.any(bbox[:, 2] > size[1]) or np.any(bbox[:, 3] > size[0]):
         faults.append("a bbox is inverted or outside the image")
     covered = sorted((s[0], s[1]) for s in ann["segments"])
     if covered and (covered[0][0] != 0 or covered[-1][1] != frames):
@@ -50,11 +50,21 @@ def validate_dataset(root: str | Path, *, decode: bool = True, progress: bool = 
     meta_path = root / "dataset.json"
     if not meta_path.exists():
         raise SimgenError("not a simgen dataset (no dataset.json)", file=str(root))
-    meta = json.loads(meta_path.read_text())
+    try:
+        meta = json.loads(meta_path.read_text())
+    except json.JSONDecodeError as exc:
+        return [f"dataset.json: not JSON ({exc.msg}); re-run the same generate command to rebuild it"]
     faults: list[str] = []
     if not meta.get("complete"):
         faults.append("dataset.json: the job has not finished (complete is false); re-run the same generate command")
-    rows = read_manifest(root)
+    try:
+        rows = read_manifest(root)
+    except SimgenError as exc:
+        return faults + [f"manifest.jsonl: {exc.message}; re-run the same generate command to rebuild it"]
+    for n, r in enumerate(rows, 1):
+        lacking = [f for f in ("key", "shard", "label", "seed", "checksum") if f not in r]
+        if lacking:
+            return faults + [f"manifest.jsonl: row {n} lacks {', '.join(lacking)}; re-run the same generate command to rebuild it"]
     spec = meta.get("spec", {})
     size = tuple(spec.get("size", (0, 0)))
     frames_expected = spec.get("frames")
@@ -86,6 +96,8 @@ def validate_dataset(root: str | Path, *, decode: bool = True, progress: bool = 
             faults.append(f"shards/{shard}: unreadable tar ({exc})")
             bar.update(len(shard_rows))
             continue
+        for stray in sorted(set(members) - {r["key"] for r in shard_rows}):
+            faults.append(f"shards/{shard}:{stray}: in the shard but not in the manifest")
         for r in shard_rows:
             where = f"shards/{shard}:{r['key']}"
             m = members.get(r["key"])
@@ -103,8 +115,9 @@ def validate_dataset(root: str | Path, *, decode: bool = True, progress: bool = 
                 continue
             n = r.get("frames", frames_expected)
             faults.extend(f"{where}: {f}" for f in _check_annotations(ann, n, size))
-            if ann.get("label") != r["label"]:
-                faults.append(f"{where}: label '{ann.get('label')}' differs from the manifest's '{r['label']}'")
+            for field in ("label", "seed", "factors", "attempts"):
+                if field in r and ann.get(field, 1 if field == "attempts" else None) != r[field]:
+                    faults.append(f"{where}: {field} differs between the manifest and the clip's annotations")
             if not decode:
                 continue
             try:

@@ -3,6 +3,7 @@
 import io
 import json
 import shutil
+import tarfile
 
 import numpy as np
 import pandas as pd
@@ -77,3 +78,33 @@ def test_validate_passes_then_catches_damage(tiny_dataset, tmp_path):
     (broken / "shards" / "shard-000000.tar").unlink()
     faults = validate_dataset(broken, progress=False)
     assert any("shard-000000.tar: missing" in f for f in faults)
+
+
+def _damaged_copy(tiny_dataset, tmp_path, name):
+    out = tmp_path / name
+    shutil.copytree(tiny_dataset, out)
+    return out
+
+
+def test_validate_reports_a_tampered_manifest_and_stray_members(tiny_dataset, tmp_path):
+    edited = _damaged_copy(tiny_dataset, tmp_path, "edited")
+    rows = [json.loads(line) for line in (edited / "manifest.jsonl").read_text().splitlines()]
+    rows[0]["seed"] += 1
+    (edited / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert any(f"{rows[0]['key']}: seed differs" in f for f in validate_dataset(edited, progress=False, decode=False))
+
+    stray = _damaged_copy(tiny_dataset, tmp_path, "stray")
+    with tarfile.open(stray / "shards" / "shard-000000.tar", "a") as tar:
+        info = tarfile.TarInfo("clip99999999.mp4")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"abc"))
+    assert any("clip99999999: in the shard but not in the manifest" in f for f in validate_dataset(stray, progress=False, decode=False))
+
+    torn = _damaged_copy(tiny_dataset, tmp_path, "torn")
+    with open(torn / "manifest.jsonl", "a") as f:
+        f.write('{"key": "clip0')
+    assert any(f.startswith("manifest.jsonl: line") for f in validate_dataset(torn, progress=False))
+    (torn / "manifest.jsonl").write_text('[1, 2]\n')
+    assert any("manifest.jsonl: line 1 is not a clip row" in f for f in validate_dataset(torn, progress=False))
+    (torn / "dataset.json").write_text('{"complete": tr')
+    assert validate_dataset(torn, progress=False)[0].startswith("dataset.json: not JSON")
