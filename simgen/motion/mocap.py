@@ -86,6 +86,23 @@ class MocapClip:
         )
 
 
+LOOP_BLEND_SECONDS = 0.2
+
+
+def _close_loop(times: np.ndarray, joints: dict[str, np.ndarray]) -> None:
+    """Blend the last 0.2 s of a looping clip's joint rotations into its first frame, so that
+    it wraps without a snap (walk: 28 degrees in one instant, spinkick 58, where a frame's
+    step is ~10). The root's own path and heading are left as recorded."""
+    ramp = np.clip((times - (times[-1] - LOOP_BLEND_SECONDS)) / LOOP_BLEND_SECONDS, 0.0, 1.0)
+    weight = ramp * ramp * (3.0 - 2.0 * ramp)
+    for name, values in joints.items():
+        first = np.broadcast_to(values[0], values.shape)
+        if values.shape[1] == 4:
+            joints[name] = rot.slerp(values, first, weight)
+        else:
+            joints[name] = values + weight[:, None] * (first - values)
+
+
 def load_mocap(path: str | Path) -> MocapClip:
     """Parse a DeepMimic motion file, with errors that name the file and the frame."""
     path = Path(path)
@@ -127,9 +144,12 @@ def load_mocap(path: str | Path) -> MocapClip:
         chunk = arr[:, col : col + width]
         joints[name] = _wxyz_to_xyzw(chunk) if width == 4 else chunk.copy()
         col += width
+    loop = str(data.get("Loop", "none")).lower() == "wrap"
+    if loop:
+        _close_loop(times, joints)
     return MocapClip(
         path=path,
-        loop=str(data.get("Loop", "none")).lower() == "wrap",
+        loop=loop,
         times=times,
         root_pos=arr[:, 1:4].copy(),
         root_rot=_wxyz_to_xyzw(arr[:, 4:8]),

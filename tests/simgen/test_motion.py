@@ -159,3 +159,16 @@ def test_an_action_played_once_is_never_shown_frozen(tmp_path, phase):
     a = wave.sample(np.zeros(1), speed=1.0, phase=phase, amplitudes={}, window_s=0.4)
     b = wave.sample(np.zeros(1), speed=1.0, phase=phase, amplitudes={})
     assert np.allclose(a.joints["right_shoulder"], b.joints["right_shoulder"])
+
+
+@pytest.mark.parametrize("name", ["walk", "run", "spinkick"])
+def test_looping_motion_capture_wraps_without_a_snap(name):
+    clip = ActionLibrary().get(name).source
+    d = clip.duration
+    pose = clip.sample(np.array([d - 1e-6, d + 1e-6]))
+    for joint, values in pose.joints.items():
+        if values.shape[1] == 4:
+            turn = np.degrees(2 * np.arccos(np.clip(abs(np.dot(values[0], values[1])), 0.0, 1.0)))
+        else:
+            turn = np.degrees(abs(values[0, 0] - values[1, 0]))
+        assert turn < 0.5, (joint, turn)  # was up to 58 degrees in one instant
