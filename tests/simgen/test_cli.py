@@ -44,7 +44,7 @@ def test_validate_fails_on_a_damaged_dataset(tmp_path, capsys):
     _run(capsys, ["generate", "--preset", "demo", "--out", str(out)] + TINY)
     (out / "manifest.jsonl").write_text((out / "manifest.jsonl").read_text().replace('"label": "wave1"', '"label": "jack"'))
     code, _, err = _run(capsys, ["validate", str(out), "--quiet"])
-    assert code == 1 and "differs from the manifest" in err
+    assert code == 1 and "label differs between the manifest" in err
 
 
 @pytest.mark.parametrize(
