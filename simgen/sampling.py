@@ -38,7 +38,7 @@ def _colour(rng: np.random.Generator, saturation, value) -> list[float]:
 
 def sample_factors(spec: GenerationSpec, library: ActionLibrary, label: str, seed: int) -> dict:
     rng = np.random.default_rng(seed)
-    a, c, s = spec.actor, spec.camera, spec.scene
+    a, c = spec.actor, spec.camera
     action_factors = sample_action_factors(spec, library, label, rng)
     body = {
         "height_m": a.height_m.sample(rng),
