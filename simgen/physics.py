@@ -28,7 +28,6 @@ MAX_TORQUE = {
     "right_hip": 200.0, "right_knee": 150.0, "right_ankle": 90.0, "right_shoulder": 100.0, "right_elbow": 60.0,
     "left_hip": 200.0, "left_knee": 150.0, "left_ankle": 90.0, "left_shoulder": 100.0, "left_elbow": 60.0,
 }  # fmt: skip
-FEET = ("right_ankle", "left_ankle")
 GRAVITY = 9.81
 _REVOLUTE_INDICES = [JOINT_INDEX[n] for n in REVOLUTE_LIMITS]
 

@@ -137,7 +137,7 @@ def _timeline(frames: int, labels: list[str], main: int, gaps: list[tuple[int, i
         if any(i for _, i in gaps):
             gaps = [(t, 0) for t, _ in gaps]
         elif any(t > 1 for t, _ in gaps):
-            gaps = [(t - 1 if t > 1 else t, 0) for t, _ in gaps]
+            gaps = [(max(1, t - 1), 0) for t, _ in gaps]
         else:
             drop = 0 if main == len(labels) - 1 else len(labels) - 1
             labels.pop(drop)

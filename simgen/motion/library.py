@@ -8,7 +8,6 @@ a DeepMimic-format motion-capture clip. User actions override built-ins of the s
 from __future__ import annotations
 
 import hashlib
-
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path

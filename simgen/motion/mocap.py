@@ -129,21 +129,17 @@ def load_mocap(path: str | Path) -> MocapClip:
     if np.any(durations[:-1] <= 0):
         raise SimgenError("frame durations must be positive", file=str(path), field="Frames")
     times = np.concatenate([[0.0], np.cumsum(durations[:-1])])
-    quaternion_at, col = {"root": 4}, 8
+    col = 8
+    chunks = {"root": arr[:, 4:8]}
     for name, width in FRAME_LAYOUT:
-        if width == 4:
-            quaternion_at[name] = col
+        chunks[name] = arr[:, col : col + width]
         col += width
-    for name, start in quaternion_at.items():  # a zero quaternion has no rotation to normalise
-        zero = np.linalg.norm(arr[:, start : start + 4], axis=1) < 1e-6
+    for name, chunk in chunks.items():  # a zero quaternion has no rotation to normalise
+        zero = np.linalg.norm(chunk, axis=1) < 1e-6 if chunk.shape[1] == 4 else np.zeros(len(chunk), bool)
         if zero.any():
             raise SimgenError(f"frame {int(np.argmax(zero))}: the {name} rotation is a zero quaternion", file=str(path), field="Frames")
-    col = 8
-    joints = {}
-    for name, width in FRAME_LAYOUT:
-        chunk = arr[:, col : col + width]
-        joints[name] = _wxyz_to_xyzw(chunk) if width == 4 else chunk.copy()
-        col += width
+    root_rot = _wxyz_to_xyzw(chunks.pop("root"))
+    joints = {name: _wxyz_to_xyzw(chunk) if chunk.shape[1] == 4 else chunk.copy() for name, chunk in chunks.items()}
     loop = str(data.get("Loop", "none")).lower() == "wrap"
     if loop:
         _close_loop(times, joints)
@@ -152,6 +148,6 @@ def load_mocap(path: str | Path) -> MocapClip:
         loop=loop,
         times=times,
         root_pos=arr[:, 1:4].copy(),
-        root_rot=_wxyz_to_xyzw(arr[:, 4:8]),
+        root_rot=root_rot,
         joints=joints,
     )

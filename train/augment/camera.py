@@ -8,6 +8,8 @@ clip (a camera does not change its sensor between frames) from an explicit
 
 from __future__ import annotations
 
+import abc
+
 import kornia
 import torch
 from torch import nn
@@ -23,7 +25,7 @@ def _unframes(frames: torch.Tensor, b: int, t: int) -> torch.Tensor:
     return frames.reshape(b, t, c, h, w).permute(0, 2, 1, 3, 4)
 
 
-class CameraTransform(nn.Module):
+class CameraTransform(nn.Module, abc.ABC):
     """Base: per-clip ``apply`` mask plus transform-specific parameters."""
 
     def __init__(self, p: float):
@@ -33,8 +35,9 @@ class CameraTransform(nn.Module):
     def generate_parameters(self, batch: int, generator: torch.Generator | None = None) -> dict:
         return dict(apply=torch.rand(batch, generator=generator) < self.p)
 
+    @abc.abstractmethod
     def apply_transform(self, video: torch.Tensor, params: dict) -> torch.Tensor:
-        raise NotImplementedError
+        """Implemented by every transform."""
 
     def forward(self, video: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         params = self.generate_parameters(video.shape[0], generator)

@@ -8,6 +8,8 @@ All randomness comes from an explicit ``torch.Generator``.
 
 from __future__ import annotations
 
+import abc
+
 import torch
 from torch import nn
 
@@ -16,7 +18,7 @@ def _rand(n: int, generator: torch.Generator | None) -> torch.Tensor:
     return torch.rand(n, generator=generator)
 
 
-class TemporalIndexTransform(nn.Module):
+class TemporalIndexTransform(nn.Module, abc.ABC):
     """Base class: ``generate_parameters`` -> ``idx[B,T]``; ``apply_transform`` gathers frames.
 
     Args:
@@ -27,8 +29,9 @@ class TemporalIndexTransform(nn.Module):
         super().__init__()
         self.p = p
 
+    @abc.abstractmethod
     def sample_map(self, t: int, generator: torch.Generator | None) -> torch.Tensor:
-        raise NotImplementedError
+        """Implemented by every transform."""
 
     def generate_parameters(self, batch: int, t: int, generator: torch.Generator | None = None) -> torch.Tensor:
         identity = torch.arange(t)
