@@ -11,6 +11,7 @@ from simgen.native import pybullet as p
 from simgen.body import BodyShape, body_urdf
 from simgen.motion.pose import PoseSequence
 from simgen.motion.skeleton import JOINT_INDEX, MOVABLE
+from simgen.visibility import world_aabb
 
 # Which links wear which colour.
 CLOTHING = {
@@ -64,12 +65,8 @@ class Actor:
         self.client.resetJointStatesMultiDof(self.body, _MOVABLE_INDICES, values)
 
     def aabb(self) -> tuple[np.ndarray, np.ndarray]:
-        lo = np.full(3, np.inf)
-        hi = np.full(3, -np.inf)
-        for link in range(-1, self.num_links):
-            a, b = self.client.getAABB(self.body, link)
-            lo = np.minimum(lo, a)
-            hi = np.maximum(hi, b)
+        """World box (lo float[3], hi float[3]) around all links."""
+        lo, hi = world_aabb(self.client, self.body)
         return lo, hi
 
     def feet(self) -> list[dict]:

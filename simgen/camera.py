@@ -63,6 +63,14 @@ class CameraPath:
     def extrinsics(self, t: int) -> np.ndarray:
         return self._extrinsics[t].copy()
 
+    def all_intrinsics(self) -> np.ndarray:
+        """float[T, 3, 3]."""
+        return self._intrinsics.copy()
+
+    def all_extrinsics(self) -> np.ndarray:
+        """float[T, 4, 4] world->camera."""
+        return self._extrinsics.copy()
+
     def view_matrix_gl(self, t: int) -> list[float]:
         """pybullet's (OpenGL, column-major) view matrix for frame t."""
         ext = self.extrinsics(t)

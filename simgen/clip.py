@@ -16,15 +16,15 @@ from simgen.camera_noise import apply_camera_noise
 from simgen.motion.library import ActionLibrary
 from simgen.motion.pose import PoseSequence, pose_between
 from simgen.motion.skeleton import KEYPOINT_NAMES
+from simgen.native import Client
 from simgen.native import pybullet as p
-from simgen.native import quiet_native_output
 from simgen.occluders import Occluders
 from simgen.physics import PhysicsTracker
 from simgen.render import render_frame
 from simgen.scene import Scene
 from simgen.sequence import plan_poses
 from simgen.spec import GenerationSpec
-from simgen.visibility import VisibleFraction
+from simgen.visibility import VisibleFraction, actor_silhouette, screen_extents
 
 
 @dataclass
@@ -45,10 +45,7 @@ class Simulator:
     def __init__(self, library: ActionLibrary):
         self.library = library
         cv2.setNumThreads(1)  # one worker process per core: OpenCV's own threads would oversubscribe
-        from pybullet_utils import bullet_client  # after simgen.native has imported pybullet quietly
-
-        with quiet_native_output():  # the C client prints "argv[0]=" on connect
-            self.client = bullet_client.BulletClient(connection_mode=p.DIRECT)
+        self.client = Client(p.DIRECT)
         self.client.setAdditionalSearchPath(pybullet_data.getDataPath())
 
     def close(self) -> None:
@@ -142,7 +139,7 @@ def _build_world(sim: Simulator, spec: GenerationSpec, factors: dict) -> _World:
 
     def silhouette(t: int) -> np.ndarray:
         actor.set_pose(pose, t, np.array([0.0, lift[t], 0.0]))
-        return render_frame(sim.client, camera, t, {**scene.light, "shadow": 0}, {actor.body: 1})[2] == 1
+        return actor_silhouette(sim.client, camera, t, actor.body, screen_extents(camera, t, np.stack([lo[t], hi[t]])[None])[0][0])
 
     occluders = Occluders(sim.client, factors["occlusion"], camera, lo, hi, silhouette=silhouette, library=sim.library, fps=spec.fps)
     mid = frames // 2
@@ -192,6 +189,17 @@ def simulate_plausibility(sim: Simulator, spec: GenerationSpec, factors: dict) -
     return world.tracker.meter.summary()
 
 
+def replay_frames(sim: Simulator, spec: GenerationSpec, factors: dict):
+    """Move a fresh world through the clip's frames exactly as `make_clip` does, with
+    nothing rendered or measured: yields (t, camera, light) with the world at frame t
+    (a benchmark renders the very frames the pipeline rendered)."""
+    world = _build_world(sim, spec, factors)
+    for t in range(spec.frames):
+        for j in range(1, world.subframes + 1):
+            world.step(t, j)
+        yield t, world.camera, world.scene.light
+
+
 def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) -> Clip:
     height, width = spec.size
     frames = spec.frames
@@ -203,12 +211,12 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
     rgb = np.zeros((frames, height, width, 3), np.uint8)
     depth = np.zeros((frames, height, width), np.float32)
     mask = np.zeros((frames, height, width), np.uint8)
-    keypoints, keypoints_3d, boxes, extrinsics, intrinsics, visible = [], [], [], [], [], []
-    blockers = occluders.bodies + scene.distractors
-    assets = [body for body, kind in zip(occluders.bodies, occluders.kinds) if kind == "asset"]
-    visible_fraction = VisibleFraction(sim.client, camera, actor.body, blockers, blockers + [scene.ground], unbounded=assets)
+    keypoints = np.zeros((frames, len(KEYPOINT_NAMES), 3))
+    keypoints_3d = np.zeros((frames, len(KEYPOINT_NAMES), 3))
+    boxes, visible = [], []
+    visible_fraction = VisibleFraction(sim.client, camera, actor.body, occluders.bodies + scene.distractors + [scene.ground])
     for t in range(frames):
-        exposure = np.zeros((height, width, 3), np.float32)
+        exposure = np.zeros((height, width, 3), np.float32) if subframes > 1 else None
         for j in range(1, subframes + 1):  # motion blur: average renders across the frame interval
             world.step(t, j)
             if j < subframes:
@@ -216,14 +224,12 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
         rgb[t], depth[t], mask[t] = render_frame(sim.client, camera, t, scene.light, instance_of, scene)
         if subframes > 1:
             rgb[t] = np.clip(np.rint((exposure + rgb[t]) / subframes), 0, 255).astype(np.uint8)
-        visible.append(visible_fraction(t, mask[t]))
-        points = world.measure(t)
-        keypoints.append(np.round(project_keypoints(camera, t, points, mask[t]), 3).tolist())
-        keypoints_3d.append(np.round(points, 4).tolist())
+        visible.append(visible_fraction(t, mask[t], depth[t]))
+        keypoints_3d[t] = world.measure(t)
+        keypoints[t] = project_keypoints(camera, t, keypoints_3d[t], mask[t])
         boxes.append(mask_bbox(mask[t]))
-        extrinsics.append(np.round(camera.extrinsics(t), 6).tolist())
-        intrinsics.append(np.round(camera.intrinsics(t), 6).tolist())
     rgb = apply_camera_noise(rgb, factors["camera_noise"])
+    intrinsics = np.round(camera.all_intrinsics(), 6).tolist()
 
     annotations = {
         "label": factors["action"]["label"],
@@ -232,12 +238,12 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
         "fps": spec.fps,
         "size": [height, width],
         "joint_names": list(KEYPOINT_NAMES),
-        "keypoints_2d": keypoints,
-        "keypoints_3d": keypoints_3d,
+        "keypoints_2d": np.round(keypoints, 3).tolist(),
+        "keypoints_3d": np.round(keypoints_3d, 4).tolist(),
         "bbox": boxes,
         "visible_fraction": visible,
         "objects": world.objects,
-        "camera": {"K": intrinsics[0], "K_per_frame": intrinsics, "extrinsics": extrinsics, "convention": "opencv"},
+        "camera": {"K": intrinsics[0], "K_per_frame": intrinsics, "extrinsics": np.round(camera.all_extrinsics(), 6).tolist(), "convention": "opencv"},
         "factors": factors,
         "seed": seed,
     }

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from simgen.errors import SimgenError
 from simgen.native import pybullet as p
-from simgen.native import quiet_native_output
+from simgen.native import Client, quiet_native_output
 
 SHAPES = ("box", "cylinder", "sphere")
 
@@ -50,10 +50,7 @@ def check_assets(paths: list[str]) -> None:
     """Load every asset once in a scratch world, so a broken file fails before the job starts."""
     if not paths:
         return
-    from pybullet_utils import bullet_client
-
-    with quiet_native_output():
-        client = bullet_client.BulletClient(connection_mode=p.DIRECT)
+    client = Client(p.DIRECT)
     try:
         for path in paths:
             load_asset(client, path, [0, 0, 0])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -162,8 +163,8 @@ class PhysicsSpec(StrictModel):
     """Simulate the actor (PD joint tracking, bounded root assist, contacts) and reject implausible clips."""
 
     enabled: bool = True
-    substeps: int = Field(4, ge=1, le=50, description="physics steps per video frame")
-    solver_iterations: int = Field(20, ge=1, le=200, description="constraint-solver iterations per physics step")
+    substeps: int = Field(3, ge=1, le=50, description="physics steps per video frame")
+    solver_iterations: int = Field(30, ge=1, le=200, description="constraint-solver iterations per physics step")
     joint_gain: float = Field(3.0, gt=0.0, le=10.0, description="scales the joint motors' position gain")
     root_assist_limit: float = Field(0.8, ge=0.0, le=5.0, description="max root-assist force, as a fraction of body weight")
     max_attempts: int = Field(30, ge=1, le=100, description="samples tried per clip before the job fails")
@@ -189,6 +190,9 @@ class OutputSpec(StrictModel):
     """How clips are encoded and packed (the H.264 quality itself is camera_noise.crf, per clip)."""
 
     x264_preset: str = "veryfast"
+    # On 112x112 demo clips these took a quarter off encoding time (0.40 -> 0.30 ms a frame)
+    # at 1.6% fewer bytes and 0.26 dB lower PSNR than the preset alone.
+    x264_params: str = Field("rc-lookahead=5:partitions=none", description="extra x264 options, key=value pairs joined by ':' ('' for none)")
     shard_size: int = Field(16, ge=1, le=10000, description="clips per WebDataset shard")
 
     @field_validator("x264_preset")
@@ -197,6 +201,16 @@ class OutputSpec(StrictModel):
         allowed = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
         if v not in allowed:
             raise ValueError(f"must be one of {', '.join(allowed)}")
+        return v
+
+    @field_validator("x264_params")
+    @classmethod
+    def _params(cls, v: str) -> str:
+        pair = r"[a-z0-9][a-z0-9-]*=[A-Za-z0-9.,+-]+"
+        if v and not re.fullmatch(rf"{pair}(:{pair})*", v):
+            raise ValueError("must be key=value pairs joined by ':', e.g. rc-lookahead=5:partitions=none")
+        if any(key in ("threads", "lookahead-threads", "sliced-threads") for key in re.findall(r"([a-z0-9-]+)=", v)):
+            raise ValueError("threads are fixed to 1 (more would make the output vary from run to run)")
         return v
 
 

@@ -37,11 +37,12 @@ def _fill_fresh_heap_memory() -> bool:
 DETERMINISTIC_HEAP = _fill_fresh_heap_memory()
 
 
-def encode_mp4(frames: np.ndarray, fps: float, *, crf: int = 18, preset: str = "veryfast") -> bytes:
+def encode_mp4(frames: np.ndarray, fps: float, *, crf: int = 18, preset: str = "veryfast", params: str = "") -> bytes:
     """Encode uint8[T, H, W, 3] RGB frames as an H.264 (yuv420p) MP4 that any player opens.
 
     One encoder thread (x264's own threads, lookahead threads included) keeps the output
     byte-identical across runs and worker counts; with more, x264 output varies run to run.
+    `params`: further x264 options, "key=value:key=value".
     """
     t, h, w, _ = frames.shape
     rate = Fraction(fps).limit_denominator(1001)
@@ -49,14 +50,14 @@ def encode_mp4(frames: np.ndarray, fps: float, *, crf: int = 18, preset: str = "
     fd, path = tempfile.mkstemp(suffix=".mp4", prefix="simgen_")
     os.close(fd)
     try:
-        _encode_to(path, frames, rate, crf, preset)
+        _encode_to(path, frames, rate, crf, preset, params)
         with open(path, "rb") as f:
             return f.read()
     finally:
         os.unlink(path)
 
 
-def _encode_to(path: str, frames: np.ndarray, rate: Fraction, crf: int, preset: str) -> None:
+def _encode_to(path: str, frames: np.ndarray, rate: Fraction, crf: int, preset: str, params: str) -> None:
     t, h, w, _ = frames.shape
     with av.open(path, mode="w", format="mp4", options={"movflags": "+faststart"}) as container:
         stream = container.add_stream("libx264", rate=rate)
@@ -67,7 +68,7 @@ def _encode_to(path: str, frames: np.ndarray, rate: Fraction, crf: int, preset: 
         stream.options = {
             "crf": str(crf),
             "preset": preset,
-            "x264-params": "threads=1:lookahead-threads=1:sliced-threads=0",
+            "x264-params": ":".join(filter(None, ["threads=1:lookahead-threads=1:sliced-threads=0", params])),
         }
         for i in range(t):
             frame = av.VideoFrame.from_ndarray(rgb_to_yuv420p(frames[i]), format="yuv420p")

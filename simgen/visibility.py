@@ -1,13 +1,14 @@
 """The actor's visible share of its unoccluded silhouette, per frame, from segmentations.
 
 The unoccluded silhouette is a second render with everything but the actor made
-transparent. That render is only needed where something *could* hide the actor: where the
-screen box of a body that is not entirely behind the actor meets the actor's. Outside
-those windows the actor's mask in the real render already is its unoccluded silhouette,
-so only the windows are rendered again, and frames without any are not (their fraction is
-exactly 1, or 0 when the actor is out of frame). The ground is never an occluder: what it
-hides are body parts sunk into the floor, a simulation error measured separately
-(`max_foot_penetration_m`).
+transparent. An actor pixel can only be hidden where the real render shows a blocker
+(an occluder, passer-by or distractor: mask values 2 and up) nearer than the actor's far
+side, inside the actor's unoccluded screen box. So only the window around those pixels is
+rendered again, and frames without any need no second render (their fraction is exactly
+1, or 0 when the actor is out of frame). Working from the rendered pixels rather than
+from blockers' boxes also covers a user's asset whose looks reach beyond its collision
+shapes. The ground is never an occluder: what it hides are body parts sunk into the
+floor, a simulation error measured separately (`max_foot_penetration_m`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from simgen.camera import NEAR, CameraPath
@@ -45,13 +47,39 @@ def screen_extents(camera: CameraPath, t: int, boxes: np.ndarray) -> tuple[np.nd
     return pixel_box, depth.min(axis=1), depth.max(axis=1)
 
 
-def may_hide(actor_box: np.ndarray, actor_far: float, boxes: np.ndarray, near: np.ndarray, margin_px: float = 2.0) -> np.ndarray:
-    """bool[N]: whether bodies with pixel boxes float[N, 4] and nearest depths float[N] can
-    cover a pixel of the actor (pixel box float[4], farthest depth): the boxes meet and the
-    body is not entirely behind the actor. Conservative: unbounded boxes always may."""
-    a = actor_box
-    meets = (boxes[:, 0] - margin_px < a[2]) & (a[0] - margin_px < boxes[:, 2]) & (boxes[:, 1] - margin_px < a[3]) & (a[1] - margin_px < boxes[:, 3])
-    return meets & (near < actor_far)
+def pixel_window(box: np.ndarray, width: int, height: int) -> tuple[int, int, int, int] | None:
+    """The whole pixels (u0, v0, u1, v1), clipped to the image, whose centres a pixel box
+    float[4] (may be infinite) may reach, with a pixel's margin for rasterisation; None when
+    it is out of the image."""
+    u0, v0 = (max(int(np.floor(v)) - 1, 0) if np.isfinite(v) else 0 for v in box[:2])
+    u1, v1 = (min(int(np.ceil(v)) + 1, n) if np.isfinite(v) else n for v, n in zip(box[2:], (width, height)))
+    return (u0, v0, u1, v1) if u1 > u0 and v1 > v0 else None
+
+
+def hiding_window(mask: np.ndarray, depth: np.ndarray, actor_box: np.ndarray, actor_far: float) -> tuple[int, int, int, int] | None:
+    """The image window (u0, v0, u1, v1) holding every pixel where the real render shows a
+    blocker (mask >= 2) nearer than the actor's farthest depth, inside the actor's
+    unoccluded pixel box float[4] (u0 v0 u1 v1, may be infinite); None where there is none.
+    Only there can a pixel of the actor be hidden."""
+    box = pixel_window(actor_box, mask.shape[1], mask.shape[0])
+    if box is None:
+        return None
+    u0, v0, u1, v1 = box
+    near_blocker = (mask[v0:v1, u0:u1] >= 2) & (depth[v0:v1, u0:u1] < actor_far)
+    x, y, w, h = cv2.boundingRect(near_blocker.view(np.uint8))
+    return (u0 + x, v0 + y, u0 + x + w, v0 + y + h) if w else None
+
+
+def actor_silhouette(client, camera: CameraPath, t: int, actor_body: int, actor_box: np.ndarray) -> np.ndarray:
+    """bool[H, W]: the actor's pixels in frame t's render (shadows off), rendered only
+    inside its pixel box float[4] (outside it there are none)."""
+    out = np.zeros((camera.height, camera.width), bool)
+    window = pixel_window(actor_box, camera.width, camera.height)
+    if window is not None:
+        u0, v0, u1, v1 = window
+        _, _, mask = render_frame(client, CropView(camera, window, u1 - u0, v1 - v0), t, {"shadow": 0}, {actor_body: 1})
+        out[v0:v1, u0:u1] = mask == 1
+    return out
 
 
 @dataclass
@@ -98,35 +126,28 @@ def visual_colours(client, bodies: list[int]) -> list[tuple[int, int, int, tuple
 class VisibleFraction:
     """Measures one clip's actor visibility frame by frame.
 
-    Where blockers may hide the actor, only the window they can cover (the actor's screen
-    box met with theirs) is rendered again, pixel for pixel, with everything but the actor
-    made transparent; outside that window the real render's actor pixels already are
-    unoccluded. The result equals a full second render exactly (tests/simgen/test_visibility.py).
+    Where the real render shows a blocker in front of the actor's far side inside its
+    screen box, that window is rendered again, pixel for pixel, with everything but the
+    actor made transparent; outside it the real render's actor pixels already are the
+    unoccluded ones. The result equals a full second render (tests/simgen/test_visibility.py).
 
     Args:
-        blockers: bodies that may hide the actor (occluders, passers-by, distractors).
         hidden_for_clear: bodies made transparent for the unoccluded render (blockers, ground).
-        unbounded: blockers whose looks may reach beyond their collision box (a user's URDF
-            asset): while one is there, the whole frame is rendered again.
     """
 
-    def __init__(self, client, camera: CameraPath, actor_body: int, blockers: list[int], hidden_for_clear: list[int], unbounded: list[int] = ()):
+    def __init__(self, client, camera: CameraPath, actor_body: int, hidden_for_clear: list[int]):
         self.client = client
         self.camera = camera
         self.actor = actor_body
-        self.blockers = list(blockers)
-        self.unbounded = bool(unbounded)
         self.renders = 0  # unoccluded renders made (the other frames provably needed none)
-        # Colours are read once: they do not change during a clip.
-        self._colours = visual_colours(client, hidden_for_clear) if self.blockers else []
-        # Bodies without mass or joints never move: their boxes are measured once.
-        self._fixed_boxes = {b: world_aabb(client, b) for b in self.blockers if client.getNumJoints(b) == 0 and client.getDynamicsInfo(b, -1)[0] == 0.0}
+        self._colours = visual_colours(client, hidden_for_clear)  # read once: fixed during a clip
 
-    def __call__(self, t: int, mask: np.ndarray) -> float:
-        """Visible fraction in frame t, given the real render's instance mask (actor = 1)."""
+    def __call__(self, t: int, mask: np.ndarray, depth: np.ndarray) -> float:
+        """Visible fraction in frame t, given the real render's instance mask (actor = 1,
+        blockers 2 and up) and depth (metres)."""
         seen = mask == 1
         seen_total = int(np.count_nonzero(seen))
-        window = self.window(t)
+        window = self.window(t, mask, depth)
         if window is None:
             return 1.0 if seen_total else 0.0
         u0, v0, u1, v1 = window
@@ -140,26 +161,10 @@ class VisibleFraction:
             return 0.0
         return round(float(min(seen_total / total, 1.0)), 4)
 
-    def window(self, t: int) -> tuple[int, int, int, int] | None:
+    def window(self, t: int, mask: np.ndarray, depth: np.ndarray) -> tuple[int, int, int, int] | None:
         """The image window (u0, v0, u1, v1) where a blocker may hide the actor in frame t,
         or None where none can."""
-        if not self.blockers:
+        if mask.max() < 2:
             return None
-        h, w = self.camera.height, self.camera.width
-        if self.unbounded:
-            return (0, 0, w, h)
-        boxes = [world_aabb(self.client, self.actor)]
-        boxes += [self._fixed_boxes[b] if b in self._fixed_boxes else world_aabb(self.client, b) for b in self.blockers]
-        pixel_box, near, far = screen_extents(self.camera, t, np.array(boxes))
-        hiding = may_hide(pixel_box[0], far[0], pixel_box[1:], near[1:])
-        if not hiding.any():
-            return None
-        # Where the actor meets each blocker that may hide it; a margin for rasterisation.
-        meet = pixel_box[1:][hiding]
-        lo = np.maximum(meet[:, :2], pixel_box[0, :2]).min(axis=0) - 2.0
-        hi = np.minimum(meet[:, 2:], pixel_box[0, 2:]).max(axis=0) + 2.0
-        u0, v0 = (int(np.floor(max(v, 0.0))) for v in lo)
-        u1, v1 = (int(np.ceil(min(v, limit))) for v, limit in zip(hi, (w, h)))
-        if u1 <= u0 or v1 <= v0:  # they meet out of frame
-            return None
-        return (u0, v0, u1, v1)
+        pixel_box, _, far = screen_extents(self.camera, t, world_aabb(self.client, self.actor)[None])
+        return hiding_window(mask, depth, pixel_box[0], float(far[0]))

@@ -18,7 +18,9 @@ TMP_SUFFIX = ".tmp"
 
 def clip_members(clip: Clip, spec: GenerationSpec) -> dict[str, bytes]:
     return {
-        "mp4": encode_mp4(clip.frames, spec.fps, crf=clip.annotations["factors"]["camera_noise"]["crf"], preset=spec.output.x264_preset),
+        "mp4": encode_mp4(
+            clip.frames, spec.fps, crf=clip.annotations["factors"]["camera_noise"]["crf"], preset=spec.output.x264_preset, params=spec.output.x264_params
+        ),
         "json": encode_json(clip.annotations),
         # float16 depth: millimetre steps at arm's length, a few mm at 5 m, half the bytes.
         "npz": encode_npz({"mask": clip.mask, "depth": clip.depth.astype(np.float16)}),

@@ -56,9 +56,11 @@ class PoseSequence:
 
     def with_amplitude(self, factor: float) -> "PoseSequence":
         """Scale every joint rotation away from the rest pose by `factor`."""
-        joints = {}
-        for name, values in self.joints.items():
-            joints[name] = rot.scale_rotation(values, factor) if values.shape[1] == 4 else values * factor
+        joints = {name: values * factor for name, values in self.joints.items() if values.shape[1] != 4}
+        spherical = [name for name, values in self.joints.items() if values.shape[1] == 4]
+        if spherical:  # one call for all joints (numpy's per-call cost dominates at these sizes)
+            joints.update(zip(spherical, rot.scale_rotation(np.stack([self.joints[n] for n in spherical]), factor)))
+        joints = {name: joints[name] for name in self.joints}  # the original order
         return PoseSequence(self.root_pos, self.root_rot, joints, self.ground, self.lift, list(self.labels))
 
 

@@ -65,9 +65,10 @@ class MotionProgram:
             values[name] = v
         n = len(phase)
         pose = PoseSequence.rest(n)
-        for name in SPHERICAL:
-            if name in values:
-                pose.joints[name] = rot.from_euler_xyz_deg(values[name])
+        spherical = [name for name in SPHERICAL if name in values]
+        if spherical:  # all joints in one call: numpy's per-call cost dominates at these sizes
+            quats = rot.from_euler_xyz_deg(np.stack([values[name] for name in spherical]))
+            pose.joints.update(zip(spherical, quats))
         for name in REVOLUTE:
             if name in values:
                 lo, hi = REVOLUTE_LIMITS[name]

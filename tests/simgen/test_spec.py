@@ -38,6 +38,8 @@ def test_spec_round_trips_through_its_json_form():
         ("classes: [wave1]\nclips: 2\nactor: {phase: {choice: [0.5], jitter: -0.2}}\n", "actor.phase", "'jitter' must be a non-negative"),
         ("classes: [wave1, jack]\nclips: 2\ncamera: {trajectory: {choice: [static, pan], weights: 3}}\n", "camera.trajectory", "'weights' must be"),
         ("classes: [wave1, jack]\nclips: 2\nsequence: {background_label: jack}\n", "sequence.background_label", "also an action"),
+        ("classes: [wave1]\nclips: 2\noutput: {x264_params: 'me dia'}\n", "output.x264_params", "key=value pairs"),
+        ("classes: [wave1]\nclips: 2\noutput: {x264_params: 'me=dia:threads=4'}\n", "output.x264_params", "threads are fixed"),
     ],
 )
 def test_bad_spec_names_file_and_field(tmp_path, yaml_text, field, message):

@@ -42,3 +42,10 @@ def test_yuv_conversion_of_grey_and_primaries():
     img[:] = 255
     assert rgb_to_yuv420p(img)[:2].min() == 235  # white is Y=235
     assert np.all(rgb_to_yuv420p(img)[2:] == 128)  # grey has neutral chroma
+
+
+def test_x264_params_reach_the_encoder():
+    frames = _frames()
+    every_frame_a_keyframe = encode_mp4(frames, 25.0, crf=18, params="keyint=1")
+    assert len(every_frame_a_keyframe) > 1.5 * len(encode_mp4(frames, 25.0, crf=18))
+    assert decode_mp4(every_frame_a_keyframe).shape == frames.shape
