@@ -117,7 +117,7 @@ def main(argv=None) -> int:
     ap.add_argument("--frames", type=int, default=None, help="frames per clip (default: the preset's)")
     ap.add_argument("--scaling-clips", type=int, default=24)
     ap.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--features", nargs="+", default=list(FEATURES), choices=list(FEATURES))
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="extra spec override")
     ap.add_argument("--out", type=Path, default=Path("bench_results/generate.json"))

@@ -163,6 +163,8 @@ class PhysicsSpec(StrictModel):
     """Simulate the actor (PD joint tracking, bounded root assist, contacts) and reject implausible clips."""
 
     enabled: bool = True
+    # 3 x 30 gave the same plausibility as 4 x 20 on 45 demo samples (penetration 13.6 vs
+    # 13.0 mm, skate and rejections equal) in 7% less physics time; 3 x 20 let feet sink 20 mm.
     substeps: int = Field(3, ge=1, le=50, description="physics steps per video frame")
     solver_iterations: int = Field(30, ge=1, le=200, description="constraint-solver iterations per physics step")
     joint_gain: float = Field(3.0, gt=0.0, le=10.0, description="scales the joint motors' position gain")
