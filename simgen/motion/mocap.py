@@ -90,9 +90,10 @@ LOOP_BLEND_SECONDS = 0.2
 
 
 def _close_loop(times: np.ndarray, joints: dict[str, np.ndarray]) -> None:
-    """Blend the last 0.2 s of a looping clip's joint rotations into its first frame, so that
-    it wraps without a snap (walk: 28 degrees in one instant, spinkick 58, where a frame's
-    step is ~10). The root's own path and heading are left as recorded."""
+    """Blend the last 0.2 s of a looping clip's rotations (joints, and the root's own) into
+    its first frame, so that it wraps without a snap (joints: walk 28 degrees in one
+    instant, spinkick 58, where a frame's step is ~10; root: walk 6.9, run 11, spin 21).
+    The root's path is left as recorded: each cycle carries its displacement forward."""
     ramp = np.clip((times - (times[-1] - LOOP_BLEND_SECONDS)) / LOOP_BLEND_SECONDS, 0.0, 1.0)
     weight = ramp * ramp * (3.0 - 2.0 * ramp)
     for name, values in joints.items():
@@ -142,7 +143,10 @@ def load_mocap(path: str | Path) -> MocapClip:
     joints = {name: _wxyz_to_xyzw(chunk) if chunk.shape[1] == 4 else chunk.copy() for name, chunk in chunks.items()}
     loop = str(data.get("Loop", "none")).lower() == "wrap"
     if loop:
-        _close_loop(times, joints)
+        channels = {**joints, "root": root_rot}
+        _close_loop(times, channels)
+        root_rot = channels.pop("root")
+        joints = channels
     return MocapClip(
         path=path,
         loop=loop,
