@@ -9,8 +9,8 @@ same frames: the world is replayed to each frame (untimed) exactly as the pipeli
 it, with the same camera and lights. The ratio of their frame rates is what the target is
 about (>= 0.6). `bare_end_state_fps` is the older baseline, every frame's camera on the
 world as the clip left it (props that have flown out of view, a passer-by gone): it
-renders ~2% less in occluded clips. Then the job runs on a pool of 1 and of N workers (N = free cores) and the
-speed-up is reported (target >= 0.9 N). Medians over --repeats.
+renders ~2% less in occluded clips. Then the job runs on a pool of 1 and of N workers
+(N = free cores) and the speed-up is reported (target >= 0.9 N). Medians over --repeats.
 
 Feature sets (on top of --preset, motion blur off in all since it multiplies renders):
   posed  - kinematic posing, no occluders, single actions

@@ -1,6 +1,6 @@
 """visible_fraction: the windowed measurement (the actor alone, everything else transparent,
-rendered again only around the blocker pixels in front of it) agrees with the brute-force one (the real world
-rendered again in full with everything else moved away)."""
+rendered again only around the blocker pixels in front of it) agrees with the brute-force
+one (the real world rendered again in full with everything else moved away)."""
 
 from pathlib import Path
 
