@@ -24,7 +24,7 @@ from simgen.render import render_frame
 from simgen.scene import Scene
 from simgen.sequence import plan_poses
 from simgen.spec import GenerationSpec
-from simgen.visibility import VisibleFraction, actor_silhouette, screen_extents
+from simgen.visibility import VisibleFraction, actor_silhouette
 
 
 @dataclass
@@ -116,6 +116,14 @@ class _World:
         self.advance(t, j)
         self.occluders.advance(t)
 
+    def play(self, frames: int):
+        """Move through the clip unfilmed: yields t with the world at frame t (all its
+        sub-frames stepped, as when it is filmed)."""
+        for t in range(frames):
+            for j in range(1, self.subframes + 1):
+                self.step(t, j)
+            yield t
+
     def measure(self, t: int) -> np.ndarray:
         """The actor's keypoints float[J, 3] in frame t, recorded for plausibility too."""
         world = self.actor.keypoints_world()
@@ -139,7 +147,7 @@ def _build_world(sim: Simulator, spec: GenerationSpec, factors: dict) -> _World:
 
     def silhouette(t: int) -> np.ndarray:
         actor.set_pose(pose, t, np.array([0.0, lift[t], 0.0]))
-        return actor_silhouette(sim.client, camera, t, actor.body, screen_extents(camera, t, np.stack([lo[t], hi[t]])[None])[0][0])
+        return actor_silhouette(sim.client, camera, t, actor.body, np.stack([lo[t], hi[t]]))
 
     occluders = Occluders(sim.client, factors["occlusion"], camera, lo, hi, silhouette=silhouette, library=sim.library, fps=spec.fps)
     mid = frames // 2
@@ -179,12 +187,10 @@ def _build_world(sim: Simulator, spec: GenerationSpec, factors: dict) -> _World:
 def simulate_plausibility(sim: Simulator, spec: GenerationSpec, factors: dict) -> dict | None:
     """The clip's plausibility metrics, from the same simulation as `make_clip` but with
     nothing rendered: a cheap first look at a redrawn sample (None without physics)."""
-    world = _build_world(sim, spec, factors)
-    if world.tracker is None:
+    if not spec.physics.enabled:
         return None
-    for t in range(spec.frames):
-        for j in range(1, world.subframes + 1):
-            world.step(t, j)
+    world = _build_world(sim, spec, factors)
+    for t in world.play(spec.frames):
         world.measure(t)
     return world.tracker.meter.summary()
 
@@ -194,9 +200,7 @@ def replay_frames(sim: Simulator, spec: GenerationSpec, factors: dict):
     nothing rendered or measured: yields (t, camera, light) with the world at frame t
     (a benchmark renders the very frames the pipeline rendered)."""
     world = _build_world(sim, spec, factors)
-    for t in range(spec.frames):
-        for j in range(1, world.subframes + 1):
-            world.step(t, j)
+    for t in world.play(spec.frames):
         yield t, world.camera, world.scene.light
 
 

@@ -70,11 +70,11 @@ def hiding_window(mask: np.ndarray, depth: np.ndarray, actor_box: np.ndarray, ac
     return (u0 + x, v0 + y, u0 + x + w, v0 + y + h) if w else None
 
 
-def actor_silhouette(client, camera: CameraPath, t: int, actor_body: int, actor_box: np.ndarray) -> np.ndarray:
+def actor_silhouette(client, camera: CameraPath, t: int, actor_body: int, world_box: np.ndarray) -> np.ndarray:
     """bool[H, W]: the actor's pixels in frame t's render (shadows off), rendered only
-    inside its pixel box float[4] (outside it there are none)."""
+    inside the screen box of its world box float[2, 3] (outside it there are none)."""
     out = np.zeros((camera.height, camera.width), bool)
-    window = pixel_window(actor_box, camera.width, camera.height)
+    window = pixel_window(screen_extents(camera, t, world_box[None])[0][0], camera.width, camera.height)
     if window is not None:
         u0, v0, u1, v1 = window
         _, _, mask = render_frame(client, CropView(camera, window, u1 - u0, v1 - v0), t, {"shadow": 0}, {actor_body: 1})

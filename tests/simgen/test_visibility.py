@@ -144,7 +144,6 @@ def test_actor_silhouette_in_its_box_equals_the_full_render(sim, make_tiny_spec,
     camera, t = clip.camera_path, spec.frames - 1  # the world is left in the last frame
     actor = next(b for b in range(sim.client.getNumBodies()) if sim.client.getNumJoints(b) > 0)
     full = render_frame(sim.client, camera, t, {"shadow": 0}, {actor: 1})[2] == 1
-    box = screen_extents(camera, t, world_aabb(sim.client, actor)[None])[0][0]
-    cropped = actor_silhouette(sim.client, camera, t, actor, box)
+    cropped = actor_silhouette(sim.client, camera, t, actor, world_aabb(sim.client, actor))
     assert full.sum() > 50
     assert np.array_equal(cropped, full)
