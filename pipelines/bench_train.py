@@ -3,12 +3,12 @@
 1. Whole data path (read from the frame cache, collate, augment, input transform,
    forward/backward/step) against the model step alone on tensors already in memory,
    same model, same run. Target: ratio >= 0.8.
-2. Clip augmentation (``train.augment``) against bare kornia ``VideoSequential`` with the
+2. Clip augmentation (``simgen.train.augment``) against bare kornia ``VideoSequential`` with the
    same transforms.
 
 Prints a table and writes JSON::
 
-    python -m pipelines.bench_train --data ../shared/data/weizmann4_dev --out bench_results/train.json
+    python -m simgen.pipelines.bench_train --data ../shared/data/weizmann4_dev --out bench_results/train.json
 """
 
 from __future__ import annotations
@@ -29,14 +29,14 @@ def _sync(device: torch.device) -> None:
 
 
 def bench_training(args, device: torch.device) -> dict:
-    from train.augment.pipeline import AugmentingCollate, batch_generator, create_clip_augmentation
-    from train.config import AUGMENT_PRESETS
-    from train.data.batch import ClipDataset, collate_clips, to_float_video
-    from train.data.cache import FrameCache
-    from train.data.synthetic import open_reader
-    from train.models import create_action_model
-    from train.objective import TrainObjective
-    from train.objectives.supervised import ClassificationLoss
+    from simgen.train.augment.pipeline import AugmentingCollate, batch_generator, create_clip_augmentation
+    from simgen.train.config import AUGMENT_PRESETS
+    from simgen.train.data.batch import ClipDataset, collate_clips, to_float_video
+    from simgen.train.data.cache import FrameCache
+    from simgen.train.data.synthetic import open_reader
+    from simgen.train.models import create_action_model
+    from simgen.train.objective import TrainObjective
+    from simgen.train.objectives.supervised import ClassificationLoss
 
     reader = open_reader(args.data, size=args.size)
     cache = FrameCache(args.cache_dir)
@@ -120,8 +120,8 @@ def bench_training(args, device: torch.device) -> dict:
 def bench_augmentation(args, device: torch.device) -> dict:
     import kornia.augmentation as K
 
-    from train.augment.pipeline import ClipAugmentation
-    from train.augment.spatial import create_spatial_augment
+    from simgen.train.augment.pipeline import ClipAugmentation
+    from simgen.train.augment.spatial import create_spatial_augment
 
     video = torch.rand(args.batch_size, 3, args.num_frames, args.size, args.size, device=device)
     luma = args.input in ("gray", "diff")

@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.set_defaults(func=cmd_presets)
 
     try:
-        from pipelines import train_commands
+        from simgen.pipelines import train_commands
     except ImportError:
         train_commands = None
     if train_commands is not None:

@@ -1,4 +1,4 @@
-"""``simgen train`` and ``simgen evaluate``: argparse subcommands over ``train.fit`` / ``train.evaluate``.
+"""``simgen train`` and ``simgen evaluate``: argparse subcommands over ``simgen.train.fit`` / ``simgen.train.evaluate``.
 
 ``register(subparsers)`` adds both; each handler returns an exit code (0 ok, 2 bad input
 with one clear line on stderr).
@@ -38,8 +38,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Handler of ``simgen train``."""
     from pydantic import ValidationError
 
-    from train.config import TrainConfig
-    from train.errors import TrainDataError
+    from simgen.train.config import TrainConfig
+    from simgen.train.errors import TrainDataError
 
     fields = {k: getattr(args, k) for k in TrainConfig.model_fields if hasattr(args, k) and getattr(args, k) is not None}
     fields["selfsup"] = [t for t in (args.selfsup or "").split(",") if t]
@@ -53,7 +53,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if path and not Path(path).exists():
             return _error("train", f"{flag} {path}: not found")
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
-    from train.fit import fit
+    from simgen.train.fit import fit
 
     try:
         metrics = fit(cfg, resume=args.resume)
@@ -74,19 +74,19 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Handler of ``simgen evaluate``."""
-    from train.checkpoint import load_model
-    from train.data.batch import ClipDataset
-    from train.data.cache import FrameCache
-    from train.data.synthetic import open_reader
-    from train.errors import TrainDataError
-    from train.evaluate import evaluate_dataset
+    from simgen.train.checkpoint import load_model
+    from simgen.train.data.batch import ClipDataset
+    from simgen.train.data.cache import FrameCache
+    from simgen.train.data.synthetic import open_reader
+    from simgen.train.errors import TrainDataError
+    from simgen.train.evaluate import evaluate_dataset
 
     if (msg := _check_device(args.device)) is not None:
         return _error("evaluate", msg)
     try:
         model, meta = load_model(args.checkpoint[0])
         if len(args.checkpoint) > 1:
-            from train.metrics.ensemble import Ensemble
+            from simgen.train.metrics.ensemble import Ensemble
 
             models = [model]
             for path in args.checkpoint[1:]:

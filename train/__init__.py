@@ -1,6 +1,6 @@
 """Temporal action models: data, clip-consistent augmentation, backbones, objectives, metrics.
 
-Submodules: ``train.data`` (readers, samplers, cache), ``train.augment``,
-``train.inputs``, ``train.models``, ``train.objectives``, ``train.metrics``,
-``train.fit`` (the loop), ``train.evaluate``.
+Submodules: ``simgen.train.data`` (readers, samplers, cache), ``simgen.train.augment``,
+``simgen.train.inputs``, ``simgen.train.models``, ``simgen.train.objectives``, ``simgen.train.metrics``,
+``simgen.train.fit`` (the loop), ``simgen.train.evaluate``.
 """

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import torch
 
-from train.errors import TrainDataError
-from train.models import ActionModel, create_action_model
+from simgen.train.errors import TrainDataError
+from simgen.train.models import ActionModel, create_action_model
 
 FORMAT = "simgen-train-checkpoint/1"
 

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from train.inputs import INPUT_MODES
-from train.models.builder import BACKBONES
+from simgen.train.inputs import INPUT_MODES
+from simgen.train.models.builder import BACKBONES
 
 
 class TrainConfig(BaseModel):
@@ -71,7 +71,7 @@ class TrainConfig(BaseModel):
     @field_validator("selfsup")
     @classmethod
     def _selfsup(cls, v: list[str]) -> list[str]:
-        from train.objectives.selfsup import PRETEXT_TASKS
+        from simgen.train.objectives.selfsup import PRETEXT_TASKS
 
         bad = [t for t in v if t not in PRETEXT_TASKS]
         if bad:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from train.data.batch import ClipDataset, to_float_video
-from train.data.samplers import dense_windows
-from train.inputs import InputTransform
-from train.metrics.clip import clip_metrics
-from train.metrics.decode import median_smooth, viterbi_decode
-from train.metrics.segment import segmentation_metrics
+from simgen.train.data.batch import ClipDataset, to_float_video
+from simgen.train.data.samplers import dense_windows
+from simgen.train.inputs import InputTransform
+from simgen.train.metrics.clip import clip_metrics
+from simgen.train.metrics.decode import median_smooth, viterbi_decode
+from simgen.train.metrics.segment import segmentation_metrics
 
 
 @torch.no_grad()

@@ -21,17 +21,17 @@ import torch.distributed as dist
 import yaml
 from tqdm import tqdm
 
-from train.augment.pipeline import AugmentingCollate, batch_generator, create_clip_augmentation
-from train.checkpoint import load_checkpoint, model_meta, save_atomic
-from train.config import AUGMENT_PRESETS, TrainConfig
-from train.data.batch import ClipDataset, collate_clips
-from train.data.cache import FrameCache
-from train.data.synthetic import open_reader
-from train.errors import TrainDataError
-from train.evaluate import evaluate_dataset
-from train.models import create_action_model
-from train.objective import TrainObjective
-from train.objectives.supervised import ClassificationLoss, class_balance_weights
+from simgen.train.augment.pipeline import AugmentingCollate, batch_generator, create_clip_augmentation
+from simgen.train.checkpoint import load_checkpoint, model_meta, save_atomic
+from simgen.train.config import AUGMENT_PRESETS, TrainConfig
+from simgen.train.data.batch import ClipDataset, collate_clips
+from simgen.train.data.cache import FrameCache
+from simgen.train.data.synthetic import open_reader
+from simgen.train.errors import TrainDataError
+from simgen.train.evaluate import evaluate_dataset
+from simgen.train.models import create_action_model
+from simgen.train.objective import TrainObjective
+from simgen.train.objectives.supervised import ClassificationLoss, class_balance_weights
 
 log = logging.getLogger(__name__)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from train.augment.pipeline import ClipAugmentation
-from train.data.batch import to_float_video
-from train.inputs import InputTransform
-from train.objectives.selfsup import PRETEXT_TASKS
-from train.objectives.supervised import ClassificationLoss
-from train.objectives.weak import WeakFrameLoss
+from simgen.train.augment.pipeline import ClipAugmentation
+from simgen.train.data.batch import to_float_video
+from simgen.train.inputs import InputTransform
+from simgen.train.objectives.selfsup import PRETEXT_TASKS
+from simgen.train.objectives.supervised import ClassificationLoss
+from simgen.train.objectives.weak import WeakFrameLoss
 
 
 class TrainObjective(nn.Module):

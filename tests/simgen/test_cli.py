@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from pipelines.cli import build_parser, main
+from simgen.pipelines.cli import build_parser, main
 
 TINY = ["--clips", "3", "--frames", "4", "--size", "32", "--quiet", "--workers", "1"]
 

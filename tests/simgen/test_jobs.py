@@ -53,7 +53,7 @@ def test_rerun_of_a_finished_job_changes_nothing(tiny_dataset, make_tiny_spec):
 def test_resume_after_a_kill_ends_with_the_uninterrupted_dataset(tmp_path):
     """Kill a real `simgen generate` after its first shard, re-run it, compare with a clean run."""
     args = ["--preset", "demo", "--clips", "12", "--frames", "6", "--size", "48", "--set", "output.shard_size=2", "--seed", "4", "--quiet"]
-    cli = [sys.executable, "-m", "pipelines.cli", "generate"]
+    cli = [sys.executable, "-m", "simgen.pipelines.cli", "generate"]
     killed = tmp_path / "killed"
     proc = subprocess.Popen(cli + args + ["--out", str(killed), "--workers", "1"], start_new_session=True)
     shards = killed / "shards"

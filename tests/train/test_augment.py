@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from train.augment import (
+from simgen.train.augment import (
     Compression,
     FrameJitter,
     MotionBlur,
@@ -163,8 +163,8 @@ def test_camera_transform_leaves_unselected_clips_untouched():
 
 
 def test_worker_augmentation_equals_device_augmentation():
-    from train.augment.pipeline import AugmentingCollate, batch_generator
-    from train.data.batch import collate_clips, to_float_video
+    from simgen.train.augment.pipeline import AugmentingCollate, batch_generator
+    from simgen.train.data.batch import collate_clips, to_float_video
 
     aug = create_clip_augmentation(size=16, frame_jitter=0.5, frame_drop=0.2, compression=0.5)
     samples = [dict(video=torch.randint(0, 255, (6, 16, 16, 3), dtype=torch.uint8), label=i % 2, domain=0,

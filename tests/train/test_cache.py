@@ -1,6 +1,6 @@
 import numpy as np
 
-from train.data.cache import FrameCache
+from simgen.train.data.cache import FrameCache
 
 
 def test_memmap_cache_decodes_once_and_round_trips(tmp_path):

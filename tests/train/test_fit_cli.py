@@ -7,7 +7,7 @@ import pytest
 import torch
 import yaml
 
-from pipelines import train_commands
+from simgen.pipelines import train_commands
 
 FAST = ["--size", "32", "--num-frames", "8", "--stride", "1", "--batch-size", "4", "--no-progress"]
 
@@ -55,7 +55,7 @@ def test_resume_after_interruption_matches_uninterrupted(synthetic_dir, tmp_path
             "--augment", "strong", *FAST]
     assert run("train", "--out", tmp_path / "a", *args) == 0
 
-    import train.fit as fit_module
+    import simgen.train.fit as fit_module
 
     real_eval = fit_module.evaluate_dataset
     calls = []

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from train.inputs import InputTransform, input_channels, temporal_difference, to_gray
+from simgen.train.inputs import InputTransform, input_channels, temporal_difference, to_gray
 
 
 @pytest.mark.parametrize("mode,channels", [("rgb", 3), ("gray", 1), ("diff", 1), ("rgb+diff", 4)])

@@ -5,7 +5,7 @@ import pytest
 import torch
 from sklearn.metrics import f1_score
 
-from train.metrics import (
+from simgen.train.metrics import (
     Ensemble,
     average_probabilities,
     clip_metrics,

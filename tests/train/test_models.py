@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from train.inputs import input_channels
-from train.models import BACKBONES, create_action_model
-from train.models.torchvision_video import import_torchvision
+from simgen.train.inputs import input_channels
+from simgen.train.models import BACKBONES, create_action_model
+from simgen.train.models.torchvision_video import import_torchvision
 
 
 @pytest.mark.parametrize("name", sorted(BACKBONES))
@@ -27,7 +27,7 @@ def test_tiny3d_input_modes_and_gradients(mode):
     out["clip"].sum().backward()
     assert all(p.grad is not None for p in model.backbone.parameters())
     if mode == "rgb+diff":
-        from train.models import create_tiny3d
+        from simgen.train.models import create_tiny3d
 
         assert model.out_features == 2 * create_tiny3d().out_features  # two streams, concatenated
 
@@ -52,7 +52,7 @@ def test_bad_weights_and_names(tmp_path):
 
 
 def test_tsm_shift_mixes_neighbouring_frames():
-    from train.models.tsm import temporal_shift
+    from simgen.train.models.tsm import temporal_shift
 
     x = torch.arange(4.0).view(4, 1, 1, 1).expand(4, 16, 1, 1).contiguous()  # B*T=4, frame value = t
     y = temporal_shift(x, num_frames=4, fold_div=8).view(4, 16)

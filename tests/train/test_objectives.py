@@ -4,8 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from train.models import create_action_model
-from train.objectives import (
+from simgen.train.models import create_action_model
+from simgen.train.objectives import (
     ArrowOfTime,
     ClassificationLoss,
     PlaybackSpeedPrediction,

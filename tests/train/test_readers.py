@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from train.data import RealFolderReader, SyntheticReader, open_reader
-from train.data.batch import ClipDataset, collate_clips
-from train.data.cache import FrameCache
-from train.errors import TrainDataError, VideoDecodeError
+from simgen.train.data import RealFolderReader, SyntheticReader, open_reader
+from simgen.train.data.batch import ClipDataset, collate_clips
+from simgen.train.data.cache import FrameCache
+from simgen.train.errors import TrainDataError, VideoDecodeError
 
 
 class TestRealFolderReader:

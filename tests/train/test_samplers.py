@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from train.data.samplers import (
+from simgen.train.data.samplers import (
     dense_windows,
     random_window,
     resample_fps,

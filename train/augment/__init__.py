@@ -1,9 +1,9 @@
 """Clip-consistent augmentation on the training device (kornia)."""
 
-from train.augment.camera import Compression, MotionBlur, SensorNoise
-from train.augment.pipeline import ClipAugmentation, create_clip_augmentation
-from train.augment.spatial import FrameJitter, create_spatial_augment
-from train.augment.temporal import (
+from simgen.train.augment.camera import Compression, MotionBlur, SensorNoise
+from simgen.train.augment.pipeline import ClipAugmentation, create_clip_augmentation
+from simgen.train.augment.spatial import FrameJitter, create_spatial_augment
+from simgen.train.augment.temporal import (
     RandomFrameDrop,
     RandomReverse,
     RandomSpeed,

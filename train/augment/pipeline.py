@@ -8,9 +8,9 @@ import hashlib
 import torch
 from torch import nn
 
-from train.augment.camera import Compression, MotionBlur, SensorNoise
-from train.augment.spatial import FrameJitter, create_spatial_augment
-from train.augment.temporal import (
+from simgen.train.augment.camera import Compression, MotionBlur, SensorNoise
+from simgen.train.augment.spatial import FrameJitter, create_spatial_augment
+from simgen.train.augment.temporal import (
     RandomFrameDrop,
     RandomReverse,
     RandomSpeed,
@@ -162,7 +162,7 @@ class AugmentingCollate:
         self.augment, self.seed = augment, seed
 
     def __call__(self, samples: list[dict]) -> dict:
-        from train.data.batch import collate_clips, to_float_video
+        from simgen.train.data.batch import collate_clips, to_float_video
 
         batch = collate_clips(samples)
         gen = batch_generator(self.seed, samples[0].get("epoch", 0), batch["key"])

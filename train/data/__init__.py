@@ -4,15 +4,15 @@ Readers are usable outside training: ``reader.read(i) -> (frames uint8[T,H,W,3],
 annotations dict)``.
 """
 
-from train.data.real import RealFolderReader
-from train.data.samplers import (
+from simgen.train.data.real import RealFolderReader
+from simgen.train.data.samplers import (
     dense_windows,
     random_window,
     resample_fps,
     tsn_segments,
     uniform_indices,
 )
-from train.data.synthetic import SyntheticReader, open_reader
+from simgen.train.data.synthetic import SyntheticReader, open_reader
 
 __all__ = [
     "RealFolderReader",

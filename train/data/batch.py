@@ -14,9 +14,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from train.data.cache import FrameCache
-from train.data.samplers import resample_fps, sample_indices
-from train.errors import TrainDataError
+from simgen.train.data.cache import FrameCache
+from simgen.train.data.samplers import resample_fps, sample_indices
+from simgen.train.errors import TrainDataError
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from train.data.video_io import decode_video
-from train.errors import TrainDataError
+from simgen.train.data.video_io import decode_video
+from simgen.train.errors import TrainDataError
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"}
 

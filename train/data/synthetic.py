@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from train.data.video_io import fit_frame
-from train.errors import TrainDataError, VideoDecodeError
+from simgen.train.data.video_io import fit_frame
+from simgen.train.errors import TrainDataError, VideoDecodeError
 
 
 class SyntheticReader:
@@ -81,7 +81,7 @@ class SyntheticReader:
 
 def open_reader(root: str | Path, *, classes: list[str] | None = None, size: int | None = None):
     """A :class:`SyntheticReader` when ``root/dataset.json`` exists, else a :class:`RealFolderReader`."""
-    from train.data.real import RealFolderReader
+    from simgen.train.data.real import RealFolderReader
 
     root = Path(root)
     if not root.exists():

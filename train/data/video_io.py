@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from train.errors import VideoDecodeError
+from simgen.train.errors import VideoDecodeError
 
 
 def fit_frame(frame: np.ndarray, size: int | None) -> np.ndarray:

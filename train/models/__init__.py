@@ -1,10 +1,10 @@
 """Backbones (``tiny3d``, ``tsm_r18``, torchvision video nets) and clip / per-frame heads."""
 
-from train.models.builder import BACKBONES, create_action_model
-from train.models.heads import ActionModel, ClipHead, FrameHead, TwoStream
-from train.models.tiny3d import create_tiny3d
-from train.models.tsm import create_tsm_r18
-from train.models.torchvision_video import create_torchvision_backbone
+from simgen.train.models.builder import BACKBONES, create_action_model
+from simgen.train.models.heads import ActionModel, ClipHead, FrameHead, TwoStream
+from simgen.train.models.tiny3d import create_tiny3d
+from simgen.train.models.tsm import create_tsm_r18
+from simgen.train.models.torchvision_video import create_torchvision_backbone
 
 __all__ = ["BACKBONES", "create_action_model", "ActionModel", "ClipHead", "FrameHead", "TwoStream",
            "create_tiny3d", "create_tsm_r18", "create_torchvision_backbone"]

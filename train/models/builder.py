@@ -7,11 +7,11 @@ from typing import Callable
 
 from torch import nn
 
-from train.inputs import check_mode, input_channels
-from train.models.heads import ActionModel, ClipHead, FrameHead, TwoStream
-from train.models.tiny3d import create_tiny3d
-from train.models.torchvision_video import create_torchvision_backbone
-from train.models.tsm import create_tsm_r18
+from simgen.train.inputs import check_mode, input_channels
+from simgen.train.models.heads import ActionModel, ClipHead, FrameHead, TwoStream
+from simgen.train.models.tiny3d import create_tiny3d
+from simgen.train.models.torchvision_video import create_torchvision_backbone
+from simgen.train.models.tsm import create_tsm_r18
 
 
 def _tv(name: str) -> Callable[..., nn.Module]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from train.models.torchvision_video import import_torchvision, load_weights_file
+from simgen.train.models.torchvision_video import import_torchvision, load_weights_file
 
 
 def temporal_shift(x: torch.Tensor, num_frames: int, fold_div: int = 8) -> torch.Tensor:

@@ -1,6 +1,6 @@
 """Training objectives: supervised, self-supervised temporal pretext tasks, weak labels."""
 
-from train.objectives.selfsup import (
+from simgen.train.objectives.selfsup import (
     PRETEXT_TASKS,
     ArrowOfTime,
     PlaybackSpeedPrediction,
@@ -8,8 +8,8 @@ from train.objectives.selfsup import (
     TemporalOrderVerification,
     info_nce,
 )
-from train.objectives.supervised import ClassificationLoss, class_balance_weights
-from train.objectives.weak import WeakFrameLoss, temporal_smoothing_loss
+from simgen.train.objectives.supervised import ClassificationLoss, class_balance_weights
+from simgen.train.objectives.weak import WeakFrameLoss, temporal_smoothing_loss
 
 __all__ = ["ClassificationLoss", "class_balance_weights", "WeakFrameLoss", "temporal_smoothing_loss",
            "TemporalOrderVerification", "PlaybackSpeedPrediction", "ArrowOfTime", "TemporalContrastive",
