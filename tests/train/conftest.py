@@ -45,6 +45,30 @@ def moving_square(label: str, num_frames: int, size: int, rng: np.random.Generat
     return frames
 
 
+MOTIONS = ["still", "horizontal", "vertical"]
+
+
+def motion_clip(label: str, num_frames: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """A bright square still, or moving 2 px/frame along x or y (random sign), on a noisy background.
+
+    Unlike left/right these classes survive the training augmentation (horizontal flips,
+    small rolls), so a working fit loop learns them in a few CPU seconds.
+    """
+    frames = np.empty((num_frames, size, size, 3), dtype=np.uint8)
+    bg = rng.integers(20, 60, size=(size, size, 3))
+    side = size // 4
+    y0, x0 = (int(v) for v in rng.integers(0, size - side, size=2))
+    sign = int(rng.choice([-1, 1]))
+    vy, vx = {"still": (0, 0), "horizontal": (0, 2 * sign), "vertical": (2 * sign, 0)}[label]
+    colour = rng.integers(150, 255, size=3)
+    for t in range(num_frames):
+        frame = bg.copy()
+        y, x = (y0 + vy * t) % (size - side), (x0 + vx * t) % (size - side)
+        frame[y : y + side, x : x + side] = colour
+        frames[t] = frame
+    return frames
+
+
 def encode(frames: np.ndarray, fps: float = 25.0) -> bytes:
     from simgen.video import encode_mp4
 
@@ -95,6 +119,17 @@ def synthetic_dir(tmp_path_factory) -> Path:
         label = CLASSES[i % 3]
         clips.append((label, moving_square(label, 24, 32, rng), [label] * 24))
     return write_synthetic(tmp_path_factory.mktemp("synth"), clips)
+
+
+@pytest.fixture(scope="session")
+def learnable_dir(tmp_path_factory) -> Path:
+    """48 clips (16 per class of :data:`MOTIONS`), 16 frames of 32x32: separable by motion."""
+    rng = np.random.default_rng(0)
+    clips = []
+    for i in range(48):
+        label = MOTIONS[i % 3]
+        clips.append((label, motion_clip(label, 16, 32, rng), [label] * 16))
+    return write_synthetic(tmp_path_factory.mktemp("learnable"), clips, classes=MOTIONS, clips_per_shard=16)
 
 
 @pytest.fixture(scope="session")
