@@ -3,12 +3,14 @@ import json
 import numpy as np
 import pytest
 import torch
-from sklearn.metrics import f1_score
+from sklearn.metrics import accuracy_score, f1_score, recall_score
+from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
 from simgen.train.metrics import (
     Ensemble,
     average_probabilities,
     clip_metrics,
+    confusion_matrix,
     edit_score,
     median_smooth,
     median_smooth_labels,
@@ -36,12 +38,35 @@ class TestClipMetrics:
         assert m["n_clips"] == 5 and m["classes"] == ["a", "b", "c", "d"]
         json.dumps(m)
 
-    def test_all_fractions(self):
+    def test_random_labels_match_sklearn(self):
         rng = np.random.default_rng(0)
-        m = clip_metrics(rng.integers(0, 4, 50), rng.integers(0, 4, 50), list("abcd"))
-        values = [m["accuracy"], m["macro_f1"], *[v for v in m["per_class"].values() if v is not None]]
-        values += [x for row in m["confusion"] for x in row]
-        assert all(0 <= v <= 1 for v in values)
+        y, p = rng.integers(0, 4, 50), rng.integers(0, 4, 50)
+        m = clip_metrics(y, p, list("abcd"))
+        assert m["accuracy"] == pytest.approx(accuracy_score(y, p))
+        assert m["macro_f1"] == pytest.approx(f1_score(y, p, average="macro"))
+        assert m["confusion_counts"] == sk_confusion_matrix(y, p, labels=range(4)).tolist()
+        recall = recall_score(y, p, average=None, labels=range(4))
+        assert [m["per_class"][c] for c in "abcd"] == pytest.approx(recall.tolist())
+        np.testing.assert_allclose(m["confusion"], sk_confusion_matrix(y, p, labels=range(4), normalize="true"),
+                                   atol=1e-6)
+
+    def test_rows_are_truth(self):
+        cm = confusion_matrix([0, 0, 0], [1, 1, 2], 3)  # every clip of class 0, none predicted 0
+        assert cm.tolist() == [[0, 2, 1], [0, 0, 0], [0, 0, 0]]
+        assert clip_metrics([0, 0, 0], [1, 1, 2], list("abc"))["per_class"] == {"a": 0.0, "b": None, "c": None}
+
+    @pytest.mark.parametrize("y_true,y_pred,needle", [
+        ([0, -1], [0, 0], "y_true[1] = -1"),  # numpy indexing would count it as the last class
+        ([0, 1], [0, 3], "y_pred[1] = 3"),
+        ([0, 1, 2], [0, 1], "3 labels but y_pred has 2"),
+        ([0.5], [0], "integers"),
+    ])
+    def test_confusion_rejects_bad_labels(self, y_true, y_pred, needle):
+        with pytest.raises(ValueError) as err:
+            confusion_matrix(y_true, y_pred, 3)
+        assert needle in str(err.value)
+        with pytest.raises(ValueError):
+            clip_metrics(y_true, y_pred, list("abc"))
 
 
 class TestSegmentMetrics:
@@ -68,6 +93,14 @@ class TestSegmentMetrics:
         assert m["edit"] == pytest.approx((2 / 3 + 0.5) / 2)
         assert m["f1@10"] == pytest.approx(0.75)  # tp 3, fp 1, fn 1
         assert m["f1@50"] == pytest.approx(0.5)  # tp 2, fp 0+2, fn 1+1
+
+    def test_iou_exactly_at_threshold_counts(self):
+        # IoUs 2/4 = 0.50 (class 0) and 4/6 (class 1); threshold is inclusive, as in MS-TCN
+        m = segmentation_metrics([([0] * 2 + [1] * 6, [0] * 4 + [1] * 4)])
+        assert m["f1@50"] == 1.0
+        # IoU 1/4 exactly: a hit at 25 %, a miss above
+        m = segmentation_metrics([([0] * 1 + [1] * 7, [0] * 4 + [1] * 4)])
+        assert m["f1@25"] == 1.0 and m["f1@50"] == pytest.approx(0.5)
 
     def test_unknown_frames_are_ignored(self):
         m = segmentation_metrics([([1, 1, 0, 0], [-1, -1, 0, 0])])
