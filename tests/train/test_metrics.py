@@ -14,6 +14,7 @@ from simgen.train.metrics import (
     edit_score,
     median_smooth,
     median_smooth_labels,
+    segment_counts,
     segmentation_metrics,
     segments_of,
     viterbi_decode,
@@ -101,6 +102,14 @@ class TestSegmentMetrics:
         # IoU 1/4 exactly: a hit at 25 %, a miss above
         m = segmentation_metrics([([0] * 1 + [1] * 7, [0] * 4 + [1] * 4)])
         assert m["f1@25"] == 1.0 and m["f1@50"] == pytest.approx(0.5)
+
+    def test_segment_counts_tp_fp_fn(self):
+        # F1 is symmetric in fp and fn: check the counts themselves
+        assert segment_counts(PRED_1, TRUE_1, 0.5) == (2, 0, 1)
+        assert segment_counts(PRED_2, TRUE_2, 0.1) == (1, 1, 0)
+        assert segment_counts(PRED_2, TRUE_2, 0.5) == (0, 2, 1)
+        # a true segment is matched once: the second prediction over it is a false positive
+        assert segment_counts([0, 0, 1, 0, 0], [0] * 5, 0.1) == (1, 2, 0)
 
     def test_unknown_frames_are_ignored(self):
         m = segmentation_metrics([([1, 1, 0, 0], [-1, -1, 0, 0])])
