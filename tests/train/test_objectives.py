@@ -47,10 +47,13 @@ class TestSupervised:
         # counts 3,1,0 -> 1/3, 1 normalised to mean 1 over present -> 0.5, 1.5; absent -> 1
         torch.testing.assert_close(w, torch.tensor([0.5, 1.5, 1.0]))
 
-    def test_frame_logits(self):
+    def test_frame_logits_mean_over_labelled_frames(self):
         logits = torch.randn(2, 3, 5)
-        labels = torch.tensor([[0, 0, 1, -1, 2], [-1] * 5])
-        assert torch.isfinite(ClassificationLoss()(logits, labels))
+        labels = torch.tensor([[0, 0, 1, -1, 2], [-1] * 4 + [1]])
+        flat_logits, flat_labels = logits.permute(0, 2, 1).reshape(-1, 3), labels.reshape(-1)
+        known = flat_labels >= 0
+        expected = F.cross_entropy(flat_logits[known], flat_labels[known])
+        torch.testing.assert_close(ClassificationLoss()(logits, labels), expected)
 
 
 class TestWeak:
@@ -107,7 +110,39 @@ class TestContrastive:
         aligned = info_nce(a, a + 0.01 * torch.randn(8, 16), 0.1)
         shuffled = info_nce(a, a[torch.randperm(8)], 0.1)
         assert aligned < shuffled
-        assert aligned.item() < 0.1 and math.isfinite(shuffled.item())
+        assert aligned.item() < 0.1
+
+    def test_info_nce_known_value(self):
+        # unit one-hot rows: a_i.b_j = [i == j], so each row is softmax([1/tau, 0, ..., 0])
+        eye = torch.eye(4)
+        expected = -math.log(math.exp(2.0) / (math.exp(2.0) + 3))
+        assert info_nce(eye, eye, 0.5).item() == pytest.approx(expected, rel=1e-6)
+
+    def test_contrastive_accuracy_of_identical_views_is_one(self):
+        torch.manual_seed(0)
+        model = create_action_model(backbone="tiny3d", num_classes=2, input_mode="gray", frame_head=False).eval()
+        task = TemporalContrastive(model.out_features).eval()
+        res = task(model, torch.rand(4, 1, 8, 32, 32), encode=lambda v: v)  # same view twice: za == zb
+        assert float(res["accuracy"]) == 1.0
+
+
+class _FixedFeatures(torch.nn.Module):
+    def __init__(self, features):
+        super().__init__()
+        self.value = features
+
+    def features(self, x):
+        return self.value
+
+
+def test_pretext_accuracy_is_fraction_of_correct_argmax():
+    task = TemporalOrderVerification(2)
+    task.head = torch.nn.Identity()  # the "features" below are the logits
+    logits = torch.tensor([[2.0, 0.0], [0.0, 2.0], [2.0, 0.0], [2.0, 0.0]])
+    target = torch.tensor([0, 1, 1, 1])
+    res = task.run(_FixedFeatures(logits), torch.zeros(4), target)
+    assert float(res["accuracy"]) == 0.5
+    torch.testing.assert_close(res["loss"], F.cross_entropy(logits, target))
 
     def test_temporal_term_needs_distinct_time_steps(self):
         task = TemporalContrastive(4, temporal_weight=1.0)
@@ -125,5 +160,5 @@ def test_pretext_tasks_train_the_backbone(cls):
     encode = lambda v: v.mean(1, keepdim=True)
     res = task(model, video, encode=encode, generator=torch.Generator().manual_seed(0))
     res["loss"].backward()
-    assert torch.isfinite(res["loss"]) and 0 <= float(res["accuracy"]) <= 1
+    assert torch.isfinite(res["loss"])
     assert model.backbone.stem[0].weight.grad.abs().sum() > 0
