@@ -34,3 +34,49 @@ def test_in_memory_cache(tmp_path):
     for _ in range(3):
         cache.get("x", lambda: (n.append(1) or np.zeros((1, 1, 1, 3), np.uint8), {}))
     assert len(n) == 1 and cache.hits == 2
+
+
+def _dataset(root, cache_dir):
+    from simgen.train.data.batch import ClipDataset
+    from simgen.train.data.synthetic import open_reader
+
+    return ClipDataset(open_reader(root, size=32), FrameCache(cache_dir), num_frames=4)
+
+
+def _clips(helpers, level: int) -> list[np.ndarray]:
+    """One flat grey clip per class: easy to tell apart after lossy coding."""
+    return [np.full((8, 32, 32, 3), level + 20 * k, np.uint8) for k in range(len(helpers.CLASSES))]
+
+
+def _shows(decoded: np.ndarray, clip: np.ndarray, other: np.ndarray) -> bool:
+    """``decoded`` is (lossy H.264) ``clip``, not ``other``."""
+    err = lambda x: np.abs(decoded.astype(int) - x).mean()
+    return err(clip) < 0.5 * err(other)
+
+
+def test_real_clip_rewritten_in_place_is_decoded_again(helpers, tmp_path):
+    old, new = _clips(helpers, 40), _clips(helpers, 160)
+    root = tmp_path / "real"
+    path = helpers.write_video_file(root / "a" / "c0.mp4", old[0])
+    first, _ = _dataset(root, tmp_path / "cache").load(0)
+    assert _shows(first, old[0], new[0])
+    helpers.write_video_file(path, new[0])  # same path, same key: new bytes
+    again = _dataset(root, tmp_path / "cache")
+    frames, _ = again.load(0)
+    assert again.cache.misses == 1 and _shows(frames, new[0], old[0])
+    path.touch()  # same bytes, newer time: the cached frames stay valid
+    same = _dataset(root, tmp_path / "cache")
+    same.load(0)
+    assert same.cache.hits == 1 and same.cache.misses == 0
+
+
+def test_synthetic_dataset_regenerated_in_place_is_decoded_again(helpers, tmp_path):
+    old, new = _clips(helpers, 40), _clips(helpers, 160)
+    root = tmp_path / "synth"
+    helpers.write_synthetic(root, [(c, f, [c] * 8) for c, f in zip(helpers.CLASSES, old)])
+    first, _ = _dataset(root, tmp_path / "cache").load(2)
+    assert _shows(first, old[2], new[2])
+    helpers.write_synthetic(root, [(c, f, [c] * 8) for c, f in zip(helpers.CLASSES, new)])  # same keys
+    again = _dataset(root, tmp_path / "cache")
+    frames, _ = again.load(2)
+    assert again.cache.misses == 1 and _shows(frames, new[2], old[2])

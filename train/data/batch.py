@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from simgen.train.data.cache import FrameCache
+from simgen.train.data.cache import FrameCache, content_fingerprint
 from simgen.train.data.samplers import resample_fps, sample_indices
 from simgen.train.errors import TrainDataError
 
@@ -51,12 +51,16 @@ class ClipDataset(torch.utils.data.Dataset):
         self.epoch = 0
         self.indices = list(range(len(reader)))
         self.skipped: list[tuple[str, str]] = []
+        self._keys: dict[int, str] = {}
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def _cache_key(self, i: int) -> str:
-        return f"{Path(self.reader.root).resolve()}|{self.reader.rows[i]['path']}|size={self.reader.size}"
+        if i not in self._keys:  # computed once: real files are hashed for it
+            self._keys[i] = (f"{Path(self.reader.root).resolve()}|{self.reader.rows[i]['path']}|size={self.reader.size}"
+                             f"|{content_fingerprint(self.reader, i)}")
+        return self._keys[i]
 
     def load(self, i: int) -> tuple[np.ndarray, dict]:
         """Frames and annotations of reader clip ``i`` (through the cache)."""

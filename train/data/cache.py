@@ -19,6 +19,28 @@ def _jsonable(obj):
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
+def content_fingerprint(reader, index: int) -> str:
+    """A digest of clip ``index``'s bytes, part of its cache key.
+
+    A dataset regenerated in place keeps its paths and clip keys; keying the cache by
+    path alone would then serve the old frames. Synthetic clips carry the sha256 of
+    their shard members in the manifest (``checksum``); real files are hashed (far
+    cheaper than decoding them, and done once per clip and run).
+    """
+    row = reader.rows[index]
+    if row.get("checksum"):
+        return f"sha256={row['checksum']}"
+    root = Path(reader.root)
+    if row.get("shard"):  # a synthetic manifest without checksums: the shard's size and time
+        st = (root / "shards" / row["shard"]).stat()
+        return f"shard={st.st_size}:{st.st_mtime_ns}"
+    try:
+        with (root / row["path"]).open("rb") as fh:
+            return f"sha256={hashlib.file_digest(fh, 'sha256').hexdigest()}"
+    except OSError:
+        return "unreadable"  # decoding it will fail and name the file
+
+
 class FrameCache:
     """Store ``uint8[T,H,W,3]`` clips as raw files that ``np.memmap`` reopens.
 
