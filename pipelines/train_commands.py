@@ -55,8 +55,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     from simgen.train.fit import fit
 
+    from simgen.train.errors import WeightsFileError
+
     try:
+        if cfg.weights:  # fail before decoding the data, not after
+            from simgen.train.models.torchvision_video import load_weights_file
+
+            load_weights_file(cfg.weights)
         metrics = fit(cfg, resume=args.resume)
+    except WeightsFileError as exc:
+        return _error("train", f"--weights {exc}")
     except (TrainDataError, FileNotFoundError) as exc:
         return _error("train", str(exc))
     except ImportError as exc:  # e.g. --tensorboard without the tensorboard package

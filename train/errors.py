@@ -11,3 +11,7 @@ class TrainDataError(ValueError):
 
 class VideoDecodeError(TrainDataError):
     """A video file is missing, empty, truncated or not decodable by PyAV."""
+
+
+class WeightsFileError(TrainDataError):
+    """A ``--weights`` file is missing, unreadable, not a state dict or does not fit the model."""

@@ -243,3 +243,38 @@ def test_evaluate_ensembles_snapshots(synthetic_dir, tmp_path):
         assert run("evaluate", "--checkpoint", *argv, "--data", synthetic_dir, "--out", tmp_path / name, "--no-progress") == 0
     one, twice = (json.loads((tmp_path / n).read_text()) for n in ("one.json", "twice.json"))
     assert one["confusion_counts"] == twice["confusion_counts"] and one["accuracy"] == twice["accuracy"]
+
+
+def _weights_file(tmp_path, kind: str):
+    path = tmp_path / f"{kind}.pt"
+    if kind == "garbage":
+        path.write_bytes(b"\x00not a torch file" * 10)
+    elif kind == "list":
+        torch.save([torch.zeros(2)], path)
+    elif kind == "wrong_shape":
+        from simgen.train.models.torchvision_video import import_torchvision
+
+        state = import_torchvision().models.video.r3d_18().state_dict()
+        state["layer1.0.conv1.0.weight"] = torch.zeros(3, 3)
+        torch.save(state, path)
+    elif kind == "directory":
+        path = tmp_path / "weights_dir"
+        path.mkdir()
+    return path
+
+
+@pytest.mark.parametrize("kind,model,needle", [
+    ("missing", "r3d_18", "not found"),
+    ("directory", "r3d_18", "weights file not found"),
+    ("garbage", "r3d_18", "not a readable torch weights file"),
+    ("list", "r3d_18", "expected a state dict"),
+    ("wrong_shape", "r3d_18", "wrong shape ['layer1.0.conv1.0.weight (3, 3)"),
+    ("wrong_shape", "tiny3d", "tiny3d has no pretrained weights"),
+])
+def test_bad_weights_file_is_one_line_exit_2(kind, model, needle, synthetic_dir, tmp_path, capsys):
+    path = _weights_file(tmp_path, kind)
+    rc = run("train", "--synthetic", synthetic_dir, "--out", tmp_path / "o", "--model", model, "--weights", path,
+             "--epochs", "1", *FAST)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1, err
+    assert err[0].startswith(f"simgen train: error: --weights {path}: ") and needle in err[0], err[0]

@@ -22,7 +22,9 @@ def _tv(name: str) -> Callable[..., nn.Module]:
 
 def _tiny3d(*, in_channels: int, weights: str | Path | None = None) -> nn.Module:
     if weights is not None:
-        raise ValueError("tiny3d has no pretrained weights; train it from scratch")
+        from simgen.train.errors import WeightsFileError
+
+        raise WeightsFileError(f"{weights}: tiny3d has no pretrained weights; train it from scratch (drop --weights)")
     return create_tiny3d(in_channels=in_channels)
 
 

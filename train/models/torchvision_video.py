@@ -43,17 +43,45 @@ def load_weights_file(path: str | Path) -> dict[str, torch.Tensor]:
     """Load a state dict from a user file with ``weights_only=True`` (no arbitrary code).
 
     Accepts a bare state dict or one nested under ``state_dict`` / ``model``.
+
+    Raises:
+        WeightsFileError: missing, unreadable, or not a mapping of names to tensors.
     """
+    from simgen.train.errors import WeightsFileError
+
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: weights file not found")
-    state = torch.load(path, map_location="cpu", weights_only=True)
+        raise WeightsFileError(f"{path}: weights file not found")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # garbage bytes, truncated zip, pickled objects refused by weights_only
+        first = (str(exc).strip().splitlines() or [""])[0][:160]
+        raise WeightsFileError(f"{path}: not a readable torch weights file ({type(exc).__name__}: {first})") from exc
     for key in ("state_dict", "model"):
         if isinstance(state, dict) and isinstance(state.get(key), dict):
             state = state[key]
-    if not isinstance(state, dict):
-        raise ValueError(f"{path}: expected a state dict, got {type(state).__name__}")
+    if not isinstance(state, dict) or not state or not all(
+            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+        raise WeightsFileError(f"{path}: expected a state dict (parameter name -> tensor), got {type(state).__name__}")
     return state
+
+
+def load_matching(net: nn.Module, state: dict[str, torch.Tensor], *, path, name: str,
+                  ignore: tuple[str, ...] = ("fc.", "classifier.")) -> None:
+    """Load ``state`` into ``net`` (classifier keys ``ignore``-d); any missing, extra or mis-shaped key is an error."""
+    from simgen.train.errors import WeightsFileError
+
+    state = {k: v for k, v in state.items() if not k.startswith(ignore)}
+    own = net.state_dict()
+    missing = [k for k in own if k not in state and not k.startswith(ignore)]
+    unexpected = [k for k in state if k not in own]
+    shapes = [f"{k} {tuple(v.shape)} != {tuple(own[k].shape)}" for k, v in state.items()
+              if k in own and v.shape != own[k].shape]
+    if missing or unexpected or shapes:
+        parts = [f"{label} {items[:3]}" for label, items in
+                 (("missing", missing), ("unexpected", unexpected), ("wrong shape", shapes)) if items]
+        raise WeightsFileError(f"{path}: does not fit {name}: " + "; ".join(parts))
+    net.load_state_dict(state, strict=False)
 
 
 def _replace_first_conv(model: nn.Module, in_channels: int) -> None:
@@ -113,11 +141,7 @@ def create_torchvision_backbone(*, name: str, in_channels: int = 3, weights: str
         raise ValueError(f"unknown torchvision video model {name!r}; expected one of {sorted(builders)}")
     net = builders[name](weights=None)
     if weights is not None:
-        state = {k: v for k, v in load_weights_file(weights).items() if not k.startswith(("fc.", "classifier."))}
-        missing, unexpected = net.load_state_dict(state, strict=False)
-        missing = [k for k in missing if not k.startswith(("fc.", "classifier."))]
-        if missing or unexpected:
-            raise ValueError(f"{weights}: does not fit {name}: missing {missing[:5]}, unexpected {unexpected[:5]}")
+        load_matching(net, load_weights_file(weights), path=weights, name=name)
     if in_channels != 3:
         _replace_first_conv(net, in_channels)
     if name == "s3d":

@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from simgen.train.models.torchvision_video import import_torchvision, load_weights_file
+from simgen.train.models.torchvision_video import import_torchvision, load_matching, load_weights_file
 
 
 def temporal_shift(x: torch.Tensor, num_frames: int, fold_div: int = 8) -> torch.Tensor:
@@ -82,11 +82,7 @@ def create_tsm_r18(*, in_channels: int = 3, fold_div: int = 8, weights: str | Pa
     """
     resnet = import_torchvision().models.resnet18(weights=None)
     if weights is not None:
-        state = {k: v for k, v in load_weights_file(weights).items() if not k.startswith("fc.")}
-        missing, unexpected = resnet.load_state_dict(state, strict=False)
-        missing = [k for k in missing if not k.startswith("fc.")]
-        if missing or unexpected:
-            raise ValueError(f"{weights}: does not fit resnet18: missing {missing[:5]}, unexpected {unexpected[:5]}")
+        load_matching(resnet, load_weights_file(weights), path=weights, name="resnet18", ignore=("fc.",))
     if in_channels != 3:
         old = resnet.conv1
         resnet.conv1 = nn.Conv2d(in_channels, 64, 7, 2, 3, bias=False)
