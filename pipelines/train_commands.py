@@ -24,14 +24,18 @@ def _validation_message(exc) -> str:
     return f"--{loc.replace('_', '-')}: {first['msg']}" if loc else first["msg"]
 
 
-def _check_device(device: str) -> str | None:
-    import torch
+def _resolve_device(option: str, *, distributed: bool):
+    """``(torch.device, None)``, or ``(None, one-line error)`` for a ``--device`` this process cannot use.
 
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        return f"--device {device}: CUDA is not available on this machine (use --device cpu)"
-    if not (device == "cpu" or device.startswith("cuda")):
-        return f"--device {device}: expected cpu or cuda[:N]"
-    return None
+    ``distributed``: honour torchrun's ``LOCAL_RANK``/``WORLD_SIZE`` (training; evaluation is one process).
+    """
+    from simgen.train.device import DeviceError, dist_env, resolve_device
+
+    world, _, local_rank = dist_env() if distributed else (1, 0, 0)
+    try:
+        return resolve_device(option, local_rank, world), None
+    except DeviceError as exc:
+        return None, str(exc)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -47,7 +51,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         cfg = TrainConfig(**fields)
     except ValidationError as exc:
         return _error("train", _validation_message(exc))
-    if (msg := _check_device(cfg.device)) is not None:
+    if (msg := _resolve_device(cfg.device, distributed=True)[1]) is not None:
         return _error("train", msg)
     for flag, path in (("--synthetic", cfg.synthetic), ("--real", cfg.real), ("--val", cfg.val), ("--weights", cfg.weights)):
         if path and not Path(path).exists():
@@ -81,7 +85,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from simgen.train.errors import TrainDataError
     from simgen.train.evaluate import evaluate_dataset
 
-    if (msg := _check_device(args.device)) is not None:
+    device, msg = _resolve_device(args.device, distributed=False)
+    if msg is not None:
         return _error("evaluate", msg)
     try:
         model, meta = load_model(args.checkpoint[0])
@@ -104,7 +109,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if len(ds) == 0:
             return _error("evaluate", f"{args.data}: no readable clips")
         metrics = evaluate_dataset(model, ds, input_mode=meta["input"], num_frames=meta["num_frames"],
-                                   stride=meta["stride"], device=args.device, task=args.task,
+                                   stride=meta["stride"], device=device, task=args.task,
                                    smoothing=args.smoothing, median_size=args.median_size,
                                    min_duration=args.min_duration, progress=not args.no_progress)
     except (TrainDataError, FileNotFoundError, ValueError) as exc:
@@ -165,7 +170,8 @@ def _add_train(sub) -> None:
     o.add_argument("--selfsup-weight", dest="selfsup_weight", type=float, default=0.5)
     o.add_argument("--weak", action="store_true", help="train the per-frame head from clip tags (weak labels)")
     r = p.add_argument_group("run")
-    r.add_argument("--device", default="cpu", help="cpu | cuda (under torchrun: one GPU per process)")
+    r.add_argument("--device", default="cpu",
+                   help="cpu | cuda | cuda:N; under torchrun give cuda: each process takes the GPU of its LOCAL_RANK")
     r.add_argument("--no-amp", dest="amp", action="store_false", help="disable mixed precision on GPU")
     r.add_argument("--no-channels-last", dest="channels_last", action="store_false",
                    help="keep the default (channels-first) memory format for 3D convs")
@@ -195,7 +201,7 @@ def _add_evaluate(sub) -> None:
                    help="decoding of per-frame scores (segment task)")
     p.add_argument("--median-size", dest="median_size", type=int, default=5)
     p.add_argument("--min-duration", dest="min_duration", type=int, default=8, help="Viterbi minimum segment length")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
     p.add_argument("--cache-dir", dest="cache_dir")
     p.add_argument("--strict", action="store_true", help="stop at the first corrupt clip")
     p.add_argument("--no-progress", dest="no_progress", action="store_true")

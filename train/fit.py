@@ -27,6 +27,7 @@ from simgen.train.config import AUGMENT_PRESETS, TrainConfig
 from simgen.train.data.batch import ClipDataset, collate_clips
 from simgen.train.data.cache import FrameCache
 from simgen.train.data.synthetic import open_reader
+from simgen.train.device import dist_env, resolve_device
 from simgen.train.errors import TrainDataError
 from simgen.train.evaluate import evaluate_dataset
 from simgen.train.models import create_action_model
@@ -34,11 +35,6 @@ from simgen.train.objective import TrainObjective
 from simgen.train.objectives.supervised import ClassificationLoss, class_balance_weights
 
 log = logging.getLogger(__name__)
-
-
-def _dist_info() -> tuple[int, int, int]:
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    return world, int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
 
 
 def build_datasets(cfg: TrainConfig) -> tuple[torch.utils.data.Dataset, ClipDataset | None, list[str], list]:
@@ -114,12 +110,12 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
     Returns:
         the metrics written to ``metrics.json``.
     """
-    world, rank, local_rank = _dist_info()
-    if world > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if cfg.device.startswith("cuda") else "gloo")
-    device = torch.device(f"cuda:{local_rank}" if cfg.device.startswith("cuda") and world > 1 else cfg.device)
+    world, rank, local_rank = dist_env()
+    device = resolve_device(cfg.device, local_rank, world)
     if device.type == "cuda":
         torch.cuda.set_device(device)
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     main = rank == 0
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
