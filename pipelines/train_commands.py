@@ -51,7 +51,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         cfg = TrainConfig(**fields)
     except ValidationError as exc:
         return _error("train", _validation_message(exc))
-    if (msg := _resolve_device(cfg.device, distributed=True)[1]) is not None:
+    device, msg = _resolve_device(cfg.device, distributed=True)
+    if msg is None:
+        from simgen.train.device import DeviceError, resolve_precision
+
+        try:
+            resolve_precision(cfg.precision, device)
+        except DeviceError as exc:
+            msg = str(exc)
+    if msg is not None:
         return _error("train", msg)
     for flag, path in (("--synthetic", cfg.synthetic), ("--real", cfg.real), ("--val", cfg.val), ("--weights", cfg.weights)):
         if path and not Path(path).exists():
@@ -172,7 +180,10 @@ def _add_train(sub) -> None:
     r = p.add_argument_group("run")
     r.add_argument("--device", default="cpu",
                    help="cpu | cuda | cuda:N; under torchrun give cuda: each process takes the GPU of its LOCAL_RANK")
-    r.add_argument("--no-amp", dest="amp", action="store_false", help="disable mixed precision on GPU")
+    r.add_argument("--precision", choices=["auto", "bf16", "fp16", "fp32"], default="auto",
+                   help="auto: bf16 on a GPU that supports it (fp16 with loss scaling on one that does not), fp32 on "
+                        "the CPU; RUN/config.yaml records the choice")
+    r.add_argument("--no-amp", dest="precision", action="store_const", const="fp32", help="same as --precision fp32")
     r.add_argument("--no-channels-last", dest="channels_last", action="store_false",
                    help="keep the default (channels-first) memory format for 3D convs")
     r.add_argument("--seed", type=int, default=0)

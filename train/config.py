@@ -50,7 +50,9 @@ class TrainConfig(BaseModel):
     select: Literal["last", "best"] = "last"
     val_every: int = Field(5, ge=1)
     device: str = "cpu"
-    amp: bool = True
+    #: ``auto`` resolves to bf16 on a GPU that has it (fp16 + GradScaler on one that does not), fp32
+    #: on the CPU; ``config.yaml`` records the resolved value
+    precision: Literal["auto", "bf16", "fp16", "fp32"] = "auto"
     channels_last: bool = True
     seed: int = 0
     workers: int = Field(0, ge=0)

@@ -62,3 +62,30 @@ def resolve_device(option: str, local_rank: int = 0, world_size: int = 1) -> tor
     if index >= count:
         raise DeviceError(f"--device {option}: no GPU {index}; {count} GPU(s) visible (cuda:0..cuda:{count - 1})")
     return torch.device("cuda", index)
+
+
+#: ``--precision`` -> autocast dtype (``None``: plain fp32, autocast off)
+AUTOCAST_DTYPES: dict[str, torch.dtype | None] = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": None}
+
+
+def resolve_precision(option: str, device: torch.device) -> str:
+    """``--precision auto|bf16|fp16|fp32`` on ``device`` -> ``bf16``, ``fp16`` or ``fp32``.
+
+    ``auto``: bf16 on a GPU that supports it (same range as fp32, so no loss scaling is
+    needed), fp16 with a GradScaler on an older GPU, fp32 on the CPU (CPU autocast is
+    slower than fp32 for these small convolutions). fp16 on the CPU is refused: the
+    GradScaler path is only tested on CUDA.
+    """
+    if option not in ("auto", *AUTOCAST_DTYPES):
+        raise DeviceError(f"--precision {option}: expected auto, bf16, fp16 or fp32")
+    if device.type != "cuda":
+        if option == "fp16":
+            raise DeviceError(f"--precision fp16: needs a CUDA device (on {device.type} use bf16 or fp32)")
+        return "fp32" if option == "auto" else option
+    bf16_ok = torch.cuda.is_bf16_supported()
+    if option == "auto":
+        return "bf16" if bf16_ok else "fp16"
+    if option == "bf16" and not bf16_ok:
+        raise DeviceError(f"--precision bf16: {torch.cuda.get_device_name(device)} does not support bf16 "
+                          f"(use fp16 or fp32)")
+    return option

@@ -27,7 +27,7 @@ from simgen.train.config import AUGMENT_PRESETS, TrainConfig
 from simgen.train.data.batch import ClipDataset, collate_clips
 from simgen.train.data.cache import FrameCache
 from simgen.train.data.synthetic import open_reader
-from simgen.train.device import dist_env, resolve_device
+from simgen.train.device import AUTOCAST_DTYPES, dist_env, resolve_device, resolve_precision
 from simgen.train.errors import TrainDataError
 from simgen.train.evaluate import evaluate_dataset
 from simgen.train.models import create_action_model
@@ -89,6 +89,27 @@ def _lr_lambda(total_steps: int, warmup: int):
     return f
 
 
+def optimizer_step(loss: torch.Tensor, optimizer, scheduler, scaler: torch.amp.GradScaler) -> bool:
+    """Backward, step, and advance the schedule only if the optimizer really stepped.
+
+    An fp16 GradScaler skips the steps whose gradients overflowed (always the first few,
+    while it finds its scale); stepping the scheduler then would shift the schedule and
+    makes PyTorch warn that ``lr_scheduler.step()`` ran before ``optimizer.step()``.
+
+    Returns:
+        whether the parameters were updated.
+    """
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scale = scaler.get_scale() if scaler.is_enabled() else None
+    scaler.step(optimizer)
+    scaler.update()
+    stepped = scale is None or scaler.get_scale() >= scale  # the scale drops exactly when a step was skipped
+    if stepped:
+        scheduler.step()
+    return stepped
+
+
 class _CsvLog:
     def __init__(self, path: Path, resume: bool):
         self.path = path
@@ -112,6 +133,7 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
     """
     world, rank, local_rank = dist_env()
     device = resolve_device(cfg.device, local_rank, world)
+    cfg = cfg.model_copy(update=dict(precision=resolve_precision(cfg.precision, device)))
     if device.type == "cuda":
         torch.cuda.set_device(device)
     if world > 1 and not dist.is_initialized():
@@ -148,8 +170,9 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
     optimizer = torch.optim.AdamW(objective.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = cfg.epochs * len(loader)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(steps, min(len(loader), steps // 10 + 1)))
-    use_amp = cfg.amp and device.type == "cuda"
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    amp_dtype = AUTOCAST_DTYPES[cfg.precision]
+    # only fp16 needs loss scaling; bf16 has fp32's exponent range
+    scaler = torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16")
     start_epoch, best, best_epoch, history = 0, -1.0, -1, []
 
     if resume:
@@ -186,14 +209,10 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
                    unit="batch")
         for batch in bar:
             video = batch["video"].to(device, non_blocking=True)
-            with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
                 loss, stats = net(video, batch["label"].to(device), batch["frame_labels"].to(device),
                                   batch_generator(cfg.seed, epoch, batch["key"]))
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-            scheduler.step()
+            optimizer_step(loss, optimizer, scheduler, scaler)
             n = video.shape[0]
             tot_loss += float(loss.detach()) * n
             clips += n
