@@ -134,6 +134,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _add_train(sub) -> None:
+    from simgen.train.config import BACKBONE_DEFAULTS
+
     p = sub.add_parser(
         "train", help="train a temporal action model on synthetic (and real) clips",
         description="Train a temporal action model. Writes RUN/model.pt (last epoch, or best with --select best), "
@@ -165,11 +167,19 @@ def _add_train(sub) -> None:
     m.add_argument("--input", default="diff", help="rgb | gray | diff | rgb+diff")
     m.add_argument("--weights", metavar="FILE", help="backbone weights (torchvision state dict), loaded weights_only")
     m.add_argument("--no-frame-head", dest="frame_head", action="store_false", help="no per-frame head")
-    o = p.add_argument_group("optimisation")
+    per = "; ".join(f"{name} {d['lr']:g}/{d['warmup_epochs']:g}/{d['batch_size']}/{d['weight_decay']:g}"
+                    for name, d in BACKBONE_DEFAULTS.items())
+    o = p.add_argument_group(
+        "optimisation",
+        "AdamW, linear warm-up then cosine decay. --lr, --warmup-epochs, --batch-size and --weight-decay "
+        f"default per backbone (lr/warm-up/batch/decay): {per}. RUN/config.yaml and the checkpoints "
+        "record the values used.")
     o.add_argument("--epochs", type=int, default=80)
-    o.add_argument("--batch-size", dest="batch_size", type=int, default=8)
-    o.add_argument("--lr", type=float, default=3e-3)
-    o.add_argument("--weight-decay", dest="weight_decay", type=float, default=1e-4)
+    o.add_argument("--batch-size", dest="batch_size", type=int, default=argparse.SUPPRESS, help="default: per backbone")
+    o.add_argument("--lr", type=float, default=argparse.SUPPRESS, help="peak learning rate; default: per backbone")
+    o.add_argument("--warmup-epochs", dest="warmup_epochs", type=float, default=argparse.SUPPRESS,
+                   help="linear warm-up length (at most a tenth of the run); default: per backbone")
+    o.add_argument("--weight-decay", dest="weight_decay", type=float, default=argparse.SUPPRESS, help="default: per backbone")
     o.add_argument("--augment", choices=["none", "light", "default", "strong"], default="light",
                    help="light: per-clip geometry + brightness/contrast; default/strong add temporal and camera-realism transforms")
     o.add_argument("--label-smoothing", dest="label_smoothing", type=float, default=0.1)

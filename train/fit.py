@@ -81,6 +81,11 @@ def _set_epoch(train, epoch: int) -> None:
         p.set_epoch(epoch)
 
 
+def warmup_steps(warmup_epochs: float, steps_per_epoch: int, total_steps: int) -> int:
+    """Steps of linear warm-up: ``warmup_epochs`` worth, but at most a tenth of a (short) run, at least 1."""
+    return max(1, min(round(warmup_epochs * steps_per_epoch), total_steps // 10 + 1))
+
+
 def _lr_lambda(total_steps: int, warmup: int):
     def f(step: int) -> float:
         if step < warmup:
@@ -134,6 +139,7 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
     world, rank, local_rank = dist_env()
     device = resolve_device(cfg.device, local_rank, world)
     cfg = cfg.model_copy(update=dict(precision=resolve_precision(cfg.precision, device)))
+    cfg, defaulted = cfg.with_backbone_defaults()
     if device.type == "cuda":
         torch.cuda.set_device(device)
     if world > 1 and not dist.is_initialized():
@@ -145,7 +151,9 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
 
     train_ds, val_ds, classes, skipped = build_datasets(cfg)
     if main:
-        (out / "config.yaml").write_text(yaml.safe_dump(cfg.model_dump(), sort_keys=False))
+        note = (f"# from the {cfg.model} defaults (simgen.train.config.BACKBONE_DEFAULTS): {', '.join(defaulted)}\n"
+                if defaulted else "")
+        (out / "config.yaml").write_text(note + yaml.safe_dump(cfg.model_dump(), sort_keys=False))
         for path, reason in skipped:
             log.warning("skipped %s: %s", path, reason)
 
@@ -169,7 +177,8 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
         generator=shuffle_gen)  # not persistent: workers must see set_epoch
     optimizer = torch.optim.AdamW(objective.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = cfg.epochs * len(loader)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(steps, min(len(loader), steps // 10 + 1)))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, _lr_lambda(steps, warmup_steps(cfg.warmup_epochs, len(loader), steps)))
     amp_dtype = AUTOCAST_DTYPES[cfg.precision]
     # only fp16 needs loss scaling; bf16 has fp32's exponent range
     scaler = torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16")
@@ -195,7 +204,7 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
 
         writer = SummaryWriter(str(out / "tb"))
     csv_log = _CsvLog(out / "log.csv", resume) if main else None
-    meta = model_meta(cfg, classes)
+    meta = model_meta(cfg, classes, defaulted)
     t_start = time.time()
 
     for epoch in range(start_epoch, cfg.epochs):
@@ -260,7 +269,7 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
         else:
             save_atomic(dict(meta=meta, model=model.state_dict()), out / "model.pt")
         selected = best_epoch if cfg.select == "best" else (history[-1]["epoch"] if history else -1)
-        metrics = dict(classes=classes, model_epoch=selected, select=cfg.select, best_epoch=best_epoch,
+        metrics = dict(classes=classes, optim=meta["optim"], model_epoch=selected, select=cfg.select, best_epoch=best_epoch,
                        best_score=best,
                        best_score_on="val_accuracy" if val_ds is not None and len(val_ds) else "train_accuracy",
                        n_train_clips=len(train_ds), n_val_clips=len(val_ds) if val_ds is not None else 0,
