@@ -10,7 +10,6 @@ import csv
 import json
 import logging
 import math
-import os
 import shutil
 import time
 from pathlib import Path
@@ -27,6 +26,8 @@ from simgen.train.config import AUGMENT_PRESETS, TrainConfig
 from simgen.train.data.batch import ClipDataset, collate_clips
 from simgen.train.data.cache import FrameCache
 from simgen.train.data.synthetic import open_reader
+from simgen.train.ddp import (gather_rng_states, restore_rng_state, sum_across_ranks, sync_buffers_from_rank0,
+                              validate_sharded)
 from simgen.train.device import AUTOCAST_DTYPES, dist_env, resolve_device, resolve_precision
 from simgen.train.errors import TrainDataError
 from simgen.train.evaluate import evaluate_dataset
@@ -142,7 +143,8 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
     cfg, defaulted = cfg.with_backbone_defaults()
     if device.type == "cuda":
         torch.cuda.set_device(device)
-    if world > 1 and not dist.is_initialized():
+    own_group = world > 1 and not dist.is_initialized()  # a caller's process group is the caller's to end
+    if own_group:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     main = rank == 0
     out = Path(cfg.out)
@@ -192,7 +194,7 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
         optimizer.load_state_dict(ck["optimizer"])
         scheduler.load_state_dict(ck["scheduler"])
         scaler.load_state_dict(ck["scaler"])
-        torch.set_rng_state(ck["torch_rng"])  # dropout draws from the global RNG
+        restore_rng_state(ck, rank, world, device)
         start_epoch, best, best_epoch, history = ck["epoch"] + 1, ck["best"], ck["best_epoch"], ck["history"]
     net = objective
     if world > 1:
@@ -213,7 +215,9 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
         if sampler is not None:
             sampler.set_epoch(epoch)
         objective.train()
-        tot_loss, correct, labelled, clips, t0 = 0.0, 0, 0, 0, time.time()
+        # running sums stay on the device: reading them every step would wait for the GPU each time
+        sums = torch.zeros(4, dtype=torch.float64, device=device)  # loss * clips, clips, correct, labelled
+        t0 = time.time()
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not (main and cfg.progress), leave=False,
                    unit="batch")
         for batch in bar:
@@ -223,25 +227,30 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
                                   batch_generator(cfg.seed, epoch, batch["key"]))
             optimizer_step(loss, optimizer, scheduler, scaler)
             n = video.shape[0]
-            tot_loss += float(loss.detach()) * n
-            clips += n
-            correct += int(stats.get("correct", 0))
-            labelled += int(stats["labelled"])
-            bar.set_postfix(loss=f"{tot_loss / clips:.3f}", acc=f"{correct / max(labelled, 1):.2f}")
+            sums += torch.stack([loss.detach().double() * n, torch.tensor(n, dtype=torch.float64, device=device),
+                                 torch.as_tensor(stats.get("correct", 0), device=device).double(),
+                                 stats["labelled"].double()])
+            if not bar.disable and bar.n % 10 == 0:
+                s_loss, s_clips, s_correct, s_lab = sums.tolist()
+                bar.set_postfix(loss=f"{s_loss / s_clips:.3f}", acc=f"{s_correct / max(s_lab, 1):.2f}")
         train_time = time.time() - t0
+        # every rank's share counts: loss and accuracy of the whole epoch, not of rank 0's shard
+        tot_loss, clips, correct, labelled = sum_across_ranks(sums.tolist(), device)
         row = dict(epoch=epoch + 1, train_loss=round(tot_loss / max(clips, 1), 5),
                    train_accuracy=round(correct / max(labelled, 1), 5), lr=scheduler.get_last_lr()[0],
-                   clips_per_s=round(clips * world / max(train_time, 1e-9), 2), val_accuracy="", val_macro_f1="")
+                   clips_per_s=round(clips / max(train_time, 1e-9), 2), val_accuracy="", val_macro_f1="")
+        score = row["train_accuracy"]
+        has_val = val_ds is not None and len(val_ds) > 0
+        # validating every epoch costs as much as training a small model for one on the CPU
+        validate = has_val and ((epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs)
+        if validate:  # every rank scores its share of the clips, so none waits idle for rank 0
+            sync_buffers_from_rank0(model)
+            vm = validate_sharded(evaluate_dataset, model, val_ds, input_mode=cfg.input, num_frames=cfg.num_frames,
+                                  stride=cfg.stride, device=device)
+            row.update(val_accuracy=round(vm["accuracy"], 5), val_macro_f1=round(vm["macro_f1"], 5))
+            score = vm["accuracy"]
+        rng_states = gather_rng_states(device)
         if main:
-            score = row["train_accuracy"]
-            has_val = val_ds is not None and len(val_ds) > 0
-            # validating every epoch costs as much as training a small model for one on the CPU
-            validate = has_val and ((epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs)
-            if validate:
-                vm = evaluate_dataset(model, val_ds, input_mode=cfg.input, num_frames=cfg.num_frames,
-                                      stride=cfg.stride, device=device)
-                row.update(val_accuracy=round(vm["accuracy"], 5), val_macro_f1=round(vm["macro_f1"], 5))
-                score = vm["accuracy"]
             history.append(row)
             csv_log.write(row)
             if writer is not None:
@@ -256,7 +265,7 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
                 save_atomic(state, out / f"epoch{epoch + 1:03d}.pt")
             save_atomic(dict(meta=meta, model=model.state_dict(), objective=objective.state_dict(),
                              optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
-                             scaler=scaler.state_dict(), torch_rng=torch.get_rng_state(), epoch=epoch,
+                             scaler=scaler.state_dict(), rng=rng_states, epoch=epoch,
                              best=best, best_epoch=best_epoch, history=history), out / "last.pt")
             log.info("epoch %d: %s", epoch + 1, row)
         if world > 1:
@@ -283,6 +292,6 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
         (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
         if writer is not None:
             writer.close()
-    if world > 1:
+    if own_group:
         dist.destroy_process_group()
     return metrics
