@@ -57,11 +57,15 @@ def bench_training(args, device: torch.device) -> dict:
     objective = TrainObjective(model, augment=augment, input_mode=args.input,
                                clip_loss=ClassificationLoss(label_smoothing=0.1), channels_last=True).to(device).train()
     opt = torch.optim.AdamW(objective.parameters(), lr=1e-3)
-    use_amp = device.type == "cuda"
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    from simgen.train.device import AUTOCAST_DTYPES, resolve_precision
+
+    precision = resolve_precision(args.precision, device)  # the fit loop's rule: bf16 on a GPU that has it
+    amp_dtype = AUTOCAST_DTYPES[precision]
+    use_amp = amp_dtype is not None
+    scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
 
     def step(video, label, frame_labels, keys):
-        with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+        with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
             loss, _ = objective(video, label, frame_labels, batch_generator(0, 0, keys))
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
@@ -94,7 +98,7 @@ def bench_training(args, device: torch.device) -> dict:
         _sync(device)
         t = time.perf_counter()
         for _ in range(n_steps):
-            with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+            with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
                 out = model(x)
                 loss = objective.clip_loss(out["clip"], y) + objective.frame_loss(out["frame"], fl)
             opt.zero_grad(set_to_none=True)
@@ -112,7 +116,7 @@ def bench_training(args, device: torch.device) -> dict:
         full.append(full_path(args.steps))
         alone.append(model_only(args.steps))
     full_cps, alone_cps = max(full), max(alone)
-    return dict(clips=len(ds), decode_seconds=round(decode_s, 3), full_path_clips_per_s=round(full_cps, 2),
+    return dict(precision=precision, clips=len(ds), decode_seconds=round(decode_s, 3), full_path_clips_per_s=round(full_cps, 2),
                 model_step_clips_per_s=round(alone_cps, 2), ratio=round(full_cps / alone_cps, 3),
                 all_full=[round(v, 2) for v in full], all_model=[round(v, 2) for v in alone])
 
@@ -171,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=0)
     p.add_argument("--cache-dir", default=None)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp16", "fp32"],
+                   help="as simgen train --precision (auto: bf16 on a GPU that supports it, fp32 on the CPU)")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch default)")
     p.add_argument("--out", default="bench_results/train.json")
     args = p.parse_args(argv)
@@ -179,7 +185,13 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(args.data).exists():
         print(f"bench_train: error: --data {args.data}: not found", file=sys.stderr)
         return 2
-    device = torch.device(args.device)
+    from simgen.train.device import DeviceError, resolve_device
+
+    try:
+        device = resolve_device(args.device)
+    except DeviceError as exc:
+        print(f"bench_train: error: {exc}", file=sys.stderr)
+        return 2
     train = bench_training(args, device)
     aug = bench_augmentation(args, device)
     result = dict(device=str(device), device_name=torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),

@@ -24,14 +24,18 @@ def _validation_message(exc) -> str:
     return f"--{loc.replace('_', '-')}: {first['msg']}" if loc else first["msg"]
 
 
-def _check_device(device: str) -> str | None:
-    import torch
+def _resolve_device(option: str, *, distributed: bool):
+    """``(torch.device, None)``, or ``(None, one-line error)`` for a ``--device`` this process cannot use.
 
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        return f"--device {device}: CUDA is not available on this machine (use --device cpu)"
-    if not (device == "cpu" or device.startswith("cuda")):
-        return f"--device {device}: expected cpu or cuda[:N]"
-    return None
+    ``distributed``: honour torchrun's ``LOCAL_RANK``/``WORLD_SIZE`` (training; evaluation is one process).
+    """
+    from simgen.train.device import DeviceError, dist_env, resolve_device
+
+    world, _, local_rank = dist_env() if distributed else (1, 0, 0)
+    try:
+        return resolve_device(option, local_rank, world), None
+    except DeviceError as exc:
+        return None, str(exc)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -47,7 +51,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         cfg = TrainConfig(**fields)
     except ValidationError as exc:
         return _error("train", _validation_message(exc))
-    if (msg := _check_device(cfg.device)) is not None:
+    device, msg = _resolve_device(cfg.device, distributed=True)
+    if msg is None:
+        from simgen.train.device import DeviceError, resolve_precision
+
+        try:
+            resolve_precision(cfg.precision, device)
+        except DeviceError as exc:
+            msg = str(exc)
+    if msg is not None:
         return _error("train", msg)
     for flag, path in (("--synthetic", cfg.synthetic), ("--real", cfg.real), ("--val", cfg.val), ("--weights", cfg.weights)):
         if path and not Path(path).exists():
@@ -89,7 +101,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from simgen.train.errors import TrainDataError
     from simgen.train.evaluate import evaluate_dataset
 
-    if (msg := _check_device(args.device)) is not None:
+    device, msg = _resolve_device(args.device, distributed=False)
+    if msg is not None:
         return _error("evaluate", msg)
     try:
         model, meta = load_model(args.checkpoint[0])
@@ -112,7 +125,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if len(ds) == 0:
             return _error("evaluate", f"{args.data}: no readable clips")
         metrics = evaluate_dataset(model, ds, input_mode=meta["input"], num_frames=meta["num_frames"],
-                                   stride=meta["stride"], device=args.device, task=args.task,
+                                   stride=meta["stride"], device=device, task=args.task,
                                    smoothing=args.smoothing, median_size=args.median_size,
                                    min_duration=args.min_duration, progress=not args.no_progress)
     except (TrainDataError, FileNotFoundError, ValueError) as exc:
@@ -129,6 +142,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _add_train(sub) -> None:
+    from simgen.train.config import BACKBONE_DEFAULTS
+
     p = sub.add_parser(
         "train", help="train a temporal action model on synthetic (and real) clips",
         description="Train a temporal action model. Writes RUN/model.pt (last epoch, or best with --select best), "
@@ -160,11 +175,19 @@ def _add_train(sub) -> None:
     m.add_argument("--input", default="diff", help="rgb | gray | diff | rgb+diff")
     m.add_argument("--weights", metavar="FILE", help="backbone weights (torchvision state dict), loaded weights_only")
     m.add_argument("--no-frame-head", dest="frame_head", action="store_false", help="no per-frame head")
-    o = p.add_argument_group("optimisation")
+    per = "; ".join(f"{name} {d['lr']:g}/{d['warmup_epochs']:g}/{d['batch_size']}/{d['weight_decay']:g}"
+                    for name, d in BACKBONE_DEFAULTS.items())
+    o = p.add_argument_group(
+        "optimisation",
+        "AdamW, linear warm-up then cosine decay. --lr, --warmup-epochs, --batch-size and --weight-decay "
+        f"default per backbone (lr/warm-up/batch/decay): {per}. RUN/config.yaml and the checkpoints "
+        "record the values used.")
     o.add_argument("--epochs", type=int, default=80)
-    o.add_argument("--batch-size", dest="batch_size", type=int, default=8)
-    o.add_argument("--lr", type=float, default=3e-3)
-    o.add_argument("--weight-decay", dest="weight_decay", type=float, default=1e-4)
+    o.add_argument("--batch-size", dest="batch_size", type=int, default=argparse.SUPPRESS, help="default: per backbone")
+    o.add_argument("--lr", type=float, default=argparse.SUPPRESS, help="peak learning rate; default: per backbone")
+    o.add_argument("--warmup-epochs", dest="warmup_epochs", type=float, default=argparse.SUPPRESS,
+                   help="linear warm-up length (at most a tenth of the run); default: per backbone")
+    o.add_argument("--weight-decay", dest="weight_decay", type=float, default=argparse.SUPPRESS, help="default: per backbone")
     o.add_argument("--augment", choices=["none", "light", "default", "strong"], default="light",
                    help="light: per-clip geometry + brightness/contrast; default/strong add temporal and camera-realism transforms")
     o.add_argument("--label-smoothing", dest="label_smoothing", type=float, default=0.1)
@@ -173,8 +196,12 @@ def _add_train(sub) -> None:
     o.add_argument("--selfsup-weight", dest="selfsup_weight", type=float, default=0.5)
     o.add_argument("--weak", action="store_true", help="train the per-frame head from clip tags (weak labels)")
     r = p.add_argument_group("run")
-    r.add_argument("--device", default="cpu", help="cpu | cuda (under torchrun: one GPU per process)")
-    r.add_argument("--no-amp", dest="amp", action="store_false", help="disable mixed precision on GPU")
+    r.add_argument("--device", default="cpu",
+                   help="cpu | cuda | cuda:N; under torchrun give cuda: each process takes the GPU of its LOCAL_RANK")
+    r.add_argument("--precision", choices=["auto", "bf16", "fp16", "fp32"], default="auto",
+                   help="auto: bf16 on a GPU that supports it (fp16 with loss scaling on one that does not), fp32 on "
+                        "the CPU; RUN/config.yaml records the choice")
+    r.add_argument("--no-amp", dest="precision", action="store_const", const="fp32", help="same as --precision fp32")
     r.add_argument("--no-channels-last", dest="channels_last", action="store_false",
                    help="keep the default (channels-first) memory format for 3D convs")
     r.add_argument("--seed", type=int, default=0)
@@ -203,7 +230,7 @@ def _add_evaluate(sub) -> None:
                    help="decoding of per-frame scores (segment task)")
     p.add_argument("--median-size", dest="median_size", type=int, default=5)
     p.add_argument("--min-duration", dest="min_duration", type=int, default=8, help="Viterbi minimum segment length")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
     p.add_argument("--cache-dir", dest="cache_dir")
     p.add_argument("--strict", action="store_true", help="stop at the first corrupt clip")
     p.add_argument("--no-progress", dest="no_progress", action="store_true")

@@ -21,11 +21,18 @@ def save_atomic(obj: dict, path: str | Path) -> None:
     os.replace(tmp, path)
 
 
-def model_meta(cfg, classes: list[str]) -> dict:
-    """What :func:`load_model` needs to rebuild the model and its input pipeline."""
+def model_meta(cfg, classes: list[str], defaulted: list[str] = ()) -> dict:
+    """What :func:`load_model` needs to rebuild the model and its input pipeline, plus how it was trained.
+
+    ``optim`` records the optimisation settings used; ``optim.from_backbone_defaults`` names
+    those taken from the backbone's defaults rather than given by the user.
+    """
     return dict(format=FORMAT, backbone=cfg.model, input=cfg.input, classes=list(classes),
                 num_frames=cfg.num_frames, stride=cfg.stride, fps=cfg.fps, size=cfg.size,
-                frame_head=cfg.frame_head)
+                frame_head=cfg.frame_head,
+                optim=dict(lr=cfg.lr, weight_decay=cfg.weight_decay, batch_size=cfg.batch_size,
+                           warmup_epochs=cfg.warmup_epochs, epochs=cfg.epochs, precision=cfg.precision,
+                           from_backbone_defaults=list(defaulted)))
 
 
 def load_checkpoint(path: str | Path) -> dict:

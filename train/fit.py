@@ -10,7 +10,6 @@ import csv
 import json
 import logging
 import math
-import os
 import shutil
 import time
 from pathlib import Path
@@ -27,6 +26,9 @@ from simgen.train.config import AUGMENT_PRESETS, TrainConfig
 from simgen.train.data.batch import ClipDataset, collate_clips
 from simgen.train.data.cache import FrameCache
 from simgen.train.data.synthetic import open_reader
+from simgen.train.ddp import (gather_rng_states, restore_rng_state, sum_across_ranks, sync_buffers_from_rank0,
+                              validate_sharded)
+from simgen.train.device import AUTOCAST_DTYPES, dist_env, resolve_device, resolve_precision
 from simgen.train.errors import TrainDataError
 from simgen.train.evaluate import evaluate_dataset
 from simgen.train.models import create_action_model
@@ -34,11 +36,6 @@ from simgen.train.objective import TrainObjective
 from simgen.train.objectives.supervised import ClassificationLoss, class_balance_weights
 
 log = logging.getLogger(__name__)
-
-
-def _dist_info() -> tuple[int, int, int]:
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    return world, int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
 
 
 def build_datasets(cfg: TrainConfig) -> tuple[torch.utils.data.Dataset, ClipDataset | None, list[str], list]:
@@ -85,12 +82,38 @@ def _set_epoch(train, epoch: int) -> None:
         p.set_epoch(epoch)
 
 
+def warmup_steps(warmup_epochs: float, steps_per_epoch: int, total_steps: int) -> int:
+    """Steps of linear warm-up: ``warmup_epochs`` worth, but at most a tenth of a (short) run, at least 1."""
+    return max(1, min(round(warmup_epochs * steps_per_epoch), total_steps // 10 + 1))
+
+
 def _lr_lambda(total_steps: int, warmup: int):
     def f(step: int) -> float:
         if step < warmup:
             return (step + 1) / warmup
         return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total_steps - warmup))))
     return f
+
+
+def optimizer_step(loss: torch.Tensor, optimizer, scheduler, scaler: torch.amp.GradScaler) -> bool:
+    """Backward, step, and advance the schedule only if the optimizer really stepped.
+
+    An fp16 GradScaler skips the steps whose gradients overflowed (always the first few,
+    while it finds its scale); stepping the scheduler then would shift the schedule and
+    makes PyTorch warn that ``lr_scheduler.step()`` ran before ``optimizer.step()``.
+
+    Returns:
+        whether the parameters were updated.
+    """
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scale = scaler.get_scale() if scaler.is_enabled() else None
+    scaler.step(optimizer)
+    scaler.update()
+    stepped = scale is None or scaler.get_scale() >= scale  # the scale drops exactly when a step was skipped
+    if stepped:
+        scheduler.step()
+    return stepped
 
 
 class _CsvLog:
@@ -114,12 +137,15 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
     Returns:
         the metrics written to ``metrics.json``.
     """
-    world, rank, local_rank = _dist_info()
-    if world > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if cfg.device.startswith("cuda") else "gloo")
-    device = torch.device(f"cuda:{local_rank}" if cfg.device.startswith("cuda") and world > 1 else cfg.device)
+    world, rank, local_rank = dist_env()
+    device = resolve_device(cfg.device, local_rank, world)
+    cfg = cfg.model_copy(update=dict(precision=resolve_precision(cfg.precision, device)))
+    cfg, defaulted = cfg.with_backbone_defaults()
     if device.type == "cuda":
         torch.cuda.set_device(device)
+    own_group = world > 1 and not dist.is_initialized()  # a caller's process group is the caller's to end
+    if own_group:
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     main = rank == 0
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -127,7 +153,9 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
 
     train_ds, val_ds, classes, skipped = build_datasets(cfg)
     if main:
-        (out / "config.yaml").write_text(yaml.safe_dump(cfg.model_dump(), sort_keys=False))
+        note = (f"# from the {cfg.model} defaults (simgen.train.config.BACKBONE_DEFAULTS): {', '.join(defaulted)}\n"
+                if defaulted else "")
+        (out / "config.yaml").write_text(note + yaml.safe_dump(cfg.model_dump(), sort_keys=False))
         for path, reason in skipped:
             log.warning("skipped %s: %s", path, reason)
 
@@ -151,9 +179,11 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
         generator=shuffle_gen)  # not persistent: workers must see set_epoch
     optimizer = torch.optim.AdamW(objective.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = cfg.epochs * len(loader)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(steps, min(len(loader), steps // 10 + 1)))
-    use_amp = cfg.amp and device.type == "cuda"
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, _lr_lambda(steps, warmup_steps(cfg.warmup_epochs, len(loader), steps)))
+    amp_dtype = AUTOCAST_DTYPES[cfg.precision]
+    # only fp16 needs loss scaling; bf16 has fp32's exponent range
+    scaler = torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16")
     start_epoch, best, best_epoch, history = 0, -1.0, -1, []
 
     if resume:
@@ -164,7 +194,7 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
         optimizer.load_state_dict(ck["optimizer"])
         scheduler.load_state_dict(ck["scheduler"])
         scaler.load_state_dict(ck["scaler"])
-        torch.set_rng_state(ck["torch_rng"])  # dropout draws from the global RNG
+        restore_rng_state(ck, rank, world, device)
         start_epoch, best, best_epoch, history = ck["epoch"] + 1, ck["best"], ck["best_epoch"], ck["history"]
     net = objective
     if world > 1:
@@ -176,7 +206,7 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
 
         writer = SummaryWriter(str(out / "tb"))
     csv_log = _CsvLog(out / "log.csv", resume) if main else None
-    meta = model_meta(cfg, classes)
+    meta = model_meta(cfg, classes, defaulted)
     t_start = time.time()
 
     for epoch in range(start_epoch, cfg.epochs):
@@ -185,39 +215,42 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
         if sampler is not None:
             sampler.set_epoch(epoch)
         objective.train()
-        tot_loss, correct, labelled, clips, t0 = 0.0, 0, 0, 0, time.time()
+        # running sums stay on the device: reading them every step would wait for the GPU each time
+        sums = torch.zeros(4, dtype=torch.float64, device=device)  # loss * clips, clips, correct, labelled
+        t0 = time.time()
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not (main and cfg.progress), leave=False,
                    unit="batch")
         for batch in bar:
             video = batch["video"].to(device, non_blocking=True)
-            with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
                 loss, stats = net(video, batch["label"].to(device), batch["frame_labels"].to(device),
                                   batch_generator(cfg.seed, epoch, batch["key"]))
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-            scheduler.step()
+            optimizer_step(loss, optimizer, scheduler, scaler)
             n = video.shape[0]
-            tot_loss += float(loss.detach()) * n
-            clips += n
-            correct += int(stats.get("correct", 0))
-            labelled += int(stats["labelled"])
-            bar.set_postfix(loss=f"{tot_loss / clips:.3f}", acc=f"{correct / max(labelled, 1):.2f}")
+            sums += torch.stack([loss.detach().double() * n, torch.tensor(n, dtype=torch.float64, device=device),
+                                 torch.as_tensor(stats.get("correct", 0), device=device).double(),
+                                 stats["labelled"].double()])
+            if not bar.disable and bar.n % 10 == 0:
+                s_loss, s_clips, s_correct, s_lab = sums.tolist()
+                bar.set_postfix(loss=f"{s_loss / s_clips:.3f}", acc=f"{s_correct / max(s_lab, 1):.2f}")
         train_time = time.time() - t0
+        # every rank's share counts: loss and accuracy of the whole epoch, not of rank 0's shard
+        tot_loss, clips, correct, labelled = sum_across_ranks(sums.tolist(), device)
         row = dict(epoch=epoch + 1, train_loss=round(tot_loss / max(clips, 1), 5),
                    train_accuracy=round(correct / max(labelled, 1), 5), lr=scheduler.get_last_lr()[0],
-                   clips_per_s=round(clips * world / max(train_time, 1e-9), 2), val_accuracy="", val_macro_f1="")
+                   clips_per_s=round(clips / max(train_time, 1e-9), 2), val_accuracy="", val_macro_f1="")
+        score = row["train_accuracy"]
+        has_val = val_ds is not None and len(val_ds) > 0
+        # validating every epoch costs as much as training a small model for one on the CPU
+        validate = has_val and ((epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs)
+        if validate:  # every rank scores its share of the clips, so none waits idle for rank 0
+            sync_buffers_from_rank0(model)
+            vm = validate_sharded(evaluate_dataset, model, val_ds, input_mode=cfg.input, num_frames=cfg.num_frames,
+                                  stride=cfg.stride, device=device)
+            row.update(val_accuracy=round(vm["accuracy"], 5), val_macro_f1=round(vm["macro_f1"], 5))
+            score = vm["accuracy"]
+        rng_states = gather_rng_states(device)
         if main:
-            score = row["train_accuracy"]
-            has_val = val_ds is not None and len(val_ds) > 0
-            # validating every epoch costs as much as training a small model for one on the CPU
-            validate = has_val and ((epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs)
-            if validate:
-                vm = evaluate_dataset(model, val_ds, input_mode=cfg.input, num_frames=cfg.num_frames,
-                                      stride=cfg.stride, device=device)
-                row.update(val_accuracy=round(vm["accuracy"], 5), val_macro_f1=round(vm["macro_f1"], 5))
-                score = vm["accuracy"]
             history.append(row)
             csv_log.write(row)
             if writer is not None:
@@ -232,7 +265,7 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
                 save_atomic(state, out / f"epoch{epoch + 1:03d}.pt")
             save_atomic(dict(meta=meta, model=model.state_dict(), objective=objective.state_dict(),
                              optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
-                             scaler=scaler.state_dict(), torch_rng=torch.get_rng_state(), epoch=epoch,
+                             scaler=scaler.state_dict(), rng=rng_states, epoch=epoch,
                              best=best, best_epoch=best_epoch, history=history), out / "last.pt")
             log.info("epoch %d: %s", epoch + 1, row)
         if world > 1:
@@ -245,7 +278,7 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
         else:
             save_atomic(dict(meta=meta, model=model.state_dict()), out / "model.pt")
         selected = best_epoch if cfg.select == "best" else (history[-1]["epoch"] if history else -1)
-        metrics = dict(classes=classes, model_epoch=selected, select=cfg.select, best_epoch=best_epoch,
+        metrics = dict(classes=classes, optim=meta["optim"], model_epoch=selected, select=cfg.select, best_epoch=best_epoch,
                        best_score=best,
                        best_score_on="val_accuracy" if val_ds is not None and len(val_ds) else "train_accuracy",
                        n_train_clips=len(train_ds), n_val_clips=len(val_ds) if val_ds is not None else 0,
@@ -259,6 +292,6 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
         (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
         if writer is not None:
             writer.close()
-    if world > 1:
+    if own_group:
         dist.destroy_process_group()
     return metrics

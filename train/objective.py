@@ -13,6 +13,20 @@ from simgen.train.objectives.supervised import ClassificationLoss
 from simgen.train.objectives.weak import WeakFrameLoss
 
 
+def to_channels_last(model: nn.Module) -> nn.Module:
+    """Each convolution's weights in its channels-last format (3D or 2D), in place.
+
+    ``model.to(memory_format=channels_last_3d)`` raises on the 4-D weights of a 2D
+    backbone (``tsm_r18``); converting per layer also covers mixed nets.
+    """
+    for m in model.modules():
+        if isinstance(m, nn.Conv3d):
+            m.to(memory_format=torch.channels_last_3d)
+        elif isinstance(m, nn.Conv2d):
+            m.to(memory_format=torch.channels_last)
+    return model
+
+
 class TrainObjective(nn.Module):
     """Model plus every loss of a run, as one module (so DDP wraps one ``forward``).
 
@@ -35,7 +49,7 @@ class TrainObjective(nn.Module):
                  clip_loss: ClassificationLoss, weak: bool = False, selfsup: list[str] = (),
                  selfsup_weight: float = 0.5, channels_last: bool = False):
         super().__init__()
-        self.model = model.to(memory_format=torch.channels_last_3d) if channels_last else model
+        self.model = to_channels_last(model) if channels_last else model
         self.channels_last = channels_last
         self.augment = augment
         self.input_tf = InputTransform(input_mode)
