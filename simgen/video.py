@@ -91,10 +91,18 @@ def rgb_to_yuv420p(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2YUV_I420)
 
 
-def decode_mp4(data: bytes) -> np.ndarray:
-    """Decode MP4 bytes to uint8[T, H, W, 3] RGB."""
+def decode_mp4(data: bytes, *, strict: bool = False) -> np.ndarray:
+    """Decode MP4 bytes to uint8[T, H, W, 3] RGB.
+
+    `strict`: raise on any error the H.264 decoder detects (libavcodec `err_detect=explode`)
+    instead of concealing it, as players do, with pixels from elsewhere. For validation;
+    H.264 has no checksum, so a corrupted stream may still decode without a detected error.
+    """
     with av.open(io.BytesIO(data), mode="r") as container:
-        frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+        stream = container.streams.video[0]
+        if strict:
+            stream.codec_context.options = {"err_detect": "explode"}
+        frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(stream)]
     if not frames:
         raise ValueError("the video has no frames")
     return np.stack(frames)

@@ -69,3 +69,21 @@ def test_jpeg_keeps_the_brightness_of_a_red_blue_pattern():
     out = apply_camera_noise(halves, {"sensor_noise_std": 0.0, "jpeg_quality": 95}).astype(int)
     away_from_the_edge = np.r_[2:12, 20:30]
     assert np.abs(out[:, :, away_from_the_edge] - halves[:, :, away_from_the_edge]).max() < 16
+
+
+def test_strict_decoding_reports_errors_that_concealment_hides():
+    """Flip 4 bytes at each of many places in the H.264 data: players conceal most of the damage,
+    a strict decode (err_detect=explode) raises wherever the decoder notices it."""
+    data = encode_mp4(_frames(), 25.0)
+    start = data.find(b"mdat") + 16
+    positions = range(start, len(data) - 4, 89)
+    raised = {False: 0, True: 0}
+    for pos in positions:
+        damaged = bytearray(data)
+        damaged[pos : pos + 4] = bytes(b ^ 0xA5 for b in damaged[pos : pos + 4])
+        for strict in raised:
+            try:
+                decode_mp4(bytes(damaged), strict=strict)
+            except Exception:
+                raised[strict] += 1
+    assert raised[True] >= raised[False] + 0.15 * len(positions), (raised, len(positions))
