@@ -1,6 +1,6 @@
 import numpy as np
 
-from simgen.video import DETERMINISTIC_HEAP, decode_mp4, encode_mp4, rgb_to_yuv420p
+from simgen.video import decode_mp4, encode_mp4, rgb_to_yuv420p
 
 
 def _frames():
@@ -24,16 +24,45 @@ def test_round_trip_is_close():
     assert np.abs(luma(decoded) - luma(frames)).mean() < 4
 
 
+ENCODE_30_TIMES = """
+import sys, numpy as np
+sys.path.insert(0, {tests!r})
+import simgen.video as video
+from test_video import _frames
+if sys.argv[1] == "unpinned":
+    video._heap_pinned = False  # the control: never set M_PERTURB
+frames, outputs = _frames(), set()
+for k in range(30):  # leave different garbage on the heap before each encode
+    junk = [bytearray(np.random.default_rng(k).integers(0, 255, n, dtype=np.uint8).tobytes()) for n in (7000 * k + 5, 70000)]
+    outputs.add(video.encode_mp4(frames, 25.0))
+    del junk
+print(len(outputs))
+"""
+
+
+def _distinct_encodings(mode: str) -> int:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ENCODE_30_TIMES.format(tests=str(Path(__file__).parent))
+    return int(subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True, check=True).stdout)
+
+
 def test_encoding_is_a_pure_function_of_the_frames():
-    """x264 reads memory it never wrote; simgen.video pins the heap so bytes never vary."""
-    assert DETERMINISTIC_HEAP
-    frames = _frames()
-    outputs = set()
-    for k in range(30):
-        junk = [bytearray(np.random.default_rng(k).integers(0, 255, n, dtype=np.uint8).tobytes()) for n in (7000 * k + 5, 70000)]
-        outputs.add(encode_mp4(frames, 25.0))
-        del junk
-    assert len(outputs) == 1
+    """x264 reads heap memory it never wrote: without M_PERTURB (the control) the same frames give
+    different bytes; encode_mp4 pins the heap in the process that encodes."""
+    assert _distinct_encodings("unpinned") > 1
+    assert _distinct_encodings("pinned") == 1
+
+
+def test_reading_or_importing_does_not_pin_the_heap():
+    """M_PERTURB slows every malloc: only a process that encodes may set it, not a reader or trainer."""
+    import subprocess
+    import sys
+
+    code = "import simgen.video as v, simgen.dataset.reader, simgen.train.data; print(v._heap_pinned)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "None"
 
 
 def test_yuv_conversion_of_grey_and_primaries():
