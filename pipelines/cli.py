@@ -190,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     except SimgenError as exc:
         print(f"simgen: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("simgen: interrupted; finished shards are kept - re-run the same command to resume", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # a generate job's message says what it kept
+        print(f"simgen: interrupted; {exc or 'finished shards are kept - re-run the same command to resume'}", file=sys.stderr)
         return 130
 
 

@@ -24,6 +24,16 @@ def apply_camera_noise(frames: np.ndarray, factors: dict) -> np.ndarray:
         out = cv2.add(rows, noise, dtype=cv2.CV_8U).reshape(frames.shape)  # saturates at 0 and 255
     quality = factors.get("jpeg_quality")
     if quality:
-        params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
-        out = np.stack([cv2.imdecode(cv2.imencode(".jpg", f, params)[1], cv2.IMREAD_UNCHANGED) for f in out])
+        out = np.stack([jpeg_round_trip(f, int(quality)) for f in out])
     return out
+
+
+def jpeg_round_trip(rgb: np.ndarray, quality: int) -> np.ndarray:
+    """Encode and decode one uint8[H, W, 3] RGB frame as a JPEG of `quality` (1-100).
+
+    OpenCV's codec takes BGR: handing it RGB would compute luma with red's and blue's
+    weights swapped and keep the wrong colour at full resolution.
+    """
+    bgr = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR)
+    _, data = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)

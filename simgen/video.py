@@ -34,7 +34,16 @@ def _fill_fresh_heap_memory() -> bool:
         return False
 
 
-DETERMINISTIC_HEAP = _fill_fresh_heap_memory()
+_heap_pinned: bool | None = None
+
+
+def pin_heap_for_encoding() -> bool:
+    """Set M_PERTURB once, in a process that encodes (the first encode_mp4 call), never at import:
+    it slows every malloc, and a training process that reads datasets does not need it."""
+    global _heap_pinned
+    if _heap_pinned is None:
+        _heap_pinned = _fill_fresh_heap_memory()
+    return _heap_pinned
 
 
 def encode_mp4(frames: np.ndarray, fps: float, *, crf: int = 18, preset: str = "veryfast", params: str = "") -> bytes:
@@ -44,6 +53,7 @@ def encode_mp4(frames: np.ndarray, fps: float, *, crf: int = 18, preset: str = "
     byte-identical across runs and worker counts; with more, x264 output varies run to run.
     `params`: further x264 options, "key=value:key=value".
     """
+    pin_heap_for_encoding()
     t, h, w, _ = frames.shape
     rate = Fraction(fps).limit_denominator(1001)
     # faststart (index at the front, for streaming) needs a real file the muxer can reopen.
@@ -91,10 +101,18 @@ def rgb_to_yuv420p(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2YUV_I420)
 
 
-def decode_mp4(data: bytes) -> np.ndarray:
-    """Decode MP4 bytes to uint8[T, H, W, 3] RGB."""
+def decode_mp4(data: bytes, *, strict: bool = False) -> np.ndarray:
+    """Decode MP4 bytes to uint8[T, H, W, 3] RGB.
+
+    `strict`: raise on any error the H.264 decoder detects (libavcodec `err_detect=explode`)
+    instead of concealing it, as players do, with pixels from elsewhere. For validation;
+    H.264 has no checksum, so a corrupted stream may still decode without a detected error.
+    """
     with av.open(io.BytesIO(data), mode="r") as container:
-        frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+        stream = container.streams.video[0]
+        if strict:
+            stream.codec_context.options = {"err_detect": "explode"}
+        frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(stream)]
     if not frames:
         raise ValueError("the video has no frames")
     return np.stack(frames)

@@ -15,7 +15,7 @@ import zipfile
 
 import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: clips record their members' digests; clip count outside the spec fingerprint
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
@@ -48,6 +48,13 @@ def decode_npz(data: bytes) -> dict[str, np.ndarray]:
 
 def encode_json(obj) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
+
+
+MEMBER_DIGESTS = "member_sha256"  # the annotation field holding the video's and dense maps' digests
+
+
+def member_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def clip_checksum(members: dict[str, bytes]) -> str:

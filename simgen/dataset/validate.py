@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from simgen.dataset.format import clip_checksum, decode_npz, read_shard_members
+from simgen.dataset.format import MEMBER_DIGESTS, clip_checksum, decode_npz, member_digest, read_shard_members
 from simgen.dataset.reader import read_manifest
 from simgen.errors import SimgenError
 from simgen.video import decode_mp4
@@ -118,10 +118,15 @@ def validate_dataset(root: str | Path, *, decode: bool = True, progress: bool = 
             for field in ("label", "seed", "factors", "attempts"):
                 if field in r and ann.get(field, 1 if field == "attempts" else None) != r[field]:
                     faults.append(f"{where}: {field} differs between the manifest and the clip's annotations")
+            recorded = ann.get(MEMBER_DIGESTS, {})  # absent in datasets made before it was recorded
+            damaged = [ext for ext in ("mp4", "npz") if ext in recorded and member_digest(m[ext]) != recorded[ext]]
+            if damaged:
+                faults.append(f"{where}: {' and '.join(damaged)} bytes differ from the digest in the clip's annotations (damaged)")
+                continue
             if not decode:
                 continue
             try:
-                video = decode_mp4(m["mp4"])
+                video = decode_mp4(m["mp4"], strict=True)
                 dense = decode_npz(m["npz"])
             except Exception as exc:
                 faults.append(f"{where}: cannot decode ({exc})")

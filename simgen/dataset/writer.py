@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from simgen.clip import Clip
-from simgen.dataset.format import add_member, clip_checksum, encode_json, encode_npz, read_shard_members
+from simgen.dataset.format import MEMBER_DIGESTS, add_member, clip_checksum, encode_json, encode_npz, member_digest, read_shard_members
 from simgen.spec import GenerationSpec
 from simgen.video import encode_mp4
 
@@ -17,14 +17,15 @@ TMP_SUFFIX = ".tmp"
 
 
 def clip_members(clip: Clip, spec: GenerationSpec) -> dict[str, bytes]:
-    return {
-        "mp4": encode_mp4(
-            clip.frames, spec.fps, crf=clip.annotations["factors"]["camera_noise"]["crf"], preset=spec.output.x264_preset, params=spec.output.x264_params
-        ),
-        "json": encode_json(clip.annotations),
-        # float16 depth: millimetre steps at arm's length, a few mm at 5 m, half the bytes.
-        "npz": encode_npz({"mask": clip.mask, "depth": clip.depth.astype(np.float16)}),
-    }
+    mp4 = encode_mp4(
+        clip.frames, spec.fps, crf=clip.annotations["factors"]["camera_noise"]["crf"], preset=spec.output.x264_preset, params=spec.output.x264_params
+    )
+    # float16 depth: millimetre steps at arm's length, a few mm at 5 m, half the bytes.
+    npz = encode_npz({"mask": clip.mask, "depth": clip.depth.astype(np.float16)})
+    # The clip carries its own digests: a manifest row rebuilt from a damaged shard (a resume)
+    # matches the damage, and H.264 decodes most corruption without an error.
+    digests = {"mp4": member_digest(mp4), "npz": member_digest(npz)}
+    return {"mp4": mp4, "json": encode_json({**clip.annotations, MEMBER_DIGESTS: digests}), "npz": npz}
 
 
 def manifest_row(key: str, shard: str, annotations: dict, members: dict[str, bytes]) -> dict:

@@ -21,6 +21,8 @@ from simgen.dataset.reader import read_manifest
 from simgen.dataset.writer import TMP_SUFFIX, rows_from_shard
 from simgen.errors import SimgenError
 from simgen.jobs.backends import run_local, run_ray
+from simgen.jobs.fingerprints import assets_fingerprint, spec_fingerprint
+from simgen.jobs.output_lock import LOCK_NAME, output_lock
 from simgen.jobs.shard_task import shard_clip_indices, shard_count
 from simgen.motion.library import ActionLibrary
 from simgen.props import check_assets
@@ -36,6 +38,20 @@ def _atomic_write(path: Path, text: str) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def _append_rows(path: Path, rows: list[dict]) -> None:
+    with open(path, "a") as manifest:
+        manifest.write("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
+        manifest.flush()
+        os.fsync(manifest.fileno())
+
+
+def _kept(rows: list[dict], spec: GenerationSpec, made: int) -> str:
+    if not rows:
+        return "no shard was finished, so nothing was kept; the same command starts again from the first clip"
+    shards = len({r["shard"] for r in rows})
+    return f"the folder keeps {len(rows)} of {spec.clips} clips in {shards} finished shards ({made} made now); re-run the same command to resume"
 
 
 def _write_manifest(path: Path, rows: list[dict]) -> None:
@@ -79,17 +95,43 @@ def _rejections(rows: list[dict]) -> dict:
 
 
 def _inputs(spec: GenerationSpec, library: ActionLibrary) -> dict:
-    """What makes a dataset's bytes: a resumed job must agree on all of it."""
+    """What makes a dataset's bytes: a resumed or extended job must agree on all of it.
+
+    The clip count is left out: clip i is a pure function of (spec, seed, i), so a job with
+    more clips extends a dataset into the one a single run with that count makes.
+    """
     return {
-        "spec_fingerprint": spec.fingerprint(),
-        "actions_fingerprint": library.fingerprint(),
         "format_version": FORMAT_VERSION,
         "tool_version": simgen.__version__,
+        "spec_fingerprint": spec_fingerprint(spec),
+        "actions_fingerprint": library.fingerprint(),
+        "assets_fingerprint": assets_fingerprint(spec),
     }
+
+
+_INPUT_NAMES = {
+    "format_version": "format version",
+    "tool_version": "simgen version",
+    "spec_fingerprint": "spec",
+    "actions_fingerprint": "action files",
+    "assets_fingerprint": "background images or occluder assets (scene.background_dir, occlusion.assets)",
+}
 
 
 def prepare_output(out: Path, spec: GenerationSpec, library: ActionLibrary) -> None:
     """Create `out` or check that it holds this job's (partial) dataset; refuse anything else."""
+    check_output(out, spec, library)
+    try:
+        (out / "shards").mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise SimgenError(f"cannot write here: {exc.strerror}", file=str(out), field="--out") from None
+
+
+def check_output(out: Path, spec: GenerationSpec, library: ActionLibrary) -> None:
+    """Refuse an `out` that holds anything but this job's (partial, or smaller) dataset; writes nothing."""
     meta_path = out / "dataset.json"
     if out.exists() and not out.is_dir():
         raise SimgenError("exists and is not a folder", file=str(out), field="--out")
@@ -98,25 +140,24 @@ def prepare_output(out: Path, spec: GenerationSpec, library: ActionLibrary) -> N
             meta = json.loads(meta_path.read_text())
         except json.JSONDecodeError:
             raise SimgenError("dataset.json is corrupt; use a new --out folder", file=str(meta_path)) from None
-        what = {"spec_fingerprint": "spec", "actions_fingerprint": "action files", "format_version": "format version", "tool_version": "simgen version"}
         for key, value in _inputs(spec, library).items():
             if meta.get(key) != value:
                 raise SimgenError(
-                    f"holds a dataset made with another {what[key]}; use a new --out folder (or the same inputs to resume)",
+                    f"holds a dataset made with another {_INPUT_NAMES[key]}; use a new --out folder (or the same inputs to resume)",
                     file=str(out),
                     field="--out",
                 )
-    elif out.exists() and any(p.name not in (".DS_Store", "shards") for p in out.iterdir()):
+        held = meta.get("spec", {}).get("clips", 0)
+        if spec.clips < held:
+            raise SimgenError(
+                f"holds a dataset of {held} clips; a job can extend it but not shrink it: use --clips {held} or more, or a new --out folder",
+                file=str(out),
+                field="--clips",
+            )
+    elif out.exists() and any(p.name not in (".DS_Store", "shards", LOCK_NAME) for p in out.iterdir()):
         raise SimgenError("is not empty and holds no simgen dataset; use a new --out folder", file=str(out), field="--out")
     elif (out / "shards").exists() and any((out / "shards").iterdir()):
         raise SimgenError("holds shards but no dataset.json; use a new --out folder", file=str(out), field="--out")
-    try:
-        (out / "shards").mkdir(parents=True, exist_ok=True)
-        probe = out / f".write-test-{os.getpid()}"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise SimgenError(f"cannot write here: {exc.strerror}", file=str(out), field="--out") from None
 
 
 def generate_dataset(
@@ -138,42 +179,62 @@ def generate_dataset(
     check_actions(spec, library)  # unknown actions and broken files fail before anything is written
     check_assets(spec.occlusion.assets)
     check_background_dir(spec.scene.background_dir, needed="image" in (spec.scene.background.choice or []))
+    check_output(out, spec, library)  # before the lock file is made: a foreign folder is left as it was
+    with output_lock(out):
+        return _generate_locked(spec, out, library, workers=workers, backend=backend, ray_address=ray_address, actions_dir=actions_dir, progress=progress)
+
+
+class GenerationInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a job; its message says what the folder kept."""
+
+
+def _generate_locked(spec, out: Path, library: ActionLibrary, *, workers, backend, ray_address, actions_dir, progress) -> dict:
     prepare_output(out, spec, library)
     shards_dir = out / "shards"
     for stale in shards_dir.glob(f"*{TMP_SUFFIX}*"):
         stale.unlink()  # a shard a killed job did not finish
     n_shards = shard_count(spec)
-    complete = {shard_name(i): len(shard_clip_indices(spec, i)) for i in range(n_shards) if (shards_dir / shard_name(i)).exists()}
+    expected = {shard_name(i): len(shard_clip_indices(spec, i)) for i in range(n_shards)}
     # The manifest is rebuilt from the shards wherever it is not whole: a shard renamed but
     # not yet recorded when the job died, or recorded in part (a torn last line).
     listed: dict[str, list[dict]] = {}
     for r in read_manifest(out, skip_bad=True):
         listed.setdefault(r["shard"], []).append(r)
-    rows = []
-    for shard, expected in sorted(complete.items()):
+    rows, complete = [], set()
+    for shard in sorted(name for name in expected if (shards_dir / name).exists()):
         recorded = listed.get(shard, [])
-        rows.extend(recorded if len({r["key"] for r in recorded}) == len(recorded) == expected else rows_from_shard(shards_dir / shard))
+        if not len({r["key"] for r in recorded}) == len(recorded) == expected[shard]:
+            recorded = rows_from_shard(shards_dir / shard)
+        rows.extend(recorded)  # a shorter last shard of a smaller run stays listed until its successor replaces it
+        if len(recorded) == expected[shard]:
+            complete.add(shard)
     manifest_path = out / "manifest.jsonl"
     _write_manifest(manifest_path, rows)
     _atomic_write(out / "dataset.json", json.dumps(_dataset_meta(spec, library, rows, False, actions_dir), indent=1))
 
     todo = [i for i in range(n_shards) if shard_name(i) not in complete]
+    shorter = {r["shard"] for r in rows} - complete  # the last shard of a run with fewer clips
     spec_data = spec.model_dump(mode="json")
     start = time.perf_counter()
     made = 0
-    bar = tqdm(total=spec.clips, initial=len(rows), unit="clip", desc=f"generate {spec.name}", disable=not progress, dynamic_ncols=True)
+    bar = tqdm(total=spec.clips, initial=sum(expected[s] for s in complete), unit="clip", desc=f"generate {spec.name}", disable=not progress, dynamic_ncols=True)
     if backend == "local":
         results = run_local(spec_data, str(out), todo, actions_dir, workers, bar.update)
     else:
         results = run_ray(spec_data, str(out), todo, actions_dir, workers, ray_address, bar.update)
-    with bar, open(manifest_path, "a") as manifest:
-        for shard_rows in results:
-            for r in shard_rows:
-                manifest.write(json.dumps(r, sort_keys=True) + "\n")
-            manifest.flush()
-            os.fsync(manifest.fileno())
-            rows.extend(shard_rows)
-            made += len(shard_rows)
+    with bar:
+        try:
+            for shard_rows in results:
+                shard = shard_rows[0]["shard"]
+                if shard in shorter:  # its rows are replaced, not added to
+                    rows = [r for r in rows if r["shard"] != shard] + shard_rows
+                    _write_manifest(manifest_path, rows)
+                else:
+                    rows.extend(shard_rows)
+                    _append_rows(manifest_path, shard_rows)
+                made += len(shard_rows)
+        except KeyboardInterrupt:
+            raise GenerationInterrupted(_kept(rows, spec, made)) from None
     elapsed = time.perf_counter() - start
     _write_manifest(manifest_path, rows)
     _atomic_write(out / "dataset.json", json.dumps(_dataset_meta(spec, library, rows, True, actions_dir), indent=1))

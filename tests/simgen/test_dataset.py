@@ -108,3 +108,77 @@ def test_validate_reports_a_tampered_manifest_and_stray_members(tiny_dataset, tm
     assert any("manifest.jsonl: line 1 is not a clip row" in f for f in validate_dataset(torn, progress=False))
     (torn / "dataset.json").write_text('{"complete": tr')
     assert validate_dataset(torn, progress=False)[0].startswith("dataset.json: not JSON")
+
+
+def _rewrite_clip(root, shard, key, change):
+    """Rewrite one clip's members in a shard, then rebuild the manifest rows from the shards, as a
+    resume does for a shard it finds unrecorded: the manifest checksum then matches the damage."""
+    from simgen.dataset.format import read_shard_members
+    from simgen.dataset.writer import rows_from_shard, write_shard
+
+    path = root / "shards" / shard
+    clips = read_shard_members(path)
+    clips[key] = change(dict(clips[key]))
+    write_shard(path, list(clips.items()))
+    rows = [r for p in sorted((root / "shards").glob("*.tar")) for r in rows_from_shard(p)]
+    (root / "manifest.jsonl").write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
+
+
+def _flip(data: bytes, pos: int, n: int = 4) -> bytes:
+    damaged = bytearray(data)
+    damaged[pos : pos + n] = bytes(b ^ 0xA5 for b in damaged[pos : pos + n])
+    return bytes(damaged)
+
+
+def _validate_cli(root, capsys):
+    from simgen.pipelines.cli import main
+
+    status = main(["validate", str(root), "--quiet"])
+    return status, capsys.readouterr().err
+
+
+def test_validate_catches_a_damaged_video_whose_manifest_row_was_rebuilt(tiny_dataset, tmp_path, capsys):
+    assert _validate_cli(tiny_dataset, capsys) == (0, "")
+    damaged = _damaged_copy(tiny_dataset, tmp_path, "damaged")
+    key = DatasetReader(damaged).rows[4]["key"]
+    shard = DatasetReader(damaged).rows[4]["shard"]
+
+    def damage_the_video(members):
+        members["mp4"] = _flip(members["mp4"], len(members["mp4"]) // 2)
+        return members
+
+    _rewrite_clip(damaged, shard, key, damage_the_video)
+    status, err = _validate_cli(damaged, capsys)
+    assert status == 1 and f"{key}: mp4 bytes differ from the digest" in err, err
+    assert "checksum" not in err  # the manifest agrees with the damaged shard
+
+
+def test_validate_decodes_strictly_when_the_clip_has_no_digests(tiny_dataset, tmp_path):
+    """A clip without recorded digests (an older dataset): the H.264 decoder's own error
+    detection must report damage that a lenient decode would conceal."""
+    from simgen.dataset.format import MEMBER_DIGESTS
+
+    damaged = _damaged_copy(tiny_dataset, tmp_path, "nodigest")
+    row = DatasetReader(damaged).rows[1]
+    video = DatasetReader(damaged).read_bytes(1, "mp4")
+    start = video.find(b"mdat") + 16
+
+    def raises(pos, strict):
+        try:
+            decode_mp4(_flip(video, pos), strict=strict)
+        except Exception:
+            return True
+        return False
+
+    # a place where a lenient decode conceals the damage and a strict one reports it
+    pos = next((p for p in range(start, len(video) - 4, 7) if not raises(p, False) and raises(p, True)), None)
+    assert pos is not None, "no damage that only the strict decoder detects"
+
+    def damage_without_digests(members):
+        ann = json.loads(members["json"])
+        del ann[MEMBER_DIGESTS]
+        return {**members, "mp4": _flip(members["mp4"], pos), "json": json.dumps(ann).encode()}
+
+    _rewrite_clip(damaged, row["shard"], row["key"], damage_without_digests)
+    faults = validate_dataset(damaged, progress=False)
+    assert len(faults) == 1 and faults[0].startswith(f"shards/{row['shard']}:{row['key']}: cannot decode"), faults

@@ -144,3 +144,115 @@ def test_a_clip_does_not_depend_on_the_clips_rendered_before_it(make_tiny_spec):
     a, b = render(order), render(order[::-1])
     for i in order:
         assert np.array_equal(a[i], b[i]), f"clip {i} differs with rendering order"
+
+
+# ---- one job per folder, extension, interrupts, inputs the spec only names -------------------
+
+QUICK = {"frames": 4, "size": [32, 32], "physics.enabled": False}
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    """Every file a finished dataset is made of, by name (the job lock aside)."""
+    names = ["dataset.json", "manifest.jsonl"] + [f"shards/{p.name}" for p in sorted((root / "shards").iterdir())]
+    return {name: (root / name).read_bytes() for name in names}
+
+
+def test_extending_a_dataset_gives_what_one_run_with_more_clips_gives(make_tiny_spec, tmp_path):
+    """4 clips in shards of 3 leave a shorter last shard; extending to 7 must rewrite it and end
+    byte for byte (shards, manifest, dataset.json) with a single 7-clip run."""
+    grown = tmp_path / "grown"
+    generate_dataset(make_tiny_spec(clips=4, **QUICK), grown, progress=False)
+    summary = generate_dataset(make_tiny_spec(clips=7, **QUICK), grown, progress=False)
+    assert summary["made_now"] == 4 and summary["clips"] == 7  # shard 1 (3 clips, was 1) and shard 2 (1)
+    fresh = tmp_path / "fresh"
+    generate_dataset(make_tiny_spec(clips=7, **QUICK), fresh, progress=False)
+    assert _files(grown) == _files(fresh)
+    with pytest.raises(SimgenError, match="holds a dataset of 7 clips.*--clips 7 or more"):
+        generate_dataset(make_tiny_spec(clips=5, **QUICK), grown, progress=False)
+
+
+def test_an_extension_killed_halfway_resumes_into_the_same_dataset(make_tiny_spec, tmp_path, monkeypatch):
+    """The shorter shard stays listed (its clips are still good) until its successor replaces it."""
+    import simgen.jobs.runner as runner
+
+    out = tmp_path / "ext"
+    generate_dataset(make_tiny_spec(clips=4, **QUICK), out, progress=False)
+    real = runner.run_local
+
+    def dies_after_one_shard(*args, **kwargs):
+        results = real(*args, **kwargs)
+        yield next(results)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "run_local", dies_after_one_shard)
+    with pytest.raises(KeyboardInterrupt, match="keeps 6 of 10 clips in 2 finished shards"):
+        generate_dataset(make_tiny_spec(clips=10, **QUICK), out, progress=False)
+    monkeypatch.setattr(runner, "run_local", real)
+    generate_dataset(make_tiny_spec(clips=10, **QUICK), out, progress=False)
+    fresh = tmp_path / "fresh"
+    generate_dataset(make_tiny_spec(clips=10, **QUICK), fresh, progress=False)
+    assert _files(out) == _files(fresh)
+
+
+def test_an_interrupt_that_keeps_nothing_says_so(make_tiny_spec, tmp_path, monkeypatch, capsys):
+    import simgen.jobs.runner as runner
+    from simgen.pipelines.cli import main
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+        yield
+
+    monkeypatch.setattr(runner, "run_local", interrupted)
+    status = main(["generate", "--preset", "demo", "--clips", "2", "--frames", "4", "--size", "32", "--out", str(tmp_path / "o"), "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 130 and err.count("\n") == 1 and "nothing was kept" in err, err
+
+
+def test_a_second_job_on_the_same_folder_is_refused(make_tiny_spec, tmp_path, capsys):
+    """While one job holds --out, another stops with one line (exit 2). The lock is the kernel's:
+    after the holder is killed with SIGKILL, a rerun resumes."""
+    from simgen.pipelines.cli import main
+
+    out = tmp_path / "busy"
+    args = ["--preset", "demo", "--clips", "12", "--frames", "4", "--size", "32", "--set", "output.shard_size=2", "--set", "physics.enabled=false"]
+    first = subprocess.Popen([sys.executable, "-m", "simgen.pipelines.cli", "generate", *args, "--out", str(out), "--quiet"], start_new_session=True)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and not (out / "dataset.json").exists():
+            time.sleep(0.005)
+        os.killpg(first.pid, signal.SIGSTOP)  # frozen mid-job, still holding the folder
+        assert not json.loads((out / "dataset.json").read_text())["complete"], "the job ended before it was stopped"
+        tmp_before = sorted(p.name for p in (out / "shards").iterdir())
+        status = main(["generate", *args, "--out", str(out), "--quiet"])
+        err = capsys.readouterr().err
+        assert status == 2 and err.count("\n") == 1 and "another `simgen generate`" in err and "--out" in err, err
+        assert sorted(p.name for p in (out / "shards").iterdir()) == tmp_before  # touched nothing of the first job's
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+    assert main(["generate", *args, "--out", str(out), "--quiet"]) == 0
+    assert json.loads((out / "dataset.json").read_text())["complete"] is True
+
+
+def test_resume_refuses_changed_background_images_or_occluder_assets(make_tiny_spec, tmp_path):
+    import cv2
+    import numpy as np
+
+    images = tmp_path / "backgrounds"
+    images.mkdir()
+    cv2.imwrite(str(images / "a.png"), np.full((8, 8, 3), 90, np.uint8))
+    crate = tmp_path / "crate.urdf"
+    urdf = "<robot name='crate'><link name='base'><visual><geometry><box size='0.%d 0.4 0.4'/></geometry></visual></link></robot>"
+    crate.write_text(urdf % 4)
+    spec = make_tiny_spec(
+        clips=1, **QUICK, **{"scene.background": "image", "scene.background_dir": str(images), "occlusion.assets": [str(crate)]}
+    )
+    generate_dataset(spec, tmp_path / "out", progress=False)
+    cv2.imwrite(str(images / "a.png"), np.full((8, 8, 3), 200, np.uint8))
+    with pytest.raises(SimgenError, match="another background images or occluder assets"):
+        generate_dataset(spec, tmp_path / "out", progress=False)
+    cv2.imwrite(str(images / "a.png"), np.full((8, 8, 3), 90, np.uint8))
+    generate_dataset(spec, tmp_path / "out", progress=False)  # the same files again: resumes
+    crate.write_text(urdf % 6)
+    with pytest.raises(SimgenError, match="another background images or occluder assets"):
+        generate_dataset(spec, tmp_path / "out", progress=False)

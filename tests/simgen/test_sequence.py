@@ -48,6 +48,11 @@ def test_chained_labels_line_up_with_segments(sim, make_tiny_spec, seed):
     assert max(counts, key=counts.get) == "jack"
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="found 2026-12-01: transitions move the fastest joint at 5.4-10.1 m/s (up to 0.40 m a frame at 25 fps), "
+    "faster than the actions they join (3.6-5.5 m/s) in all 4 seeds; the old bound (12 m/s) let that pass",
+)
 @pytest.mark.parametrize("seed", range(4))
 def test_transitions_are_smooth(sim, make_tiny_spec, seed):
     """No teleporting: joints move no faster through a transition than people can."""
@@ -55,8 +60,12 @@ def test_transitions_are_smooth(sim, make_tiny_spec, seed):
     factors = sample_factors(spec, sim.library, "wave1", seed)
     clip = make_clip(sim, spec, factors, seed)
     kp = np.asarray(clip.annotations["keypoints_3d"])
-    speed = np.linalg.norm(np.diff(kp, axis=0), axis=2) * spec.fps  # m/s per joint
-    assert speed.max() < 12.0, speed.max()
+    speed = np.linalg.norm(np.diff(kp, axis=0), axis=2).max(axis=1) * spec.fps  # fastest joint, m/s, per step
+    labels = clip.annotations["frame_labels"]
+    across = np.array([a == "transition" or b == "transition" or a != b for a, b in zip(labels, labels[1:])])
+    assert across.any() and (~across).any()
+    # A transition moves no joint faster than the actions it joins do (a jump between poses would).
+    assert speed[across].max() <= speed[~across].max(), (speed[across].max(), speed[~across].max())
     assert clip.annotations["segments"][-1][1] == spec.frames
 
 

@@ -110,7 +110,8 @@ def test_visibility_histogram_sums_to_frames(summary):
     assert sum(h["counts"]) == CLIPS * FRAMES
     assert h["edges"][0] == 0.0 and h["edges"][-1] == 1.0
     assert s["visibility_source"] in {"visible_fraction", "keypoints_2d"}
-    assert 0.0 <= s["visibility_mean"] <= 1.0
+    centres = (np.asarray(h["edges"][:-1]) + np.asarray(h["edges"][1:])) / 2
+    assert s["visibility_mean"] == pytest.approx(np.dot(h["counts"], centres) / sum(h["counts"]), abs=0.5 / len(h["counts"]))
 
 
 def test_motion_and_diversity_are_measured(summary):

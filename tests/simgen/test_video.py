@@ -1,6 +1,6 @@
 import numpy as np
 
-from simgen.video import DETERMINISTIC_HEAP, decode_mp4, encode_mp4, rgb_to_yuv420p
+from simgen.video import decode_mp4, encode_mp4, rgb_to_yuv420p
 
 
 def _frames():
@@ -24,16 +24,45 @@ def test_round_trip_is_close():
     assert np.abs(luma(decoded) - luma(frames)).mean() < 4
 
 
+ENCODE_30_TIMES = """
+import sys, numpy as np
+sys.path.insert(0, {tests!r})
+import simgen.video as video
+from test_video import _frames
+if sys.argv[1] == "unpinned":
+    video._heap_pinned = False  # the control: never set M_PERTURB
+frames, outputs = _frames(), set()
+for k in range(30):  # leave different garbage on the heap before each encode
+    junk = [bytearray(np.random.default_rng(k).integers(0, 255, n, dtype=np.uint8).tobytes()) for n in (7000 * k + 5, 70000)]
+    outputs.add(video.encode_mp4(frames, 25.0))
+    del junk
+print(len(outputs))
+"""
+
+
+def _distinct_encodings(mode: str) -> int:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ENCODE_30_TIMES.format(tests=str(Path(__file__).parent))
+    return int(subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True, check=True).stdout)
+
+
 def test_encoding_is_a_pure_function_of_the_frames():
-    """x264 reads memory it never wrote; simgen.video pins the heap so bytes never vary."""
-    assert DETERMINISTIC_HEAP
-    frames = _frames()
-    outputs = set()
-    for k in range(30):
-        junk = [bytearray(np.random.default_rng(k).integers(0, 255, n, dtype=np.uint8).tobytes()) for n in (7000 * k + 5, 70000)]
-        outputs.add(encode_mp4(frames, 25.0))
-        del junk
-    assert len(outputs) == 1
+    """x264 reads heap memory it never wrote: without M_PERTURB (the control) the same frames give
+    different bytes; encode_mp4 pins the heap in the process that encodes."""
+    assert _distinct_encodings("unpinned") > 1
+    assert _distinct_encodings("pinned") == 1
+
+
+def test_reading_or_importing_does_not_pin_the_heap():
+    """M_PERTURB slows every malloc: only a process that encodes may set it, not a reader or trainer."""
+    import subprocess
+    import sys
+
+    code = "import simgen.video as v, simgen.dataset.reader, simgen.train.data; print(v._heap_pinned)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "None"
 
 
 def test_yuv_conversion_of_grey_and_primaries():
@@ -49,3 +78,41 @@ def test_x264_params_reach_the_encoder():
     every_frame_a_keyframe = encode_mp4(frames, 25.0, crf=18, params="keyint=1")
     assert len(every_frame_a_keyframe) > 1.5 * len(encode_mp4(frames, 25.0, crf=18))
     assert decode_mp4(every_frame_a_keyframe).shape == frames.shape
+
+
+def test_jpeg_keeps_the_brightness_of_a_red_blue_pattern():
+    """JPEG stores luma at full resolution and colour at half: a fine red/blue pattern must keep
+    its brightness (BT.601 luma of RGB). Handing OpenCV RGB as if it were BGR swaps red's and
+    blue's luma weights, and the pattern's brightness then blurs away (mean error 35 vs 7)."""
+    from simgen.camera_noise import apply_camera_noise
+
+    rng = np.random.default_rng(0)
+    red = (rng.random((2, 48, 48)) > 0.5) * 255
+    frames = np.stack([red, np.zeros_like(red), 255 - red], axis=-1).astype(np.uint8)
+    out = apply_camera_noise(frames, {"sensor_noise_std": 0.0, "jpeg_quality": 95})
+    luma = np.array([0.299, 0.587, 0.114])
+    assert np.abs(out @ luma - frames @ luma).mean() < 12
+    # Red stays red (a conversion one way only would swap the channels).
+    halves = np.zeros((1, 16, 32, 3), np.uint8)
+    halves[:, :, :16, 0] = halves[:, :, 16:, 2] = 255
+    out = apply_camera_noise(halves, {"sensor_noise_std": 0.0, "jpeg_quality": 95}).astype(int)
+    away_from_the_edge = np.r_[2:12, 20:30]
+    assert np.abs(out[:, :, away_from_the_edge] - halves[:, :, away_from_the_edge]).max() < 16
+
+
+def test_strict_decoding_reports_errors_that_concealment_hides():
+    """Flip 4 bytes at each of many places in the H.264 data: players conceal most of the damage,
+    a strict decode (err_detect=explode) raises wherever the decoder notices it."""
+    data = encode_mp4(_frames(), 25.0)
+    start = data.find(b"mdat") + 16
+    positions = range(start, len(data) - 4, 89)
+    raised = {False: 0, True: 0}
+    for pos in positions:
+        damaged = bytearray(data)
+        damaged[pos : pos + 4] = bytes(b ^ 0xA5 for b in damaged[pos : pos + 4])
+        for strict in raised:
+            try:
+                decode_mp4(bytes(damaged), strict=strict)
+            except Exception:
+                raised[strict] += 1
+    assert raised[True] >= raised[False] + 0.15 * len(positions), (raised, len(positions))
