@@ -21,6 +21,7 @@ import numpy as np
 
 from simgen.body import BASE_HEIGHT_M
 from simgen.motion.pose import PoseSequence
+from simgen.joint_limits import limit_excess_deg
 from simgen.motion.skeleton import JOINT_INDEX, MOVABLE, REVOLUTE_LIMITS
 from simgen.native import pybullet as p
 
@@ -37,7 +38,8 @@ ROOT_FORCE_GAINS = (50.0, 7.0)
 # chatter (wave1's torque at its bound on 83% of steps, mean equivalent lean 46 degrees; now
 # 2% and 6 degrees, first attempts of 40 demo samples each; walk 44 -> 31 degrees).
 ROOT_TORQUE_GAINS = (160.0, 10.0)
-_REVOLUTE_INDICES = [JOINT_INDEX[n] for n in REVOLUTE_LIMITS]
+# Degrees beyond a joint's range that still count as within it (the solver's slack).
+LIMIT_TOLERANCE_DEG = 3.0
 
 
 @dataclass
@@ -68,6 +70,7 @@ class PlausibilityMeter:
     penetration: float = 0.0
     skate: list[float] = field(default_factory=list)
     limit_violations: int = 0
+    limit_excess: float = 0.0
     frames: int = 0
     assist: list[float] = field(default_factory=list)
     torque: list[float] = field(default_factory=list)  # per frame: mean assist torque magnitude (N m)
@@ -76,18 +79,17 @@ class PlausibilityMeter:
     tracking: list[float] = field(default_factory=list)
     _touching: list = field(default_factory=lambda: [None, None])  # per foot: contact points (world, foot frame)
 
-    def frame(self, feet: list[dict], joint_angles: dict[str, float], tracking_m: float, assist: AssistTally | None = None):
-        """One video frame: `feet` from `Actor.feet`, revolute joint angles, the keypoint
-        tracking error (m) and the root assist over the frame's physics steps."""
+    def frame(self, feet: list[dict], limit_excess_deg: float, tracking_m: float, assist: AssistTally | None = None):
+        """One video frame: `feet` from `Actor.feet`, the most degrees any joint is beyond its
+        range (`simgen.joint_limits`), the keypoint tracking error (m) and the root assist
+        over the frame's physics steps."""
         assist = assist or AssistTally()
         self.frames += 1
         self.penetration = max(self.penetration, max(-foot["lowest"] for foot in feet))
         for i, foot in enumerate(feet):
             self._skate(i, foot)
-        violated = any(
-            not (lo - 0.05 <= joint_angles[name] <= hi + 0.05) for name, (lo, hi) in REVOLUTE_LIMITS.items()
-        )
-        self.limit_violations += int(violated)
+        self.limit_violations += int(limit_excess_deg > LIMIT_TOLERANCE_DEG)
+        self.limit_excess = max(self.limit_excess, limit_excess_deg)
         steps = max(assist.steps, 1)
         self.assist.append(assist.force_n / steps / self.weight_n)
         self.torque.append(assist.torque_nm / steps)
@@ -118,6 +120,7 @@ class PlausibilityMeter:
             "max_foot_penetration_m": round(self.penetration, 4),
             "foot_skate_mps": round(float(np.mean(self.skate)) if self.skate else 0.0, 4),
             "joint_limit_violation_rate": round(self.limit_violations / max(self.frames, 1), 4),
+            "max_joint_limit_excess_deg": round(self.limit_excess, 2),
             "mean_root_assist": round(float(np.mean(self.assist)) if self.assist else 0.0, 4),
             "root_torque_mean_lean_deg": lean(float(np.mean(self.torque)) if self.torque else 0.0),
             "root_torque_peak_lean_deg": lean(float(np.max(self.torque)) if self.torque else 0.0),
@@ -216,10 +219,12 @@ class PhysicsTracker:
         tally.steps += steps
 
     def measure(self, feet: list[dict], keypoints: np.ndarray, target_keypoints: np.ndarray) -> None:
-        states = self.client.getJointStates(self.body, _REVOLUTE_INDICES)
-        angles = {n: state[0] for n, state in zip(REVOLUTE_LIMITS, states)}
+        states = self.client.getJointStatesMultiDof(self.body, self.indices)
+        revolute = {n: s[0][0] for n, s in zip(MOVABLE, states) if n in REVOLUTE_LIMITS}
+        spherical = {n: np.asarray(s[0]) for n, s in zip(MOVABLE, states) if n not in REVOLUTE_LIMITS}
+        excess = max(limit_excess_deg(revolute, spherical).values())
         tracking = float(np.mean(np.linalg.norm(keypoints - target_keypoints, axis=1)))
-        self.meter.frame(feet, angles, tracking, self._tally)
+        self.meter.frame(feet, excess, tracking, self._tally)
         self._tally = AssistTally()
 
 

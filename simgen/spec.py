@@ -177,7 +177,8 @@ class PhysicsSpec(StrictModel):
     max_attempts: int = Field(30, ge=1, le=100, description="samples tried per clip before the job fails")
     max_foot_penetration_m: float = Field(0.06, gt=0.0)
     max_foot_skate_mps: float = Field(0.6, gt=0.0)
-    max_joint_limit_violation_rate: float = Field(0.1, ge=0.0, le=1.0)
+    max_joint_limit_violation_rate: float = Field(0.1, ge=0.0, le=1.0, description="share of frames with a joint over 3 degrees beyond its range")
+    max_joint_limit_excess_deg: float = Field(20.0, gt=0.0, description="most degrees any joint may go beyond its range (simgen.joint_limits)")
     max_mean_root_assist: float = Field(0.6, gt=0.0)
     max_root_torque_mean_lean_deg: float = Field(
         40.0, gt=0.0, le=90.0, description="mean root-assist torque, as the lean from upright whose gravity torque it equals"
@@ -190,6 +191,7 @@ class PhysicsSpec(StrictModel):
             "max_foot_penetration_m": self.max_foot_penetration_m,
             "foot_skate_mps": self.max_foot_skate_mps,
             "joint_limit_violation_rate": self.max_joint_limit_violation_rate,
+            "max_joint_limit_excess_deg": self.max_joint_limit_excess_deg,
             "mean_root_assist": self.max_mean_root_assist,
             "root_torque_mean_lean_deg": self.max_root_torque_mean_lean_deg,
             "tracking_error_m": self.max_tracking_error_m,

@@ -7,7 +7,6 @@ from simgen.clip import Simulator, make_clip
 from simgen.errors import SimgenError
 from simgen.jobs.shard_task import make_plausible_clip
 from simgen.motion.library import ActionLibrary
-from simgen.motion.skeleton import REVOLUTE_LIMITS
 from simgen.sampling import clip_seed, sample_factors
 
 HOVER = """name: hover
@@ -24,13 +23,20 @@ keyframes:
   - {t: 0.0, root_pitch: 30, right_shoulder: [-20, 0, 0]}
   - {t: 0.5, root_pitch: 30, right_shoulder: [-30, 0, 0]}
 """
+OWL = """name: owl
+description: turns its head 150 degrees round - beyond any neck
+cycle_seconds: 1.0
+keyframes:
+  - {t: 0.0, neck: [0, 150, 0]}
+  - {t: 0.5, neck: [0, 150, 0]}
+"""
 STAND = LEAN.replace("lean", "stand").replace("root_pitch: 30", "root_pitch: 0")
 
 
 @pytest.fixture(scope="module")
 def hover_sim(tmp_path_factory):
     folder = tmp_path_factory.mktemp("actions")
-    for name, text in {"hover": HOVER, "lean": LEAN, "stand": STAND}.items():
+    for name, text in {"hover": HOVER, "lean": LEAN, "stand": STAND, "owl": OWL}.items():
         (folder / f"{name}.yaml").write_text(text)
     sim = Simulator(ActionLibrary(folder))
     yield sim
@@ -44,7 +50,7 @@ def test_programmed_actions_are_plausible(hover_sim, make_tiny_spec, label):
     clip = make_clip(hover_sim, spec, factors, 5)
     metrics = clip.annotations["plausibility"]
     assert set(metrics) == {
-        "max_foot_penetration_m", "foot_skate_mps", "joint_limit_violation_rate", "mean_root_assist",
+        "max_foot_penetration_m", "foot_skate_mps", "joint_limit_violation_rate", "max_joint_limit_excess_deg", "mean_root_assist",
         "root_torque_mean_lean_deg", "root_torque_peak_lean_deg", "root_torque_at_bound_share", "tracking_error_m",
     }  # fmt: skip
     assert spec.physics.failures(metrics) == []
@@ -87,19 +93,14 @@ def _foot(position, angle_deg, contacts):
     return {"lowest": 0.0, "pose": (np.asarray(position, float), np.array([0.0, 0.0, np.sin(half), np.cos(half)])), "contacts": np.asarray(contacts, float).reshape(-1, 3)}
 
 
-_STRAIGHT = {name: 0.0 for name in REVOLUTE_LIMITS}
-
-
 def test_skating_is_the_slide_of_the_contact_points_not_the_ankle():
     from simgen.physics import PlausibilityMeter
-
-    STRAIGHT = _STRAIGHT
 
     sole = [[0.1, 0.0, 0.05], [0.1, 0.0, -0.05], [-0.05, 0.0, 0.05], [-0.05, 0.0, -0.05]]  # world points under a foot at (0, 0.05, 0)
     sliding = PlausibilityMeter(weight_n=700.0, dt_frame=0.04)
     for t in range(3):  # the whole foot slides 2 cm per frame along x while touching
         shift = np.array([0.02 * t, 0.0, 0.0])
-        sliding.frame([_foot([0.02 * t, 0.05, 0.0], 0.0, np.asarray(sole) + shift)] * 2, STRAIGHT, 0.0)
+        sliding.frame([_foot([0.02 * t, 0.05, 0.0], 0.0, np.asarray(sole) + shift)] * 2, 0.0, 0.0)
     assert sliding.summary()["foot_skate_mps"] == pytest.approx(0.5, abs=1e-6)
 
     rolling = PlausibilityMeter(weight_n=700.0, dt_frame=0.04)
@@ -107,12 +108,12 @@ def test_skating_is_the_slide_of_the_contact_points_not_the_ankle():
     for angle in (0.0, 10.0, 20.0):  # heel rises, the foot pivots about its toe: the ankle moves, the toe does not
         r = np.radians(angle)
         ankle = toe[0] + np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]]) @ np.array([-0.1, 0.05, 0.0])
-        rolling.frame([_foot(ankle, angle, toe)] * 2, STRAIGHT, 0.0)
+        rolling.frame([_foot(ankle, angle, toe)] * 2, 0.0, 0.0)
     assert rolling.summary()["foot_skate_mps"] < 1e-6
 
     airborne = PlausibilityMeter(weight_n=700.0, dt_frame=0.04)
     for t in range(3):
-        airborne.frame([_foot([0.5 * t, 0.3, 0.0], 0.0, [])] * 2, STRAIGHT, 0.0)
+        airborne.frame([_foot([0.5 * t, 0.3, 0.0], 0.0, [])] * 2, 0.0, 0.0)
     assert airborne.summary()["foot_skate_mps"] == 0.0
 
 
@@ -159,8 +160,8 @@ def test_the_assist_torque_is_reported_as_the_lean_it_could_hold():
     meter = PlausibilityMeter(weight_n=weight, dt_frame=0.04, height_m=height)
     feet = [_foot([0, 0.05, 0], 0.0, [])] * 2
     # Frame 1: 3 steps at 10 degrees' worth, one at the bound; frame 2: no torque.
-    meter.frame(feet, _STRAIGHT, 0.0, AssistTally(force_n=3 * 70.0, torque_nm=3 * at_10_deg, torque_at_bound=1, steps=3))
-    meter.frame(feet, _STRAIGHT, 0.0, AssistTally(steps=3))
+    meter.frame(feet, 0.0, 0.0, AssistTally(force_n=3 * 70.0, torque_nm=3 * at_10_deg, torque_at_bound=1, steps=3))
+    meter.frame(feet, 0.0, 0.0, AssistTally(steps=3))
     summary = meter.summary()
     assert summary["root_torque_peak_lean_deg"] == pytest.approx(10.0, abs=0.01)
     assert summary["root_torque_mean_lean_deg"] == pytest.approx(np.degrees(np.arcsin(np.sin(np.radians(10.0)) / 2)), abs=0.01)
@@ -196,3 +197,22 @@ def test_dataset_json_aggregates_the_physics_metrics(tiny_dataset):
     reported = meta["plausibility"]["root_torque_mean_lean_deg"]
     assert reported["peak"] == pytest.approx(max(torques)) and reported["mean"] == pytest.approx(np.mean(torques), abs=1e-4)
     assert set(reported["mean_per_class"]) == {row["label"] for row in ds.rows}
+
+
+def test_a_joint_driven_beyond_its_range_is_measured_and_rejected(hover_sim, make_tiny_spec):
+    """Nothing in the body stops a neck turned 150 degrees (spherical joints have no URDF
+    limits): the meter must see it, 150 - 85 = 65 degrees beyond, and reject the clip."""
+    spec = make_tiny_spec(frames=16, size=[32, 32], classes=["owl"])
+    metrics = make_clip(hover_sim, spec, sample_factors(spec, hover_sim.library, "owl", 0), 0).annotations["plausibility"]
+    assert metrics["max_joint_limit_excess_deg"] > 40.0 and metrics["joint_limit_violation_rate"] > 0.5
+    assert any(f.startswith("max_joint_limit_excess_deg") for f in spec.physics.failures(metrics))
+
+
+def test_the_meter_counts_frames_beyond_the_tolerance():
+    from simgen.physics import PlausibilityMeter
+
+    meter = PlausibilityMeter(weight_n=700.0, dt_frame=0.04)
+    for excess in (0.0, 2.0, 5.0, 12.5):  # 2 degrees is within the solver's slack
+        meter.frame([_foot([0, 0.05, 0], 0.0, [])] * 2, excess, 0.0)
+    summary = meter.summary()
+    assert summary["joint_limit_violation_rate"] == 0.5 and summary["max_joint_limit_excess_deg"] == 12.5
