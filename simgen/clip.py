@@ -9,7 +9,7 @@ import numpy as np
 import pybullet_data
 
 from simgen.actor import Actor, ground_offsets
-from simgen.annotate import mask_bbox, project_keypoints
+from simgen.annotate import depth_visible, mask_bbox, project_keypoints
 from simgen.body import BodyShape
 from simgen.camera import build_camera_path
 from simgen.camera_noise import apply_camera_noise
@@ -217,6 +217,7 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
     mask = np.zeros((frames, height, width), np.uint8)
     keypoints = np.zeros((frames, len(KEYPOINT_NAMES), 3))
     keypoints_3d = np.zeros((frames, len(KEYPOINT_NAMES), 3))
+    keypoints_seen = np.zeros((frames, len(KEYPOINT_NAMES)), np.uint8)
     boxes, visible = [], []
     visible_fraction = VisibleFraction(sim.client, camera, actor.body, occluders.bodies + scene.distractors + [scene.ground])
     for t in range(frames):
@@ -231,6 +232,7 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
         visible.append(visible_fraction(t, mask[t], depth[t]))
         keypoints_3d[t] = world.measure(t)
         keypoints[t] = project_keypoints(camera, t, keypoints_3d[t], mask[t])
+        keypoints_seen[t] = depth_visible(camera, t, keypoints_3d[t], mask[t], depth[t])
         boxes.append(mask_bbox(mask[t]))
     rgb = apply_camera_noise(rgb, factors["camera_noise"])
     intrinsics = np.round(camera.all_intrinsics(), 6).tolist()
@@ -244,6 +246,7 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
         "joint_names": list(KEYPOINT_NAMES),
         "keypoints_2d": np.round(keypoints, 3).tolist(),
         "keypoints_3d": np.round(keypoints_3d, 4).tolist(),
+        "keypoints_visible_depth": keypoints_seen.tolist(),
         "bbox": boxes,
         "visible_fraction": visible,
         "objects": world.objects,
