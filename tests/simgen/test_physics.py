@@ -75,10 +75,42 @@ def test_the_body_falls_without_support(hover_sim, make_tiny_spec):
     assert pelvis_height[-1] < pelvis_height[0] - 0.3
 
 
-def test_rejected_clips_resample_deterministically(make_tiny_spec):
-    """A rejected sample is retried with a derived seed; the retry is reproducible."""
-    assert clip_seed(0, 5, 1) != clip_seed(0, 5, 0)
-    assert clip_seed(0, 5, 1) == clip_seed(0, 5, 1)
+LOOK = """name: look
+description: looks round over its shoulder - some draws turn the head further than a neck can
+cycle_seconds: 1.0
+amplitudes:
+  turn: {range: [0.2, 0.8], channels: [neck]}
+keyframes:
+  - {t: 0.0, neck: [0, 20, 0]}
+  - {t: 0.5, neck: [0, 140, 0]}
+"""
+
+
+def test_an_implausible_draw_is_rejected_and_redrawn(tmp_path, make_tiny_spec):
+    """Some draws of `look` turn the head 105-130 degrees, 20-45 beyond the neck's 85: the
+    first such clip is rejected, redrawn with derived seeds, and the clip kept is the first
+    plausible redraw - reproducibly."""
+    from simgen.clip import simulate_plausibility
+
+    (tmp_path / "look.yaml").write_text(LOOK)
+    sim = Simulator(ActionLibrary(tmp_path))
+    spec = make_tiny_spec(frames=16, size=[32, 32], classes=["look"], **{"physics.max_joint_limit_violation_rate": 1.0})
+    limit = spec.physics.max_joint_limit_excess_deg
+
+    def first_try(index):
+        return simulate_plausibility(sim, spec, sample_factors(spec, sim.library, "look", clip_seed(spec.seed, index)))
+
+    index = next(i for i in range(10) if first_try(i)["max_joint_limit_excess_deg"] > limit)
+    clip = make_plausible_clip(sim, spec, index)
+    attempts = clip.annotations["attempts"]
+    assert attempts > 1
+    assert clip.annotations["seed"] == clip_seed(spec.seed, index, attempts - 1)
+    assert clip.annotations["plausibility"]["max_joint_limit_excess_deg"] <= limit
+    rejected = [simulate_plausibility(sim, spec, sample_factors(spec, sim.library, "look", clip_seed(spec.seed, index, a))) for a in range(attempts - 1)]
+    assert all(m["max_joint_limit_excess_deg"] > limit for m in rejected)
+    again = make_plausible_clip(sim, spec, index)
+    assert again.annotations["attempts"] == attempts and again.annotations["plausibility"] == clip.annotations["plausibility"]
+    sim.close()
 
 
 def test_kinematic_mode_has_no_plausibility(hover_sim, make_tiny_spec):
