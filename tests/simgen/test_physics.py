@@ -248,3 +248,48 @@ def test_the_meter_counts_frames_beyond_the_tolerance():
         meter.frame([_foot([0, 0.05, 0], 0.0, [])] * 2, excess, 0.0)
     summary = meter.summary()
     assert summary["joint_limit_violation_rate"] == 0.5 and summary["max_joint_limit_excess_deg"] == 12.5
+
+
+def test_standing_feet_stay_put_and_the_root_moves_instead():
+    """A right foot standing while the target slides it 2 cm a frame, then lifted: the shift
+    cancels the slide while it stands and stops changing once it is in the air."""
+    from simgen.actor import planted_feet_shift
+
+    ankles = np.zeros((6, 2, 3))
+    ankles[:, 0, 0] = 0.02 * np.arange(6)  # right ankle slides along x ...
+    ankles[4:, 0, 1] = 0.2  # ... and is lifted from frame 4
+    ankles[:, 1, 1] = 0.3  # the left foot is in the air throughout (its lowest is frame 0's)
+    ankles[0, 1, 1] = 0.0
+    shift = planted_feet_shift(ankles)
+    np.testing.assert_allclose(shift[:, 0], [0.0, -0.02, -0.04, -0.06, -0.06, -0.06], atol=1e-12)
+    np.testing.assert_allclose(shift[:, 1], 0.0)
+    np.testing.assert_allclose((ankles[:4, 0, 0] + shift[:4, 0]), 0.0, atol=1e-12)  # it stood still
+
+
+def test_a_hovering_standing_foot_is_put_down_but_a_jump_is_kept():
+    from simgen.actor import stance_snap
+
+    hover = np.array([0.0, 0.03, 0.08, 0.12, 0.16, 0.5])
+    np.testing.assert_allclose(stance_snap(hover, 0.08), [0.0, 0.03, 0.08, 0.04, 0.0, 0.0], atol=1e-12)
+
+    from types import SimpleNamespace
+
+    from simgen.actor import ground_offsets
+    from simgen.body import BodyShape
+
+    mocap = SimpleNamespace(ground=False, lift=None)  # grounded once per clip, then snapped
+    lowest = np.array([0.1, 0.13, 0.6])
+    np.testing.assert_allclose(ground_offsets(mocap, lowest, BodyShape()), [-0.1, -0.13, -0.1], atol=1e-12)
+
+
+def test_clips_keep_standing_feet_planted(hover_sim, make_tiny_spec):
+    """In a made squat the target ankles, where they stand, no longer slide (the programmed
+    squat folds its legs under a root that does not move back)."""
+    from simgen.clip import _build_world
+    from simgen.motion.skeleton import KEYPOINT_NAMES
+
+    spec = make_tiny_spec(frames=25, size=[32, 32])
+    world = _build_world(hover_sim, spec, sample_factors(spec, hover_sim.library, "squat", 3))
+    ankles = world.target_keypoints[:, [KEYPOINT_NAMES.index("right_ankle"), KEYPOINT_NAMES.index("left_ankle")]]
+    slide = np.abs(np.diff(ankles[:, :, [0, 2]], axis=0)).max()
+    assert slide < 1e-6  # keypoints come back from pybullet in float32
