@@ -92,7 +92,7 @@ def _pose_pass(actor: Actor, pose: PoseSequence, shape: BodyShape):
     offset = np.zeros((frames, 3))
     offset[:, 1] = ground_offsets(pose, lo[:, 1].copy(), shape)
     # Standing feet stay put (the root moves instead): on 100 first attempts each this took
-    # walk's rejections from 31% to 28% (skating ones from 23 to 1), punch's from 73% to 63%.
+    # walk's rejections from 29% to 28% (skating ones from 22 to 1), punch's from 73% to 63%.
     ankles = keypoints[:, [KEYPOINT_NAMES.index("right_ankle"), KEYPOINT_NAMES.index("left_ankle")]] + offset[:, None]
     offset[:, [0, 2]] = planted_feet_shift(ankles)
     for box in (lo, hi):
