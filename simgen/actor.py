@@ -99,7 +99,8 @@ def ground_offsets(pose: PoseSequence, lowest: np.ndarray, shape: BodyShape) -> 
     """Vertical offsets that put the actor on the floor.
 
     Motion programs are grounded frame by frame (lowest point on the floor, plus their lift);
-    motion capture keeps its own vertical motion (jumps) and is shifted once per clip.
+    motion capture is shifted once per clip, keeping its own vertical motion (jumps), and
+    frames that hover a little (a standing foot) are put down (`stance_snap`).
 
     Args:
         lowest: float[T], the lowest point of the body when posed without offset.
@@ -107,4 +108,43 @@ def ground_offsets(pose: PoseSequence, lowest: np.ndarray, shape: BodyShape) -> 
     if pose.ground:
         lift = pose.lift if pose.lift is not None else np.zeros(len(lowest))
         return -lowest + lift * shape.size_scale
-    return np.full(len(lowest), -lowest.min())
+    return -lowest.min() - stance_snap(lowest - lowest.min())
+
+
+# Motion capture grounded once per clip leaves the standing foot hovering up to ~7 cm in
+# other frames (the floor of the capture is not flat, nor the retargeted feet exact); a
+# simulated body then sags that far below its root target and the root assist holds it up.
+STANCE_SNAP_M = 0.08
+
+
+def stance_snap(hover: np.ndarray, margin: float | None = None) -> np.ndarray:
+    """How far to lower each frame whose lowest point hovers `hover` (m, >= 0) above the
+    clip's floor: all of it up to `margin` (a foot that should be standing), then less
+    and less, none beyond 2 x margin (a jump keeps its height); continuous throughout."""
+    margin = STANCE_SNAP_M if margin is None else margin
+    return np.where(hover <= margin, hover, np.clip(2.0 * margin - hover, 0.0, None))
+
+
+# An ankle within this of its lowest height in the clip is taken to be standing on the floor.
+PLANTED_M = 0.03
+
+
+def planted_feet_shift(ankles: np.ndarray, planted_m: float | None = None) -> np.ndarray:
+    """float[T, 2]: a horizontal (x, z) shift per frame that keeps standing feet where they
+    stand. Targets often slide a standing foot (a programmed squat folds the legs under a
+    root that does not move back; retargeted motion capture slides); a simulated foot
+    holds by friction, and the root assist then drags the body after the target. Each frame
+    moves by minus the mean slide of the feet standing in it and the frame before.
+
+    Args:
+        ankles: float[T, 2, 3], world positions of the two ankles (y up).
+    """
+    planted_m = PLANTED_M if planted_m is None else planted_m
+    height = ankles[:, :, 1]
+    planted = height < height.min(axis=0) + planted_m
+    shift = np.zeros((len(ankles), 2))
+    for t in range(1, len(ankles)):
+        both = planted[t] & planted[t - 1]
+        slide = (ankles[t, both][:, [0, 2]] - ankles[t - 1, both][:, [0, 2]]).mean(axis=0) if both.any() else 0.0
+        shift[t] = shift[t - 1] - slide
+    return shift

@@ -9,6 +9,10 @@ from simgen.camera import NEAR, CameraPath
 
 ACTOR = 1
 _NEIGHBOURS = np.ones((3, 3), np.uint8)
+# A joint centre lies inside its limb: up to about a torso's half depth (~0.15 m for the
+# bulkiest bodies) behind the actor's own surface where it is seen. Further behind, that
+# surface belongs to something in front of it (the torso before the far arm).
+DEPTH_TOLERANCE_M = 0.2
 
 
 def project_keypoints(camera: CameraPath, t: int, points_world: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -33,3 +37,24 @@ def mask_bbox(mask: np.ndarray, value: int = ACTOR) -> list[int]:
     """[x0, y0, x1, y1] in pixels (x1, y1 exclusive) around the pixels equal to `value`; zeros if none."""
     x, y, w, h = cv2.boundingRect((mask == value).view(np.uint8))
     return [x, y, x + w, y + h] if w else [0, 0, 0, 0]
+
+
+def depth_visible(camera: CameraPath, t: int, points_world: np.ndarray, mask: np.ndarray, depth: np.ndarray, tolerance_m: float = DEPTH_TOLERANCE_M) -> np.ndarray:
+    """uint8[J]: 1 where a keypoint is seen, depth-tested: it projects inside the image, in
+    front of the camera, and its pixel or one of its 8 neighbours shows the actor's own
+    surface no more than `tolerance_m` in front of it (z along the optical axis). Unlike the
+    mask flag of `project_keypoints`, a joint behind the actor's own body (the far arm, seen
+    through the torso) is not visible."""
+    uv, z = camera.project(t, points_world)
+    h, w = mask.shape
+    col = np.floor(uv[:, 0]).astype(np.int64)
+    row = np.floor(uv[:, 1]).astype(np.int64)
+    inside = (z > NEAR) & (col >= 0) & (col < w) & (row >= 0) & (row < h)
+    visible = np.zeros(len(uv), dtype=np.uint8)
+    # Depth of the actor's surface per pixel, -inf elsewhere; the farthest of each 3x3
+    # neighbourhood is the most lenient test for limbs a pixel wide.
+    surface = np.where(mask == ACTOR, depth, -np.inf).astype(np.float32)
+    farthest = cv2.dilate(surface, _NEIGHBOURS)
+    i = np.flatnonzero(inside)
+    visible[i] = farthest[row[i], col[i]] >= z[i] - tolerance_m
+    return visible

@@ -27,6 +27,12 @@ def _check_annotations(ann: dict, frames: int, size: tuple[int, int]) -> list[st
         faults.append(f"keypoints_2d has shape {kp.shape}, expected ({frames}, {len(ann['joint_names'])}, 3)")
     elif not np.isin(kp[..., 2], (0.0, 1.0)).all():
         faults.append("keypoint visibility flags are not 0/1")
+    if "keypoints_visible_depth" in ann:  # depth-tested visibility; absent in older datasets
+        seen = np.asarray(ann["keypoints_visible_depth"])
+        if seen.shape != (frames, len(ann["joint_names"])):
+            faults.append(f"keypoints_visible_depth has shape {seen.shape}, expected ({frames}, {len(ann['joint_names'])})")
+        elif not np.isin(seen, (0, 1)).all():
+            faults.append("keypoints_visible_depth flags are not 0/1")
     bbox = np.asarray(ann["bbox"])
     if bbox.shape != (frames, 4):
         faults.append(f"bbox has shape {bbox.shape}, expected ({frames}, 4)")

@@ -36,6 +36,7 @@ def manifest_row(key: str, shard: str, annotations: dict, members: dict[str, byt
         "seed": annotations["seed"],
         "frames": len(annotations["frame_labels"]),
         "attempts": annotations.get("attempts", 1),
+        "plausibility": annotations.get("plausibility"),
         "factors": annotations["factors"],
         "checksum": clip_checksum(members),
     }

@@ -13,6 +13,8 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
+
 from tqdm import tqdm
 
 import simgen
@@ -71,6 +73,7 @@ def _dataset_meta(spec: GenerationSpec, library: ActionLibrary, rows: list[dict]
         "classes": list(spec.classes),
         "counts": {"clips": len(rows), "shards": len({r["shard"] for r in rows}), "per_class": counts},
         "rejections": _rejections(rows),
+        "plausibility": _plausibility(rows),
         "layout": {
             "shards": "shards/shard-NNNNNN.tar: KEY.mp4 (H.264 RGB), KEY.json (annotations), KEY.npz (mask uint8[T,H,W], depth float16[T,H,W], metres)",
             "manifest": "manifest.jsonl: one row per clip (key, shard, label, seed, frames, factors, checksum)",
@@ -92,6 +95,23 @@ def _rejections(rows: list[dict]) -> dict:
         "rate": round((attempts - len(rows)) / attempts, 4) if attempts else 0.0,
         "rate_per_class": {c: round(rej / tot, 4) for c, (tot, rej) in sorted(per_class.items())},
     }
+
+
+def _plausibility(rows: list[dict]) -> dict | None:
+    """Per physics metric of the accepted clips: mean and peak over all, and the mean per class
+    (the root-assist torque as an equivalent lean, see simgen.physics). None without physics."""
+    per_metric: dict[str, dict[str, list[float]]] = {}
+    for r in rows:
+        for name, value in (r.get("plausibility") or {}).items():
+            per_metric.setdefault(name, {}).setdefault(r["label"], []).append(float(value))
+    return {
+        name: {
+            "mean": round(float(np.mean([v for vs in by_class.values() for v in vs])), 4),
+            "peak": round(float(np.max([v for vs in by_class.values() for v in vs])), 4),
+            "mean_per_class": {c: round(float(np.mean(vs)), 4) for c, vs in sorted(by_class.items())},
+        }
+        for name, by_class in sorted(per_metric.items())
+    } or None
 
 
 def _inputs(spec: GenerationSpec, library: ActionLibrary) -> dict:
