@@ -6,7 +6,7 @@ import pytest
 
 from simgen.pipelines.cli import build_parser, main
 
-TINY = ["--clips", "3", "--frames", "4", "--size", "32", "--quiet", "--workers", "1"]
+TINY = ["--clips", "3", "--frames", "4", "--size", "32", "--quiet", "--workers", "1", "--json"]
 
 
 def _run(capsys, argv):
