@@ -132,10 +132,10 @@ def _check_can_create(path: Path, option: str, shown) -> None:
 def check_output_file(path, option: str = "--out", suffixes: tuple[str, ...] = ()) -> Path:
     """Check, without creating anything, that `path` can be written as a file."""
     p = Path(path)
-    if suffixes and p.suffix.lower() not in suffixes:
-        raise _fail(option, path, f"expected a file name ending in {' or '.join(suffixes)}")
     if p.is_dir():
         raise _fail(option, path, "is a folder; give a file name")
+    if suffixes and p.suffix.lower() not in suffixes:
+        raise _fail(option, path, f"expected a file name ending in {' or '.join(suffixes)}")
     if p.exists():
         if not os.access(p, os.W_OK):
             raise _fail(option, path, "cannot overwrite (permission denied)")
