@@ -100,7 +100,8 @@ def _open_sources(cfg) -> None:
     classes = None
     for root, people in ((cfg.synthetic, {}), (cfg.real, dict(subjects=cfg.subjects, exclude_subjects=cfg.exclude_subjects))):
         if root:
-            classes = classes or open_reader(root, classes=classes, size=cfg.size, **people).classes
+            reader = open_reader(root, classes=classes, size=cfg.size, **people)
+            classes = classes or reader.classes
     if cfg.val:
         open_reader(cfg.val, classes=classes, size=cfg.size)
 
