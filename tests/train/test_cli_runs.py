@@ -225,3 +225,12 @@ def test_split_size_warning_thresholds(synthetic_dir):
     assert split_size_warning(ds, min_per_class=4, min_total=12) is None
     assert "left 4" in split_size_warning(ds, min_per_class=5, min_total=12)
     assert "12 labelled clips" in split_size_warning(ds, min_per_class=4, min_total=13)
+
+
+def test_a_selection_of_people_keeps_the_whole_class_list(real_dir):
+    from simgen.train.data.real import RealFolderReader
+
+    (real_dir / "labels.csv").write_text("path,label,subject\nclips/c0.mp4,left,s0\nclips/c1.mp4,right,s1\n"
+                                         "clips/c2.mp4,still,s1\n")
+    only_s0 = RealFolderReader(real_dir, subjects=["s0"])
+    assert only_s0.classes == ["left", "right", "still"] and len(only_s0) == 1
