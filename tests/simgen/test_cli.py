@@ -250,3 +250,23 @@ def test_every_option_has_help_and_its_default(capsys):
 def test_no_command_takes_abbreviated_options():
     for name, subparser, _ in _options_of_every_command():
         assert subparser.allow_abbrev is False, name
+
+
+def test_spec_errors_about_files_it_names_name_the_spec(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("classes: [wave1]\nclips: 2\nocclusion: {assets: [nope.urdf]}\n")
+    _one_line_error(capsys, ["generate", "--config", str(spec), "--out", str(tmp_path / "o")],
+                    str(spec), "field 'occlusion.assets'", "nope.urdf", "not found")
+    spec.write_text("classes: [wave1]\nclips: 2\nscene: {background: {choice: [image]}, background_dir: nodir}\n")
+    _one_line_error(capsys, ["generate", "--config", str(spec), "--out", str(tmp_path / "o")],
+                    str(spec), "field 'scene.background_dir'", "nodir")
+    assert not (tmp_path / "o").exists()
+
+
+def test_ray_logs_stay_off_the_progress_bar(tmp_path, capfd):
+    pytest.importorskip("ray")
+    code = main(["generate", "--preset", "demo", "--out", str(tmp_path / "ray"), "--clips", "2", "--frames", "4",
+                 "--size", "32", "--workers", "1", "--backend", "ray"])
+    err = capfd.readouterr().err
+    assert code == 0 and "generate demo" in err  # the bar is there
+    assert "Ray instance" not in err and " INFO " not in err and "WARNING" not in err, err[-500:]
