@@ -67,6 +67,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         _open_sources(cfg)  # label files and manifests only: bad data fails before any decoding
         claim_run_folder(cfg.out, resume=args.resume, force=args.force)
+        if args.resume and not (Path(cfg.out) / "last.pt").is_file():
+            raise TrainDataError(f"{Path(cfg.out) / 'last.pt'}: nothing to resume (no checkpoint from an earlier run)")
     except (TrainDataError, SimgenError) as exc:
         return _error("train", str(exc))
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")

@@ -131,11 +131,11 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
         torch.cuda.set_device(device)
     main = rank == 0
     out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed + rank)
 
     train_ds, val_ds, classes, skipped = build_datasets(cfg)
     if main:
+        out.mkdir(parents=True, exist_ok=True)  # after the data is read: a data error leaves no empty run
         (out / "config.yaml").write_text(yaml.safe_dump(cfg.model_dump(), sort_keys=False))
         for path, reason in skipped:
             log.warning("skipped %s: %s", path, reason)

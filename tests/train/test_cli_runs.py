@@ -234,3 +234,19 @@ def test_a_selection_of_people_keeps_the_whole_class_list(real_dir):
                                          "clips/c2.mp4,still,s1\n")
     only_s0 = RealFolderReader(real_dir, subjects=["s0"])
     assert only_s0.classes == ["left", "right", "still"] and len(only_s0) == 1
+
+
+def test_a_corrupt_clip_under_strict_leaves_no_run_folder(real_dir, tmp_path, capsys):
+    (real_dir / "clips" / "c4.mp4").write_bytes(b"")
+    out = tmp_path / "strict_run"
+    _one_line_error(capsys, ["train", "--real", real_dir, "--out", out, "--strict", *FAST], "c4.mp4")
+    assert not out.exists()
+
+
+def test_resume_without_a_run_fails_before_decoding(synthetic_dir, tmp_path, capsys, monkeypatch):
+    from simgen.train.data.batch import ClipDataset
+
+    monkeypatch.setattr(ClipDataset, "prepare", lambda *a, **k: pytest.fail("decoded clips before checking the inputs"))
+    _one_line_error(capsys, ["train", "--synthetic", synthetic_dir, "--out", tmp_path / "new", "--resume", *FAST],
+                    "nothing to resume")
+    assert not (tmp_path / "new").exists()
