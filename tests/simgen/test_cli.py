@@ -130,18 +130,20 @@ def test_user_action_used_end_to_end(tmp_path, capsys):
     assert "salute" in stdout and "walk" in stdout
 
 
-def test_presets_show_prints_a_spec_generate_takes(tmp_path, capsys):
-    code, yaml_text, _ = _run(capsys, ["presets", "--show", "weizmann4"])
+@pytest.mark.parametrize("preset", ["demo", "weizmann4"])
+def test_presets_show_prints_a_spec_generate_takes(tmp_path, capsys, preset):
+    from simgen.spec import load_spec, preset_names
+
+    assert preset in preset_names()
+    code, yaml_text, _ = _run(capsys, ["presets", "--show", preset])
     assert code == 0
     spec_file = tmp_path / "spec.yaml"
-    spec_file.write_text(yaml_text)  # as `simgen presets --show weizmann4 > spec.yaml`
-    from simgen.spec import load_spec
-
-    assert load_spec(path=spec_file) == load_spec(preset="weizmann4")
+    spec_file.write_text(yaml_text)  # as `simgen presets --show NAME > spec.yaml`
+    assert load_spec(path=spec_file) == load_spec(preset=preset)
     out = tmp_path / "ds"
     code, _, err = _run(capsys, ["generate", "--config", str(spec_file), "--out", str(out)] + TINY)
     assert code == 0, err
-    assert json.loads((out / "dataset.json").read_text())["spec"]["name"] == "weizmann4"
+    assert json.loads((out / "dataset.json").read_text())["spec"]["name"] == preset
 
 
 def test_version(capsys):
