@@ -1,7 +1,8 @@
 """``simgen train`` and ``simgen evaluate``: argparse subcommands over ``simgen.train.fit`` / ``simgen.train.evaluate``.
 
 ``register(subparsers)`` adds both; each handler returns an exit code (0 ok, 2 bad input
-with one clear line on stderr).
+with one clear line on stderr). Inputs and the output path are checked before any clip is
+decoded; each command ends with a short table on stdout (``--json``: one JSON line instead).
 """
 
 from __future__ import annotations
@@ -11,6 +12,15 @@ import json
 import logging
 import sys
 from pathlib import Path
+
+from simgen.errors import SimgenError
+from simgen.pipelines.cli_support import (
+    check_input,
+    check_output_file,
+    claim_run_folder,
+    comma_list,
+    int_at_least,
+)
 
 
 def _error(cmd: str, message: str) -> int:
@@ -64,7 +74,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     for flag, path in (("--synthetic", cfg.synthetic), ("--real", cfg.real), ("--val", cfg.val), ("--weights", cfg.weights)):
         if path and not Path(path).exists():
             return _error("train", f"{flag} {path}: not found")
+    if (cfg.subjects or cfg.exclude_subjects) and not cfg.real:
+        return _error("train", "--subjects/--exclude-subjects select people of the --real folder; give --real DIR")
+    try:
+        _open_sources(cfg)  # label files and manifests only: bad data fails before any decoding
+        claim_run_folder(cfg.out, resume=args.resume, force=args.force)
+        if args.resume and not (Path(cfg.out) / "last.pt").is_file():
+            raise TrainDataError(f"{Path(cfg.out) / 'last.pt'}: nothing to resume (no checkpoint from an earlier run)")
+    except (TrainDataError, SimgenError) as exc:
+        return _error("train", str(exc))
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    from simgen.pipelines.summaries import train_summary
     from simgen.train.fit import fit
 
     from simgen.train.errors import WeightsFileError
@@ -82,14 +102,30 @@ def cmd_train(args: argparse.Namespace) -> int:
     except ImportError as exc:  # e.g. --tensorboard without the tensorboard package
         return _error("train", f"missing optional package: {exc}")
     if metrics:
-        summary = {k: metrics[k] for k in ("model_epoch", "val_accuracy", "best_epoch", "best_score", "train_seconds")
-                   if k in metrics}
-        print(json.dumps(summary))
+        if args.json:
+            summary = {k: metrics[k] for k in ("model_epoch", "val_accuracy", "best_epoch", "best_score", "train_seconds")
+                       if k in metrics}
+            print(json.dumps(summary))
+        else:
+            print(train_summary(metrics, cfg.out))
         if metrics.get("skipped"):
             print(f"skipped {len(metrics['skipped'])} corrupt clip(s):", file=sys.stderr)
             for s in metrics["skipped"]:
                 print(f"  {s['reason']}", file=sys.stderr)
     return 0
+
+
+def _open_sources(cfg) -> None:
+    """Open every data source the way the fit loop will (cheap), so that errors come first."""
+    from simgen.train.data.synthetic import open_reader
+
+    classes = None
+    for root, people in ((cfg.synthetic, {}), (cfg.real, dict(subjects=cfg.subjects, exclude_subjects=cfg.exclude_subjects))):
+        if root:
+            reader = open_reader(root, classes=classes, size=cfg.size, **people)
+            classes = classes or reader.classes
+    if cfg.val:
+        open_reader(cfg.val, classes=classes, size=cfg.size)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -105,6 +141,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if msg is not None:
         return _error("evaluate", msg)
     try:
+        for path in args.checkpoint:
+            check_input(path, "--checkpoint", folder=False)
+        check_input(args.data, "--data", folder=True)
+        out = check_output_file(args.out, "--out")
+        predictions_path = out.with_name(out.stem + ".predictions.csv")
+        check_output_file(predictions_path, "--out")
+    except SimgenError as exc:
+        return _error("evaluate", str(exc))
+    try:
         model, meta = load_model(args.checkpoint[0])
         if len(args.checkpoint) > 1:
             from simgen.train.metrics.ensemble import Ensemble
@@ -118,24 +163,33 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                                          f"{args.checkpoint[0]}'s {meta[key]!r}; cannot ensemble")
                 models.append(other)
             model = Ensemble(models)
-        reader = open_reader(args.data, classes=meta["classes"], size=meta["size"])
+        reader = open_reader(args.data, classes=meta["classes"], size=meta["size"], subjects=args.subjects,
+                             exclude_subjects=args.exclude_subjects)
         ds = ClipDataset(reader, FrameCache(args.cache_dir), num_frames=meta["num_frames"], sampler="uniform",
                          stride=meta["stride"], fps=meta["fps"], strict=args.strict)
-        ds.prepare(progress=not args.no_progress)
+        ds.prepare(progress=args.progress)
         if len(ds) == 0:
             return _error("evaluate", f"{args.data}: no readable clips")
         metrics = evaluate_dataset(model, ds, input_mode=meta["input"], num_frames=meta["num_frames"],
                                    stride=meta["stride"], device=device, task=args.task,
                                    smoothing=args.smoothing, median_size=args.median_size,
-                                   min_duration=args.min_duration, progress=not args.no_progress)
+                                   min_duration=args.min_duration, progress=args.progress)
     except (TrainDataError, FileNotFoundError, ValueError) as exc:
         return _error("evaluate", str(exc))
-    metrics.update(checkpoint=[str(c) for c in args.checkpoint], data=str(args.data), task=args.task)
-    out = Path(args.out)
+    from simgen.pipelines.summaries import evaluate_summary
+    from simgen.train.evaluate import write_predictions
+
+    metrics.update(checkpoint=[str(c) for c in args.checkpoint], data=str(args.data), task=args.task,
+                   subjects=args.subjects, exclude_subjects=args.exclude_subjects,
+                   predictions_csv=str(predictions_path))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(metrics, indent=2))
-    keys = ["accuracy", "macro_f1", "n_clips"] + (["frame_accuracy", "f1@10", "f1@25", "f1@50", "edit"] if args.task == "segment" else [])
-    print(json.dumps({k: metrics[k] for k in keys if k in metrics}))
+    write_predictions(metrics["per_clip"], metrics["classes"], predictions_path)
+    if args.json:
+        keys = ["accuracy", "macro_f1", "n_clips"] + (["frame_accuracy", "f1@10", "f1@25", "f1@50", "edit"] if args.task == "segment" else [])
+        print(json.dumps({k: metrics[k] for k in keys if k in metrics}))
+    else:
+        print(evaluate_summary(metrics, str(out), str(predictions_path)))
     for s in metrics.get("skipped", []):
         print(f"skipped: {s['reason']}", file=sys.stderr)
     return 0
@@ -149,31 +203,42 @@ def _add_train(sub) -> None:
         description="Train a temporal action model. Writes RUN/model.pt (last epoch, or best with --select best), "
                     "RUN/best.pt, RUN/config.yaml, "
                     "RUN/metrics.json, RUN/log.csv and RUN/last.pt (for --resume).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    )
     d = p.add_argument_group("data")
     d.add_argument("--synthetic", metavar="DIR", help="synthetic dataset folder (dataset.json + shards)")
     d.add_argument("--real", metavar="DIR", help="real clips folder (labels.csv or class subfolders); labelled clips "
                    "join the supervised loss, all clips the self-supervised ones")
+    d.add_argument("--subjects", type=comma_list, metavar="A,B",
+                   help="train on these people of --real only (labels.csv's subject column; default: all)")
+    d.add_argument("--exclude-subjects", dest="exclude_subjects", type=comma_list, metavar="A,B",
+                   help="keep these people of --real out of training, e.g. to test on them (default: none)")
     d.add_argument("--val", metavar="DIR", help="validation folder for model selection (default: hold out "
                    "--val-fraction of the first training source)")
-    d.add_argument("--val-fraction", dest="val_fraction", type=float, default=0.1)
-    d.add_argument("--val-every", dest="val_every", type=int, default=5,
+    d.add_argument("--val-fraction", dest="val_fraction", type=float, default=0.1,
+                   help="share of the first training source held out for validation when there is no --val "
+                        "(0 for none; needs at least 10 clips)")
+    d.add_argument("--val-every", dest="val_every", type=int_at_least(1), default=5,
                    help="validate every N epochs (and after the last)")
     d.add_argument("--select", choices=["last", "best"], default="last",
                    help="weights saved as model.pt: last epoch, or best validation epoch (best.pt is always kept)")
-    d.add_argument("--num-frames", dest="num_frames", type=int, default=16, help="frames per training clip T")
-    d.add_argument("--stride", type=int, default=2, help="frame gap inside a clip window")
-    d.add_argument("--fps", type=float, default=None, help="resample every clip to this frame rate first")
-    d.add_argument("--size", type=int, default=64, help="square frame side after resizing")
-    d.add_argument("--sampler", choices=["random_window", "uniform", "tsn"], default="random_window")
+    d.add_argument("--num-frames", dest="num_frames", type=int_at_least(2), default=16, help="frames per training clip T")
+    d.add_argument("--stride", type=int_at_least(1), default=2, help="frame gap inside a clip window")
+    d.add_argument("--fps", type=float, default=None,
+                   help="resample every clip to this frame rate first (default: each clip's own rate)")
+    d.add_argument("--size", type=int_at_least(16), default=64, help="square frame side after resizing")
+    d.add_argument("--sampler", choices=["random_window", "uniform", "tsn"], default="random_window",
+                   help="how a training clip's frames are picked: a random window, evenly spread, or TSN segments")
     d.add_argument("--cache-dir", dest="cache_dir", help="keep decoded frames here as memory maps (default: in memory)")
-    d.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
+    d.add_argument("--workers", type=int_at_least(0), default=0,
+                   help="DataLoader worker processes (0: load in the main process)")
     d.add_argument("--strict", action="store_true", help="stop at the first corrupt clip instead of skipping it")
     m = p.add_argument_group("model")
-    m.add_argument("--out", required=True, metavar="RUN", help="run folder")
+    m.add_argument("--out", required=True, metavar="RUN",
+                   help="run folder (new or empty; an earlier run needs --resume or --force)")
     m.add_argument("--model", default="tiny3d", help="tiny3d | tsm_r18 | r3d_18 | mc3_18 | r2plus1d_18 | s3d")
     m.add_argument("--input", default="diff", help="rgb | gray | diff | rgb+diff")
-    m.add_argument("--weights", metavar="FILE", help="backbone weights (torchvision state dict), loaded weights_only")
+    m.add_argument("--weights", metavar="FILE", help="backbone weights (torchvision state dict), loaded weights_only "
+                   "(default: random init)")
     m.add_argument("--no-frame-head", dest="frame_head", action="store_false", help="no per-frame head")
     per = "; ".join(f"{name} {d['lr']:g}/{d['warmup_epochs']:g}/{d['batch_size']}/{d['weight_decay']:g}"
                     for name, d in BACKBONE_DEFAULTS.items())
@@ -182,18 +247,22 @@ def _add_train(sub) -> None:
         "AdamW, linear warm-up then cosine decay. --lr, --warmup-epochs, --batch-size and --weight-decay "
         f"default per backbone (lr/warm-up/batch/decay): {per}. RUN/config.yaml and the checkpoints "
         "record the values used.")
-    o.add_argument("--epochs", type=int, default=80)
-    o.add_argument("--batch-size", dest="batch_size", type=int, default=argparse.SUPPRESS, help="default: per backbone")
-    o.add_argument("--lr", type=float, default=argparse.SUPPRESS, help="peak learning rate; default: per backbone")
+    o.add_argument("--epochs", type=int_at_least(1), default=80, help="passes over the training clips")
+    o.add_argument("--batch-size", dest="batch_size", type=int_at_least(1), default=argparse.SUPPRESS,
+                   help="clips per optimiser step (default: per backbone)")
+    o.add_argument("--lr", type=float, default=argparse.SUPPRESS, help="peak AdamW learning rate (default: per backbone)")
     o.add_argument("--warmup-epochs", dest="warmup_epochs", type=float, default=argparse.SUPPRESS,
-                   help="linear warm-up length (at most a tenth of the run); default: per backbone")
-    o.add_argument("--weight-decay", dest="weight_decay", type=float, default=argparse.SUPPRESS, help="default: per backbone")
+                   help="linear warm-up length (at most a tenth of the run; default: per backbone)")
+    o.add_argument("--weight-decay", dest="weight_decay", type=float, default=argparse.SUPPRESS,
+                   help="AdamW weight decay (default: per backbone)")
     o.add_argument("--augment", choices=["none", "light", "default", "strong"], default="light",
                    help="light: per-clip geometry + brightness/contrast; default/strong add temporal and camera-realism transforms")
-    o.add_argument("--label-smoothing", dest="label_smoothing", type=float, default=0.1)
+    o.add_argument("--label-smoothing", dest="label_smoothing", type=float, default=0.1,
+                   help="cross-entropy label smoothing, in [0, 1)")
     o.add_argument("--class-balance", dest="class_balance", action="store_true", help="inverse-frequency class weights")
     o.add_argument("--selfsup", default="", help="comma list of pretext tasks: order,speed,arrow,contrastive")
-    o.add_argument("--selfsup-weight", dest="selfsup_weight", type=float, default=0.5)
+    o.add_argument("--selfsup-weight", dest="selfsup_weight", type=float, default=0.5,
+                   help="weight of the self-supervised losses against the supervised one")
     o.add_argument("--weak", action="store_true", help="train the per-frame head from clip tags (weak labels)")
     r = p.add_argument_group("run")
     r.add_argument("--device", default="cpu",
@@ -204,36 +273,51 @@ def _add_train(sub) -> None:
     r.add_argument("--no-amp", dest="precision", action="store_const", const="fp32", help="same as --precision fp32")
     r.add_argument("--no-channels-last", dest="channels_last", action="store_false",
                    help="keep the default (channels-first) memory format for 3D convs")
-    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--seed", type=int_at_least(0), default=0,
+                   help="seed of the model's initialisation, clip sampling, augmentation and the validation split")
     r.add_argument("--resume", action="store_true", help="continue RUN from RUN/last.pt")
+    r.add_argument("--force", action="store_true", help="replace the run already in RUN (its model, checkpoints and logs)")
     r.add_argument("--tensorboard", action="store_true", help="also log to RUN/tb (needs tensorboard)")
     r.add_argument("--keep-snapshots", dest="keep_snapshots", action="store_true", help="keep every epoch's weights")
     r.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
-    r.add_argument("-v", "--verbose", action="store_true")
+    r.add_argument("-v", "--verbose", action="store_true", help="log every epoch's figures")
+    r.add_argument("--json", action="store_true", help="end with one JSON line (model epoch, validation accuracy, "
+                   "time) instead of the table")
     p.set_defaults(func=cmd_train)
 
 
 def _add_evaluate(sub) -> None:
     p = sub.add_parser(
         "evaluate", help="evaluate a trained model on a synthetic dataset or a real folder",
-        description="Evaluate RUN/model.pt on DIR. Writes accuracy, per_class, macro_f1, confusion, classes, n_clips; "
-                    "with --task segment also frame_accuracy, f1@10, f1@25, f1@50, edit. All metrics are fractions.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        description="Evaluate RUN/model.pt on DIR. Writes accuracy, per_class, macro_f1, confusion, classes, n_clips "
+                    "and per_clip (every clip's prediction and class scores) to the --out JSON, the same per-clip rows "
+                    "to OUT.predictions.csv beside it (e.g. metrics.json -> metrics.predictions.csv), and prints "
+                    "per-class accuracy and the confusion matrix; with --task segment also frame_accuracy, f1@10, "
+                    "f1@25, f1@50, edit. All metrics are fractions.",
+    )
     p.add_argument("--checkpoint", required=True, nargs="+", metavar="FILE",
                    help="RUN/model.pt; several files (e.g. --keep-snapshots epochs, or other runs) are ensembled "
                         "by averaging class probabilities")
     p.add_argument("--data", required=True, metavar="DIR", help="synthetic dataset or real folder")
+    p.add_argument("--subjects", type=comma_list, metavar="A,B",
+                   help="evaluate on these people of a real --data folder only (default: all)")
+    p.add_argument("--exclude-subjects", dest="exclude_subjects", type=comma_list, metavar="A,B",
+                   help="leave these people of a real --data folder out, e.g. those trained on (default: none)")
     p.add_argument("--out", required=True, metavar="FILE", help="metrics JSON to write")
     p.add_argument("--task", choices=["classify", "segment"], default="classify",
                    help="segment: per-frame labels from the shards or segments.csv")
     p.add_argument("--smoothing", choices=["none", "median", "viterbi"], default="none",
                    help="decoding of per-frame scores (segment task)")
-    p.add_argument("--median-size", dest="median_size", type=int, default=5)
-    p.add_argument("--min-duration", dest="min_duration", type=int, default=8, help="Viterbi minimum segment length")
+    p.add_argument("--median-size", dest="median_size", type=int_at_least(1), default=5,
+                   help="median filter length in frames (--smoothing median)")
+    p.add_argument("--min-duration", dest="min_duration", type=int_at_least(1), default=8,
+                   help="Viterbi minimum segment length in frames (--smoothing viterbi)")
     p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
-    p.add_argument("--cache-dir", dest="cache_dir")
+    p.add_argument("--cache-dir", dest="cache_dir", help="keep decoded frames here as memory maps (default: in memory)")
     p.add_argument("--strict", action="store_true", help="stop at the first corrupt clip")
-    p.add_argument("--no-progress", dest="no_progress", action="store_true")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    p.add_argument("--json", action="store_true", help="end with one JSON line (accuracy, macro-F1, clips) "
+                   "instead of the tables")
     p.set_defaults(func=cmd_evaluate)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from simgen import rotations as rot
-from simgen.errors import SimgenError
 from simgen.motion.library import ActionLibrary
 from simgen.motion.pose import PoseSequence, blend
 from simgen.spec import GenerationSpec
@@ -213,11 +212,10 @@ def plan_poses(library: ActionLibrary, plan: dict, frames: int, fps: float, back
 def check_actions(spec: GenerationSpec, library: ActionLibrary) -> None:
     """Every class (or its mirror partner), pool entry and the idle action must exist and parse."""
     pairs = mirror_label_map(spec)
-    for label in list(spec.classes) + list(spec.sequence.pool or []):
+    fields = [(label, "classes") for label in spec.classes] + [(label, "sequence.pool") for label in spec.sequence.pool or []]
+    for label, field in fields:
         if label not in library.actions and pairs.get(label) not in library.actions:
-            raise SimgenError(
-                f"unknown action '{label}' (and no mirror_labels partner); known: {', '.join(library.names)}", field="classes"
-            )
+            raise library.unknown(label, field, note=" (and no mirror_labels partner)" if pairs else "")
         library.get(label if label in library.actions else pairs[label]).source
     if spec.sequence.probability > 0:
         library.get(IDLE_ACTION).source

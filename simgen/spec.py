@@ -7,6 +7,7 @@ dotted `overrides` ({"camera.fov_deg": [30, 50], "clips": 100}).
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import json
 import re
@@ -302,7 +303,9 @@ def load_spec(*, preset: str | None = None, path: str | Path | None = None, over
         raise SimgenError("give exactly one of --preset or --config")
     if preset is not None:
         if preset not in preset_names():
-            raise SimgenError(f"unknown preset '{preset}'; available: {', '.join(preset_names())}", field="--preset")
+            close = difflib.get_close_matches(preset, preset_names(), n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise SimgenError(f"unknown preset '{preset}'; {hint}available: {', '.join(preset_names())}", field="--preset")
         source = f"preset '{preset}'"
         text = resources.files(PRESETS_PACKAGE).joinpath(f"{preset}.yaml").read_text()
     else:

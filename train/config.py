@@ -25,6 +25,8 @@ class TrainConfig(BaseModel):
 
     synthetic: str | None = None
     real: str | None = None
+    subjects: list[str] | None = None  # people of the real folder to train on (labels.csv subject column)
+    exclude_subjects: list[str] | None = None  # people of the real folder kept out of training
     val: str | None = None
     out: str
     model: str = "tiny3d"

@@ -75,15 +75,20 @@ def evaluate_dataset(model, dataset: ClipDataset, *, input_mode: str, num_frames
 
     model = model.to(device).eval()
     input_tf = InputTransform(input_mode)
-    y_true, y_pred, pairs, keys = [], [], [], []
+    y_true, y_pred, pairs, per_clip = [], [], [], []
+    classes = dataset.classes
     for j in tqdm(range(len(dataset)), desc="evaluate", disable=not progress, leave=False):
         clip = dataset.clip(j)
         frames = clip["frames"]
+        p = clip_scores(model, input_tf, frames, num_frames=num_frames, stride=stride, device=device)
         if clip["label"] >= 0:
-            p = clip_scores(model, input_tf, frames, num_frames=num_frames, stride=stride, device=device)
             y_true.append(clip["label"])
             y_pred.append(int(p.argmax()))
-            keys.append(clip["key"])
+        row = dataset.reader.rows[dataset.indices[j]]
+        per_clip.append(dict(path=str(row.get("path", clip["key"])), subject=row.get("subject") or None,
+                             label=classes[clip["label"]] if clip["label"] >= 0 else None,
+                             predicted=classes[int(p.argmax())],
+                             scores={c: round(float(v), 6) for c, v in zip(classes, p.tolist())}))
         if task == "segment":
             truth = clip["frame_labels"].numpy()
             if not (truth >= 0).any():
@@ -102,4 +107,37 @@ def evaluate_dataset(model, dataset: ClipDataset, *, input_mode: str, num_frames
             raise ValueError("no clip has per-frame labels (frame_labels in shards or segments.csv)")
         metrics.update(segmentation_metrics(pairs))
     metrics["skipped"] = [dict(path=p, reason=r) for p, r in dataset.skipped]
+    metrics["per_clip"] = per_clip
     return metrics
+
+
+def write_predictions(per_clip: list[dict], classes: list[str], path) -> None:
+    """``per_clip`` as CSV: ``path,subject,label,predicted,score_<class>...`` (label empty when unknown)."""
+    import csv
+
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["path", "subject", "label", "predicted", *(f"score_{c}" for c in classes)])
+        for r in per_clip:
+            w.writerow([r["path"], r["subject"] or "", r["label"] or "", r["predicted"],
+                        *(f"{r['scores'][c]:.6f}" for c in classes)])
+
+
+def split_size_warning(dataset, name: str = "validation", min_per_class: int = 5, min_total: int = 20) -> str | None:
+    """A one-line warning when ``dataset`` is too small to rank models or epochs by, else ``None``.
+
+    With 2 clips a class, one clip moves that class's accuracy by 50 points; "best epoch"
+    picked on such a split is mostly noise.
+    """
+    counts = {c: 0 for c in dataset.classes}
+    for i in dataset.indices:
+        k = dataset.reader.label_index(i)
+        if k >= 0:
+            counts[dataset.classes[k]] += 1
+    total = sum(counts.values())
+    thin = [f"{c} {n}" for c, n in counts.items() if n < min_per_class]
+    if total >= min_total and not thin:
+        return None
+    detail = f"{total} labelled clips" + (f"; per class: {', '.join(thin)}" if thin else "")
+    return (f"warning: the {name} split is small ({detail}): its accuracy is noisy; aim for >= {min_per_class} "
+            f"clips per class and >= {min_total} in all (--val-fraction, or --val DIR)")

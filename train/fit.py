@@ -30,7 +30,7 @@ from simgen.train.ddp import (gather_rng_states, restore_rng_state, sum_across_r
                               validate_sharded)
 from simgen.train.device import AUTOCAST_DTYPES, dist_env, resolve_device, resolve_precision
 from simgen.train.errors import TrainDataError
-from simgen.train.evaluate import evaluate_dataset
+from simgen.train.evaluate import evaluate_dataset, split_size_warning
 from simgen.train.models import create_action_model
 from simgen.train.objective import TrainObjective
 from simgen.train.objectives.supervised import ClassificationLoss, class_balance_weights
@@ -44,18 +44,23 @@ def build_datasets(cfg: TrainConfig) -> tuple[torch.utils.data.Dataset, ClipData
         raise TrainDataError("no training data: give --synthetic DIR and/or --real DIR")
     cache = FrameCache(cfg.cache_dir)
     common = dict(num_frames=cfg.num_frames, stride=cfg.stride, fps=cfg.fps, seed=cfg.seed, strict=cfg.strict)
-    parts, classes = [], None
-    for root in (cfg.synthetic, cfg.real):
+    # open every source (cheap: label files, manifests) before decoding any, so that a bad
+    # --real or --val folder fails at once, not after the synthetic set was decoded
+    readers, classes = [], None
+    for root, people in ((cfg.synthetic, {}), (cfg.real, dict(subjects=cfg.subjects, exclude_subjects=cfg.exclude_subjects))):
         if root:
-            reader = open_reader(root, classes=classes, size=cfg.size)
-            classes = classes or reader.classes
-            ds = ClipDataset(reader, cache, sampler=cfg.sampler, **common)
-            ds.prepare(progress=cfg.progress)
-            parts.append(ds)
+            readers.append(open_reader(root, classes=classes, size=cfg.size, **people))
+            classes = classes or readers[-1].classes
+    val_reader = open_reader(cfg.val, classes=classes, size=cfg.size) if cfg.val else None
+    parts = []
+    for reader in readers:
+        ds = ClipDataset(reader, cache, sampler=cfg.sampler, **common)
+        ds.prepare(progress=cfg.progress)
+        parts.append(ds)
     skipped = [s for p in parts for s in p.skipped]
     val = None
-    if cfg.val:
-        val = ClipDataset(open_reader(cfg.val, classes=classes, size=cfg.size), cache, sampler="uniform", **common)
+    if val_reader is not None:
+        val = ClipDataset(val_reader, cache, sampler="uniform", **common)
         val.prepare(progress=cfg.progress)
         skipped += val.skipped
     elif cfg.val_fraction > 0 and len(parts[0]) >= 10:
@@ -75,6 +80,10 @@ def build_datasets(cfg: TrainConfig) -> tuple[torch.utils.data.Dataset, ClipData
 def _labels_of(train) -> list[int]:
     parts = train.datasets if isinstance(train, torch.utils.data.ConcatDataset) else [train]
     return [p.reader.label_index(i) for p in parts for i in p.indices]
+
+
+def _class_counts(labels: list[int], classes: list[str]) -> dict[str, int]:
+    return {c: sum(1 for k in labels if k == i) for i, c in enumerate(classes)}
 
 
 def _set_epoch(train, epoch: int) -> None:
@@ -148,16 +157,21 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     main = rank == 0
     out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed + rank)
 
     train_ds, val_ds, classes, skipped = build_datasets(cfg)
     if main:
+        out.mkdir(parents=True, exist_ok=True)  # after the data is read: a data error leaves no empty run
         note = (f"# from the {cfg.model} defaults (simgen.train.config.BACKBONE_DEFAULTS): {', '.join(defaulted)}\n"
                 if defaulted else "")
         (out / "config.yaml").write_text(note + yaml.safe_dump(cfg.model_dump(), sort_keys=False))
         for path, reason in skipped:
             log.warning("skipped %s: %s", path, reason)
+        if val_ds is not None and (warning := split_size_warning(val_ds)):
+            log.warning(warning)
+        elif val_ds is None and cfg.val_fraction > 0:
+            log.warning("warning: no validation split (fewer than 10 clips to hold out from); give --val DIR "
+                        "to select epochs on held-out clips")
 
     model = create_action_model(backbone=cfg.model, num_classes=len(classes), input_mode=cfg.input,
                                 frame_head=cfg.frame_head, weights=cfg.weights)
@@ -185,6 +199,7 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
     # only fp16 needs loss scaling; bf16 has fp32's exponent range
     scaler = torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16")
     start_epoch, best, best_epoch, history = 0, -1.0, -1, []
+    val_details: dict[int, dict] = {}  # epoch -> per-class validation figures, for the summary
 
     if resume:
         if not (out / "last.pt").is_file():
@@ -248,6 +263,7 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
             vm = validate_sharded(evaluate_dataset, model, val_ds, input_mode=cfg.input, num_frames=cfg.num_frames,
                                   stride=cfg.stride, device=device)
             row.update(val_accuracy=round(vm["accuracy"], 5), val_macro_f1=round(vm["macro_f1"], 5))
+            val_details[epoch + 1] = dict(val_per_class=vm["per_class"], val_confusion_counts=vm["confusion_counts"])
             score = vm["accuracy"]
         rng_states = gather_rng_states(device)
         if main:
@@ -284,6 +300,9 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
                        n_train_clips=len(train_ds), n_val_clips=len(val_ds) if val_ds is not None else 0,
                        train_seconds=round(time.time() - t_start, 2), history=history,
                        skipped=[dict(path=p, reason=r) for p, r in skipped])
+        metrics.update(clips_per_class=dict(train=_class_counts(_labels_of(train_ds), classes),
+                                            val=_class_counts(_labels_of(val_ds), classes) if val_ds is not None else {}))
+        metrics.update(val_details.get(selected, {}))
         row = next((h for h in history if h["epoch"] == selected), None)
         if row is not None:
             metrics.update(train_accuracy=row["train_accuracy"])

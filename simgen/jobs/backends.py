@@ -6,6 +6,7 @@ Each backend yields a shard's manifest rows as the shard finishes, and calls
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import queue
@@ -79,10 +80,13 @@ def run_ray(
 
     started_here = not ray.is_initialized()
     if started_here:
+        # Ray's own INFO/WARNING lines ("Started a local Ray instance", token notices) would
+        # break the progress bar; its errors still show.
+        quiet = dict(log_to_driver=False, logging_level=logging.ERROR)
         if address:
-            ray.init(address=address, log_to_driver=False)
+            ray.init(address=address, **quiet)
         else:
-            ray.init(num_cpus=max(workers, 1), include_dashboard=False, log_to_driver=False)
+            ray.init(num_cpus=max(workers, 1), include_dashboard=False, **quiet)
     try:
         task = ray.remote(num_cpus=1, max_retries=2)(generate_shard)
         pending = [task.remote(spec_data, out_dir, s, actions_dir) for s in shards]

@@ -7,6 +7,7 @@ a DeepMimic-format motion-capture clip. User actions override built-ins of the s
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from dataclasses import dataclass
 from functools import cached_property
@@ -106,8 +107,14 @@ class ActionLibrary:
     def names(self) -> list[str]:
         return sorted(self.actions)
 
-    def get(self, name: str) -> Action:
+    def get(self, name: str, field: str = "classes") -> Action:
         try:
             return self.actions[name]
         except KeyError:
-            raise SimgenError(f"unknown action '{name}'; known: {', '.join(self.names)}", field="classes") from None
+            raise self.unknown(name, field) from None
+
+    def unknown(self, name: str, field: str = "classes", note: str = "") -> SimgenError:
+        """The error for an action name the library lacks: the closest name, or all of them."""
+        close = difflib.get_close_matches(name, self.names, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(self.names)}"
+        return SimgenError(f"unknown action '{name}'{note}; {hint} (`simgen actions` lists them)", field=field)

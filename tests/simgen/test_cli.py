@@ -6,13 +6,26 @@ import pytest
 
 from simgen.pipelines.cli import build_parser, main
 
-TINY = ["--clips", "3", "--frames", "4", "--size", "32", "--quiet", "--workers", "1"]
+TINY = ["--clips", "3", "--frames", "4", "--size", "32", "--quiet", "--workers", "1", "--json"]
 
 
 def _run(capsys, argv):
-    code = main(argv)
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's errors, --help, --version
+        code = exc.code
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+def _one_line_error(capsys, argv, *needles):
+    """Run a command that must fail: exit 2, one line on stderr holding every needle, nothing on stdout."""
+    code, out, err = _run(capsys, argv)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and "Traceback" not in err and not out, (code, out, err)
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
 
 
 def test_every_subcommand_explains_itself(capsys):
@@ -115,3 +128,147 @@ def test_user_action_used_end_to_end(tmp_path, capsys):
     assert [r["label"] for r in rows] == ["salute", "wave1"]
     code, stdout, _ = _run(capsys, ["actions", "--actions", str(actions)])
     assert "salute" in stdout and "walk" in stdout
+
+
+@pytest.mark.parametrize("preset", ["demo", "weizmann4"])
+def test_presets_show_prints_a_spec_generate_takes(tmp_path, capsys, preset):
+    from simgen.spec import load_spec, preset_names
+
+    assert preset in preset_names()
+    code, yaml_text, _ = _run(capsys, ["presets", "--show", preset])
+    assert code == 0
+    spec_file = tmp_path / "spec.yaml"
+    spec_file.write_text(yaml_text)  # as `simgen presets --show NAME > spec.yaml`
+    assert load_spec(path=spec_file) == load_spec(preset=preset)
+    out = tmp_path / "ds"
+    code, _, err = _run(capsys, ["generate", "--config", str(spec_file), "--out", str(out)] + TINY)
+    assert code == 0, err
+    assert json.loads((out / "dataset.json").read_text())["spec"]["name"] == preset
+
+
+def test_version(capsys):
+    import simgen
+
+    code, out, _ = _run(capsys, ["--version"])
+    assert code == 0 and out.strip() == f"simgen {simgen.__version__}"
+
+
+def test_generate_ends_with_a_per_class_table(tmp_path, capsys):
+    out = tmp_path / "ds"
+    code, stdout, _ = _run(capsys, ["generate", "--preset", "weizmann4", "--out", str(out), "--clips", "5", "--frames", "4",
+                                    "--size", "32", "--quiet", "--workers", "1"])
+    assert code == 0
+    lines = stdout.strip().splitlines()
+    assert lines[0].split()[:2] == ["class", "clips"]
+    rows = {line.split()[0]: int(line.split()[1]) for line in lines[1:5]}
+    assert rows == {"wave1": 2, "wave2": 1, "jack": 1, "bend": 1}
+    assert lines[-1].startswith(f"5 clips in {out}")
+
+
+@pytest.mark.parametrize(
+    "argv, needles",
+    [
+        (["generat", "--preset", "demo"], ["unknown command 'generat'", "did you mean 'generate'"]),
+        (["generate", "--preset", "demo", "--out", "{tmp}/o", "--clip", "3"], ["--clip", "did you mean '--clips'"]),
+        (["generate", "--preset", "demo", "--out", "{tmp}/o", "--work", "3"], ["--work", "did you mean '--workers'"]),
+        (["generate", "--preset", "demo", "--out", "{tmp}/o", "--workers", "0"], ["--workers", "at least 1"]),
+        (["generate", "--preset", "demo", "--out", "{tmp}/o", "--workers", "-2"], ["--workers", "at least 1"]),
+        (["generate", "--preset", "demo", "--out", "{tmp}/o", "--size", "33"], ["--size 33", "even"]),
+        (["generate", "--preset", "demo", "--out", "{tmp}/o", "--clips", "0"], ["--clips 0", "greater than or equal to 1"]),
+        (["generate", "--preset", "dmeo", "--out", "{tmp}/o"], ["unknown preset 'dmeo'", "did you mean 'demo'"]),
+        (["generate", "--preset", "demo", "--out", "{tmp}/o", "--set", "classes=[jakc]"],
+         ["--set classes=[jakc]", "unknown action 'jakc'", "did you mean 'jack'"]),
+        (["generate", "--preset", "demo", "--out", "{tmp}/o", "--actions", "{tmp}/none"], ["--actions", "not found"]),
+        (["preview", "{tmp}/none", "--out", "{tmp}/s.png"], ["{tmp}/none", "not found"]),
+        (["validate", "{tmp}/none"], ["{tmp}/none", "not found"]),
+        (["stats", "{tmp}/none"], ["{tmp}/none"]),
+        (["presets", "--show", "weizman4"], ["unknown preset 'weizman4'", "did you mean 'weizmann4'"]),
+    ],
+)
+def test_bad_commands_and_options_one_line_exit_2(tmp_path, capsys, argv, needles):
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    _one_line_error(capsys, argv, *(n.format(tmp=tmp_path) for n in needles))
+    assert not (tmp_path / "o").exists()
+
+
+def test_unknown_action_in_a_spec_file_names_the_file_and_the_closest_action(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("classes: [wave1, jakc]\nclips: 2\n")
+    _one_line_error(capsys, ["generate", "--config", str(spec), "--out", str(tmp_path / "o")],
+                    str(spec), "field 'classes'", "unknown action 'jakc'", "did you mean 'jack'")
+    spec.write_text("classes: [wave1]\nclips: 2\nsequence: {pool: [wave1, sqat]}\n")
+    _one_line_error(capsys, ["generate", "--config", str(spec), "--out", str(tmp_path / "o")],
+                    str(spec), "field 'sequence.pool'", "did you mean 'squat'")
+
+
+def test_an_odd_size_blames_the_option_not_the_preset(tmp_path, capsys):
+    line = _one_line_error(capsys, ["generate", "--preset", "weizmann4", "--out", str(tmp_path / "o"), "--size", "33"], "--size 33")
+    assert "preset" not in line
+
+
+@pytest.mark.parametrize("command", ["preview", "stats"])
+def test_output_under_a_file_or_on_a_folder_one_line_exit_2(tiny_dataset, tmp_path, capsys, command):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    _one_line_error(capsys, [command, str(tiny_dataset), "--out", str(blocker / "x.png")], "--out", "'" + str(blocker) + "' is a file")
+    _one_line_error(capsys, [command, str(tiny_dataset), "--out", str(tmp_path)], "--out", "is a folder")
+    assert blocker.read_text() == "x"
+
+
+def test_preview_refuses_an_image_type_it_cannot_write_before_drawing(tiny_dataset, tmp_path, capsys, monkeypatch):
+    import simgen.preview
+
+    monkeypatch.setattr(simgen.preview, "contact_sheet", lambda *a, **k: pytest.fail("drew the sheet first"))
+    _one_line_error(capsys, ["preview", str(tiny_dataset), "--out", str(tmp_path / "sheet.gif")], "--out", ".png")
+
+
+def _options_of_every_command():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, subparser in sub.choices.items():
+        for action in subparser._actions:
+            if action.option_strings and action.dest != "help":
+                yield name, subparser, action
+
+
+def test_every_option_has_help_and_its_default(capsys):
+    import argparse
+
+    for name, subparser, action in _options_of_every_command():
+        assert action.help, f"simgen {name} {action.option_strings[0]} has no help"
+        text = subparser.formatter_class(prog="x")._get_help_string(action)
+        if action.default not in (None, argparse.SUPPRESS) and not action.required:
+            assert "default" in text, f"simgen {name} {action.option_strings[0]}: no default in '{text}'"
+    for name in ("generate", "train", "evaluate", "preview", "validate", "stats", "actions", "presets"):
+        _, out, _ = _run(capsys, [name, "--help"])
+        assert "(default: True)" not in out and "(default: False)" not in out, name
+    _, out, _ = _run(capsys, ["train", "--help"])
+    flat = " ".join(out.split())
+    assert "--no-channels-last keep the default (channels-first) memory format for 3D convs (default: channels last on)" in flat
+    assert "--epochs EPOCHS passes over the training clips (default: 80)" in flat
+    assert "--resume continue RUN from RUN/last.pt (default: off)" in flat
+
+
+def test_no_command_takes_abbreviated_options():
+    for name, subparser, _ in _options_of_every_command():
+        assert subparser.allow_abbrev is False, name
+
+
+def test_spec_errors_about_files_it_names_name_the_spec(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("classes: [wave1]\nclips: 2\nocclusion: {assets: [nope.urdf]}\n")
+    _one_line_error(capsys, ["generate", "--config", str(spec), "--out", str(tmp_path / "o")],
+                    str(spec), "field 'occlusion.assets'", "nope.urdf", "not found")
+    spec.write_text("classes: [wave1]\nclips: 2\nscene: {background: {choice: [image]}, background_dir: nodir}\n")
+    _one_line_error(capsys, ["generate", "--config", str(spec), "--out", str(tmp_path / "o")],
+                    str(spec), "field 'scene.background_dir'", "nodir")
+    assert not (tmp_path / "o").exists()
+
+
+def test_ray_logs_stay_off_the_progress_bar(tmp_path, capfd):
+    pytest.importorskip("ray")
+    code = main(["generate", "--preset", "demo", "--out", str(tmp_path / "ray"), "--clips", "2", "--frames", "4",
+                 "--size", "32", "--workers", "1", "--backend", "ray"])
+    err = capfd.readouterr().err
+    assert code == 0 and "generate demo" in err  # the bar is there
+    assert "Ray instance" not in err and " INFO " not in err and "WARNING" not in err, err[-500:]

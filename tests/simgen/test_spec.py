@@ -72,3 +72,12 @@ def test_factor_forms_sample_within_their_support():
     assert all(-5 <= v <= 5 for v in values)
     a = [Factor.model_validate([0, 1]).sample(np.random.default_rng(7)) for _ in range(2)]
     assert a[0] == a[1]
+
+
+def test_unknown_preset_suggests_the_closest():
+    with pytest.raises(SimgenError, match="did you mean 'weizmann4'") as err:
+        load_spec(preset="weizman4")
+    assert err.value.field == "--preset"
+    with pytest.raises(SimgenError) as err:
+        load_spec(preset="zzz")
+    assert "did you mean" not in str(err.value) and "available: demo" in str(err.value)

@@ -44,6 +44,9 @@ class RealFolderReader:
             found. A label outside a given list raises :class:`TrainDataError`
             naming the file and line.
         size: square side frames are resized to (``None`` keeps them as decoded).
+        subjects: keep only the clips of these people (``labels.csv``'s ``subject``
+            column); ``exclude_subjects``: drop these. Splitting by person keeps the
+            people a model is tested on out of its training.
 
     Example:
         >>> reader = RealFolderReader("../shared/data/weizmann4_dev")  # doctest: +SKIP
@@ -52,7 +55,8 @@ class RealFolderReader:
 
     domain = 1
 
-    def __init__(self, root: str | Path, *, classes: list[str] | None = None, size: int | None = None):
+    def __init__(self, root: str | Path, *, classes: list[str] | None = None, size: int | None = None,
+                 subjects: list[str] | None = None, exclude_subjects: list[str] | None = None):
         self.root = Path(root)
         self.size = size
         if not self.root.is_dir():
@@ -63,7 +67,7 @@ class RealFolderReader:
         else:
             self.rows = self._rows_from_subfolders()
         if not self.rows:
-            raise TrainDataError(f"{self.root}: no video clips found (no labels.csv and no class subfolders with videos)")
+            raise TrainDataError(self._no_clips_message())
         found = sorted({r["label"] for r in self.rows if r["label"]})
         self.classes = list(classes) if classes is not None else found
         for r in self.rows:
@@ -72,6 +76,9 @@ class RealFolderReader:
                     f"{r['source']}: label {r['label']!r} of {r['path']} is not in the class list {self.classes}"
                 )
         self.segments = self._read_segments(self.root / "segments.csv")
+        # after the class list and segments: a selection of people must not change either
+        if subjects is not None or exclude_subjects is not None:
+            self.rows = self._select_subjects(subjects, exclude_subjects)
         self._index = {r["key"]: i for i, r in enumerate(self.rows)}
 
     def _rows_from_csv(self, path: Path) -> list[dict]:
@@ -83,6 +90,34 @@ class RealFolderReader:
                 dict(key=row["path"], path=row["path"], label=row["label"], subject=row.get("subject", ""),
                      source=f"{path}:{line}")
             )
+        return rows
+
+    def _no_clips_message(self) -> str:
+        loose = sorted(f.name for f in self.root.iterdir() if f.is_file() and f.suffix.lower() in VIDEO_SUFFIXES)
+        if loose:
+            return (f"{self.root}: {len(loose)} video file(s) ({', '.join(loose[:2])}{', ...' if len(loose) > 2 else ''}) "
+                    "but no labels.csv; add ROOT/labels.csv with columns path,label[,subject] "
+                    "(label may be empty for unlabelled clips) or move the clips into one sub-folder per class")
+        return (f"{self.root}: no video clips found: expected ROOT/labels.csv (columns path,label[,subject]) or one "
+                f"sub-folder per class holding videos ({', '.join(sorted(VIDEO_SUFFIXES))})")
+
+    def _select_subjects(self, subjects: list[str] | None, exclude: list[str] | None) -> list[dict]:
+        import difflib
+
+        known = sorted({r["subject"] for r in self.rows if r["subject"]})
+        if not known:
+            raise TrainDataError(f"{self.root}: no clip has a subject, so none can be selected by person; "
+                                 "list them in labels.csv with columns path,label,subject")
+        for name in (subjects or []) + (exclude or []):
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                raise TrainDataError(f"{self.root / 'labels.csv'}: no clip of subject '{name}'{hint} "
+                                     f"(subjects: {', '.join(known)})")
+        rows = [r for r in self.rows if (subjects is None or r["subject"] in subjects)
+                and r["subject"] not in (exclude or [])]
+        if not rows:
+            raise TrainDataError(f"{self.root}: the subject selection leaves no clip")
         return rows
 
     def _rows_from_subfolders(self) -> list[dict]:

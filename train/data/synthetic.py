@@ -79,13 +79,19 @@ class SyntheticReader:
         return frames, ann
 
 
-def open_reader(root: str | Path, *, classes: list[str] | None = None, size: int | None = None):
-    """A :class:`SyntheticReader` when ``root/dataset.json`` exists, else a :class:`RealFolderReader`."""
+def open_reader(root: str | Path, *, classes: list[str] | None = None, size: int | None = None,
+                subjects: list[str] | None = None, exclude_subjects: list[str] | None = None):
+    """A :class:`SyntheticReader` when ``root/dataset.json`` exists, else a :class:`RealFolderReader`.
+
+    ``subjects`` / ``exclude_subjects`` select real clips by person (see :class:`RealFolderReader`).
+    """
     from simgen.train.data.real import RealFolderReader
 
     root = Path(root)
     if not root.exists():
         raise TrainDataError(f"{root}: data folder not found")
     if (root / "dataset.json").is_file():
+        if subjects is not None or exclude_subjects is not None:
+            raise TrainDataError(f"{root}: a synthetic dataset has no subjects; select people in a real folder only")
         return SyntheticReader(root, classes=classes, size=size)
-    return RealFolderReader(root, classes=classes, size=size)
+    return RealFolderReader(root, classes=classes, size=size, subjects=subjects, exclude_subjects=exclude_subjects)
