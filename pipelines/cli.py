@@ -179,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
         train_commands = None
     if train_commands is not None:
         train_commands.register(sub)
+    from simgen.pipelines import view_commands
+
+    view_commands.register(sub)
     return parser
 
 
