@@ -1,7 +1,7 @@
-"""Commands for looking at actions and clips: `simgen export`, `simgen actions --preview`
-and `simgen preview --no-overlays`.
+"""Commands for looking at actions and clips: `simgen export`, `simgen actions --preview`,
+`simgen preview --no-overlays`; and `simgen assets`, the files a user copies and edits.
 
-``register(subparsers)`` adds `export` and extends the `actions` and `preview` parsers
+``register(subparsers)`` adds `export` and `assets` and extends the `actions` and `preview` parsers
 that `cli.py` made (so they must exist first). Errors are `SimgenError`s: one line, exit 2.
 """
 
@@ -56,6 +56,27 @@ def cmd_preview(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_assets(args: argparse.Namespace) -> int:
+    import shutil
+
+    from simgen.assets import ROOT
+
+    if args.copy is None:
+        print(f"{ROOT}")
+        for path in sorted(ROOT.rglob("*")):
+            if path.is_file() and path.suffix not in (".py", ".pyc"):
+                print(f"  {path.relative_to(ROOT)}")
+        return 0
+    if args.copy.exists() and any(args.copy.iterdir()):
+        raise SimgenError("exists and is not empty; give a new folder", file=str(args.copy), field="--copy")
+    try:
+        shutil.copytree(ROOT, args.copy, ignore=shutil.ignore_patterns("*.py", "__pycache__"), dirs_exist_ok=True)
+    except OSError as exc:
+        raise SimgenError(f"cannot copy: {exc.strerror}", file=str(args.copy), field="--copy") from None
+    print(f"copied {ROOT} to {args.copy}: edit them, then --actions {args.copy / 'actions'}, --config {args.copy / 'presets' / 'demo.yaml'}")
+    return 0
+
+
 def _extend_actions(parser: argparse.ArgumentParser) -> None:
     listing = parser.get_default("func")
 
@@ -69,7 +90,7 @@ def _extend_actions(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers) -> None:
-    """Add `export`; extend `actions` (--preview) and `preview` (--no-overlays)."""
+    """Add `export` and `assets`; extend `actions` (--preview) and `preview` (--no-overlays)."""
     e = subparsers.add_parser(
         "export",
         help="write one clip of a dataset as an MP4 or GIF to watch (optionally with keypoints, box and captions)",
@@ -81,6 +102,13 @@ def register(subparsers) -> None:
     e.add_argument("--overlays", action="store_true", help="draw keypoints, skeleton, box and per-frame captions")
     e.add_argument("--min-side", type=int, default=128, help="enlarge smaller frames (nearest neighbour) to at least this many pixels; 0 keeps the stored size")
     e.set_defaults(func=cmd_export)
+
+    a = subparsers.add_parser(
+        "assets",
+        help="show where the shipped action programs, presets, backgrounds and props are, or copy them out to edit",
+    )
+    a.add_argument("--copy", type=Path, metavar="DIR", help="copy them all into DIR (a new or empty folder)")
+    a.set_defaults(func=cmd_assets)
 
     _extend_actions(subparsers.choices["actions"])
     pv = subparsers.choices["preview"]

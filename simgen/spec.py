@@ -10,19 +10,18 @@ import copy
 import hashlib
 import json
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from simgen.assets import PRESETS  # assets/presets, installed as simgen.assets
 from simgen.camera import TRAJECTORIES
 from simgen.errors import SimgenError
 from simgen.factors import Factor
 from simgen.textures import GROUND_TEXTURES
 
-PRESETS_PACKAGE = "simgen.presets"
 
 
 def _within(lo: float, hi: float):
@@ -267,7 +266,7 @@ class GenerationSpec(StrictModel):
 
 
 def preset_names() -> list[str]:
-    return sorted(p.name.removesuffix(".yaml") for p in resources.files(PRESETS_PACKAGE).iterdir() if p.name.endswith(".yaml"))
+    return sorted(p.name.removesuffix(".yaml") for p in PRESETS.iterdir() if p.name.endswith(".yaml"))
 
 
 def _set_dotted(data: dict, dotted: str, value: Any, source: str) -> None:
@@ -291,7 +290,7 @@ def load_spec(*, preset: str | None = None, path: str | Path | None = None, over
         if preset not in preset_names():
             raise SimgenError(f"unknown preset '{preset}'; available: {', '.join(preset_names())}", field="--preset")
         source = f"preset '{preset}'"
-        text = resources.files(PRESETS_PACKAGE).joinpath(f"{preset}.yaml").read_text()
+        text = PRESETS.joinpath(f"{preset}.yaml").read_text()
     else:
         source = str(path)
         try:
