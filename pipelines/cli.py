@@ -126,7 +126,8 @@ def cmd_preview(args) -> int:
 
     check_input(args.dataset, "dataset", folder=True)
     check_output_file(args.out, "--out", suffixes=(".png", ".jpg", ".jpeg"))
-    path = contact_sheet(args.dataset, args.out, clips=args.clips, columns=args.columns)
+    path = contact_sheet(args.dataset, args.out, clips=args.clips, columns=args.columns,
+                         overlays=not args.no_overlays)
     print(f"wrote {path}")
     return 0
 
@@ -247,6 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
         train_commands = None
     if train_commands is not None:
         train_commands.register(sub)
+    from simgen.pipelines import view_commands
+
+    view_commands.register(sub)
     harden(parser)  # also the subcommands other modules registered
     return parser
 

@@ -1,4 +1,9 @@
-"""A labelled contact sheet: a row per clip, frames across time, keypoints and boxes drawn on."""
+"""A labelled contact sheet: a row per clip, frames across time, captions in bands beside
+the frames (never over them), keypoints and boxes optional.
+
+Small frames are enlarged (nearest neighbour, whole factors) to at least MIN_SIDE pixels,
+so that a 64 px clip's captions and overlays do not swamp the person.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from simgen.captions import text_band, upscale
 from simgen.dataset.reader import DatasetReader
 from simgen.errors import SimgenError
 
 # Limb pairs drawn as a skeleton (indices into KEYPOINT_NAMES).
 BONES = [(0, 1), (1, 2), (2, 15), (0, 3), (3, 4), (4, 5), (1, 6), (6, 7), (7, 8), (0, 9), (9, 10), (10, 11), (1, 12), (12, 13), (13, 14)]
+MIN_SIDE = 128
+# Overlays are blended, not painted: the person stays visible under the skeleton.
+OVERLAY_OPACITY = 0.65
 
 
 def _pick_rows(ds: DatasetReader, count: int) -> list[int]:
@@ -27,49 +36,60 @@ def _pick_rows(ds: DatasetReader, count: int) -> list[int]:
     return picked
 
 
-def draw_frame(frame: np.ndarray, keypoints: np.ndarray, box, scale: int) -> np.ndarray:
-    img = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
-    img = np.ascontiguousarray(img)
-    kp = keypoints.copy()
+def draw_frame(frame: np.ndarray, keypoints: np.ndarray | None, box, *, min_side: int = MIN_SIDE) -> np.ndarray:
+    """The frame enlarged to >= `min_side`, with skeleton, keypoints (green visible, red
+    hidden) and box blended on when `keypoints` is given."""
+    img = np.ascontiguousarray(upscale(frame, min_side))
+    if keypoints is None:
+        return img
+    scale = img.shape[0] / frame.shape[0]
+    drawn = img.copy()
+    kp = np.asarray(keypoints, dtype=np.float64).copy()
     kp[:, :2] *= scale
     for a, b in BONES:
         if b < len(kp) and kp[a, 2] > 0 and kp[b, 2] > 0:
-            cv2.line(img, tuple(int(v) for v in kp[a, :2]), tuple(int(v) for v in kp[b, :2]), (255, 255, 255), 1, cv2.LINE_AA)
+            cv2.line(drawn, tuple(int(v) for v in kp[a, :2]), tuple(int(v) for v in kp[b, :2]), (255, 255, 255), 1, cv2.LINE_AA)
     for x, y, vis in kp:
-        cv2.circle(img, (int(x), int(y)), 2, (0, 220, 0) if vis > 0 else (230, 0, 0), -1, cv2.LINE_AA)
-    x0, y0, x1, y1 = (int(v * scale) for v in box)
+        cv2.circle(drawn, (int(x), int(y)), 2, (0, 220, 0) if vis > 0 else (230, 0, 0), -1, cv2.LINE_AA)
+    x0, y0, x1, y1 = (int(round(v * scale)) for v in box)
     if x1 > x0:
-        cv2.rectangle(img, (x0, y0), (x1 - 1, y1 - 1), (255, 200, 0), 1)
-    return img
+        cv2.rectangle(drawn, (x0, y0), (x1 - 1, y1 - 1), (255, 200, 0), 1)
+    return cv2.addWeighted(drawn, OVERLAY_OPACITY, img, 1.0 - OVERLAY_OPACITY, 0.0)
 
 
-def contact_sheet(root: str | Path, out: str | Path, *, clips: int = 12, columns: int = 4) -> Path:
+def frame_caption(ann: dict, t: int) -> list[str]:
+    """Two short lines under frame t: its index and label, and the actor's visible share."""
+    lines = [f"t={t} {ann['frame_labels'][t]}"]
+    if "visible_fraction" in ann:
+        lines.append(f"visible {ann['visible_fraction'][t]:.2f}")
+    return lines
+
+
+def clip_header(key: str, ann: dict) -> list[str]:
+    cam = ann["factors"]["camera"]
+    occ = ann["factors"].get("occlusion", {})
+    occluders = "+".join(o["kind"] for o in occ.get("static", []) + occ.get("moving", [])) or "none"
+    return [f"{key}  {ann['label']}", f"cam {cam['trajectory']} az {cam['azimuth_deg']:.0f}  occ {occluders}"]
+
+
+def contact_sheet(root: str | Path, out: str | Path, *, clips: int = 12, columns: int = 4, overlays: bool = True) -> Path:
     ds = DatasetReader(root)
     if len(ds) == 0:
         raise SimgenError("the dataset has no clips yet", file=str(root))
     rows = []
     for index in _pick_rows(ds, clips):
         frames, ann = ds.read(index)
-        t = len(frames)
-        scale = max(1, int(np.ceil(128 / frames.shape[1])))
-        times = np.linspace(0, t - 1, columns).round().astype(int)
+        times = np.linspace(0, len(frames) - 1, columns).round().astype(int)
         cells = []
         for i in times:
-            cell = draw_frame(frames[i], np.asarray(ann["keypoints_2d"][i]), ann["bbox"][i], scale)
-            caption = f"{i}: {ann['frame_labels'][i]}"
-            if "visible_fraction" in ann:
-                caption += f" vis {ann['visible_fraction'][i]:.2f}"
-            cv2.putText(cell, caption, (3, cell.shape[0] - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 0, 0), 2, cv2.LINE_AA)
-            cv2.putText(cell, caption, (3, cell.shape[0] - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (255, 255, 255), 1, cv2.LINE_AA)
-            cells.append(cell)
-        strip = np.concatenate(cells, axis=1)
-        header = np.full((22, strip.shape[1], 3), 30, np.uint8)
-        cam = ann["factors"]["camera"]
-        occ = ann["factors"].get("occlusion", {})
-        occluders = "+".join(o["kind"] for o in occ.get("static", []) + occ.get("moving", [])) or "none"
-        text = f"{ds.rows[index]['key']}  {ann['label']}  cam={cam['trajectory']} az={cam['azimuth_deg']:.0f}  occ={occluders}"
-        cv2.putText(header, text, (4, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
-        rows.append(np.concatenate([header, strip], axis=0))
+            keypoints = np.asarray(ann["keypoints_2d"][i]) if overlays else None
+            cell = draw_frame(frames[i], keypoints, ann["bbox"][i])
+            caption = text_band(frame_caption(ann, int(i)), cell.shape[1])
+            gap = np.zeros((cell.shape[0] + caption.shape[0], 2, 3), np.uint8)
+            cells += [np.concatenate([cell, caption], axis=0), gap]
+        strip = np.concatenate(cells[:-1], axis=1)
+        header = text_band(clip_header(ds.rows[index]["key"], ann), strip.shape[1], scale=0.45)
+        rows.append(np.concatenate([header, strip, np.zeros((4, strip.shape[1], 3), np.uint8)], axis=0))
     width = max(r.shape[1] for r in rows)
     rows = [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows]
     sheet = np.concatenate(rows, axis=0)

@@ -11,19 +11,18 @@ import difflib
 import hashlib
 import json
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from simgen.assets import PRESETS  # assets/presets, installed as simgen.assets
 from simgen.camera import TRAJECTORIES
 from simgen.errors import SimgenError
 from simgen.factors import Factor
 from simgen.textures import GROUND_TEXTURES
 
-PRESETS_PACKAGE = "simgen.presets"
 
 
 def _within(lo: float, hi: float):
@@ -281,7 +280,7 @@ class GenerationSpec(StrictModel):
 
 
 def preset_names() -> list[str]:
-    return sorted(p.name.removesuffix(".yaml") for p in resources.files(PRESETS_PACKAGE).iterdir() if p.name.endswith(".yaml"))
+    return sorted(p.name.removesuffix(".yaml") for p in PRESETS.iterdir() if p.name.endswith(".yaml"))
 
 
 def _set_dotted(data: dict, dotted: str, value: Any, source: str) -> None:
@@ -307,7 +306,7 @@ def load_spec(*, preset: str | None = None, path: str | Path | None = None, over
             hint = f"did you mean '{close[0]}'? " if close else ""
             raise SimgenError(f"unknown preset '{preset}'; {hint}available: {', '.join(preset_names())}", field="--preset")
         source = f"preset '{preset}'"
-        text = resources.files(PRESETS_PACKAGE).joinpath(f"{preset}.yaml").read_text()
+        text = PRESETS.joinpath(f"{preset}.yaml").read_text()
     else:
         source = str(path)
         try:

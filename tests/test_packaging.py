@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-INSTALLED_AS = {"simgen": "simgen", "train": "simgen.train", "adapt": "simgen.adapt", "pipelines": "simgen.pipelines"}
+INSTALLED_AS = {"simgen": "simgen", "train": "simgen.train", "adapt": "simgen.adapt", "pipelines": "simgen.pipelines", "assets": "simgen.assets"}
 
 
 def _declared_packages() -> tuple[set[str], dict[str, str]]:

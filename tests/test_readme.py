@@ -21,6 +21,8 @@ def _commands() -> list[list[str]]:
     """Every `simgen ...` command line of the bash blocks, as argv (optional `[...]` parts dropped)."""
     out = []
     for block in _blocks("bash"):
+        block = re.sub(r"\\\n\s*", " ", block)  # join continued lines
+        block = re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", block)  # ${CLIPS:-200} -> its default
         for line in block.splitlines():
             line = re.sub(r"\s#.*$", "", line)  # a trailing comment
             line = re.sub(r"\s>\s*\S+", "", line)  # a redirection

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
+from simgen.assets import ACTIONS
 from simgen.errors import SimgenError
 from simgen.motion.mocap import MocapClip, load_mocap
 from simgen.motion.pose import PoseSequence
 from simgen.motion.program import MotionProgram, load_program
 
-BUILTIN_PROGRAMS = Path(__file__).resolve().parent.parent / "actions"
+BUILTIN_PROGRAMS = ACTIONS  # assets/actions, installed as simgen.assets
 
 
 def mocap_folder() -> Path:
