@@ -9,25 +9,6 @@ from simgen.pipelines.cli import build_parser, main
 TINY = ["--clips", "3", "--frames", "4", "--size", "32", "--quiet", "--workers", "1", "--json"]
 
 
-def _run(capsys, argv):
-    try:
-        code = main(argv)
-    except SystemExit as exc:  # argparse's errors, --help, --version
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def _one_line_error(capsys, argv, *needles):
-    """Run a command that must fail: exit 2, one line on stderr holding every needle, nothing on stdout."""
-    code, out, err = _run(capsys, argv)
-    lines = err.strip().splitlines()
-    assert code == 2 and len(lines) == 1 and "Traceback" not in err and not out, (code, out, err)
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
-
-
 def test_every_subcommand_explains_itself(capsys):
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
@@ -39,24 +20,24 @@ def test_every_subcommand_explains_itself(capsys):
         assert "usage: simgen" in capsys.readouterr().out
 
 
-def test_generate_validate_preview(tmp_path, capsys):
+def test_generate_validate_preview(tmp_path, simgen_cli):
     out = tmp_path / "ds"
-    code, stdout, _ = _run(capsys, ["generate", "--preset", "weizmann4", "--out", str(out)] + TINY)
+    code, stdout, _ = simgen_cli.run(["generate", "--preset", "weizmann4", "--out", str(out)] + TINY)
     assert code == 0 and json.loads(stdout)["clips"] == 3
-    assert _run(capsys, ["validate", str(out), "--quiet"])[0] == 0
+    assert simgen_cli.run(["validate", str(out), "--quiet"])[0] == 0
     sheet = tmp_path / "sheet.png"
-    assert _run(capsys, ["preview", str(out), "--out", str(sheet)])[0] == 0
+    assert simgen_cli.run(["preview", str(out), "--out", str(sheet)])[0] == 0
     import cv2
 
     img = cv2.imread(str(sheet))
     assert img is not None and img.shape[0] > 100 and img.std() > 5
 
 
-def test_validate_fails_on_a_damaged_dataset(tmp_path, capsys):
+def test_validate_fails_on_a_damaged_dataset(tmp_path, simgen_cli):
     out = tmp_path / "ds"
-    _run(capsys, ["generate", "--preset", "demo", "--out", str(out)] + TINY)
+    simgen_cli.run(["generate", "--preset", "demo", "--out", str(out)] + TINY)
     (out / "manifest.jsonl").write_text((out / "manifest.jsonl").read_text().replace('"label": "wave1"', '"label": "jack"'))
-    code, _, err = _run(capsys, ["validate", str(out), "--quiet"])
+    code, _, err = simgen_cli.run(["validate", str(out), "--quiet"])
     assert code == 1 and "label differs between the manifest" in err
 
 
@@ -69,11 +50,11 @@ def test_validate_fails_on_a_damaged_dataset(tmp_path, capsys):
         ("classes: [wave1]\nclips: 2\nfps: -3\n", "field 'fps'"),
     ],
 )
-def test_bad_config_one_line_exit_2_nothing_written(tmp_path, capsys, spec_text, expected):
+def test_bad_config_one_line_exit_2_nothing_written(tmp_path, spec_text, expected, simgen_cli):
     spec = tmp_path / "spec.yaml"
     spec.write_text(spec_text)
     out = tmp_path / "out"
-    code, _, err = _run(capsys, ["generate", "--config", str(spec), "--out", str(out), "--quiet"])
+    code, _, err = simgen_cli.run(["generate", "--config", str(spec), "--out", str(out), "--quiet"])
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0]
@@ -82,36 +63,36 @@ def test_bad_config_one_line_exit_2_nothing_written(tmp_path, capsys, spec_text,
     assert not out.exists()
 
 
-def test_unknown_preset_and_bad_override(tmp_path, capsys):
-    code, _, err = _run(capsys, ["generate", "--preset", "nope", "--out", str(tmp_path / "o")])
+def test_unknown_preset_and_bad_override(tmp_path, simgen_cli):
+    code, _, err = simgen_cli.run(["generate", "--preset", "nope", "--out", str(tmp_path / "o")])
     assert code == 2 and "unknown preset 'nope'" in err
-    code, _, err = _run(capsys, ["generate", "--preset", "demo", "--out", str(tmp_path / "o"), "--set", "camera.fov_deg=[1, 500]"])
+    code, _, err = simgen_cli.run(["generate", "--preset", "demo", "--out", str(tmp_path / "o"), "--set", "camera.fov_deg=[1, 500]"])
     assert code == 2 and "camera.fov_deg" in err and "must lie in" in err
     assert not (tmp_path / "o").exists()
 
 
-def test_malformed_action_file(tmp_path, capsys):
+def test_malformed_action_file(tmp_path, simgen_cli):
     actions = tmp_path / "actions"
     actions.mkdir()
     (actions / "wave_twice.yaml").write_text("name: wave_twice\nkeyframes:\n  - {t: 0.4, chest: [0,0,0]}\n  - {t: 0.1, chest: [0,0,1]}\n")
-    code, _, err = _run(capsys, ["generate", "--preset", "demo", "--actions", str(actions), "--out", str(tmp_path / "o")] + TINY)
+    code, _, err = simgen_cli.run(["generate", "--preset", "demo", "--actions", str(actions), "--out", str(tmp_path / "o")] + TINY)
     assert code == 2 and "wave_twice.yaml" in err and "keyframes[1].t" in err
 
 
-def test_unwritable_or_foreign_output_folder(tmp_path, capsys):
+def test_unwritable_or_foreign_output_folder(tmp_path, simgen_cli):
     blocker = tmp_path / "a_file"
     blocker.write_text("x")
-    code, _, err = _run(capsys, ["generate", "--preset", "demo", "--out", str(blocker / "sub")] + TINY)
+    code, _, err = simgen_cli.run(["generate", "--preset", "demo", "--out", str(blocker / "sub")] + TINY)
     assert code == 2 and "cannot write here" in err
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("mine")
-    code, _, err = _run(capsys, ["generate", "--preset", "demo", "--out", str(foreign)] + TINY)
+    code, _, err = simgen_cli.run(["generate", "--preset", "demo", "--out", str(foreign)] + TINY)
     assert code == 2 and "not empty" in err
     assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
 
 
-def test_user_action_used_end_to_end(tmp_path, capsys):
+def test_user_action_used_end_to_end(tmp_path, simgen_cli):
     actions = tmp_path / "actions"
     actions.mkdir()
     (actions / "salute.yaml").write_text(
@@ -122,41 +103,41 @@ def test_user_action_used_end_to_end(tmp_path, capsys):
     spec = tmp_path / "spec.yaml"
     spec.write_text("classes: [salute, wave1]\nclips: 2\nframes: 4\nsize: 32\n")
     out = tmp_path / "ds"
-    code, _, _ = _run(capsys, ["generate", "--config", str(spec), "--actions", str(actions), "--out", str(out), "--quiet", "--workers", "1"])
+    code, _, _ = simgen_cli.run(["generate", "--config", str(spec), "--actions", str(actions), "--out", str(out), "--quiet", "--workers", "1"])
     assert code == 0
     rows = [json.loads(l) for l in (out / "manifest.jsonl").read_text().splitlines()]
     assert [r["label"] for r in rows] == ["salute", "wave1"]
-    code, stdout, _ = _run(capsys, ["actions", "--actions", str(actions)])
+    code, stdout, _ = simgen_cli.run(["actions", "--actions", str(actions)])
     assert "salute" in stdout and "walk" in stdout
 
 
 @pytest.mark.parametrize("preset", ["demo", "weizmann4"])
-def test_presets_show_prints_a_spec_generate_takes(tmp_path, capsys, preset):
+def test_presets_show_prints_a_spec_generate_takes(tmp_path, preset, simgen_cli):
     from simgen.spec import load_spec, preset_names
 
     assert preset in preset_names()
-    code, yaml_text, _ = _run(capsys, ["presets", "--show", preset])
+    code, yaml_text, _ = simgen_cli.run(["presets", "--show", preset])
     assert code == 0
     spec_file = tmp_path / "spec.yaml"
     spec_file.write_text(yaml_text)  # as `simgen presets --show NAME > spec.yaml`
     assert load_spec(path=spec_file) == load_spec(preset=preset)
     out = tmp_path / "ds"
-    code, _, err = _run(capsys, ["generate", "--config", str(spec_file), "--out", str(out)] + TINY)
+    code, _, err = simgen_cli.run(["generate", "--config", str(spec_file), "--out", str(out)] + TINY)
     assert code == 0, err
     assert json.loads((out / "dataset.json").read_text())["spec"]["name"] == preset
 
 
-def test_version(capsys):
+def test_version(simgen_cli):
     import simgen
 
-    code, out, _ = _run(capsys, ["--version"])
+    code, out, _ = simgen_cli.run(["--version"])
     assert code == 0 and out.strip() == f"simgen {simgen.__version__}"
 
 
-def test_generate_ends_with_a_per_class_table(tmp_path, capsys):
+def test_generate_ends_with_a_per_class_table(tmp_path, simgen_cli):
     out = tmp_path / "ds"
-    code, stdout, _ = _run(capsys, ["generate", "--preset", "weizmann4", "--out", str(out), "--clips", "5", "--frames", "4",
-                                    "--size", "32", "--quiet", "--workers", "1"])
+    code, stdout, _ = simgen_cli.run(["generate", "--preset", "weizmann4", "--out", str(out), "--clips", "5", "--frames", "4",
+                                     "--size", "32", "--quiet", "--workers", "1"])
     assert code == 0
     lines = stdout.strip().splitlines()
     assert lines[0].split()[:2] == ["class", "clips"]
@@ -185,41 +166,41 @@ def test_generate_ends_with_a_per_class_table(tmp_path, capsys):
         (["presets", "--show", "weizman4"], ["unknown preset 'weizman4'", "did you mean 'weizmann4'"]),
     ],
 )
-def test_bad_commands_and_options_one_line_exit_2(tmp_path, capsys, argv, needles):
+def test_bad_commands_and_options_one_line_exit_2(tmp_path, argv, needles, simgen_cli):
     argv = [a.format(tmp=tmp_path) for a in argv]
-    _one_line_error(capsys, argv, *(n.format(tmp=tmp_path) for n in needles))
+    simgen_cli.one_line_error(argv, *(n.format(tmp=tmp_path) for n in needles))
     assert not (tmp_path / "o").exists()
 
 
-def test_unknown_action_in_a_spec_file_names_the_file_and_the_closest_action(tmp_path, capsys):
+def test_unknown_action_in_a_spec_file_names_the_file_and_the_closest_action(tmp_path, simgen_cli):
     spec = tmp_path / "spec.yaml"
     spec.write_text("classes: [wave1, jakc]\nclips: 2\n")
-    _one_line_error(capsys, ["generate", "--config", str(spec), "--out", str(tmp_path / "o")],
-                    str(spec), "field 'classes'", "unknown action 'jakc'", "did you mean 'jack'")
+    simgen_cli.one_line_error(["generate", "--config", str(spec), "--out", str(tmp_path / "o")],
+                              str(spec), "field 'classes'", "unknown action 'jakc'", "did you mean 'jack'")
     spec.write_text("classes: [wave1]\nclips: 2\nsequence: {pool: [wave1, sqat]}\n")
-    _one_line_error(capsys, ["generate", "--config", str(spec), "--out", str(tmp_path / "o")],
-                    str(spec), "field 'sequence.pool'", "did you mean 'squat'")
+    simgen_cli.one_line_error(["generate", "--config", str(spec), "--out", str(tmp_path / "o")],
+                              str(spec), "field 'sequence.pool'", "did you mean 'squat'")
 
 
-def test_an_odd_size_blames_the_option_not_the_preset(tmp_path, capsys):
-    line = _one_line_error(capsys, ["generate", "--preset", "weizmann4", "--out", str(tmp_path / "o"), "--size", "33"], "--size 33")
+def test_an_odd_size_blames_the_option_not_the_preset(tmp_path, simgen_cli):
+    line = simgen_cli.one_line_error(["generate", "--preset", "weizmann4", "--out", str(tmp_path / "o"), "--size", "33"], "--size 33")
     assert "preset" not in line
 
 
 @pytest.mark.parametrize("command", ["preview", "stats"])
-def test_output_under_a_file_or_on_a_folder_one_line_exit_2(tiny_dataset, tmp_path, capsys, command):
+def test_output_under_a_file_or_on_a_folder_one_line_exit_2(tiny_dataset, tmp_path, command, simgen_cli):
     blocker = tmp_path / "a_file"
     blocker.write_text("x")
-    _one_line_error(capsys, [command, str(tiny_dataset), "--out", str(blocker / "x.png")], "--out", "'" + str(blocker) + "' is a file")
-    _one_line_error(capsys, [command, str(tiny_dataset), "--out", str(tmp_path)], "--out", "is a folder")
+    simgen_cli.one_line_error([command, str(tiny_dataset), "--out", str(blocker / "x.png")], "--out", "'" + str(blocker) + "' is a file")
+    simgen_cli.one_line_error([command, str(tiny_dataset), "--out", str(tmp_path)], "--out", "is a folder")
     assert blocker.read_text() == "x"
 
 
-def test_preview_refuses_an_image_type_it_cannot_write_before_drawing(tiny_dataset, tmp_path, capsys, monkeypatch):
+def test_preview_refuses_an_image_type_it_cannot_write_before_drawing(tiny_dataset, tmp_path, monkeypatch, simgen_cli):
     import simgen.preview
 
     monkeypatch.setattr(simgen.preview, "contact_sheet", lambda *a, **k: pytest.fail("drew the sheet first"))
-    _one_line_error(capsys, ["preview", str(tiny_dataset), "--out", str(tmp_path / "sheet.gif")], "--out", ".png")
+    simgen_cli.one_line_error(["preview", str(tiny_dataset), "--out", str(tmp_path / "sheet.gif")], "--out", ".png")
 
 
 def _options_of_every_command():
@@ -231,7 +212,7 @@ def _options_of_every_command():
                 yield name, subparser, action
 
 
-def test_every_option_has_help_and_its_default(capsys):
+def test_every_option_has_help_and_its_default(simgen_cli):
     import argparse
 
     for name, subparser, action in _options_of_every_command():
@@ -240,9 +221,9 @@ def test_every_option_has_help_and_its_default(capsys):
         if action.default not in (None, argparse.SUPPRESS) and not action.required:
             assert "default" in text, f"simgen {name} {action.option_strings[0]}: no default in '{text}'"
     for name in ("generate", "train", "evaluate", "preview", "validate", "stats", "actions", "presets"):
-        _, out, _ = _run(capsys, [name, "--help"])
+        _, out, _ = simgen_cli.run([name, "--help"])
         assert "(default: True)" not in out and "(default: False)" not in out, name
-    _, out, _ = _run(capsys, ["train", "--help"])
+    _, out, _ = simgen_cli.run(["train", "--help"])
     flat = " ".join(out.split())
     assert "--no-channels-last keep the default (channels-first) memory format for 3D convs (default: channels last on)" in flat
     assert "--epochs EPOCHS passes over the training clips (default: 80)" in flat
@@ -254,14 +235,14 @@ def test_no_command_takes_abbreviated_options():
         assert subparser.allow_abbrev is False, name
 
 
-def test_spec_errors_about_files_it_names_name_the_spec(tmp_path, capsys):
+def test_spec_errors_about_files_it_names_name_the_spec(tmp_path, simgen_cli):
     spec = tmp_path / "spec.yaml"
     spec.write_text("classes: [wave1]\nclips: 2\nocclusion: {assets: [nope.urdf]}\n")
-    _one_line_error(capsys, ["generate", "--config", str(spec), "--out", str(tmp_path / "o")],
-                    str(spec), "field 'occlusion.assets'", "nope.urdf", "not found")
+    simgen_cli.one_line_error(["generate", "--config", str(spec), "--out", str(tmp_path / "o")],
+                              str(spec), "field 'occlusion.assets'", "nope.urdf", "not found")
     spec.write_text("classes: [wave1]\nclips: 2\nscene: {background: {choice: [image]}, background_dir: nodir}\n")
-    _one_line_error(capsys, ["generate", "--config", str(spec), "--out", str(tmp_path / "o")],
-                    str(spec), "field 'scene.background_dir'", "nodir")
+    simgen_cli.one_line_error(["generate", "--config", str(spec), "--out", str(tmp_path / "o")],
+                              str(spec), "field 'scene.background_dir'", "nodir")
     assert not (tmp_path / "o").exists()
 
 

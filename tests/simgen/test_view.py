@@ -9,15 +9,8 @@ from PIL import Image
 
 from simgen.captions import text_band, upscale
 from simgen.dataset.reader import DatasetReader
-from simgen.pipelines.cli import main
 from simgen.preview import clip_header, contact_sheet, frame_caption
 from simgen.video import decode_mp4
-
-
-def _run(capsys, argv):
-    code = main([str(a) for a in argv])
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def _gif_frames(path) -> np.ndarray:
@@ -38,9 +31,9 @@ def _side_pixels(panel: np.ndarray):
 # ---------------------------------------------------------------- actions --preview
 
 
-def test_action_preview_writes_one_cycle_front_and_side_and_shows_motion(tmp_path, capsys):
+def test_action_preview_writes_one_cycle_front_and_side_and_shows_motion(tmp_path, simgen_cli):
     out = tmp_path / "wave1.gif"
-    code, stdout, _ = _run(capsys, ["actions", "--preview", "wave1", "--out", out, "--size", 96])
+    code, stdout, _ = simgen_cli.run(["actions", "--preview", "wave1", "--out", out, "--size", 96])
     assert code == 0 and "28 frames" in stdout
     frames = _gif_frames(out)
     assert frames.shape[0] == 28  # 1.1 s cycle at 25 fps
@@ -57,7 +50,7 @@ def test_action_preview_writes_one_cycle_front_and_side_and_shows_motion(tmp_pat
     assert red.sum() > 2 * blue.sum()
 
 
-def test_action_preview_of_a_user_action_as_mp4(tmp_path, capsys):
+def test_action_preview_of_a_user_action_as_mp4(tmp_path, simgen_cli):
     folder = tmp_path / "acts"
     folder.mkdir()
     (folder / "arms_up.yaml").write_text(
@@ -66,7 +59,7 @@ def test_action_preview_of_a_user_action_as_mp4(tmp_path, capsys):
         "  - {t: 0.5, right_shoulder: [-170, 0, 0], left_shoulder: [0, 0, 0]}\n"
     )
     out = tmp_path / "up.mp4"
-    assert _run(capsys, ["actions", "--preview", "arms_up", "--actions", folder, "--out", out])[0] == 0
+    assert simgen_cli.run(["actions", "--preview", "arms_up", "--actions", folder, "--out", out])[0] == 0
     frames = decode_mp4(out.read_bytes())
     assert len(frames) == 10
     red, blue = _side_pixels(frames[0, -160:, :160])
@@ -83,9 +76,9 @@ def test_action_preview_of_a_user_action_as_mp4(tmp_path, capsys):
         (["actions", "--preview", "wave1", "--out", "x.gif", "--size", "9"], "--size"),
     ],
 )
-def test_action_preview_bad_input_one_line_exit_2(tmp_path, monkeypatch, capsys, argv, expected):
+def test_action_preview_bad_input_one_line_exit_2(tmp_path, monkeypatch, argv, expected, simgen_cli):
     monkeypatch.chdir(tmp_path)
-    code, _, err = _run(capsys, argv)
+    code, _, err = simgen_cli.run(argv)
     assert code == 2 and expected in err and len(err.strip().splitlines()) == 1
     assert not list(tmp_path.iterdir())
 
@@ -176,27 +169,27 @@ def test_sheet_shows_frames_untouched_with_captions_beside_them(tiny_dataset, tm
     assert not np.array_equal(with_overlays[top:top + cell.shape[0], :cell.shape[1]], cell)
 
 
-def test_preview_no_overlays_flag(tiny_dataset, tmp_path, capsys):
+def test_preview_no_overlays_flag(tiny_dataset, tmp_path, simgen_cli):
     plain, drawn = tmp_path / "plain.png", tmp_path / "drawn.png"
-    assert _run(capsys, ["preview", tiny_dataset, "--out", plain, "--clips", 2, "--no-overlays"])[0] == 0
-    assert _run(capsys, ["preview", tiny_dataset, "--out", drawn, "--clips", 2])[0] == 0
+    assert simgen_cli.run(["preview", tiny_dataset, "--out", plain, "--clips", 2, "--no-overlays"])[0] == 0
+    assert simgen_cli.run(["preview", tiny_dataset, "--out", drawn, "--clips", 2])[0] == 0
     a, b = (np.asarray(Image.open(p).convert("RGB")).astype(int) for p in (plain, drawn))
     assert a.shape == b.shape and np.abs(a - b).sum() > 0
     assert np.array_equal(a, np.asarray(Image.open(contact_sheet(tiny_dataset, tmp_path / "c.png", clips=2, overlays=False)).convert("RGB")))
 
 
-def test_export_writes_the_clip_enlarged_and_with_overlays(tiny_dataset, tmp_path, capsys):
+def test_export_writes_the_clip_enlarged_and_with_overlays(tiny_dataset, tmp_path, simgen_cli):
     ds = DatasetReader(tiny_dataset)
     key = ds.keys[1]
     frames, ann = ds.read(key)
     mp4 = tmp_path / "clip.mp4"
-    assert _run(capsys, ["export", tiny_dataset, key, "--out", mp4])[0] == 0
+    assert simgen_cli.run(["export", tiny_dataset, key, "--out", mp4])[0] == 0
     shown = decode_mp4(mp4.read_bytes())
     expected = np.stack([upscale(f, 128) for f in frames])
     assert shown.shape == expected.shape  # 48 px -> 144 px, every frame
     assert np.abs(shown.astype(int) - expected.astype(int)).mean() < 4.0
     gif = tmp_path / "clip.gif"
-    assert _run(capsys, ["export", tiny_dataset, key, "--out", gif, "--overlays", "--min-side", 0])[0] == 0
+    assert simgen_cli.run(["export", tiny_dataset, key, "--out", gif, "--overlays", "--min-side", 0])[0] == 0
     drawn = _gif_frames(gif)
     assert len(drawn) == len(frames) and drawn.shape[2] == frames.shape[2]
     assert drawn.shape[1] > frames.shape[1]  # the caption band above each frame
@@ -210,7 +203,7 @@ def test_export_writes_the_clip_enlarged_and_with_overlays(tiny_dataset, tmp_pat
         ("clip00000001", "c.avi", "expected a .gif or .mp4"),
     ],
 )
-def test_export_bad_input_one_line_exit_2(tiny_dataset, tmp_path, capsys, key, out, expected):
-    code, _, err = _run(capsys, ["export", tiny_dataset, key, "--out", tmp_path / out])
+def test_export_bad_input_one_line_exit_2(tiny_dataset, tmp_path, key, out, expected, simgen_cli):
+    code, _, err = simgen_cli.run(["export", tiny_dataset, key, "--out", tmp_path / out])
     assert code == 2 and expected in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / out).exists()

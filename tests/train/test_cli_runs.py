@@ -15,23 +15,6 @@ from simgen.pipelines.cli import main
 FAST = ["--size", "32", "--num-frames", "8", "--stride", "1", "--batch-size", "4", "--no-progress", "--epochs", "1"]
 
 
-def _run(capsys, argv):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def _one_line_error(capsys, argv, *needles):
-    code, out, err = _run(capsys, argv)
-    lines = err.strip().splitlines()
-    assert code == 2 and len(lines) == 1 and "Traceback" not in err and not out, (code, out, err)
-    for needle in needles:
-        assert str(needle) in lines[0], (needle, lines[0])
-
-
 @pytest.fixture(scope="module")
 def trained(synthetic_dir, tmp_path_factory):
     """A one-epoch run on the 12-clip synthetic set (3 clips held out for validation)."""
@@ -40,8 +23,8 @@ def trained(synthetic_dir, tmp_path_factory):
     return out
 
 
-def test_train_ends_with_a_per_class_table(synthetic_dir, tmp_path, capsys):
-    code, out, _ = _run(capsys, ["train", "--synthetic", synthetic_dir, "--out", tmp_path / "r", "--val-fraction", "0.25", *FAST])
+def test_train_ends_with_a_per_class_table(synthetic_dir, tmp_path, simgen_cli):
+    code, out, _ = simgen_cli.run(["train", "--synthetic", synthetic_dir, "--out", tmp_path / "r", "--val-fraction", "0.25", *FAST])
     assert code == 0
     lines = out.strip().splitlines()
     assert lines[0].split() == ["class", "train", "clips", "val", "clips", "val", "accuracy"]
@@ -56,18 +39,18 @@ def test_train_ends_with_a_per_class_table(synthetic_dir, tmp_path, capsys):
     assert "model.pt = epoch 1 (last)" in out
 
 
-def test_train_and_evaluate_json_lines(trained, synthetic_dir, tmp_path, capsys):
-    code, out, _ = _run(capsys, ["train", "--synthetic", synthetic_dir, "--out", tmp_path / "r", "--json", *FAST])
+def test_train_and_evaluate_json_lines(trained, synthetic_dir, tmp_path, simgen_cli):
+    code, out, _ = simgen_cli.run(["train", "--synthetic", synthetic_dir, "--out", tmp_path / "r", "--json", *FAST])
     assert code == 0 and json.loads(out.strip().splitlines()[-1])["model_epoch"] == 1
-    code, out, _ = _run(capsys, ["evaluate", "--checkpoint", trained / "model.pt", "--data", synthetic_dir,
-                                 "--out", tmp_path / "m.json", "--no-progress", "--json"])
+    code, out, _ = simgen_cli.run(["evaluate", "--checkpoint", trained / "model.pt", "--data", synthetic_dir,
+                                  "--out", tmp_path / "m.json", "--no-progress", "--json"])
     assert code == 0 and json.loads(out)["n_clips"] == 12
 
 
-def test_evaluate_writes_per_clip_predictions_and_prints_the_confusion(trained, synthetic_dir, tmp_path, capsys):
+def test_evaluate_writes_per_clip_predictions_and_prints_the_confusion(trained, synthetic_dir, tmp_path, simgen_cli):
     out_json = tmp_path / "eval" / "metrics.json"
-    code, out, _ = _run(capsys, ["evaluate", "--checkpoint", trained / "model.pt", "--data", synthetic_dir,
-                                 "--out", out_json, "--no-progress"])
+    code, out, _ = simgen_cli.run(["evaluate", "--checkpoint", trained / "model.pt", "--data", synthetic_dir,
+                                  "--out", out_json, "--no-progress"])
     assert code == 0
     m = json.loads(out_json.read_text())
     assert len(m["per_clip"]) == 12
@@ -93,63 +76,63 @@ def test_evaluate_writes_per_clip_predictions_and_prints_the_confusion(trained, 
     assert f"({right}/12 clips)" in out
 
 
-def test_a_run_folder_is_not_overwritten_without_resume_or_force(trained, synthetic_dir, capsys, tmp_path):
+def test_a_run_folder_is_not_overwritten_without_resume_or_force(trained, synthetic_dir, tmp_path, simgen_cli):
     before = (trained / "model.pt").read_bytes()
-    _one_line_error(capsys, ["train", "--synthetic", synthetic_dir, "--out", trained, *FAST],
-                    "--out", "holds a training run", "--resume", "--force")
+    simgen_cli.one_line_error(["train", "--synthetic", synthetic_dir, "--out", trained, *FAST],
+                              "--out", "holds a training run", "--resume", "--force")
     assert (trained / "model.pt").read_bytes() == before
-    _one_line_error(capsys, ["train", "--synthetic", synthetic_dir, "--out", trained, "--resume", "--force", *FAST],
-                    "--resume and --force")
+    simgen_cli.one_line_error(["train", "--synthetic", synthetic_dir, "--out", trained, "--resume", "--force", *FAST],
+                              "--resume and --force")
     foreign = tmp_path / "notes"
     foreign.mkdir()
     (foreign / "todo.txt").write_text("mine")
-    _one_line_error(capsys, ["train", "--synthetic", synthetic_dir, "--out", foreign, "--force", *FAST],
-                    "not a training run", "todo.txt")
+    simgen_cli.one_line_error(["train", "--synthetic", synthetic_dir, "--out", foreign, "--force", *FAST],
+                              "not a training run", "todo.txt")
     assert (foreign / "todo.txt").read_text() == "mine"
 
 
-def test_force_replaces_the_old_run_files(synthetic_dir, tmp_path, capsys):
+def test_force_replaces_the_old_run_files(synthetic_dir, tmp_path, simgen_cli):
     out = tmp_path / "run"
-    assert _run(capsys, ["train", "--synthetic", synthetic_dir, "--out", out, "--keep-snapshots", "--epochs", "2",
-                         *FAST[:-2]])[0] == 0
+    assert simgen_cli.run(["train", "--synthetic", synthetic_dir, "--out", out, "--keep-snapshots", "--epochs", "2",
+                          *FAST[:-2]])[0] == 0
     assert (out / "epoch002.pt").is_file()
-    assert _run(capsys, ["train", "--synthetic", synthetic_dir, "--out", out, "--force", *FAST])[0] == 0
+    assert simgen_cli.run(["train", "--synthetic", synthetic_dir, "--out", out, "--force", *FAST])[0] == 0
     assert not (out / "epoch002.pt").exists()  # no snapshot of the old run left beside the new one
     assert json.loads((out / "metrics.json").read_text())["model_epoch"] == 1
 
 
 @pytest.mark.parametrize("command", ["train", "evaluate"])
-def test_out_under_a_file_one_line_exit_2(command, trained, synthetic_dir, tmp_path, capsys):
+def test_out_under_a_file_one_line_exit_2(command, trained, synthetic_dir, tmp_path, simgen_cli):
     blocker = tmp_path / "a_file"
     blocker.write_text("x")
     argv = (["train", "--synthetic", synthetic_dir, *FAST] if command == "train"
             else ["evaluate", "--checkpoint", trained / "model.pt", "--data", synthetic_dir])
-    _one_line_error(capsys, [*argv, "--out", blocker / "sub" / "x.json"], "--out", f"'{blocker}' is a file")
+    simgen_cli.one_line_error([*argv, "--out", blocker / "sub" / "x.json"], "--out", f"'{blocker}' is a file")
     if command == "evaluate":
-        _one_line_error(capsys, [*argv, "--out", tmp_path], "--out", "is a folder")
+        simgen_cli.one_line_error([*argv, "--out", tmp_path], "--out", "is a folder")
 
 
-def test_bad_real_folder_fails_before_any_decoding_and_leaves_nothing(synthetic_dir, real_dir, tmp_path, capsys, monkeypatch):
+def test_bad_real_folder_fails_before_any_decoding_and_leaves_nothing(synthetic_dir, real_dir, tmp_path, monkeypatch, simgen_cli):
     from simgen.train.data.batch import ClipDataset
 
     monkeypatch.setattr(ClipDataset, "prepare", lambda *a, **k: pytest.fail("decoded clips before checking the inputs"))
     (real_dir / "labels.csv").write_text("path,label\nclips/c0.mp4,jump\n")
     out = tmp_path / "run"
-    _one_line_error(capsys, ["train", "--synthetic", synthetic_dir, "--real", real_dir, "--out", out, *FAST],
-                    "labels.csv:2", "'jump'")
+    simgen_cli.one_line_error(["train", "--synthetic", synthetic_dir, "--real", real_dir, "--out", out, *FAST],
+                              "labels.csv:2", "'jump'")
     assert not out.exists()
 
 
-def test_a_folder_of_videos_without_labels_csv_says_so(real_dir, tmp_path, capsys):
+def test_a_folder_of_videos_without_labels_csv_says_so(real_dir, tmp_path, simgen_cli):
     loose = tmp_path / "loose"
     loose.mkdir()
     for clip in (real_dir / "clips").iterdir():
         clip.rename(loose / clip.name)
-    _one_line_error(capsys, ["train", "--real", loose, "--out", tmp_path / "r", *FAST],
-                    "6 video file(s)", "no labels.csv", "path,label")
+    simgen_cli.one_line_error(["train", "--real", loose, "--out", tmp_path / "r", *FAST],
+                              "6 video file(s)", "no labels.csv", "path,label")
     empty = tmp_path / "empty"
     empty.mkdir()
-    _one_line_error(capsys, ["train", "--real", empty, "--out", tmp_path / "r", *FAST], "no video clips found", "labels.csv")
+    simgen_cli.one_line_error(["train", "--real", empty, "--out", tmp_path / "r", *FAST], "no video clips found", "labels.csv")
 
 
 @pytest.mark.parametrize("argv, needles", [
@@ -162,24 +145,24 @@ def test_a_folder_of_videos_without_labels_csv_says_so(real_dir, tmp_path, capsy
     (["--epoch", "3"], ["--epoch", "did you mean '--epochs'"]),
     (["--subjects", "s0"], ["--subjects", "--real"]),
 ])
-def test_out_of_range_train_options_are_refused(argv, needles, synthetic_dir, tmp_path, capsys):
-    _one_line_error(capsys, ["train", "--synthetic", synthetic_dir, "--out", tmp_path / "r", *argv], *needles)
+def test_out_of_range_train_options_are_refused(argv, needles, synthetic_dir, tmp_path, simgen_cli):
+    simgen_cli.one_line_error(["train", "--synthetic", synthetic_dir, "--out", tmp_path / "r", *argv], *needles)
     assert not (tmp_path / "r").exists()
 
 
-def test_evaluate_checks_its_inputs_first(trained, synthetic_dir, tmp_path, capsys):
-    _one_line_error(capsys, ["evaluate", "--checkpoint", tmp_path / "none.pt", "--data", synthetic_dir, "--out", tmp_path / "m.json"],
-                    "--checkpoint", "none.pt", "not found")
-    _one_line_error(capsys, ["evaluate", "--checkpoint", trained / "model.pt", "--data", tmp_path / "nodata", "--out", tmp_path / "m.json"],
-                    "--data", "nodata", "not found")
-    _one_line_error(capsys, ["evaluate", "--checkpoint", trained / "model.pt", "--data", synthetic_dir,
-                             "--out", tmp_path / "m.json", "--subjects", "s0"], "synthetic dataset has no subjects")
-    _one_line_error(capsys, ["evaluate", "--checkpoint", trained / "model.pt", "--data", synthetic_dir,
-                             "--out", tmp_path / "m.json", "--median-size", "0"], "--median-size", "at least 1")
+def test_evaluate_checks_its_inputs_first(trained, synthetic_dir, tmp_path, simgen_cli):
+    simgen_cli.one_line_error(["evaluate", "--checkpoint", tmp_path / "none.pt", "--data", synthetic_dir, "--out", tmp_path / "m.json"],
+                              "--checkpoint", "none.pt", "not found")
+    simgen_cli.one_line_error(["evaluate", "--checkpoint", trained / "model.pt", "--data", tmp_path / "nodata", "--out", tmp_path / "m.json"],
+                              "--data", "nodata", "not found")
+    simgen_cli.one_line_error(["evaluate", "--checkpoint", trained / "model.pt", "--data", synthetic_dir,
+                              "--out", tmp_path / "m.json", "--subjects", "s0"], "synthetic dataset has no subjects")
+    simgen_cli.one_line_error(["evaluate", "--checkpoint", trained / "model.pt", "--data", synthetic_dir,
+                              "--out", tmp_path / "m.json", "--median-size", "0"], "--median-size", "at least 1")
     assert not (tmp_path / "m.json").exists()
 
 
-def test_real_clips_selected_by_person(real_dir, capsys, tmp_path):
+def test_real_clips_selected_by_person(real_dir, tmp_path, simgen_cli):
     from simgen.train.data.real import RealFolderReader
 
     everyone = RealFolderReader(real_dir)
@@ -190,27 +173,27 @@ def test_real_clips_selected_by_person(real_dir, capsys, tmp_path):
     assert [r["path"] for r in not_s0.rows] == ["clips/c3.mp4", "clips/c4.mp4", "clips/c5.mp4"]
     assert s0.classes == not_s0.classes == everyone.classes  # a selection never changes the class list
     assert not_s0.read(0)[1]["subject"] == "s1"
-    _one_line_error(capsys, ["train", "--real", real_dir, "--subjects", "s3", "--out", tmp_path / "r", *FAST],
-                    "labels.csv", "no clip of subject 's3'", "s0, s1")
-    _one_line_error(capsys, ["train", "--real", real_dir, "--exclude-subjects", "s0,s1", "--out", tmp_path / "r", *FAST],
-                    "leaves no clip")
+    simgen_cli.one_line_error(["train", "--real", real_dir, "--subjects", "s3", "--out", tmp_path / "r", *FAST],
+                              "labels.csv", "no clip of subject 's3'", "s0, s1")
+    simgen_cli.one_line_error(["train", "--real", real_dir, "--exclude-subjects", "s0,s1", "--out", tmp_path / "r", *FAST],
+                              "leaves no clip")
 
 
-def test_train_on_some_people_evaluate_on_the_others(real_dir, tmp_path, capsys):
+def test_train_on_some_people_evaluate_on_the_others(real_dir, tmp_path, simgen_cli):
     run = tmp_path / "run"
-    assert _run(capsys, ["train", "--real", real_dir, "--subjects", "s0", "--out", run, *FAST])[0] == 0
+    assert simgen_cli.run(["train", "--real", real_dir, "--subjects", "s0", "--out", run, *FAST])[0] == 0
     metrics = json.loads((run / "metrics.json").read_text())
     assert sum(metrics["clips_per_class"]["train"].values()) == 3
     out = tmp_path / "m.json"
-    assert _run(capsys, ["evaluate", "--checkpoint", run / "model.pt", "--data", real_dir, "--exclude-subjects", "s0",
-                         "--out", out, "--no-progress"])[0] == 0
+    assert simgen_cli.run(["evaluate", "--checkpoint", run / "model.pt", "--data", real_dir, "--exclude-subjects", "s0",
+                          "--out", out, "--no-progress"])[0] == 0
     m = json.loads(out.read_text())
     assert m["n_clips"] == 3 and {c["subject"] for c in m["per_clip"]} == {"s1"}
 
 
-def test_small_validation_split_warns(synthetic_dir, tmp_path, caplog, capsys):
+def test_small_validation_split_warns(synthetic_dir, tmp_path, caplog, simgen_cli):
     with caplog.at_level(logging.WARNING):
-        assert _run(capsys, ["train", "--synthetic", synthetic_dir, "--out", tmp_path / "r", "--val-fraction", "0.25", *FAST])[0] == 0
+        assert simgen_cli.run(["train", "--synthetic", synthetic_dir, "--out", tmp_path / "r", "--val-fraction", "0.25", *FAST])[0] == 0
     warnings = [r.getMessage() for r in caplog.records if "validation split is small" in r.getMessage()]
     assert len(warnings) == 1 and "3 labelled clips" in warnings[0] and "left 1" in warnings[0]
 
@@ -236,17 +219,17 @@ def test_a_selection_of_people_keeps_the_whole_class_list(real_dir):
     assert only_s0.classes == ["left", "right", "still"] and len(only_s0) == 1
 
 
-def test_a_corrupt_clip_under_strict_leaves_no_run_folder(real_dir, tmp_path, capsys):
+def test_a_corrupt_clip_under_strict_leaves_no_run_folder(real_dir, tmp_path, simgen_cli):
     (real_dir / "clips" / "c4.mp4").write_bytes(b"")
     out = tmp_path / "strict_run"
-    _one_line_error(capsys, ["train", "--real", real_dir, "--out", out, "--strict", *FAST], "c4.mp4")
+    simgen_cli.one_line_error(["train", "--real", real_dir, "--out", out, "--strict", *FAST], "c4.mp4")
     assert not out.exists()
 
 
-def test_resume_without_a_run_fails_before_decoding(synthetic_dir, tmp_path, capsys, monkeypatch):
+def test_resume_without_a_run_fails_before_decoding(synthetic_dir, tmp_path, monkeypatch, simgen_cli):
     from simgen.train.data.batch import ClipDataset
 
     monkeypatch.setattr(ClipDataset, "prepare", lambda *a, **k: pytest.fail("decoded clips before checking the inputs"))
-    _one_line_error(capsys, ["train", "--synthetic", synthetic_dir, "--out", tmp_path / "new", "--resume", *FAST],
-                    "nothing to resume")
+    simgen_cli.one_line_error(["train", "--synthetic", synthetic_dir, "--out", tmp_path / "new", "--resume", *FAST],
+                              "nothing to resume")
     assert not (tmp_path / "new").exists()
