@@ -136,6 +136,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from simgen.train.data.synthetic import open_reader
     from simgen.train.errors import TrainDataError
     from simgen.train.evaluate import evaluate_dataset
+    from simgen.train.frame_rate import model_fps
 
     device, msg = _resolve_device(args.device, distributed=False)
     if msg is not None:
@@ -166,7 +167,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         reader = open_reader(args.data, classes=meta["classes"], size=meta["size"], subjects=args.subjects,
                              exclude_subjects=args.exclude_subjects)
         ds = ClipDataset(reader, FrameCache(args.cache_dir), num_frames=meta["num_frames"], sampler="uniform",
-                         stride=meta["stride"], fps=meta["fps"], strict=args.strict)
+                         stride=meta["stride"], fps=model_fps(meta), strict=args.strict)
         ds.prepare(progress=args.progress)
         if len(ds) == 0:
             return _error("evaluate", f"{args.data}: no readable clips")
@@ -240,6 +241,9 @@ def _add_train(sub) -> None:
     m.add_argument("--weights", metavar="FILE", help="backbone weights (torchvision state dict), loaded weights_only "
                    "(default: random init)")
     m.add_argument("--no-frame-head", dest="frame_head", action="store_false", help="no per-frame head")
+    m.add_argument("--frame-background", dest="frame_background", choices=["auto", "on", "off"], default="auto",
+                   help="a background output on the per-frame head for transition/idle frames (auto: on when the "
+                        "synthetic dataset chains actions)")
     per = "; ".join(f"{name} {d['lr']:g}/{d['warmup_epochs']:g}/{d['batch_size']}/{d['weight_decay']:g}"
                     for name, d in BACKBONE_DEFAULTS.items())
     o = p.add_argument_group(

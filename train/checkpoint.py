@@ -21,15 +21,19 @@ def save_atomic(obj: dict, path: str | Path) -> None:
     os.replace(tmp, path)
 
 
-def model_meta(cfg, classes: list[str], defaulted: list[str] = ()) -> dict:
+def model_meta(cfg, classes: list[str], defaulted: list[str] = (), *, train_fps: float | None = None,
+               frame_background: str | None = None) -> dict:
     """What :func:`load_model` needs to rebuild the model and its input pipeline, plus how it was trained.
 
     ``optim`` records the optimisation settings used; ``optim.from_backbone_defaults`` names
     those taken from the backbone's defaults rather than given by the user.
+    ``train_fps``: the frame rate of the training clips (:func:`~simgen.train.frame_rate.training_fps`);
+    ``frame_background``: the label the per-frame head's extra background output stands for
+    (``None``: no such output).
     """
     return dict(format=FORMAT, backbone=cfg.model, input=cfg.input, classes=list(classes),
                 num_frames=cfg.num_frames, stride=cfg.stride, fps=cfg.fps, size=cfg.size,
-                frame_head=cfg.frame_head,
+                frame_head=cfg.frame_head, train_fps=train_fps, frame_background=frame_background,
                 optim=dict(lr=cfg.lr, weight_decay=cfg.weight_decay, batch_size=cfg.batch_size,
                            warmup_epochs=cfg.warmup_epochs, epochs=cfg.epochs, precision=cfg.precision,
                            from_backbone_defaults=list(defaulted)))
@@ -54,6 +58,7 @@ def load_model(path: str | Path) -> tuple[ActionModel, dict]:
     ckpt = load_checkpoint(path)
     meta = ckpt["meta"]
     model = create_action_model(backbone=meta["backbone"], num_classes=len(meta["classes"]),
-                                input_mode=meta["input"], frame_head=meta["frame_head"])
+                                input_mode=meta["input"], frame_head=meta["frame_head"],
+                                frame_background=bool(meta.get("frame_background")))
     model.load_state_dict(ckpt["model"])
     return model.eval(), meta

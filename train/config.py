@@ -50,6 +50,9 @@ class TrainConfig(BaseModel):
     selfsup_weight: float = Field(0.5, ge=0)
     weak: bool = False
     frame_head: bool = True
+    #: a background output on the per-frame head for transition/idle frames: ``auto`` = on when
+    #: the synthetic dataset chains actions (``spec.sequence.probability > 0``), see train/background.py
+    frame_background: Literal["auto", "on", "off"] = "auto"
     val_fraction: float = Field(0.1, ge=0, lt=1)
     select: Literal["last", "best"] = "last"
     val_every: int = Field(5, ge=1)

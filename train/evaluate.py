@@ -9,7 +9,7 @@ from simgen.train.data.batch import ClipDataset, to_float_video
 from simgen.train.data.samplers import dense_windows
 from simgen.train.inputs import InputTransform
 from simgen.train.metrics.clip import clip_metrics
-from simgen.train.metrics.decode import median_smooth, viterbi_decode
+from simgen.train.metrics.decode import decode_frame_scores
 from simgen.train.metrics.segment import segmentation_metrics
 
 
@@ -94,13 +94,10 @@ def evaluate_dataset(model, dataset: ClipDataset, *, input_mode: str, num_frames
             if not (truth >= 0).any():
                 continue
             probs = frame_scores(model, input_tf, frames, num_frames=num_frames, stride=stride, device=device).numpy()
-            if smoothing == "median":
-                probs = median_smooth(probs, median_size)
-            if smoothing == "viterbi":
-                pred = viterbi_decode(np.log(probs + 1e-9), min_duration=min_duration)
-            else:
-                pred = probs.argmax(1)
-            pairs.append((pred, truth))
+            pred = decode_frame_scores(probs, len(classes), smoothing=smoothing, median_size=median_size,
+                                       min_duration=min_duration)
+            # background (the head's extra output; transition frames in the truth) is "no action": -1
+            pairs.append((pred, np.where(truth >= len(classes), -1, truth)))
     metrics = clip_metrics(y_true, y_pred, dataset.classes) if y_true else dict(classes=dataset.classes, n_clips=0)
     if task == "segment":
         if not pairs:

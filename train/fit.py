@@ -21,6 +21,7 @@ import yaml
 from tqdm import tqdm
 
 from simgen.train.augment.pipeline import AugmentingCollate, batch_generator, create_clip_augmentation
+from simgen.train.background import background_label
 from simgen.train.checkpoint import load_checkpoint, model_meta, save_atomic
 from simgen.train.config import AUGMENT_PRESETS, TrainConfig
 from simgen.train.data.batch import ClipDataset, collate_clips
@@ -31,6 +32,7 @@ from simgen.train.ddp import (gather_rng_states, restore_rng_state, sum_across_r
 from simgen.train.device import AUTOCAST_DTYPES, dist_env, resolve_device, resolve_precision
 from simgen.train.errors import TrainDataError
 from simgen.train.evaluate import evaluate_dataset, split_size_warning
+from simgen.train.frame_rate import training_fps
 from simgen.train.models import create_action_model
 from simgen.train.objective import TrainObjective
 from simgen.train.objectives.supervised import ClassificationLoss, class_balance_weights
@@ -52,6 +54,7 @@ def build_datasets(cfg: TrainConfig) -> tuple[torch.utils.data.Dataset, ClipData
             readers.append(open_reader(root, classes=classes, size=cfg.size, **people))
             classes = classes or readers[-1].classes
     val_reader = open_reader(cfg.val, classes=classes, size=cfg.size) if cfg.val else None
+    common["background_label"] = background_label(cfg.frame_background, readers, frame_head=cfg.frame_head)
     parts = []
     for reader in readers:
         ds = ClipDataset(reader, cache, sampler=cfg.sampler, **common)
@@ -173,8 +176,11 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
             log.warning("warning: no validation split (fewer than 10 clips to hold out from); give --val DIR "
                         "to select epochs on held-out clips")
 
+    first_part = train_ds.datasets[0] if isinstance(train_ds, torch.utils.data.ConcatDataset) else train_ds
+    background = first_part.background_label
     model = create_action_model(backbone=cfg.model, num_classes=len(classes), input_mode=cfg.input,
-                                frame_head=cfg.frame_head, weights=cfg.weights)
+                                frame_head=cfg.frame_head, frame_background=background is not None,
+                                weights=cfg.weights)
     weights = class_balance_weights(_labels_of(train_ds), len(classes)) if cfg.class_balance else None
     augment = create_clip_augmentation(size=cfg.size, luma_only=cfg.input in ("gray", "diff"),
                                        **AUGMENT_PRESETS[cfg.augment])
@@ -221,7 +227,7 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
 
         writer = SummaryWriter(str(out / "tb"))
     csv_log = _CsvLog(out / "log.csv", resume) if main else None
-    meta = model_meta(cfg, classes, defaulted)
+    meta = model_meta(cfg, classes, defaulted, train_fps=training_fps(cfg.fps, train_ds), frame_background=background)
     t_start = time.time()
 
     for epoch in range(start_epoch, cfg.epochs):

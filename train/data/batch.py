@@ -35,10 +35,13 @@ class ClipDataset(torch.utils.data.Dataset):
         seed: base seed; sample ``i`` in epoch ``e`` draws from ``(seed, e, i)`` so runs
             reproduce regardless of DataLoader worker count.
         strict: raise on the first corrupt clip instead of skipping it.
+        background_label: frames with this label (e.g. ``transition``) get frame label
+            ``len(classes)`` (the per-frame head's background output); ``None``: unknown (-1).
     """
 
     def __init__(self, reader, cache: FrameCache, *, num_frames: int, sampler: str = "random_window",
-                 stride: int = 1, fps: float | None = None, seed: int = 0, strict: bool = False):
+                 stride: int = 1, fps: float | None = None, seed: int = 0, strict: bool = False,
+                 background_label: str | None = None):
         self.reader = reader
         self.cache = cache
         self.classes = list(reader.classes)
@@ -48,6 +51,7 @@ class ClipDataset(torch.utils.data.Dataset):
         self.fps = fps
         self.seed = seed
         self.strict = strict
+        self.background_label = background_label
         self.epoch = 0
         self.indices = list(range(len(reader)))
         self.skipped: list[tuple[str, str]] = []
@@ -102,7 +106,9 @@ class ClipDataset(torch.utils.data.Dataset):
         if not names:
             return np.full(len(idx), -1, dtype=np.int64)
         lut = {c: k for k, c in enumerate(self.classes)}
-        # frames outside every known class (e.g. transitions) are "unknown" (-1), not errors
+        if self.background_label is not None:
+            lut.setdefault(self.background_label, len(self.classes))
+        # frames outside every known class (e.g. transitions without a background output) are "unknown" (-1)
         per_frame = np.array([lut.get(n, -1) if n is not None else -1 for n in names], dtype=np.int64)
         return per_frame[np.minimum(idx, len(per_frame) - 1)]
 

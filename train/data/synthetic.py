@@ -43,6 +43,8 @@ class SyntheticReader:
         except (KeyError, ValueError, OSError) as exc:
             raise TrainDataError(f"{self.root}: cannot open synthetic dataset ({type(exc).__name__}: {exc})") from exc
         self.size = size
+        #: the generation spec (``dataset.json`` ``spec``): its ``fps`` and ``sequence.background_label``
+        self.spec = self._backend.meta.get("spec") or {}
         self.classes = list(classes) if classes is not None else list(self._backend.classes)
         if not self.classes:
             raise TrainDataError(f"{self.root / 'dataset.json'}: field 'classes' is missing or empty")

@@ -90,3 +90,29 @@ def viterbi_decode(log_probs: np.ndarray, *, min_duration: int | np.ndarray = 1,
         if t:
             state = tuple(back[t, state[0], state[1]])
     return labels
+
+
+def decode_frame_scores(probs: np.ndarray, num_classes: int, *, smoothing: str = "none", median_size: int = 5,
+                        min_duration: int = 8) -> np.ndarray:
+    """Per-frame labels from per-frame probabilities ``(T, K[+1])``; ``-1`` marks background.
+
+    Column ``K`` (when present) is the per-frame head's background output (train/background.py):
+    it competes with the actions like any class, then its frames become ``-1``, which the
+    segment metrics leave out of the segments. A background run may be shorter than an action
+    (a transition lasts 0.25-0.6 s), so Viterbi requires only half of ``min_duration`` of it.
+
+    Args:
+        smoothing: ``none`` | ``median`` (filter of length ``median_size``) | ``viterbi``
+            (segments of at least ``min_duration`` frames).
+    """
+    if smoothing == "median":
+        probs = median_smooth(probs, median_size)
+    if smoothing == "viterbi":
+        durations = np.full(probs.shape[1], min_duration)
+        durations[num_classes:] = max(1, min_duration // 2)
+        pred = viterbi_decode(np.log(probs + 1e-9), min_duration=durations)
+    elif smoothing == "none" or smoothing == "median":
+        pred = probs.argmax(1)
+    else:
+        raise ValueError(f"unknown smoothing {smoothing!r}; expected none, median or viterbi")
+    return np.where(pred >= num_classes, -1, pred)

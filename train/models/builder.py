@@ -49,6 +49,7 @@ def create_action_model(
     num_classes: int,
     input_mode: str = "rgb",
     frame_head: bool = True,
+    frame_background: bool = False,
     dropout: float = 0.3,
     weights: str | Path | None = None,
 ) -> ActionModel:
@@ -62,6 +63,8 @@ def create_action_model(
         num_classes: ``K``.
         input_mode: ``rgb`` | ``gray`` | ``diff`` | ``rgb+diff``.
         frame_head: also build a per-frame head.
+        frame_background: the per-frame head gets one more output, ``K``: background
+            (transition/idle frames between actions), so it need not give them an action.
         dropout: head dropout.
         weights: optional backbone weights file (torchvision state dict).
 
@@ -80,4 +83,4 @@ def create_action_model(
         net = build(in_channels=input_channels(input_mode), weights=weights)
     d = net.out_features
     return ActionModel(net, ClipHead(d, num_classes, dropout=dropout),
-                       FrameHead(d, num_classes, dropout=dropout) if frame_head else None)
+                       FrameHead(d, num_classes + int(frame_background), dropout=dropout) if frame_head else None)
