@@ -252,9 +252,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     view_commands.register(sub)
     if train_commands is not None:  # predict and suggest-labels need torch, as train does
-        from simgen.pipelines import predict_commands
+        from simgen.pipelines import label_commands, predict_commands
 
         predict_commands.register(sub)
+        label_commands.register(sub)
     harden(parser)  # also the subcommands other modules registered
     return parser
 
