@@ -158,10 +158,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             models = [model]
             for path in args.checkpoint[1:]:
                 other, other_meta = load_model(path)
-                for key in ("classes", "input", "num_frames", "stride", "fps", "size"):
-                    if other_meta[key] != meta[key]:
-                        raise ValueError(f"{path}: field '{key}' = {other_meta[key]!r} differs from "
-                                         f"{args.checkpoint[0]}'s {meta[key]!r}; cannot ensemble")
+                for key in ("classes", "input", "num_frames", "stride", "fps", "size", "frame_background"):
+                    if other_meta.get(key) != meta.get(key):
+                        raise ValueError(f"{path}: field '{key}' = {other_meta.get(key)!r} differs from "
+                                         f"{args.checkpoint[0]}'s {meta.get(key)!r}; cannot ensemble")
                 models.append(other)
             model = Ensemble(models)
         reader = open_reader(args.data, classes=meta["classes"], size=meta["size"], subjects=args.subjects,

@@ -88,7 +88,7 @@ def test_perfect_labelling_scores_f1_50_of_1_only_with_background():
     assert segmentation_metrics([(stretched, truth)])["f1@50"] < 1.0
 
 
-def test_training_on_chained_clips_records_and_trains_the_background_output(tmp_path, helpers):
+def test_training_on_chained_clips_records_and_trains_the_background_output(tmp_path, helpers, capsys):
     rng = np.random.default_rng(2)
     clips = [chained(helpers, rng, a, b) for a, b in [("left", "right"), ("right", "still"), ("still", "left")] * 2]
     root = helpers.write_synthetic(tmp_path / "s", clips)
@@ -107,6 +107,10 @@ def test_training_on_chained_clips_records_and_trains_the_background_output(tmp_
                "--task", "segment", "--smoothing", "viterbi", "--no-progress", "--json") == 0
     m = json.loads(ev.read_text())
     assert m["n_frames"] == 6 * 24  # transition frames stay out of the frame accuracy, as before
+    # per-frame outputs of different sizes cannot be averaged
+    assert run("evaluate", "--checkpoint", tmp_path / "auto" / "model.pt", tmp_path / "off" / "model.pt",
+               "--data", root, "--out", ev, "--no-progress") == 2
+    assert "field 'frame_background' = None differs" in capsys.readouterr().err
 
 
 def test_background_truth_frames_are_no_action_in_the_segment_metrics(tmp_path, helpers):
