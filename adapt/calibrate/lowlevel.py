@@ -55,7 +55,7 @@ def colour_histogram(frames: np.ndarray, bins: int = COLOUR_BINS) -> np.ndarray:
 
 def sharpness(gray: np.ndarray) -> float:
     """Mean over frames of the variance of the Laplacian (blur lowers it)."""
-    return float(np.mean([cv2.Laplacian(g, cv2.CV_32F).var() for g in gray]))
+    return float(np.mean([cv2.Laplacian(np.asarray(g, np.float32), cv2.CV_32F).var() for g in gray]))
 
 
 def noise_sigma(gray: np.ndarray) -> float:
@@ -70,7 +70,7 @@ def noise_sigma(gray: np.ndarray) -> float:
         h, w = g.shape
         if h < 3 or w < 3:
             continue
-        response = cv2.filter2D(g, cv2.CV_32F, mask)[1:-1, 1:-1]
+        response = cv2.filter2D(np.asarray(g, np.float32), cv2.CV_32F, mask)[1:-1, 1:-1]
         values.append(math.sqrt(math.pi / 2) * np.abs(response).sum() / (6.0 * (w - 2) * (h - 2)))
     return float(np.mean(values)) if values else 0.0
 
