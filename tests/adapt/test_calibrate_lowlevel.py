@@ -67,10 +67,10 @@ def test_colour_histogram_and_brightness_of_known_frames():
 def _person_clip(rng, *, width, height, left, top, frames=8, size=64, background="gradient"):
     f = np.zeros((frames, size, size, 3), np.float32) + 150
     if background == "gradient":
-        f += np.linspace(-40, 40, size)[None, :, None, None]  # vertical gradient: the border model is per row
+        f += np.linspace(-70, 70, size)[None, :, None, None]  # vertical gradient: the border model is per row
     for t in range(frames):
         f[t, top:top + height, left:left + width] = (40, 50, 80)
-        f[t, top + 4:top + 6, left + width:left + width + 2] = (40, 50, 80)  # a hand just off the body: one person still
+        f[t, top + 4:top + 6, left + width + 2:left + width + 4] = (40, 50, 80)  # a hand 2 px off the body: one person still
     f += rng.normal(0, 3, f.shape)
     return np.clip(f, 0, 255).astype(np.uint8)
 
@@ -79,11 +79,11 @@ def test_person_box_is_found_on_a_gradient_background():
     rng = np.random.default_rng(3)
     clip = _person_clip(rng, width=10, height=40, left=27, top=18)
     masks = person_masks(clip)
-    assert mask_box(masks[0]) == (27, 18, 39, 58)  # the hand (2 px right of the body) belongs to the person
+    assert mask_box(masks[0]) == (27, 18, 41, 58)  # the hand (2 px right of the body) belongs to the person
     stats = person_statistics(masks)
     assert stats["person_height"] == pytest.approx(40 / 64)
     assert stats["person_bottom"] == pytest.approx(58 / 64)
-    assert stats["person_centre_x"] == pytest.approx(33 / 64)
+    assert stats["person_centre_x"] == pytest.approx(34 / 64)
     assert stats["person_found"] == 1.0
 
 
