@@ -87,11 +87,15 @@ def findings(metrics: dict) -> list[str]:
                    f"(difference {g['difference']['value']:.3g}, 95% CI [{g['difference']['ci95'][0]:.3g}, {g['difference']['ci95'][1]:.3g}]; "
                    f"{abs(g['standardised_difference']):.1f} synthetic standard deviations).")
     confusions = metrics["class_distances"]["nearest_synthetic_class"]
+    trained = metrics["features"]["kind"] == "model"
     for real_class, syn_class in sorted(confusions.items()):
         if syn_class != real_class and real_class in metrics["class_distances"]["synthetic_classes"]:
-            out.append(f"Real {real_class} clips look most like synthetic {syn_class}, not synthetic {real_class} "
-                       f"(MMD² {metrics['class_distances']['mmd'][real_class][syn_class]:.3f} vs "
-                       f"{metrics['class_distances']['mmd'][real_class][real_class]:.3f}): a model trained on these clips will confuse them.")
+            table = metrics["class_distances"]["mmd"][real_class]
+            # only a trained model's features speak for what a classifier will do
+            consequence = (f"the model will tend to take real {real_class} for {syn_class}" if trained else
+                           "in appearance and motion statistics (fixed network; give --model to see what a classifier sees)")
+            out.append(f"Real {real_class} clips are nearest to synthetic {syn_class}, not synthetic {real_class} "
+                       f"(MMD² {table[syn_class]:.3f} vs {table[real_class]:.3f}): {consequence}.")
     out.extend(metrics["per_factor"]["sentences"][:3])
     return out
 
