@@ -157,3 +157,43 @@ def class_distances(syn_labels: list[str | None], real_labels: list[str | None],
         if finite:
             nearest[rc] = min(finite, key=finite.get)
     return dict(mmd=table, nearest_synthetic_class=nearest, synthetic_classes=syn_classes, real_classes=real_classes)
+
+
+def statistic_drivers(factor_rows: list[dict[str, Any]], values: list[float | None], real_mean: float, *,
+                      min_bin: int = MIN_BIN, top: int = 3) -> list[dict]:
+    """Which factors move one low-level statistic (say ``person_bulk``) most, and how close their best range gets.
+
+    For every factor, the statistic's mean in each bin; factors ranked by the spread of those means.
+    ``nearest`` is the bin whose mean is closest to the real mean; ``remaining_gap`` is what that bin
+    still leaves (real minus its mean): a gap no range closes needs a factor range the spec does not have yet.
+    """
+    ranked = []
+    for name in sorted({k for row in factor_rows for k in row}):
+        measured = []
+        for label, idx, desc in factor_bins([row.get(name) for row in factor_rows], min_bin):
+            v = np.asarray([values[i] for i in idx if values[i] is not None], dtype=np.float64)
+            if len(v) >= 2:
+                measured.append(dict(bin=label, **desc, n=int(len(v)), mean=float(v.mean()),
+                                     standard_error=float(v.std(ddof=1) / np.sqrt(len(v)))))
+        if len(measured) < 2:
+            continue
+        means = [b["mean"] for b in measured]
+        nearest = min(measured, key=lambda b: abs(b["mean"] - real_mean))
+        ranked.append(dict(factor=name, spread=float(max(means) - min(means)), nearest=nearest["bin"],
+                           nearest_mean=nearest["mean"], remaining_gap=float(real_mean - nearest["mean"]), bins=measured))
+    ranked.sort(key=lambda f: -f["spread"])
+    return ranked[:top]
+
+
+def describe_drivers(statistic: str, synthetic_mean: float, real_mean: float, drivers: list[dict]) -> str:
+    if not drivers:
+        return f"{statistic}: no sampled factor varies enough to bin."
+    d = drivers[0]
+    low = min(d["bins"], key=lambda b: b["mean"])
+    high = max(d["bins"], key=lambda b: b["mean"])
+    gap = real_mean - synthetic_mean
+    share = d["remaining_gap"] / gap if abs(gap) > 1e-12 else 0.0
+    closes = ("its nearest range closes the gap" if abs(share) < 0.25 else
+              f"even its nearest range ({d['nearest']}) leaves {share:.0%} of the gap: widen the range or add a factor")
+    return (f"{statistic} (real {real_mean:.3g}, synthetic {synthetic_mean:.3g}): {d['factor']} moves it most, from "
+            f"{low['mean']:.3g} at {low['bin']} to {high['mean']:.3g} at {high['bin']}; {closes}.")

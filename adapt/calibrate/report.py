@@ -21,7 +21,7 @@ from simgen.adapt.calibrate import clips as clip_io
 from simgen.adapt.calibrate.distances import feature_gap, histogram_gap, scalar_gap
 from simgen.adapt.calibrate.features import FeatureExtractor
 from simgen.adapt.calibrate.lowlevel import STATISTICS, clip_statistics
-from simgen.adapt.calibrate.per_factor import class_distances, per_factor_analysis
+from simgen.adapt.calibrate.per_factor import class_distances, describe_drivers, per_factor_analysis, statistic_drivers
 from simgen.errors import SimgenError
 
 #: clips per class and domain shown in the contact sheets
@@ -74,13 +74,18 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _clear_gaps(statistics: dict) -> list[str]:
+    """Statistics whose real-minus-synthetic interval excludes 0, largest (in synthetic standard deviations) first."""
+    clear = [n for n, g in statistics.items() if "difference" in g and (g["difference"]["ci95"][0] > 0 or g["difference"]["ci95"][1] < 0)]
+    return sorted(clear, key=lambda n: -abs(statistics[n]["standardised_difference"]))
+
+
 def findings(metrics: dict) -> list[str]:
     """The report's summary in sentences: the largest low-level differences, confused classes, top factors."""
     out = []
-    low = [(name, g) for name, g in metrics["low_level"]["statistics"].items() if "difference" in g]
-    clear = [(n, g) for n, g in low if g["difference"]["ci95"][0] > 0 or g["difference"]["ci95"][1] < 0]
-    clear.sort(key=lambda item: -abs(item[1]["standardised_difference"]))
-    for name, g in clear[:4]:
+    statistics = metrics["low_level"]["statistics"]
+    for name in _clear_gaps(statistics)[:4]:
+        g = statistics[name]
         what, unit = STATISTICS[name]
         direction = "higher" if g["difference"]["value"] > 0 else "lower"
         out.append(f"Real clips have {direction} {name} ({what}): {g['real']['mean']:.3g} vs {g['synthetic']['mean']:.3g} {unit} "
@@ -96,6 +101,7 @@ def findings(metrics: dict) -> list[str]:
                            "in appearance and motion statistics (fixed network; give --model to see what a classifier sees)")
             out.append(f"Real {real_class} clips are nearest to synthetic {syn_class}, not synthetic {real_class} "
                        f"(MMD² {table[syn_class]:.3f} vs {table[real_class]:.3f}): {consequence}.")
+    out.extend(entry["sentence"] for entry in metrics["per_factor"]["statistics"].values())
     out.extend(metrics["per_factor"]["sentences"][:3])
     return out
 
@@ -150,6 +156,11 @@ def run_calibration(synthetic: str | Path, real: str | Path, out: str | Path, *,
     steps.update(1)
     per_factor = per_factor_analysis(syn["factors"], syn["labels"], rl["labels"], space["kernel"], rng)
     classes = class_distances(syn["labels"], rl["labels"], space["kernel"])
+    per_factor["statistics"] = {}
+    for name in _clear_gaps(low_level["statistics"])[:4]:
+        g = low_level["statistics"][name]
+        drivers = statistic_drivers(syn["factors"], [s[name] for s in syn["stats"]], g["real"]["mean"])
+        per_factor["statistics"][name] = dict(drivers=drivers, sentence=describe_drivers(name, g["synthetic"]["mean"], g["real"]["mean"], drivers))
     steps.update(1)
 
     shared = per_factor["shared_classes"]

@@ -75,7 +75,10 @@ def build_page(metrics: dict, syn: dict, rl: dict, space: dict) -> str:
     pf = metrics["per_factor"]
     factor_rows = [[f["factor"], f"{f['spread']:.3f}", f["best"], f["worst"], "yes" if f["separated"] else "no", len(f["bins"])]
                    for f in pf["factors"][:15]]
-    sections.append(("Which factors cause the gap", bullet_list(pf["sentences"])
+    drivers = [entry["sentence"] for entry in pf["statistics"].values()]
+    sections.append(("Which factors cause the gap", "<p>Low-level statistics with a clear gap, and the factor that moves each most:</p>"
+                     + bullet_list(drivers) + "<p>Feature-level distance of each factor's bins to the real clips:</p>"
+                     + bullet_list(pf["sentences"])
                      + table(["factor", "spread of MMD²", "nearest to real", "farthest from real", "intervals apart", "bins"], factor_rows)
                      + f"<p class=\"note\">{pf['distance']}. {len(pf['factors'])} factors vary enough to bin; the overall MMD² "
                        f"(dashed line) is {mmd['value']:.3f}.</p>"

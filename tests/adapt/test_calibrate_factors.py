@@ -129,3 +129,19 @@ class TestFeatureExtractor:
         (tmp_path / "bad.pt").write_bytes(b"nope")
         with pytest.raises(SimgenError, match="--model .*bad.pt: not a readable checkpoint"):
             FeatureExtractor(tmp_path / "bad.pt", size=32)
+
+
+def test_statistic_drivers_name_the_factor_and_what_its_best_range_leaves():
+    from simgen.adapt.calibrate.per_factor import describe_drivers, statistic_drivers
+
+    rng = np.random.default_rng(3)
+    girth = rng.uniform(1.0, 2.0, 80)
+    rows = [{"body.girth": float(g), "scene.noise": float(rng.uniform())} for g in girth]
+    bulk = list(0.1 * girth + rng.normal(0, 0.005, 80))  # 0.10 to 0.20; the real footage has 0.40
+    drivers = statistic_drivers(rows, bulk, real_mean=0.40)
+    assert drivers[0]["factor"] == "body.girth" and drivers[0]["nearest_mean"] > 0.17
+    assert drivers[0]["remaining_gap"] == pytest.approx(0.40 - drivers[0]["nearest_mean"])
+    sentence = describe_drivers("person_bulk", float(np.mean(bulk)), 0.40, drivers)
+    assert sentence.startswith("person_bulk (real 0.4, synthetic 0.15") and "body.girth moves it most" in sentence
+    assert "leaves 8" in sentence  # (0.40 - 0.186) / (0.40 - 0.151)
+    assert "closes the gap" in describe_drivers("person_bulk", float(np.mean(bulk)), 0.19, statistic_drivers(rows, bulk, 0.19))

@@ -74,6 +74,8 @@ def test_the_known_cause_is_found(report):
     assert irrelevant["spread"] < top["spread"] / 2
     assert metrics["per_factor"]["sentences"][0].startswith("body.girth: clips with")
     assert set(metrics["per_factor"]["per_class"]) == {"jack", "wave"}
+    drivers = metrics["per_factor"]["statistics"]["person_width"]["drivers"]
+    assert drivers[0]["factor"] == "body.girth" and drivers[0]["nearest"] == top["best"]
 
 
 def test_factors_are_found_generically(report):
