@@ -169,3 +169,17 @@ def class_distance_heatmap(table: dict) -> bytes:
     ax.set_title("nearest synthetic class per real class (bold)", fontsize=9)
     fig.tight_layout()
     return _png(fig)
+
+
+def tuning_curve(scores: list[float]) -> bytes:
+    """Each probe's gap and the best so far, against the probe number (probe 0: the spec as given)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3))
+    x = np.arange(len(scores))
+    ax.plot(x, scores, "o", color="#7f7f7f", label="probe")
+    ax.plot(x, np.minimum.accumulate(scores), "-", color="#2ca02c", label="best so far")
+    ax.set_xlabel("probe")
+    ax.set_ylabel("gap (MMD²)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return _png(fig)
