@@ -106,10 +106,11 @@ def test_report_is_one_self_contained_file(report):
 def test_no_shared_class_is_allowed_and_said(folders, simgen_cli, tmp_path):
     real = write_real(tmp_path / "real_other", labels=("run", "skip"))
     code, out, err = simgen_cli.run(["calibrate", "--synthetic", folders["synthetic"], "--real", real,
-                                     "--out", tmp_path / "rep", "--bootstrap", "10", "--quiet"])
+                                     "--out", tmp_path / "rep", "--bootstrap", "10", "--max-synthetic", "20", "--quiet"])
     assert code == 0, err
     assert "share no class" in out
     metrics = json.loads((tmp_path / "rep" / "metrics.json").read_text())
+    assert metrics["sets"]["synthetic"]["clips"] == 20 and metrics["mmd"]["n"]["synthetic"] == 20
     assert metrics["per_factor"]["per_class"] == {} and metrics["mmd"]["value"] is not None
     assert "share no class" in (tmp_path / "rep" / "report.html").read_text()
 
