@@ -88,7 +88,7 @@ def findings(metrics: dict) -> list[str]:
         g = statistics[name]
         what, unit = STATISTICS[name]
         direction = "higher" if g["difference"]["value"] > 0 else "lower"
-        out.append(f"Real clips have {direction} {name} ({what}): {g['real']['mean']:.3g} vs {g['synthetic']['mean']:.3g} {unit} "
+        out.append(f"Real clips have {direction} {name}, the {what}: {g['real']['mean']:.3g} vs {g['synthetic']['mean']:.3g} ({unit}) "
                    f"(difference {g['difference']['value']:.3g}, 95% CI [{g['difference']['ci95'][0]:.3g}, {g['difference']['ci95'][1]:.3g}]; "
                    f"{abs(g['standardised_difference']):.1f} synthetic standard deviations).")
     confusions = metrics["class_distances"]["nearest_synthetic_class"]
