@@ -33,7 +33,7 @@ class HeadlessChromium:
 
         self.process = subprocess.Popen(
             [binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe", "--no-first-run",
-             "--disable-extensions", "--disable-background-networking", f"--user-data-dir={profile_dir}",
+             "--disable-extensions", "--disable-background-networking", "--disable-dev-shm-usage", f"--user-data-dir={profile_dir}",
              "--window-size=1200,900", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             # close_fds would close fd 3 and 4 after preexec_fn put the pipes there
