@@ -55,7 +55,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     for name, entry in (("Fréchet distance", fd), ("MMD²", mmd), ("proxy A-distance", pad)):
         lo, hi = entry["ci95"]
         print(f"  {name:17s} {entry['value']:.4g}  [95% CI {lo:.4g}, {hi:.4g}]")
-    for line in metrics["findings"][:5]:
+    for line in metrics["findings"][:8]:
         print(f"  - {line}")
     for note in metrics["notes"]:
         print(f"  note: {note}")

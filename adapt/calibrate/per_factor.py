@@ -23,6 +23,17 @@ MAX_CATEGORIES = 6
 #: smallest bin measured, over all clips and within one class
 MIN_BIN = 8
 MIN_BIN_PER_CLASS = 4
+#: a factor missing from more than this share of the clips compared (an action's own amplitude, say,
+#: which only its class has) is left to the per-class analysis: its bins would hold one class only
+#: and be compared with the real clips of every class
+MAX_MISSING = 0.05
+
+
+def common_factors(factor_rows: list[dict[str, Any]]) -> list[str]:
+    """Names of the factors present (not None) in all but :data:`MAX_MISSING` of the rows."""
+    names = sorted({k for row in factor_rows for k in row})
+    n = max(1, len(factor_rows))
+    return [k for k in names if sum(row.get(k) is not None for row in factor_rows) >= (1 - MAX_MISSING) * n]
 
 
 def _is_number(v: Any) -> bool:
@@ -81,9 +92,8 @@ def rank_factors(factor_rows: list[dict[str, Any]], syn_idx: np.ndarray, real_id
                  rng: np.random.Generator, *, min_bin: int = MIN_BIN, resamples: int = 100) -> list[dict]:
     """Factors of the synthetic clips ``syn_idx`` (rows of ``kernel``; ``factor_rows[k]`` belongs to
     ``syn_idx[k]``) ranked by spread of their bins' MMD² to the real clips ``real_idx``."""
-    names = sorted({k for row in factor_rows for k in row})
     ranked = []
-    for name in names:
+    for name in common_factors(factor_rows):
         bins = factor_bins([row.get(name) for row in factor_rows], min_bin)
         if not bins:
             continue
@@ -168,7 +178,7 @@ def statistic_drivers(factor_rows: list[dict[str, Any]], values: list[float | No
     still leaves (real minus its mean): a gap no range closes needs a factor range the spec does not have yet.
     """
     ranked = []
-    for name in sorted({k for row in factor_rows for k in row}):
+    for name in common_factors(factor_rows):
         measured = []
         for label, idx, desc in factor_bins([row.get(name) for row in factor_rows], min_bin):
             v = np.asarray([values[i] for i in idx if values[i] is not None], dtype=np.float64)

@@ -83,14 +83,6 @@ def _clear_gaps(statistics: dict) -> list[str]:
 def findings(metrics: dict) -> list[str]:
     """The report's summary in sentences: the largest low-level differences, confused classes, top factors."""
     out = []
-    statistics = metrics["low_level"]["statistics"]
-    for name in _clear_gaps(statistics)[:4]:
-        g = statistics[name]
-        what, unit = STATISTICS[name]
-        direction = "higher" if g["difference"]["value"] > 0 else "lower"
-        out.append(f"Real clips have {direction} {name}, the {what}: {g['real']['mean']:.3g} vs {g['synthetic']['mean']:.3g} ({unit}) "
-                   f"(difference {g['difference']['value']:.3g}, 95% CI [{g['difference']['ci95'][0]:.3g}, {g['difference']['ci95'][1]:.3g}]; "
-                   f"{abs(g['standardised_difference']):.1f} synthetic standard deviations).")
     confusions = metrics["class_distances"]["nearest_synthetic_class"]
     trained = metrics["features"]["kind"] == "model"
     for real_class, syn_class in sorted(confusions.items()):
@@ -99,8 +91,17 @@ def findings(metrics: dict) -> list[str]:
             # only a trained model's features speak for what a classifier will do
             consequence = (f"the model will tend to take real {real_class} for {syn_class}" if trained else
                            "in appearance and motion statistics (fixed network; give --model to see what a classifier sees)")
-            out.append(f"Real {real_class} clips are nearest to synthetic {syn_class}, not synthetic {real_class} "
+            margin = "only slightly " if table[syn_class] > 0.9 * table[real_class] else ""
+            out.append(f"Real {real_class} clips are {margin}nearer to synthetic {syn_class} than to synthetic {real_class} "
                        f"(MMD² {table[syn_class]:.3f} vs {table[real_class]:.3f}): {consequence}.")
+    statistics = metrics["low_level"]["statistics"]
+    for name in _clear_gaps(statistics)[:4]:
+        g = statistics[name]
+        what, unit = STATISTICS[name]
+        direction = "higher" if g["difference"]["value"] > 0 else "lower"
+        out.append(f"Real clips have {direction} {name}, the {what}: {g['real']['mean']:.3g} vs {g['synthetic']['mean']:.3g} ({unit}) "
+                   f"(difference {g['difference']['value']:.3g}, 95% CI [{g['difference']['ci95'][0]:.3g}, {g['difference']['ci95'][1]:.3g}]; "
+                   f"{abs(g['standardised_difference']):.1f} synthetic standard deviations).")
     out.extend(entry["sentence"] for entry in metrics["per_factor"]["statistics"].values())
     out.extend(metrics["per_factor"]["sentences"][:3])
     return out

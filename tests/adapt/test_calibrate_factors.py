@@ -45,10 +45,12 @@ def _toy(seed=0, n=120, m=30):
     kind = rng.choice(["x", "y"], n)
     syn = np.c_[3 * a, np.zeros(n)] + rng.normal(0, 0.3, (n, 2))
     real = np.c_[np.full(m, 3.0), np.zeros(m)] + rng.normal(0, 0.3, (m, 2))
-    rows = [{"f.a": float(a[i]), "f.b": float(b[i]), "f.kind": str(kind[i])} for i in range(n)]
+    labels_syn = ["wave" if i % 2 else "jack" for i in range(n)]
+    # an action's own factor (only wave clips have it): compared within its class only
+    rows = [{"f.a": float(a[i]), "f.b": float(b[i]), "f.kind": str(kind[i]),
+             **({"action.amplitudes.sweep": float(b[i])} if labels_syn[i] == "wave" else {})} for i in range(n)]
     pooled = np.concatenate([syn, real])
     kernel = gaussian_kernel(pooled, pooled, median_bandwidth(syn, real))
-    labels_syn = ["wave" if i % 2 else "jack" for i in range(n)]
     labels_real = ["wave" if j % 2 else "jack" for j in range(m)]
     return rows, labels_syn, labels_real, kernel
 
@@ -65,6 +67,9 @@ def test_the_factor_that_moves_the_clips_ranks_first_with_its_nearest_range():
     assert result["sentences"][0].startswith("f.a: clips with") and "look most like the real footage" in result["sentences"][0]
     assert set(result["per_class"]) == {"jack", "wave"}
     assert all(r[0]["factor"] == "f.a" for r in result["per_class"].values())
+    assert "action.amplitudes.sweep" not in [f["factor"] for f in ranked]
+    assert "action.amplitudes.sweep" in [f["factor"] for f in result["per_class"]["wave"]]
+    assert "action.amplitudes.sweep" not in [f["factor"] for f in result["per_class"]["jack"]]
 
 
 def test_describe_flags_overlapping_intervals():
