@@ -256,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
 
         predict_commands.register(sub)
         label_commands.register(sub)
+    from simgen.pipelines import calibrate_commands
+
+    calibrate_commands.register(sub)
     harden(parser)  # also the subcommands other modules registered
     return parser
 

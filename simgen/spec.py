@@ -30,6 +30,7 @@ def _within(lo: float, hi: float):
         f.check_within(lo, hi, "factor")
         return f
 
+    check.bounds = (lo, hi)  # read by calibration tuning, which must propose ranges the spec accepts
     return AfterValidator(check)
 
 
