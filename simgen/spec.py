@@ -65,6 +65,9 @@ class ActorSpec(StrictModel):
     mirror_labels: dict[str, str] = Field(
         default_factory=dict, description="label pairs swapped when a clip is mirrored, e.g. {wave_left: wave_right}"
     )
+    leg_clearance_m: float = Field(
+        0.015, ge=0.0, le=0.1, description="gap kept between the two legs: a hip is turned outward where the target would cross them (0: off)"
+    )
 
 
 class CameraSpec(StrictModel):
