@@ -78,8 +78,10 @@ def test_legs_that_stay_apart_are_left_alone(sim, make_tiny_spec):
 
 def test_a_punch_that_caught_its_foot_on_the_other_shin_now_passes(sim):
     """Demo spec, first attempt of punch sample 4 (pipelines/bench_physics.py): with its
-    legs crossing, the stepping foot catches on the standing shin and the clip is rejected;
-    turned apart, it passes and tracks its target more closely."""
+    legs crossing, the stepping foot catches on the standing shin and the clip is rejected
+    (foot 6.5 cm into the floor, tracking error 19 cm, assist torque worth a 31 degree
+    lean); turned apart, it passes, tracks its target more closely and leans less on the
+    assist (13 mm, 6.6 cm, 19 degrees)."""
     from simgen.spec import load_spec
 
     metrics = {}
@@ -89,6 +91,8 @@ def test_a_punch_that_caught_its_foot_on_the_other_shin_now_passes(sim):
     assert spec.physics.failures(metrics[0.0]) != []
     assert spec.physics.failures(metrics[MARGIN]) == []
     assert metrics[MARGIN]["tracking_error_m"] < metrics[0.0]["tracking_error_m"] - 0.02
+    assert metrics[MARGIN]["root_torque_mean_lean_deg"] < metrics[0.0]["root_torque_mean_lean_deg"] - 5.0
+    assert metrics[MARGIN]["max_foot_penetration_m"] < 0.03
 
 
 SAMPLE = 4
