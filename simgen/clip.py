@@ -13,6 +13,7 @@ from simgen.annotate import depth_visible, mask_bbox, project_keypoints
 from simgen.body import BodyShape
 from simgen.camera import build_camera_path
 from simgen.camera_noise import apply_camera_noise
+from simgen.foot_clearance import lift_swing_feet
 from simgen.leg_clearance import clear_legs
 from simgen.motion.library import ActionLibrary
 from simgen.motion.pose import PoseSequence, pose_between
@@ -152,6 +153,11 @@ def _build_world(sim: Simulator, spec: GenerationSpec, factors: dict) -> _World:
     if spec.actor.leg_clearance_m > 0:
         pose = clear_legs(actor, pose, spec.fps, spec.actor.leg_clearance_m)
     offset, lo, hi, target_keypoints = _pose_pass(actor, pose, shape)
+    if spec.physics.enabled and spec.physics.swing_clearance_m > 0:
+        lifted = lift_swing_feet(actor, pose, offset, spec.fps, spec.physics.swing_clearance_m)
+        if lifted is not pose:
+            pose = lifted
+            offset, lo, hi, target_keypoints = _pose_pass(actor, pose, shape)
     camera = build_camera_path(factors["camera"], lo, hi, width=width, height=height, fps=spec.fps, keep_framed=factors["camera"]["keep_framed"])
 
     def silhouette(t: int) -> np.ndarray:

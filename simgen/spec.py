@@ -179,6 +179,9 @@ class PhysicsSpec(StrictModel):
     root_assist_limit: float = Field(
         0.8, ge=0.0, le=0.8, description="max root-assist force, as a fraction of body weight (torque: this x weight x height/2)"
     )
+    swing_clearance_m: float = Field(
+        0.1, ge=0.0, le=0.2, description="a moving foot's lowest point is lifted at least this far above the floor in the target (0: off)"
+    )
     max_attempts: int = Field(30, ge=1, le=100, description="samples tried per clip before the job fails")
     max_foot_penetration_m: float = Field(0.06, gt=0.0)
     max_foot_skate_mps: float = Field(0.6, gt=0.0)
