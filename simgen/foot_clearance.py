@@ -54,10 +54,10 @@ def lift_swing_feet(actor, pose: PoseSequence, offset: np.ndarray, fps: float, c
     geometry = LegGeometry(actor.client, actor.body)
     joints = {name: values.copy() for name, values in pose.joints.items()}
     root_pos = pose.root_pos * actor.shape.size_scale + offset
-    for t, leg in zip(*np.nonzero(lift)):
-        hip, knee, ankle = LEGS[leg]
-        goal = ankles[t, leg] + np.array([0.0, lift[t, leg], 0.0])
-        joints[hip][t], joints[knee][t], joints[ankle][t] = reach(
-            geometry, leg, root_pos[t], pose.root_rot[t], joints[hip][t], float(joints[knee][t][0]), joints[ankle][t], goal
-        )
+    for leg, (hip, knee, ankle) in enumerate(LEGS):
+        t = np.flatnonzero(lift[:, leg])
+        if len(t):
+            goal = ankles[t, leg] + lift[t, leg, None] * np.array([0.0, 1.0, 0.0])
+            new_hip, new_knee, new_ankle = reach(geometry, leg, root_pos[t], pose.root_rot[t], joints[hip][t], joints[knee][t, 0], joints[ankle][t], goal)
+            joints[hip][t], joints[knee][t, 0], joints[ankle][t] = new_hip, new_knee, new_ankle
     return PoseSequence(pose.root_pos, pose.root_rot, joints, pose.ground, pose.lift, list(pose.labels))

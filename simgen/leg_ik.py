@@ -29,40 +29,48 @@ class LegGeometry:
 
 
 def _conj(q: np.ndarray) -> np.ndarray:
-    return np.array([-q[0], -q[1], -q[2], q[3]])
+    return q * np.array([-1.0, -1.0, -1.0, 1.0])
 
 
 def _arc(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """The shortest rotation taking direction u to direction v."""
-    u, v = u / np.linalg.norm(u), v / np.linalg.norm(v)
+    """The shortest rotations taking directions u[..., 3] to directions v[..., 3]."""
+    u = u / np.linalg.norm(u, axis=-1, keepdims=True)
+    v = v / np.linalg.norm(v, axis=-1, keepdims=True)
     axis = np.cross(u, v)
-    s = float(np.linalg.norm(axis))
-    if s < 1e-9:
-        return rot.IDENTITY.copy()
-    return rot.from_axis_angle(axis, np.arctan2(s, float(np.dot(u, v))))
+    s = np.linalg.norm(axis, axis=-1, keepdims=True)
+    angle = np.arctan2(s, np.sum(u * v, axis=-1, keepdims=True))
+    unit = np.where(s > 1e-9, axis / np.maximum(s, 1e-12), [1.0, 0.0, 0.0])
+    return np.concatenate([unit * np.sin(angle / 2), np.cos(angle / 2)], axis=-1)
 
 
-def knee_for_reach(a: np.ndarray, b: np.ndarray, d: float, near: float) -> float:
-    """The knee angle k in [-pi, 0] (knees bend backwards), nearest `near`, at which
-    hip-to-ankle, a + Rz(k) b, is d long; as near as the leg allows when it cannot be."""
+def knee_for_reach(a: np.ndarray, b: np.ndarray, d, near):
+    """The knee angles k in [-pi, 0] (knees bend backwards), nearest `near`, at which
+    hip-to-ankle, a + Rz(k) b, is d long; as near as the leg allows where it cannot be.
+    `d`, `near`: floats or float[N]."""
     # |a + Rz(k) b|^2 = |a|^2 + |b|^2 + 2 (A cos k + B sin k + a_z b_z)
     big_a = a[0] * b[0] + a[1] * b[1]
     big_b = a[1] * b[0] - a[0] * b[1]
+    d, near = np.asarray(d, dtype=np.float64), np.asarray(near, dtype=np.float64)
     want = (d * d - a @ a - b @ b) / 2.0 - a[2] * b[2]
     r, phi = float(np.hypot(big_a, big_b)), float(np.arctan2(big_b, big_a))
-    spread = float(np.arccos(np.clip(want / max(r, 1e-9), -1.0, 1.0)))
-    options = [(phi + s + np.pi) % (2 * np.pi) - np.pi for s in (spread, -spread)]
-    options = [k for k in options if -np.pi <= k <= 0.0] or [float(np.clip(phi, -np.pi, 0.0))]
-    return float(min(options, key=lambda k: abs(k - near)))
+    spread = np.arccos(np.clip(want / max(r, 1e-9), -1.0, 1.0))
+    options = np.stack([(phi + spread + np.pi) % (2 * np.pi) - np.pi, (phi - spread + np.pi) % (2 * np.pi) - np.pi])
+    valid = (options >= -np.pi) & (options <= 0.0)
+    cost = np.where(valid, np.abs(options - near), np.inf)
+    best = np.take_along_axis(options, np.argmin(cost, axis=0)[None], axis=0)[0]
+    return np.where(valid.any(axis=0), best, np.clip(phi, -np.pi, 0.0))
 
 
-def reach(geometry: LegGeometry, leg: int, root_pos, root_rot, hip_q, knee: float, ankle_q, ankle_target) -> tuple[np.ndarray, float, np.ndarray]:
+def reach(geometry: LegGeometry, leg: int, root_pos, root_rot, hip_q, knee, ankle_q, ankle_target):
     """Hip quaternion, knee angle and ankle quaternion that put leg `leg`'s ankle at
     `ankle_target` (world) with the pelvis at (root_pos, root_rot), from the given angles:
-    the knee's swivel is kept and the foot keeps its world orientation."""
+    the knee's swivel is kept and the foot keeps its world orientation. One pose, or N
+    at once (arrays with a leading N axis)."""
+    root_rot, hip_q, ankle_q = (np.asarray(q, dtype=np.float64) for q in (root_rot, hip_q, ankle_q))
+    knee = np.asarray(knee, dtype=np.float64)
     hip_world = np.asarray(root_pos) + rot.rotate(root_rot, geometry.hip[leg])
     v = np.asarray(ankle_target) - hip_world
-    new_knee = knee_for_reach(geometry.thigh[leg], geometry.shin[leg], float(np.linalg.norm(v)), knee)
+    new_knee = knee_for_reach(geometry.thigh[leg], geometry.shin[leg], np.linalg.norm(v, axis=-1), knee)
     in_hip = geometry.thigh[leg] + rot.rotate(rot.from_axis_angle(_KNEE_AXIS, new_knee), geometry.shin[leg])
     pelvis_hip = rot.multiply(root_rot, hip_q)
     new_hip = rot.normalize(rot.multiply(_conj(root_rot), rot.multiply(_arc(rot.rotate(pelvis_hip, in_hip), v), pelvis_hip)))
