@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simgen.leg_clearance import _ease
+from simgen.leg_clearance import ease
 from simgen.leg_ik import LEGS, LegGeometry, reach
 from simgen.motion.pose import PoseSequence
 from simgen.motion.skeleton import JOINT_INDEX
@@ -50,7 +50,7 @@ def lift_swing_feet(actor, pose: PoseSequence, offset: np.ndarray, fps: float, c
     need = np.where(swinging, np.clip(want - lowest, 0.0, None), 0.0)
     if not need.any():
         return pose
-    lift = _ease(need, max(int(round(EASE_S * fps)), 1))
+    lift = ease(need, max(int(round(EASE_S * fps)), 1))
     geometry = LegGeometry(actor.client, actor.body)
     joints = {name: values.copy() for name, values in pose.joints.items()}
     root_pos = pose.root_pos * actor.shape.size_scale + offset

@@ -16,12 +16,12 @@ from __future__ import annotations
 import numpy as np
 
 from simgen import rotations as rot
+from simgen.leg_ik import LEGS
 from simgen.motion.pose import PoseSequence
 from simgen.motion.skeleton import JOINT_INDEX
 
 # The turn is eased in and out over this long either side of the frames that need it.
 EASE_S = 0.2
-LEGS = (("right_hip", "right_knee", "right_ankle"), ("left_hip", "left_knee", "left_ankle"))
 # Abduction: about the pelvis's forward (x) axis, outward for each side (+z is the right).
 OUTWARD = (np.array([-1.0, 0.0, 0.0]), np.array([1.0, 0.0, 0.0]))
 MAX_TURN_RAD = np.radians(20.0)
@@ -59,7 +59,7 @@ def clear_legs(actor, pose: PoseSequence, fps: float, margin: float) -> PoseSequ
             need[t, leg] = min(need[t, leg] + (margin - gap) / lever, MAX_TURN_RAD)
     if not need.any():
         return pose
-    eased = _ease(need, max(int(round(EASE_S * fps)), 1))
+    eased = ease(need, max(int(round(EASE_S * fps)), 1))
     joints = dict(pose.joints)
     for leg, side in enumerate(LEGS):
         if eased[:, leg].any():
@@ -77,7 +77,7 @@ def _turned(pose: PoseSequence, angles: np.ndarray, t: int) -> PoseSequence:
     return PoseSequence(pose.root_pos[t : t + 1], pose.root_rot[t : t + 1], joints, pose.ground)
 
 
-def _ease(need: np.ndarray, width: int) -> np.ndarray:
+def ease(need: np.ndarray, width: int) -> np.ndarray:
     """Per column, the smallest curve at or above `need` that ramps up and down over
     `width` frames (a max of smoothstep tents): no frame's turn is cut short."""
     frames = len(need)
