@@ -61,13 +61,14 @@ def main(argv=None) -> None:
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--preset", default="demo")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="spec override (YAML value)")
+    parser.add_argument("--seed", type=int, default=0, help="base seed of the samples (clip_seed(seed, i))")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     overrides = {}
     for item in args.set:
         key, _, value = item.partition("=")
         overrides[key] = yaml.safe_load(value)
-    result = sweep(args.classes, args.samples, args.size, args.preset, overrides)
+    result = sweep(args.classes, args.samples, args.size, args.preset, overrides, seed=args.seed)
     for label, r in result.items():
         print(f"{label:8s} rejected {r['rejected']:3d}/{r['samples']} ({r['rate']:.0%})  reasons {r['reasons']}  {r['seconds']} s")
         print("         mean", r["mean"])

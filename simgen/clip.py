@@ -13,6 +13,8 @@ from simgen.annotate import depth_visible, mask_bbox, project_keypoints
 from simgen.body import BodyShape
 from simgen.camera import build_camera_path
 from simgen.camera_noise import apply_camera_noise
+from simgen.foot_clearance import lift_swing_feet
+from simgen.leg_clearance import clear_legs
 from simgen.motion.library import ActionLibrary
 from simgen.motion.pose import PoseSequence, pose_between
 from simgen.motion.skeleton import KEYPOINT_NAMES
@@ -148,7 +150,14 @@ def _build_world(sim: Simulator, spec: GenerationSpec, factors: dict) -> _World:
     shape = BodyShape(**factors["body"])
     actor = Actor(sim.client, shape, factors["clothing"], textures=scene.textures)
     pose, frame_labels, segments = plan_poses(sim.library, factors["action"], frames, spec.fps, spec.sequence.background_label)
+    if spec.actor.leg_clearance_m > 0:
+        pose = clear_legs(actor, pose, spec.fps, spec.actor.leg_clearance_m)
     offset, lo, hi, target_keypoints = _pose_pass(actor, pose, shape)
+    if spec.physics.enabled and spec.physics.swing_clearance_m > 0:
+        lifted = lift_swing_feet(actor, pose, offset, spec.fps, spec.physics.swing_clearance_m)
+        if lifted is not pose:
+            pose = lifted
+            offset, lo, hi, target_keypoints = _pose_pass(actor, pose, shape)
     camera = build_camera_path(factors["camera"], lo, hi, width=width, height=height, fps=spec.fps, keep_framed=factors["camera"]["keep_framed"])
 
     def silhouette(t: int) -> np.ndarray:

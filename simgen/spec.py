@@ -66,6 +66,9 @@ class ActorSpec(StrictModel):
     mirror_labels: dict[str, str] = Field(
         default_factory=dict, description="label pairs swapped when a clip is mirrored, e.g. {wave_left: wave_right}"
     )
+    leg_clearance_m: float = Field(
+        0.015, ge=0.0, le=0.1, description="gap kept between the two legs: a hip is turned outward where the target would cross them (0: off)"
+    )
 
 
 class CameraSpec(StrictModel):
@@ -176,6 +179,9 @@ class PhysicsSpec(StrictModel):
     # 1.0 the assist could float a body; beyond that the legs carry nothing it must.
     root_assist_limit: float = Field(
         0.8, ge=0.0, le=0.8, description="max root-assist force, as a fraction of body weight (torque: this x weight x height/2)"
+    )
+    swing_clearance_m: float = Field(
+        0.1, ge=0.0, le=0.2, description="a moving foot's lowest point is lifted at least this far above the floor in the target (0: off)"
     )
     max_attempts: int = Field(30, ge=1, le=100, description="samples tried per clip before the job fails")
     max_foot_penetration_m: float = Field(0.06, gt=0.0)
