@@ -108,6 +108,9 @@ class Occluders:
         self._z_actor = float((self._R @ (centre - self._eye))[2])
         corners = np.array([[x, y, z] for x in (actor_lo[ref, 0], actor_hi[ref, 0]) for y in (actor_lo[ref, 1], actor_hi[ref, 1]) for z in (actor_lo[ref, 2], actor_hi[ref, 2])])
         uv, _ = camera.project(ref, corners)
+        lo_all, hi_all = actor_lo.min(axis=0), actor_hi.max(axis=0)  # the box it moves in, all clip long
+        whole = np.array([[x, y, z] for x in (lo_all[0], hi_all[0]) for y in (lo_all[1], hi_all[1]) for z in (lo_all[2], hi_all[2])])
+        self._z_actor_nearest = float(camera.project(ref, whole)[1].min())
         self._u0, self._u1 = uv[:, 0].min(), uv[:, 0].max()
         self._v_head, self._v_feet = uv[:, 1].min(), uv[:, 1].max()
         self._actor_height = float(actor_hi[:, 1].max())
@@ -270,7 +273,7 @@ class Occluders:
         def top_row(depth: float) -> float:
             return float(self._cam.project(self._ref, self._world(mid_u, depth, 2.0 * r)[None])[0][0, 1])
 
-        nearest = max(self._z_actor - r - 0.3, z)  # in front of the actor, not through it
+        nearest = max(self._z_actor_nearest - r - 0.1, z)  # in front of the actor, never touching it
         if top_row(z) <= target_v or top_row(nearest) > target_v:
             return z if top_row(z) <= target_v else nearest
         lo, hi = z, nearest

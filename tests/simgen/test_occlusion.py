@@ -73,9 +73,9 @@ def test_moving_occluders_cross_the_view(sim, make_tiny_spec, kind):
     assert clip.annotations["objects"] == {"2": kind}
     vis = np.asarray(clip.annotations["visible_fraction"])
     # It enters from outside the actor's box, passes in front of the actor and hides at least
-    # a tenth of it (a ball rolled on the floor halfway to the camera used to pass below the
-    # feet in the image: 1.0 throughout).
-    assert vis[:4].min() == 1.0 and vis.min() < 0.9, np.round(vis, 2)
+    # a twentieth of it (lowest: roll 0.89, throw 0.74, fall 0.37, walker 0.23). A ball rolled
+    # on the floor halfway to the camera used to pass below the feet in the image: 1.0 throughout.
+    assert vis[:4].min() == 1.0 and vis.min() < 0.95, np.round(vis, 2)
     # ... when the plan says: it crosses the line of sight at cross_time_fraction (frame 15;
     # a roll with the wrong spin braked to 3/7 of its speed and crossed after frame 28). A
     # falling box lands then, and hides the actor on its way down.
