@@ -124,3 +124,21 @@ def test_the_class_is_what_a_chained_clip_mostly_shows(sim, make_tiny_spec, fram
         rest = [e - s for s, e, lbl in segments if lbl != label]
         assert own and sum(own) >= 0.4 * frames, (seed, segments)
         assert max(own) > max(rest, default=0), (seed, segments)
+
+
+def test_planning_kinematics_match_the_simulated_body(sim):
+    """Transitions are timed from numpy forward kinematics: it must put the joints where
+    pybullet does (default body, no offsets)."""
+    from simgen.actor import Actor
+    from simgen.body import BodyShape
+    from simgen.motion.kinematics import keypoints
+
+    sim.reset()
+    actor = Actor(sim.client, BodyShape(), {p: [0.5, 0.5, 0.5] for p in ("skin", "shirt", "sleeves", "trousers", "shoes")})
+    for name in ("wave1", "jack", "walk"):
+        pose = sim.library.get(name).sample(np.arange(12) / 25.0, speed=1.0, phase=0.3, amplitudes={})
+        expected = []
+        for t in range(12):
+            actor.set_pose(pose, t, np.zeros(3))
+            expected.append(actor.keypoints_world())
+        assert np.abs(keypoints(pose) - np.asarray(expected)).max() < 1e-5, name
