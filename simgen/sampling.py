@@ -68,6 +68,7 @@ def sample_factors(spec: GenerationSpec, library: ActionLibrary, label: str, see
         "shake_deg": c.shake_deg.sample(rng),
         "shake_seed": int(rng.integers(0, 2**31 - 1)),
         "keep_framed": c.keep_framed,
+        "framing": c.framing.sample(rng),  # draws nothing for the default (one choice): older clips unchanged
     }
     scene = sample_scene(spec, rng)
     noise = sample_camera_noise(spec, rng)
