@@ -46,6 +46,7 @@ def sample_factors(spec: GenerationSpec, library: ActionLibrary, label: str, see
         "limb_girth": a.limb_girth.sample(rng),
         "arm_length": a.arm_length.sample(rng),
         "leg_length": a.leg_length.sample(rng),
+        "bulk": a.bulk.sample(rng),  # draws nothing for the default (a constant): older clips unchanged
     }
     skin_hue = float(rng.uniform(0.02, 0.1))
     clothing = {

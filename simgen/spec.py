@@ -57,6 +57,9 @@ class ActorSpec(StrictModel):
     height_m: Annotated[Factor, _within(1.0, 2.3)] = Factor.model_validate([1.55, 1.95])
     torso_girth: Annotated[Factor, _within(0.5, 2.5)] = Factor.model_validate([1.3, 1.7])
     limb_girth: Annotated[Factor, _within(0.5, 2.5)] = Factor.model_validate([1.2, 1.6])
+    bulk: Annotated[Factor, _within(0.5, 2.0)] = Field(
+        Factor.model_validate(1.0), description="multiplies torso_girth and limb_girth together: heavier builds and bulky clothes (1.5: the look of weizmann's jackets at 64x64)"
+    )
     arm_length: Annotated[Factor, _within(0.7, 1.3)] = Factor.model_validate([0.92, 1.08])
     leg_length: Annotated[Factor, _within(0.7, 1.3)] = Factor.model_validate([0.92, 1.08])
     clothing_saturation: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.05, 0.8])
