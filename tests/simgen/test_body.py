@@ -61,6 +61,10 @@ def test_bulk_scales_both_girths_and_is_a_recorded_factor(make_tiny_spec):
     bulky = make_tiny_spec(**{"actor.bulk": [1.2, 1.8]})
     drawn = [sample_factors(bulky, library, "wave1", s)["body"]["bulk"] for s in range(20)]
     assert 1.2 <= min(drawn) < max(drawn) <= 1.8
+    from simgen.stats import flatten_factors
+
+    flat = flatten_factors(sample_factors(bulky, library, "wave1", 0))
+    assert 1.2 <= flat["body.bulk"] <= 1.8 and flat["camera.framing"] == "full"  # per-factor statistics see both
     # A default bulk draws no random number: every other factor of an older spec is unchanged.
     a, b = sample_factors(plain, library, "jack", 7), sample_factors(make_tiny_spec(**{"actor.bulk": 1.0}), library, "jack", 7)
     assert a == b
