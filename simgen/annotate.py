@@ -33,6 +33,14 @@ def project_keypoints(camera: CameraPath, t: int, points_world: np.ndarray, mask
     return np.concatenate([uv, visible[:, None].astype(np.float64)], axis=1)
 
 
+def in_frame(camera: CameraPath, t: int, points_world: np.ndarray) -> np.ndarray:
+    """uint8[J]: 1 where a keypoint projects inside the image in front of the camera,
+    whether or not anything hides it (0: cut off by the frame, as in a close-up)."""
+    uv, z = camera.project(t, points_world)
+    h, w = camera.height, camera.width
+    return ((z > NEAR) & (uv[:, 0] >= 0) & (uv[:, 0] < w) & (uv[:, 1] >= 0) & (uv[:, 1] < h)).astype(np.uint8)
+
+
 def mask_bbox(mask: np.ndarray, value: int = ACTOR) -> list[int]:
     """[x0, y0, x1, y1] in pixels (x1, y1 exclusive) around the pixels equal to `value`; zeros if none."""
     x, y, w, h = cv2.boundingRect((mask == value).view(np.uint8))

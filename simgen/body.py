@@ -30,6 +30,15 @@ class BodyShape:
     limb_girth: float = 1.0
     arm_length: float = 1.0
     leg_length: float = 1.0
+    bulk: float = 1.0  # multiplies both girths: a heavier build, or bulky clothes (see torso/limb)
+
+    @property
+    def torso(self) -> float:
+        return self.torso_girth * self.bulk
+
+    @property
+    def limb(self) -> float:
+        return self.limb_girth * self.bulk
 
     @property
     def size_scale(self) -> float:
@@ -87,9 +96,9 @@ def _urdf_template() -> tuple[str, tuple]:
 
     def girth_of(name: str):
         if name in TORSO:
-            return lambda s: s.torso_girth
+            return lambda s: s.torso
         if name in ARMS | LEGS | HANDS_FEET:
-            return lambda s: s.limb_girth
+            return lambda s: s.limb
         return lambda s: 1.0
 
     for link in root.iter("link"):
@@ -119,7 +128,7 @@ def _urdf_template() -> tuple[str, tuple]:
             # A bulkier torso has wider hips and shoulders, so thick limbs do not overlap it.
             origin = joint.find("origin")
             x, y, z = numbers(origin, "xyz")
-            slot(origin, "xyz", lambda s, x=x, y=y, z=z: f"{x:.6f} {y:.6f} {z * s.torso_girth:.6f}")
+            slot(origin, "xyz", lambda s, x=x, y=y, z=z: f"{x:.6f} {y:.6f} {z * s.torso:.6f}")
         elif length_of(parent) is not None:
             scaled_xyz(joint.find("origin"), length_of(parent))
         if joint.attrib.get("type") == "spherical" and joint.find("axis") is None:

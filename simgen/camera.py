@@ -14,6 +14,10 @@ import numpy as np
 
 TRAJECTORIES = ("static", "pan", "tilt", "orbit", "dolly", "zoom", "follow", "handheld")
 NEAR, FAR = 0.05, 60.0
+FRAMINGS = ("full", "upper")
+UPPER_HEADROOM = 0.1  # framing: upper puts the top of the head this share of the image height below the top edge
+UPPER_KEPT = 0.6  # framing: upper with keep_framed holds this share of the image height, from the head down, in view
+UPPER_TRUNK_HALF_WIDTH = 0.06  # of the body height: what keep_framed holds in view sideways for framing: upper
 _GL_FROM_CV = np.diag([1.0, -1.0, -1.0])
 
 
@@ -140,14 +144,19 @@ def build_camera_path(
     height: int,
     fps: float,
     keep_framed: bool = True,
+    head_top: np.ndarray | None = None,
 ) -> CameraPath:
     """Place the camera for a whole clip from sampled camera `factors` and the actor's motion.
 
     Args:
         factors: the clip's `camera` factors (fov_deg, azimuth_deg, elevation_deg,
             actor_height_fraction, vertical_offset, trajectory, trajectory_amount,
-            trajectory_sign, shake_deg, shake_seed).
+            trajectory_sign, shake_deg, shake_seed, and framing: full or upper, absent
+            in older factors = full).
         actor_lo, actor_hi: float[T, 3], the actor's world bounding box in each frame.
+        head_top: float[T], the height of the top of the head (framing: upper frames
+            from it rather than from the box, which raised hands reach above); the box
+            top when not given.
     """
     frames = len(actor_lo)
     s = np.linspace(-0.5, 0.5, frames) if frames > 1 else np.zeros(1)
@@ -166,9 +175,16 @@ def build_camera_path(
         target = np.stack([np.convolve(padded[:, k], kernel, mode="valid") for k in range(3)], axis=-1)
     else:
         target = np.tile(centre.mean(axis=0), (frames, 1))
-    target[:, 1] = max(float(np.min(actor_lo[:, 1])), 0.0) + body_height / 2.0
-    target[:, 1] -= float(factors.get("vertical_offset", 0.0)) * body_height
     fraction = float(factors["actor_height_fraction"])
+    framing = factors.get("framing", "full")
+    top = float(np.max(head_top if head_top is not None else actor_hi[:, 1]))
+    if framing == "upper":
+        # The head near the top edge; the image spans body_height / fraction at the actor.
+        view_height = body_height / fraction
+        target[:, 1] = top - view_height * (0.5 - UPPER_HEADROOM)
+    else:
+        target[:, 1] = max(float(np.min(actor_lo[:, 1])), 0.0) + body_height / 2.0
+    target[:, 1] -= float(factors.get("vertical_offset", 0.0)) * body_height
     distance = body_height / (fraction * 2.0 * np.tan(np.radians(fov0) / 2.0))
     if kind == "orbit":
         azimuth = azimuth + 60.0 * amount * s
@@ -195,8 +211,19 @@ def build_camera_path(
 
     path = place(distance)
     if keep_framed:
-        # Back off until the whole body, in every frame, lies inside the image with a margin.
-        corners = _box_corners(actor_lo, actor_hi)
+        # Back off until the framed part of the body, in every frame, lies inside the image
+        # with a margin: all of it, or for framing: upper the head and trunk down to the
+        # image's height below the top of the head (a close-up cuts the legs, and arms
+        # that reach out sideways, as a camera operator would).
+        lo, hi = actor_lo, actor_hi
+        if framing == "upper":
+            lo, hi = actor_lo.copy(), actor_hi.copy()
+            lo[:, 1] = np.maximum(lo[:, 1], top - body_height / fraction * UPPER_KEPT)
+            hi[:, 1] = np.minimum(hi[:, 1], top)
+            trunk = UPPER_TRUNK_HALF_WIDTH * body_height
+            lo[:, [0, 2]] = np.maximum(lo[:, [0, 2]], centre[:, [0, 2]] - trunk)
+            hi[:, [0, 2]] = np.minimum(hi[:, [0, 2]], centre[:, [0, 2]] + trunk)
+        corners = _box_corners(lo, hi)
         for _ in range(12):
             if _inside(path, corners, margin=0.02):
                 break

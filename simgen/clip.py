@@ -9,7 +9,7 @@ import numpy as np
 import pybullet_data
 
 from simgen.actor import Actor, ground_offsets, planted_feet_shift
-from simgen.annotate import depth_visible, mask_bbox, project_keypoints
+from simgen.annotate import depth_visible, in_frame, mask_bbox, project_keypoints
 from simgen.body import BodyShape
 from simgen.camera import build_camera_path
 from simgen.camera_noise import apply_camera_noise
@@ -17,7 +17,7 @@ from simgen.foot_clearance import lift_swing_feet
 from simgen.leg_clearance import clear_legs
 from simgen.motion.library import ActionLibrary
 from simgen.motion.pose import PoseSequence, pose_between
-from simgen.motion.skeleton import KEYPOINT_NAMES
+from simgen.motion.skeleton import JOINT_INDEX, KEYPOINT_NAMES
 from simgen.native import Client
 from simgen.native import pybullet as p
 from simgen.occluders import Occluders
@@ -82,15 +82,19 @@ def _start_physics(sim: Simulator, actor: Actor, pose: PoseSequence, offset: np.
 
 def _pose_pass(actor: Actor, pose: PoseSequence, shape: BodyShape):
     """Pose every frame once (no rendering): the root offsets float[T, 3] (floor, planted
-    feet), the actor's extent for framing, and the target keypoints (float[T, J, 3]) that
-    physics tracking is measured against."""
+    feet), the actor's extent for framing, the target keypoints (float[T, J, 3]) that
+    physics tracking is measured against, and the top of the head float[T] (close-ups
+    frame from it)."""
     frames = len(pose)
     lo, hi = np.zeros((frames, 3)), np.zeros((frames, 3))
     keypoints = np.zeros((frames, len(KEYPOINT_NAMES), 3))
+    head_top = np.zeros(frames)
+    neck = JOINT_INDEX["neck"]  # its link is the head
     for t in range(frames):
         actor.set_pose(pose, t, np.zeros(3))
         lo[t], hi[t] = actor.aabb()
         keypoints[t] = actor.keypoints_world()
+        head_top[t] = actor.client.getAABB(actor.body, neck)[1][1]
     offset = np.zeros((frames, 3))
     offset[:, 1] = ground_offsets(pose, lo[:, 1].copy(), shape)
     # Standing feet stay put (the root moves instead): on 100 first attempts each this took
@@ -100,7 +104,7 @@ def _pose_pass(actor: Actor, pose: PoseSequence, shape: BodyShape):
     for box in (lo, hi):
         box += offset
     keypoints += offset[:, None]
-    return offset, lo, hi, keypoints
+    return offset, lo, hi, keypoints, head_top + offset[:, 1]
 
 
 @dataclass
@@ -152,13 +156,13 @@ def _build_world(sim: Simulator, spec: GenerationSpec, factors: dict) -> _World:
     pose, frame_labels, segments = plan_poses(sim.library, factors["action"], frames, spec.fps, spec.sequence.background_label)
     if spec.actor.leg_clearance_m > 0:
         pose = clear_legs(actor, pose, spec.fps, spec.actor.leg_clearance_m)
-    offset, lo, hi, target_keypoints = _pose_pass(actor, pose, shape)
+    offset, lo, hi, target_keypoints, head_top = _pose_pass(actor, pose, shape)
     if spec.physics.enabled and spec.physics.swing_clearance_m > 0:
         lifted = lift_swing_feet(actor, pose, offset, spec.fps, spec.physics.swing_clearance_m)
         if lifted is not pose:
             pose = lifted
-            offset, lo, hi, target_keypoints = _pose_pass(actor, pose, shape)
-    camera = build_camera_path(factors["camera"], lo, hi, width=width, height=height, fps=spec.fps, keep_framed=factors["camera"]["keep_framed"])
+            offset, lo, hi, target_keypoints, head_top = _pose_pass(actor, pose, shape)
+    camera = build_camera_path(factors["camera"], lo, hi, width=width, height=height, fps=spec.fps, keep_framed=factors["camera"]["keep_framed"], head_top=head_top)
 
     def silhouette(t: int) -> np.ndarray:
         actor.set_pose(pose, t, offset[t])
@@ -233,6 +237,7 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
     keypoints = np.zeros((frames, len(KEYPOINT_NAMES), 3))
     keypoints_3d = np.zeros((frames, len(KEYPOINT_NAMES), 3))
     keypoints_seen = np.zeros((frames, len(KEYPOINT_NAMES)), np.uint8)
+    keypoints_framed = np.zeros((frames, len(KEYPOINT_NAMES)), np.uint8)
     boxes, visible = [], []
     visible_fraction = VisibleFraction(sim.client, camera, actor.body, occluders.bodies + scene.distractors + [scene.ground])
     for t in range(frames):
@@ -248,6 +253,7 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
         keypoints_3d[t] = world.measure(t)
         keypoints[t] = project_keypoints(camera, t, keypoints_3d[t], mask[t])
         keypoints_seen[t] = depth_visible(camera, t, keypoints_3d[t], mask[t], depth[t])
+        keypoints_framed[t] = in_frame(camera, t, keypoints_3d[t])
         boxes.append(mask_bbox(mask[t]))
     rgb = apply_camera_noise(rgb, factors["camera_noise"])
     intrinsics = np.round(camera.all_intrinsics(), 6).tolist()
@@ -262,6 +268,7 @@ def make_clip(sim: Simulator, spec: GenerationSpec, factors: dict, seed: int) ->
         "keypoints_2d": np.round(keypoints, 3).tolist(),
         "keypoints_3d": np.round(keypoints_3d, 4).tolist(),
         "keypoints_visible_depth": keypoints_seen.tolist(),
+        "keypoints_in_frame": keypoints_framed.tolist(),
         "bbox": boxes,
         "visible_fraction": visible,
         "objects": world.objects,

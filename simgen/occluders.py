@@ -108,6 +108,9 @@ class Occluders:
         self._z_actor = float((self._R @ (centre - self._eye))[2])
         corners = np.array([[x, y, z] for x in (actor_lo[ref, 0], actor_hi[ref, 0]) for y in (actor_lo[ref, 1], actor_hi[ref, 1]) for z in (actor_lo[ref, 2], actor_hi[ref, 2])])
         uv, _ = camera.project(ref, corners)
+        lo_all, hi_all = actor_lo.min(axis=0), actor_hi.max(axis=0)  # the box it moves in, all clip long
+        whole = np.array([[x, y, z] for x in (lo_all[0], hi_all[0]) for y in (lo_all[1], hi_all[1]) for z in (lo_all[2], hi_all[2])])
+        self._z_actor_nearest = float(camera.project(ref, whole)[1].min())
         self._u0, self._u1 = uv[:, 0].min(), uv[:, 0].max()
         self._v_head, self._v_feet = uv[:, 1].min(), uv[:, 1].max()
         self._actor_height = float(actor_hi[:, 1].max())
@@ -236,11 +239,16 @@ class Occluders:
         half_view = self._half_view(z)
         if occ["kind"] == "roll":
             r = 0.2 * scale
+            z = self._roll_depth(z, r)
+            centre = self._world((self._u0 + self._u1) / 2.0, z, 0.0)
+            half_view = self._half_view(z)
             start = centre - direction * (half_view + r)
             body = create_shape(c, "sphere", [r], start + [0, r, 0], occ["rgb"], mass=4.0)
             v = direction * (half_view + r) / t_cross
             c.changeDynamics(body, -1, lateralFriction=0.8, rollingFriction=0.0005, restitution=0.1)
-            c.resetBaseVelocity(body, v.tolist(), (np.cross([0, 1, 0], v) / r * -1).tolist())
+            # Spin that rolls without slipping (contact point at rest): w = up x v / r. With
+            # the opposite spin, friction braked the ball to 3/7 of its speed and it crossed late.
+            c.resetBaseVelocity(body, v.tolist(), (np.cross([0, 1, 0], v) / r).tolist())
         elif occ["kind"] == "throw":
             r = 0.12 * scale
             start = centre - direction * (half_view + r) + [0, 1.3, 0]
@@ -254,6 +262,25 @@ class Occluders:
             start = centre + lateral * side + [0, drop, 0]
             body = create_shape(c, "box", [half, half, half], start, occ["rgb"], mass=3.0)
         self._add(body, occ["kind"])
+
+    def _roll_depth(self, z: float, r: float) -> float:
+        """Camera depth of a rolling ball's path: the sampled one, or nearer the actor where
+        from there the ball (top 2r above the floor) would pass below the actor's feet in the
+        image, which it did whenever the camera stood higher than about 4r."""
+        target_v = self._v_feet - 0.25 * (self._v_feet - self._v_head)  # a quarter up the body
+        mid_u = (self._u0 + self._u1) / 2.0
+
+        def top_row(depth: float) -> float:
+            return float(self._cam.project(self._ref, self._world(mid_u, depth, 2.0 * r)[None])[0][0, 1])
+
+        nearest = max(self._z_actor_nearest - r - 0.1, z)  # in front of the actor, never touching it
+        if top_row(z) <= target_v or top_row(nearest) > target_v:
+            return z if top_row(z) <= target_v else nearest
+        lo, hi = z, nearest
+        for _ in range(30):
+            mid = (lo + hi) / 2.0
+            lo, hi = (lo, mid) if top_row(mid) <= target_v else (mid, hi)
+        return hi
 
     # -- per frame ------------------------------------------------------------------------
     def advance(self, t: int) -> None:

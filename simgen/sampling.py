@@ -46,6 +46,7 @@ def sample_factors(spec: GenerationSpec, library: ActionLibrary, label: str, see
         "limb_girth": a.limb_girth.sample(rng),
         "arm_length": a.arm_length.sample(rng),
         "leg_length": a.leg_length.sample(rng),
+        "bulk": a.bulk.sample(rng),  # draws nothing for the default (a constant): older clips unchanged
     }
     skin_hue = float(rng.uniform(0.02, 0.1))
     clothing = {
@@ -68,6 +69,7 @@ def sample_factors(spec: GenerationSpec, library: ActionLibrary, label: str, see
         "shake_deg": c.shake_deg.sample(rng),
         "shake_seed": int(rng.integers(0, 2**31 - 1)),
         "keep_framed": c.keep_framed,
+        "framing": c.framing.sample(rng),  # draws nothing for the default (one choice): older clips unchanged
     }
     scene = sample_scene(spec, rng)
     noise = sample_camera_noise(spec, rng)

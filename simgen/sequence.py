@@ -11,8 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from simgen import rotations as rot
+from simgen.actor import planted_feet_shift
+from simgen.motion import kinematics
+from simgen.motion.kinematics import joint_speeds
 from simgen.motion.library import ActionLibrary
 from simgen.motion.pose import PoseSequence, blend
+from simgen.motion.skeleton import KEYPOINT_NAMES
 from simgen.spec import GenerationSpec
 
 IDLE_ACTION = "idle"
@@ -79,23 +83,41 @@ def sample_action_factors(spec: GenerationSpec, library: ActionLibrary, label: s
         transition = max(1, int(round(seq.transition_seconds.sample(rng) * spec.fps)))
         idle = int(round(seq.idle_seconds.sample(rng) * spec.fps)) if rng.uniform() < seq.idle_probability else 0
         gaps.append((transition, idle))
-    labels, gaps, cores = _timeline(frames, labels, labels.index(label), gaps, rng)
-    segments, start = [], 0
-    for k, lbl in enumerate(labels):
-        action, seg_mirror = resolve_action(lbl, mirror, library, pairs)
-        segment = _segment(spec, library, lbl, action, rng)
-        segment.update(start=start, end=start + int(cores[k]), mirror=seg_mirror)
-        segments.append(segment)
-        start += int(cores[k])
-        if k < len(gaps):
-            transition, idle = gaps[k]
-            if idle:
-                idle_seg = _segment(spec, library, seq.background_label, IDLE_ACTION, rng)
-                idle_seg.update(start=start + transition, end=start + transition + idle, mirror=False, idle=True)
-                segments.append(idle_seg)
-                start += 2 * transition + idle
-            else:
-                start += transition
+    main_share = rng.uniform(*MAIN_SHARE)
+    weights = rng.dirichlet(np.ones(len(labels) - 1) * 4.0) if chained and len(labels) > 1 else np.ones(1)
+    draws: dict = {}  # each segment's speed, phase, ... drawn once, in the order first laid out
+
+    def lay_out(labels, gaps, cores) -> list[dict]:
+        segments, start = [], 0
+        for k, lbl in enumerate(labels):
+            action, seg_mirror = resolve_action(lbl, mirror, library, pairs)
+            if lbl not in draws:
+                draws[lbl] = _segment(spec, library, lbl, action, rng)
+            segments.append({**draws[lbl], "start": start, "end": start + int(cores[k]), "mirror": seg_mirror})
+            start += int(cores[k])
+            if k < len(gaps):
+                transition, idle = gaps[k]
+                if idle:
+                    if ("idle", k) not in draws:
+                        draws[("idle", k)] = _segment(spec, library, seq.background_label, IDLE_ACTION, rng)
+                    segments.append({**draws[("idle", k)], "start": start + transition, "end": start + transition + idle, "mirror": False, "idle": True})
+                    start += 2 * transition + idle
+                else:
+                    start += transition
+        return segments
+
+    # Transitions last at least as long as it takes to go from one pose to the next with no
+    # joint faster than in the actions joined: drawn before the poses are known, they used
+    # to move joints at up to 10 m/s between actions that move them at 3.6-5.5.
+    minima: dict = {}
+    for _ in range(MAX_TIMING_ROUNDS):
+        timed = _timeline(frames, labels, labels.index(label), gaps, main_share, weights, minima)
+        segments = lay_out(*timed)
+        needed = _transition_minima(library, segments, frames, spec.fps)
+        if all(minima.get(pair, 1) >= n for pair, n in needed.items()):
+            break
+        for pair, n in needed.items():
+            minima[pair] = max(minima.get(pair, 1), n)
     primary = next(s for s in segments if s["label"] == label)
     return {
         "label": label,
@@ -111,6 +133,9 @@ def sample_action_factors(spec: GenerationSpec, library: ActionLibrary, label: s
 
 
 MAIN_SHARE = (0.4, 0.6)  # of a chained clip's frames, for its class
+MAX_TIMING_ROUNDS = 8  # re-timings of a chained clip until its transitions are slow enough
+MIN_TRANSITION_SPEED = 1.0  # m/s: transitions may always move this fast (between near-still actions)
+SPEED_MARGIN = 0.85  # room for the sampled body: arms and legs 8% longer or shorter move that much faster or slower
 
 
 def _gap_frames(gap: tuple[int, int]) -> int:
@@ -119,24 +144,32 @@ def _gap_frames(gap: tuple[int, int]) -> int:
     return 2 * transition + idle if idle else transition
 
 
-def _timeline(frames: int, labels: list[str], main: int, gaps: list[tuple[int, int]], rng: np.random.Generator):
+def _timeline(frames: int, labels: list[str], main: int, gaps: list[tuple[int, int]], main_share: float, weights: np.ndarray, minima: dict):
     """(labels, gaps, core lengths) of a clip. The class `labels[main]` gets at least 40%
     of the frames and is longer than any other action and any transition run, so that
-    `label` names what the clip mostly shows. To fit, idle standing goes first, then
-    transitions shorten, then the other actions farthest from the class are dropped."""
+    `label` names what the clip mostly shows. A transition between labels a and b lasts at
+    least minima[(a, b)] frames (default 1). To fit, idle standing goes first, then
+    transitions shorten to their minimum, then the other actions farthest from the class
+    are dropped. `main_share` (in MAIN_SHARE) and the Dirichlet `weights` are the random
+    draws, given so that re-timing a clip draws nothing new."""
     labels, gaps = list(labels), list(gaps)
-    main_core = int(np.ceil(rng.uniform(*MAIN_SHARE) * frames))
+    main_core = int(np.ceil(main_share * frames))
     cap = main_core - 1  # the longest any other run may be
-    gaps = [(t, i) if _gap_frames((t, i)) <= cap else (min(t, cap), 0) for t, i in gaps]
+
+    def least(k: int) -> int:
+        return minima.get((labels[k], labels[k + 1]), 1)
+
+    gaps = [(max(t, least(k)), i) for k, (t, i) in enumerate(gaps)]
+    gaps = [(t, i) if _gap_frames((t, i)) <= cap else (max(min(t, cap), least(k)), 0) for k, (t, i) in enumerate(gaps)]
     while len(labels) > 1:
         min_core = max(2, frames // (4 * len(labels)))
         rest = frames - main_core - sum(_gap_frames(g) for g in gaps)
-        if rest >= (len(labels) - 1) * min_core and min_core <= cap:
+        if rest >= (len(labels) - 1) * min_core and min_core <= cap and all(_gap_frames(g) <= cap for g in gaps):
             break
         if any(i for _, i in gaps):
             gaps = [(t, 0) for t, _ in gaps]
-        elif any(t > 1 for t, _ in gaps):
-            gaps = [(max(1, t - 1), 0) for t, _ in gaps]
+        elif any(t > least(k) for k, (t, _) in enumerate(gaps)):
+            gaps = [(max(least(k), t - 1), 0) for k, (t, _) in enumerate(gaps)]
         else:
             drop = 0 if main == len(labels) - 1 else len(labels) - 1
             labels.pop(drop)
@@ -147,10 +180,54 @@ def _timeline(frames: int, labels: list[str], main: int, gaps: list[tuple[int, i
     # The other actions share the rest at random, each shorter than the class; what is
     # left over goes to the class.
     others = len(labels) - 1
-    shares = rng.dirichlet(np.ones(others) * 4.0)
+    shares = weights[:others] / weights[:others].sum()
     other_cores = np.minimum(min_core + np.floor(shares * (rest - others * min_core)).astype(int), cap)
     cores = np.insert(other_cores, main, main_core + rest - other_cores.sum())
     return labels, gaps, cores
+
+
+def _placed_keypoints(pose: PoseSequence) -> np.ndarray:
+    """float[T, J, 3]: the keypoints of the default body as the clip will place it: on the
+    floor (the lowest keypoint standing in for the lowest surface) and with standing feet
+    kept in place, as `simgen.clip` does, since both move the root."""
+    points = kinematics.keypoints(pose)
+    if pose.ground:
+        lift = pose.lift if pose.lift is not None else 0.0
+        points[..., 1] += (lift - points[..., 1].min(axis=1))[:, None]
+    ankles = points[:, [KEYPOINT_NAMES.index("right_ankle"), KEYPOINT_NAMES.index("left_ankle")]]
+    points[..., [0, 2]] += planted_feet_shift(ankles)[:, None]
+    return points
+
+
+def _transition_minima(library: ActionLibrary, segments: list[dict], frames: int, fps: float) -> dict:
+    """(label before, label after) -> the frames each transition between them needs so that
+    no joint moves faster in it than in the clip's actions themselves (their fastest step,
+    from the planned poses' forward kinematics, less SPEED_MARGIN), for every pair where the
+    laid-out one is too fast. Where an action joined moves faster on its own during the
+    transition frames, that speed is the bound (no duration could go below it)."""
+    if len(segments) < 2:
+        return {}
+    pose, _, _ = plan_poses(library, {"segments": segments, "facing_deg": 0.0}, frames, fps, "-")
+    speed = joint_speeds(_placed_keypoints(pose), fps)  # [T-1]: step t -> t+1
+    actions = [s for s in segments if not s.get("idle")]
+    own = [speed[max(s["start"], 0) : max(min(s["end"], frames) - 1, 0)] for s in actions]
+    limit = max(max((float(v.max()) for v in own if len(v)), default=0.0), MIN_TRANSITION_SPEED) * SPEED_MARGIN
+    needed = {}
+    for before, after in zip(actions, actions[1:]):
+        a, b = before["end"], after["start"]  # the frames between them (transitions and idle)
+        steps = slice(max(a - 1, 0), min(b, frames - 1))
+        # What the two actions do on their own, faded out and in as the blend weighs them.
+        s_before, s_after = (joint_speeds(_placed_keypoints(_segment_poses(library, seg, frames, fps, True)), fps) for seg in (before, after))
+        ramp = np.clip((np.arange(frames - 1) + 1.0 - a + 0.5) / max(b - a, 1), 0.0, 1.0)
+        w = ramp * ramp * (3.0 - 2.0 * ramp)
+        alone = float(((1.0 - w) * s_before + w * s_after)[steps].max(initial=0.0))
+        bound = max(limit, alone)
+        peak = float(speed[steps].max(initial=0.0))
+        if peak > bound:
+            idle = next((s for s in segments if s.get("idle") and a <= s["start"] < b), None)
+            transition = (idle["start"] - a) if idle else (b - a)
+            needed[(before["label"], after["label"])] = transition + max(1, int(np.ceil(transition * (peak / bound - 1.0))))
+    return needed
 
 
 def _segment_poses(library: ActionLibrary, seg: dict, frames: int, fps: float, grounded: bool) -> PoseSequence:

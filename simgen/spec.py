@@ -18,7 +18,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from simgen.assets import PRESETS  # assets/presets, installed as simgen.assets
-from simgen.camera import TRAJECTORIES
+from simgen.camera import FRAMINGS, TRAJECTORIES
 from simgen.errors import SimgenError
 from simgen.factors import Factor
 from simgen.textures import GROUND_TEXTURES
@@ -58,6 +58,9 @@ class ActorSpec(StrictModel):
     height_m: Annotated[Factor, _within(1.0, 2.3)] = Factor.model_validate([1.55, 1.95])
     torso_girth: Annotated[Factor, _within(0.5, 2.5)] = Factor.model_validate([1.3, 1.7])
     limb_girth: Annotated[Factor, _within(0.5, 2.5)] = Factor.model_validate([1.2, 1.6])
+    bulk: Annotated[Factor, _within(0.5, 2.0)] = Field(
+        Factor.model_validate(1.0), description="multiplies torso_girth and limb_girth together: heavier builds and bulky clothes (1.5: the look of weizmann's jackets at 64x64)"
+    )
     arm_length: Annotated[Factor, _within(0.7, 1.3)] = Factor.model_validate([0.92, 1.08])
     leg_length: Annotated[Factor, _within(0.7, 1.3)] = Factor.model_validate([0.92, 1.08])
     clothing_saturation: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.05, 0.8])
@@ -77,12 +80,17 @@ class CameraSpec(StrictModel):
     fov_deg: Annotated[Factor, _within(5.0, 120.0)] = Factor.model_validate([35.0, 60.0])
     azimuth_deg: Annotated[Factor, _within(-180.0, 180.0)] = Factor.model_validate([-60.0, 60.0])
     elevation_deg: Annotated[Factor, _within(-45.0, 80.0)] = Factor.model_validate([-5.0, 20.0])
-    actor_height_fraction: Annotated[Factor, _within(0.05, 1.0)] = Factor.model_validate([0.5, 0.8])
+    actor_height_fraction: Annotated[Factor, _within(0.05, 3.0)] = Field(
+        Factor.model_validate([0.5, 0.8]), description="body height / image height; above 1 the body is taller than the frame (close-ups, with framing: upper)"
+    )
+    framing: Annotated[Factor, _choice_of(FRAMINGS)] = Field(
+        Factor.model_validate("full"), description="full: aim at the body's middle; upper: the head near the top edge, the rest as far down as fits (head to waist at fraction 2)"
+    )
     vertical_offset: Annotated[Factor, _within(-0.5, 0.5)] = Factor.model_validate([-0.05, 0.05])
     trajectory: Annotated[Factor, _choice_of(TRAJECTORIES)] = Factor.model_validate({"choice": list(TRAJECTORIES)})
     trajectory_amount: Annotated[Factor, _within(0.0, 2.0)] = Factor.model_validate([0.3, 1.0])
     shake_deg: Annotated[Factor, _within(0.0, 10.0)] = Factor.model_validate(0.0)
-    keep_framed: bool = True
+    keep_framed: bool = Field(True, description="back off until the framed part of the body (all of it, or from the head down for framing: upper) stays in view")
 
 
 class SceneSpec(StrictModel):

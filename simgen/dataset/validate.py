@@ -33,6 +33,12 @@ def _check_annotations(ann: dict, frames: int, size: tuple[int, int]) -> list[st
             faults.append(f"keypoints_visible_depth has shape {seen.shape}, expected ({frames}, {len(ann['joint_names'])})")
         elif not np.isin(seen, (0, 1)).all():
             faults.append("keypoints_visible_depth flags are not 0/1")
+    if "keypoints_in_frame" in ann:  # inside the image or cut off by it; absent in older datasets
+        framed = np.asarray(ann["keypoints_in_frame"])
+        if framed.shape != (frames, len(ann["joint_names"])):
+            faults.append(f"keypoints_in_frame has shape {framed.shape}, expected ({frames}, {len(ann['joint_names'])})")
+        elif not np.isin(framed, (0, 1)).all():
+            faults.append("keypoints_in_frame flags are not 0/1")
     bbox = np.asarray(ann["bbox"])
     if bbox.shape != (frames, 4):
         faults.append(f"bbox has shape {bbox.shape}, expected ({frames}, 4)")

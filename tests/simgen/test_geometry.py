@@ -100,3 +100,43 @@ def test_camera_moves_change_the_right_parameters(sim, make_tiny_spec):
     r0, r1 = np.asarray(orbit["extrinsics"][0])[:3, :3], np.asarray(orbit["extrinsics"][-1])[:3, :3]
     angle = np.degrees(np.arccos(np.clip((np.trace(r0.T @ r1) - 1) / 2, -1, 1)))
     assert angle > 20
+
+
+HEAD_TO_WAIST = {"framing": "upper", "actor_height_fraction": 2.0}
+LEGS = ("right_knee", "left_knee", "right_ankle", "left_ankle")
+
+
+@pytest.mark.parametrize("trajectory", ["static", "pan", "follow", "handheld"])
+def test_close_up_frames_the_upper_body(sim, make_tiny_spec, trajectory):
+    """framing: upper at twice the image height shows head to waist, whatever keep_framed:
+    the legs are cut by the frame, the head never is, and the annotations say so."""
+    from simgen.motion.skeleton import KEYPOINT_NAMES
+
+    spec = make_tiny_spec(size=[64, 64], frames=8, **{"physics.enabled": False})
+    clip = _clip(sim, spec, "wave2", 41, trajectory=trajectory, trajectory_amount=1.0, elevation_deg=5.0, shake_deg=0.0, **HEAD_TO_WAIST)
+    ann = clip.annotations
+    framed = np.asarray(ann["keypoints_in_frame"])
+    kp = np.asarray(ann["keypoints_2d"])
+    legs = [KEYPOINT_NAMES.index(n) for n in LEGS]
+    head, pelvis = KEYPOINT_NAMES.index("head"), KEYPOINT_NAMES.index("pelvis")
+    assert framed[:, head].all() and kp[:, head, 2].all()  # the head is in view, on the actor
+    assert not framed[:, legs].any() and not kp[:, legs, 2].any()  # knees and feet are below the frame
+    assert (kp[:, legs, 1] >= 64).all()  # ... and their projections say where: below the bottom edge
+    assert framed[:, pelvis].mean() < 1.0 or (kp[:, pelvis, 1] > 40).all()  # the waist at the bottom
+    # in_frame is the projection inside the image; the box is the mask's, cut at the edge.
+    inside = (kp[..., 0] >= 0) & (kp[..., 0] < 64) & (kp[..., 1] >= 0) & (kp[..., 1] < 64)
+    assert (framed == inside).all()
+    assert (kp[..., 2] <= framed).all()  # a mask-visible keypoint is in frame
+    for t, box in enumerate(ann["bbox"]):
+        ys, xs = np.nonzero(clip.mask[t] == 1)
+        assert box == [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
+        assert box[3] == 64 and box[1] > 0  # cut at the bottom edge, the head below the top one
+
+
+def test_full_framing_at_the_same_fraction_is_pulled_back(sim, make_tiny_spec):
+    """The control: framing full with keep_framed backs off until the whole body fits."""
+    spec = make_tiny_spec(size=[64, 64], frames=4, **{"physics.enabled": False})
+    clip = _clip(sim, spec, "wave2", 41, trajectory="static", elevation_deg=5.0, **{**HEAD_TO_WAIST, "framing": "full"})
+    assert np.asarray(clip.annotations["keypoints_in_frame"]).all()
+    box = np.asarray(clip.annotations["bbox"])
+    assert (box[:, 3] < 64).all() and (box[:, 1] > 0).all()

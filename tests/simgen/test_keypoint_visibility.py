@@ -77,3 +77,6 @@ def test_validate_checks_the_flag_and_accepts_clips_without_it():
     assert _check_annotations({**ann, "keypoints_visible_depth": [[0, 1, 1]] * 2}, 2, (8, 8)) == []
     assert _check_annotations({**ann, "keypoints_visible_depth": [[0, 1]] * 2}, 2, (8, 8)) == ["keypoints_visible_depth has shape (2, 2), expected (2, 3)"]
     assert _check_annotations({**ann, "keypoints_visible_depth": [[0, 2, 1]] * 2}, 2, (8, 8)) == ["keypoints_visible_depth flags are not 0/1"]
+    assert _check_annotations({**ann, "keypoints_in_frame": [[0, 1, 1]] * 2}, 2, (8, 8)) == []
+    assert _check_annotations({**ann, "keypoints_in_frame": [[0, 1]] * 2}, 2, (8, 8)) == ["keypoints_in_frame has shape (2, 2), expected (2, 3)"]
+    assert _check_annotations({**ann, "keypoints_in_frame": [[0, 2, 1]] * 2}, 2, (8, 8)) == ["keypoints_in_frame flags are not 0/1"]

@@ -62,10 +62,7 @@ def test_keypoints_behind_a_wall_are_invisible_and_above_it_visible(sim, make_ti
                 assert (clip.mask[t, max(r - 1, 0) : r + 2, max(c - 1, 0) : c + 2] == 1).any()
 
 
-ROLL_NEVER_OCCLUDES = pytest.mark.xfail(strict=True, reason="found 2026-12-01: a rolling occluder (size 1.2, depth 0.5) shows in the mask but never lowers visible_fraction (1.0 in all 30 frames); to look into")
-
-
-@pytest.mark.parametrize("kind", [pytest.param("roll", marks=ROLL_NEVER_OCCLUDES), "throw", "fall", "walker"])
+@pytest.mark.parametrize("kind", ["roll", "throw", "fall", "walker"])
 def test_moving_occluders_cross_the_view(sim, make_tiny_spec, kind):
     spec = make_tiny_spec(frames=30, size=[64, 64], **{"physics.enabled": False})
     moving = {"kind": kind, "depth_fraction": 0.5, "side": 1.0, "cross_time_fraction": 0.5, "size": 1.2, "rgb": [0.9, 0.1, 0.1],
@@ -75,8 +72,15 @@ def test_moving_occluders_cross_the_view(sim, make_tiny_spec, kind):
     assert seen.any(), f"the {kind} never appears"
     assert clip.annotations["objects"] == {"2": kind}
     vis = np.asarray(clip.annotations["visible_fraction"])
-    # It passes in front of the actor: visibility drops below the unoccluded frames'.
-    assert vis.min() < vis[~seen].max() - 0.1 if (~seen).any() else vis.min() < 0.9, np.round(vis, 2)
+    # It enters from outside the actor's box, passes in front of the actor and hides at least
+    # a twentieth of it (lowest: roll 0.89, throw 0.74, fall 0.37, walker 0.23). A ball rolled
+    # on the floor halfway to the camera used to pass below the feet in the image: 1.0 throughout.
+    assert vis[:4].min() == 1.0 and vis.min() < 0.95, np.round(vis, 2)
+    # ... when the plan says: it crosses the line of sight at cross_time_fraction (frame 15;
+    # a roll with the wrong spin braked to 3/7 of its speed and crossed after frame 28). A
+    # falling box lands then, and hides the actor on its way down.
+    lowest = int(np.argmin(vis))
+    assert (lowest <= 15 if kind == "fall" else abs(lowest - 15) <= 3), (lowest, np.round(vis, 2))
 
 
 def test_occlusion_rate_and_dataset_fields(make_tiny_spec, tmp_path):

@@ -33,6 +33,8 @@ def test_spec_round_trips_through_its_json_form():
         ("classes: [wave1]\nclips: 2\ncamera: {fov_deg: [10, 400]}\n", "camera.fov_deg", "must lie in"),
         ("classes: [wave1]\nclips: 2\nsize: 63\n", "size", "even"),
         ("classes: [wave1]\nclips: 2\ncamera: {trajectory: {choice: [spin]}}\n", "camera.trajectory", "chosen from"),
+        ("classes: [wave1]\nclips: 2\ncamera: {actor_height_fraction: [1.5, 3.5]}\n", "camera.actor_height_fraction", "must lie in [0.05, 3.0]"),
+        ("classes: [wave1]\nclips: 2\ncamera: {framing: side}\n", "camera.framing", "chosen from full, upper"),
         ("classes: [wave1]\nclips: 2\nactor: {speed: [2, 1]}\n", "actor.speed", "greater than max"),
         ("classes: [wave1]\nclips: 2\nactor: {speed: [.nan, .nan]}\n", "actor.speed", "two finite numbers"),
         ("classes: [wave1]\nclips: 2\nactor: {phase: {choice: [0.5], jitter: -0.2}}\n", "actor.phase", "'jitter' must be a non-negative"),
@@ -81,3 +83,14 @@ def test_unknown_preset_suggests_the_closest():
     with pytest.raises(SimgenError) as err:
         load_spec(preset="zzz")
     assert "did you mean" not in str(err.value) and "available: demo" in str(err.value)
+
+
+def test_close_up_fields_validate_and_old_specs_keep_full_framing(tmp_path):
+    """actor_height_fraction above 1 with framing: upper is a valid spec; a spec written
+    before framing existed loads with framing full and samples nothing new for it."""
+    path = tmp_path / "spec.yaml"
+    path.write_text("classes: [wave1]\nclips: 2\ncamera: {actor_height_fraction: [1.4, 2.5], framing: {choice: [full, upper]}}\n")
+    spec = load_spec(path=path)
+    assert spec.camera.actor_height_fraction.bounds() == (1.4, 2.5)
+    old = load_spec(preset="demo")
+    assert old.camera.framing.sample(None) == "full"  # a single choice draws no random number
