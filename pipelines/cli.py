@@ -251,6 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     from simgen.pipelines import view_commands
 
     view_commands.register(sub)
+    from simgen.pipelines import sim2real_commands
+
+    sim2real_commands.register(sub)
     harden(parser)  # also the subcommands other modules registered
     return parser
 
