@@ -76,7 +76,8 @@ def cmd_sim2real(args: argparse.Namespace) -> int:
                               seeds=args.seeds, test_subjects=args.test_subjects,
                               leave_one_subject_out=args.leave_one_subject_out,
                               label_map=parse_label_map(args.label_map), save_models=args.save_models,
-                              model=args.model, device=args.device, cache_dir=args.cache_dir, progress=args.progress,
+                              model=args.model, size=args.size, num_frames=args.num_frames, stride=args.stride,
+                              device=args.device, cache_dir=args.cache_dir, progress=args.progress,
                               settings=settings)
         prepared = prepare(cfg)
     except (SimgenError, BenchmarkInputError) as exc:
@@ -133,6 +134,9 @@ def register(sub) -> None:
                    help="steps of real-only")
     r = p.add_argument_group("run")
     r.add_argument("--model", default="tiny3d", help="backbone (see `simgen train --help`)")
+    r.add_argument("--size", type=int_at_least(16), default=64, help="square frame side")
+    r.add_argument("--num-frames", dest="num_frames", type=int_at_least(2), default=16, help="frames per window T")
+    r.add_argument("--stride", type=int_at_least(1), default=2, help="frame gap inside a window")
     r.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
     r.add_argument("--cache-dir", dest="cache_dir", help="keep decoded frames here as memory maps (default: a "
                    "temporary folder)")

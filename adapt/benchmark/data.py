@@ -93,3 +93,11 @@ class RealClips:
         """Decoded frames ``uint8[T,H,W,3]`` of clip ``i`` and their frame rate."""
         frames, ann = self._all.load(i)
         return np.asarray(frames), float(ann.get("fps") or 25.0)
+
+
+def fold_training_sets(real: RealClips, fold, *, sampler: str, **kwargs) -> tuple[ViewDataset | None, ViewDataset]:
+    """``(shots, real_train)`` of a fold: the labelled shots alone (``None`` at 0 shots), and the
+    shots plus the training people's other clips with their labels hidden."""
+    shots = real.dataset(fold.shots, sampler=sampler, **kwargs) if fold.shots else None
+    train = real.dataset((*fold.shots, *fold.unlabelled), hide_labels=fold.unlabelled, sampler=sampler, **kwargs)
+    return shots, train

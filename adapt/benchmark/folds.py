@@ -89,7 +89,7 @@ def check_subjects(rows: list[RealRow], names: list[str], where: str) -> None:
                                       f"(subjects: {', '.join(known)})")
 
 
-def test_splits(rows: list[RealRow], *, test_subjects: list[str] | None, leave_one_out: bool,
+def fold_splits(rows: list[RealRow], *, test_subjects: list[str] | None, leave_one_out: bool,
                 where: str) -> list[tuple[str, ...]]:
     """The test people of each fold: one fold of ``test_subjects``, or one fold per person."""
     if leave_one_out:

@@ -17,8 +17,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from simgen.adapt.benchmark.data import RealClips
-from simgen.adapt.benchmark.folds import BenchmarkInputError, Fold, make_folds, test_splits
+from simgen.adapt.benchmark.data import RealClips, fold_training_sets
+from simgen.adapt.benchmark.folds import BenchmarkInputError, Fold, make_folds, fold_splits
 from simgen.adapt.benchmark.methods import (BEST_CANDIDATES, METHODS, FoldData, MethodResult, Settings, run_method)
 from simgen.adapt.benchmark.results import summarise
 from simgen.adapt.benchmark.scoring import Clip, Condition, ModelInput, score_conditions
@@ -38,6 +38,9 @@ class BenchmarkConfig:
     save_models: str | None = None
     model: str = "tiny3d"
     input: str = "diff"
+    size: int = 64
+    num_frames: int = 16
+    stride: int = 2
     device: str = "cpu"
     cache_dir: str | None = None
     progress: bool = True
@@ -59,6 +62,7 @@ def _train_config(cfg: BenchmarkConfig, synthetic: str, out: str, seed: int, cac
     from simgen.train.config import TrainConfig
 
     return TrainConfig(synthetic=synthetic, out=out, model=cfg.model, input=cfg.input, epochs=cfg.settings.sim_epochs,
+                       size=cfg.size, num_frames=cfg.num_frames, stride=cfg.stride,
                        select="best", val_every=5, seed=seed, device=cfg.device, progress=False,
                        cache_dir=cache_dir or cfg.cache_dir).with_backbone_defaults()[0]
 
@@ -69,14 +73,20 @@ def prepare(cfg: BenchmarkConfig) -> Prepared:
     from simgen.train.data.synthetic import SyntheticReader
     from simgen.train.errors import TrainDataError
 
+    from pydantic import ValidationError
+
+    try:
+        probe = _train_config(cfg, cfg.synthetic, "unused", 0)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise BenchmarkInputError(f"--{'.'.join(map(str, first['loc'])).replace('_', '-')}: {first['msg']}") from None
     try:
         synthetic = SyntheticReader(cfg.synthetic)
-        probe = _train_config(cfg, cfg.synthetic, "unused", 0)
         real = RealClips(cfg.real, synthetic.classes, cfg.label_map, size=probe.size, cache=FrameCache(cfg.cache_dir))
     except TrainDataError as exc:
         raise BenchmarkInputError(str(exc)) from None
     where = str(Path(cfg.real) / "labels.csv")
-    splits = test_splits(real.rows, test_subjects=cfg.test_subjects, leave_one_out=cfg.leave_one_subject_out,
+    splits = fold_splits(real.rows, test_subjects=cfg.test_subjects, leave_one_out=cfg.leave_one_subject_out,
                          where=where)
     folds = {s: make_folds(real.rows, splits, synthetic.classes, cfg.shots, np.random.default_rng((s, 1)))
              for s in range(cfg.seeds)}
@@ -151,12 +161,10 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                 clips = test_clips[fold.test_subjects]
                 selection = SelectionSet(synthetic_val=syn_val_clips,
                                          real_unlabelled=[_clip(real, i) for i in (*fold.shots, *fold.unlabelled)])
+                shots, real_train = fold_training_sets(real, fold, sampler=train_cfg.sampler, **common)
                 data = FoldData(seed=seed, classes=classes, input_mode=train_cfg.input, backbone=train_cfg.model,
                                 size=train_cfg.size, sim_state=sim_model.state_dict(), synthetic_train=syn_train,
-                                shots=real.dataset(fold.shots, sampler=train_cfg.sampler, **common) if fold.shots else None,
-                                real_train=real.dataset((*fold.shots, *fold.unlabelled), hide_labels=fold.unlabelled,
-                                                        sampler=train_cfg.sampler, **common),
-                                selection=selection, spec=spec, device=cfg.device)
+                                shots=shots, real_train=real_train, selection=selection, spec=spec, device=cfg.device)
                 data.sim_selection = selection_score(sim_model, selection, spec, cfg.device)
                 done: dict[str, MethodResult] = {}
                 for method in to_run:
@@ -190,7 +198,8 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                   methods=[m for m in METHODS if m in cfg.methods],
                   folds=[dict(name="+".join(s), test_subjects=list(s)) for s in prepared.splits],
                   leave_one_subject_out=cfg.leave_one_subject_out, label_map=cfg.label_map,
-                  test_conditions=list(conditions), model=cfg.model, input=cfg.input, device=cfg.device,
+                  test_conditions=list(conditions), model=cfg.model, input=cfg.input, size=cfg.size,
+                  num_frames=cfg.num_frames, stride=cfg.stride, device=cfg.device,
                   settings=asdict(cfg.settings), classes=classes,
                   selection_rule="synthetic-validation accuracy - mean normalised prediction entropy on the fold's "
                                  "real training clips (labels unused); later checkpoint on a tie",

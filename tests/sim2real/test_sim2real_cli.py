@@ -1,0 +1,113 @@
+"""`simgen sim2real` end to end on tiny data: the JSON it promises, saved models `simgen evaluate`
+reads, methods that do not apply at 0 shots, and one-line errors (exit 2) for bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from simgen.adapt.benchmark.methods import METHODS
+
+
+@pytest.fixture(scope="module")
+def k1_run(synthetic, tmp_path_factory, sim2real_helpers):
+    """All methods, 1 shot, leave-one-person-out over 3 people, models kept."""
+    from simgen.pipelines.cli import main
+
+    root = tmp_path_factory.mktemp("k1")
+    real = sim2real_helpers.make_real(root / "real")
+    argv = ["sim2real", "--synthetic", synthetic, "--real", real, "--shots", "1", "--leave-one-subject-out",
+            "--methods", "all", "--out", root / "results.json", "--save-models", root / "models", *sim2real_helpers.FAST]
+    assert main([str(a) for a in argv]) == 0
+    return root, json.loads((root / "results.json").read_text())
+
+
+def test_results_json_has_every_method_with_its_figures(k1_run):
+    _, res = k1_run
+    assert list(res["methods"]) == list(METHODS)
+    for name, m in res["methods"].items():
+        assert set(m) >= {"accuracy_mean", "accuracy_std", "per_fold", "per_class", "confusion"}, name
+        assert list(m["per_fold"]) == ["ann", "ben", "cat"]
+        assert sum(map(sum, m["confusion"])) == 9 == m["n_test_clips"]  # 3 people x 3 classes, each tested once
+        correct = sum(m["confusion"][k][k] for k in range(3))
+        assert m["accuracy_mean"] == pytest.approx(correct / 9, abs=1e-4)
+    assert res["config"]["shots"] == 1 and res["config"]["leave_one_subject_out"]
+    assert "entropy" in res["config"]["selection_rule"]
+    best = res["methods"]["best"]
+    assert sum(best["picked"].values()) == 3
+
+
+def test_runs_never_train_on_the_test_person(k1_run):
+    _, res = k1_run
+    for run in res["runs"]:
+        assert all(not path.startswith(run["fold"] + "/") for path in run["shots"])
+        assert all(p["subject"] == run["fold"] for p in run.get("predictions", []))
+
+
+def test_saved_models_are_read_by_simgen_evaluate(k1_run, simgen_cli):
+    root, res = k1_run
+    model = root / "models" / "coral-seed0" / "test-ben" / "model.pt"
+    assert (root / "models" / "sim-only-seed0" / "model.pt").is_file()
+    code, out, err = simgen_cli.run(["evaluate", "--checkpoint", model, "--data", root / "real", "--subjects", "ben",
+                                     "--out", root / "eval.json", "--no-progress"])
+    assert code == 0, err
+    metrics = json.loads((root / "eval.json").read_text())
+    # the benchmark scored the same model on the same clips
+    assert metrics["accuracy"] == pytest.approx(res["methods"]["coral"]["per_fold"]["ben"], abs=1e-4)
+
+
+def test_zero_shots_real_only_and_finetune_do_not_apply(synthetic, real, tmp_path, simgen_cli, sim2real_helpers):
+    code, out, err = simgen_cli.run(["sim2real", "--synthetic", synthetic, "--real", real, "--shots", "0",
+                                     "--test-subjects", "ann", "--methods", "real-only,finetune,coral",
+                                     "--out", tmp_path / "r.json", *sim2real_helpers.FAST])
+    assert code == 0, err
+    res = json.loads((tmp_path / "r.json").read_text())["methods"]
+    assert res["real-only"]["accuracy_mean"] is None and "shots 0" in res["real-only"]["not_applicable"]
+    assert res["finetune"]["not_applicable"]
+    assert res["coral"]["accuracy_mean"] is not None
+    assert "real-only  n/a" in out
+
+
+def _args(synthetic, real, tmp_path, *extra):
+    return ["sim2real", "--synthetic", synthetic, "--real", real, "--out", tmp_path / "r.json", "--no-progress", *extra]
+
+
+def test_real_labels_outside_the_synthetic_classes(synthetic, tmp_path, simgen_cli, sim2real_helpers):
+    real = sim2real_helpers.make_real(tmp_path / "real", labels=("still", "sideways", "updown"))
+    simgen_cli.one_line_error(_args(synthetic, real, tmp_path, "--shots", "1", "--test-subjects", "ann"),
+                              "'sideways', 'updown' are not synthetic classes", "--label-map")
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_label_map_renames_real_labels(synthetic, tmp_path, sim2real_helpers):
+    from simgen.adapt.benchmark.folds import parse_label_map
+    from simgen.adapt.benchmark.runner import BenchmarkConfig, prepare
+
+    real = sim2real_helpers.make_real(tmp_path / "real", labels=("still", "sideways", "updown"))
+    cfg = BenchmarkConfig(synthetic=str(synthetic), real=str(real), shots=1, methods=["sim-only"],
+                          test_subjects=["ann"], label_map=parse_label_map("sideways=horizontal,updown=vertical"))
+    prepared = prepare(cfg)
+    by_path = {r.path: prepared.classes[r.label] for r in prepared.real.rows}
+    assert by_path["ann/sideways0.mp4"] == "horizontal" and by_path["ann/updown0.mp4"] == "vertical"
+
+
+def test_too_few_clips_for_the_shots(synthetic, real, tmp_path, simgen_cli):
+    simgen_cli.one_line_error(_args(synthetic, real, tmp_path, "--shots", "3", "--leave-one-subject-out"),
+                              "--shots 3: class", "has 2 labelled clip(s)")
+
+
+def test_unknown_test_subject(synthetic, real, tmp_path, simgen_cli):
+    simgen_cli.one_line_error(_args(synthetic, real, tmp_path, "--shots", "1", "--test-subjects", "anna"),
+                              "no clip of subject 'anna'", "did you mean 'ann'?")
+
+
+def test_undecodable_video(synthetic, real, tmp_path, simgen_cli):
+    (real / "ben" / "still0.mp4").write_bytes(b"not a video at all" * 20)
+    simgen_cli.one_line_error(_args(synthetic, real, tmp_path, "--shots", "1", "--test-subjects", "ann"),
+                              "ben/still0.mp4", "cannot decode")
+
+
+def test_unknown_method_and_perturbation(synthetic, real, tmp_path, simgen_cli):
+    simgen_cli.one_line_error(_args(synthetic, real, tmp_path, "--shots", "1", "--test-subjects", "ann",
+                                    "--methods", "coral,dan"), "unknown method 'dan'", "did you mean 'dann'?")
