@@ -45,7 +45,7 @@ def _perturbation_conditions(kinds: list[str]) -> dict:
             raise SimgenError(f"--test-perturb: unknown perturbation '{kind}'{did_you_mean(kind, PERTURBATIONS)} "
                               f"(known: {', '.join(PERTURBATIONS)})")
         for level in PERTURBATIONS[kind]:
-            out[f"{kind}@{level}"] = perturbation_condition(kind, level, apply_perturbation)
+            out[f"{kind}@{level:g}"] = perturbation_condition(kind, level, apply_perturbation)
     return out
 
 
@@ -118,8 +118,9 @@ def register(sub) -> None:
     p.add_argument("--label-map", dest="label_map", metavar="REAL=SYN,...",
                    help="rename real labels to synthetic classes, e.g. wave=wave1 (default: names must match)")
     p.add_argument("--test-perturb", dest="test_perturb", type=comma_list, metavar="LIST",
-                   help="also score perturbed copies of the test clips, per perturbation and severity "
-                        "(default: clean only)")
+                   help="also score perturbed copies of the test clips at every severity level of each named "
+                        "perturbation: occlusion, camera, scale, fps, compression (levels: simgen.adapt.perturb."
+                        "PERTURBATIONS); results.json methods.NAME.perturbations.KIND.LEVEL (default: clean only)")
     p.add_argument("--task", choices=["classify", "segment"], default="classify", help="what is scored")
     s = p.add_argument_group("training lengths (defaults sized for 2 CPU cores)")
     s.add_argument("--sim-epochs", dest="sim_epochs", type=int_at_least(1), default=80,

@@ -111,3 +111,28 @@ def test_undecodable_video(synthetic, real, tmp_path, simgen_cli):
 def test_unknown_method_and_perturbation(synthetic, real, tmp_path, simgen_cli):
     simgen_cli.one_line_error(_args(synthetic, real, tmp_path, "--shots", "1", "--test-subjects", "ann",
                                     "--methods", "coral,dan"), "unknown method 'dan'", "did you mean 'dann'?")
+
+
+def test_perturbed_test_clips_are_scored_per_kind_and_level(synthetic, real, tmp_path, simgen_cli, sim2real_helpers):
+    code, out, err = simgen_cli.run(["sim2real", "--synthetic", synthetic, "--real", real, "--shots", "1",
+                                     "--test-subjects", "ann", "--methods", "sim-only,finetune",
+                                     "--test-perturb", "fps,occlusion", "--out", tmp_path / "r.json",
+                                     *sim2real_helpers.FAST])
+    assert code == 0, err
+    res = json.loads((tmp_path / "r.json").read_text())
+    from simgen.adapt.perturb import PERTURBATIONS
+
+    for m in ("sim-only", "finetune"):
+        pert = res["methods"][m]["perturbations"]
+        assert list(pert) == ["fps", "occlusion"]
+        assert list(pert["fps"]) == [f"{v:g}" for v in PERTURBATIONS["fps"]]
+        assert all(0.0 <= a <= 1.0 for levels in pert.values() for a in levels.values())
+    run = next(r for r in res["runs"] if r["method"] == "sim-only")
+    assert set(run["conditions"]) == {"clean", "fps@2", "fps@3", "occlusion@0.15", "occlusion@0.3", "occlusion@0.45"}
+    assert all(c["n_clips"] == 3 for c in run["conditions"].values())
+
+
+def test_unknown_perturbation(synthetic, real, tmp_path, simgen_cli):
+    simgen_cli.one_line_error(_args(synthetic, real, tmp_path, "--shots", "1", "--test-subjects", "ann",
+                                    "--test-perturb", "occlusoin"), "unknown perturbation 'occlusoin'",
+                              "did you mean 'occlusion'?")

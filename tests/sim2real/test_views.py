@@ -55,18 +55,6 @@ def test_entropy_and_pick():
     assert pick([("a", dict(score=0.5)), ("b", dict(score=0.5))]) == 1  # a tie goes to the later one
 
 
-def test_perturbations_need_the_module(synthetic, real, tmp_path, simgen_cli):
-    pytest.importorskip("torch")
-    try:
-        import simgen.adapt.perturb  # noqa: F401
-        pytest.skip("the perturbation module is present")
-    except ImportError:
-        pass
-    simgen_cli.one_line_error(["sim2real", "--synthetic", synthetic, "--real", real, "--shots", "1",
-                               "--test-subjects", "ann", "--out", tmp_path / "r.json", "--test-perturb", "occlusion"],
-                              "--test-perturb", "not in this build")
-
-
 @pytest.mark.parametrize("shots", [0, 1])
 def test_fold_training_sets_label_only_the_shots(real, sim2real_helpers, shots):
     from simgen.adapt.benchmark.data import fold_training_sets
@@ -81,3 +69,17 @@ def test_fold_training_sets_label_only_the_shots(real, sim2real_helpers, shots):
     assert all(clips.rows[i].subject != "ann" for i in train.indices)
     assert len(train) == 6  # ben's and cat's three clips each
     assert (shot_set is None) == (shots == 0)
+
+
+def test_a_perturbation_condition_transforms_every_clip_with_the_given_rng():
+    from simgen.adapt.benchmark.scoring import perturbation_condition
+    from simgen.adapt.perturb import apply_perturbation
+
+    rng = np.random.default_rng(0)
+    clips = [Clip(str(i), rng.integers(0, 255, (12, 16, 16, 3), dtype=np.uint8), 25.0, 0) for i in range(2)]
+    halved = perturbation_condition("fps", 2.0, apply_perturbation)(clips, np.random.default_rng(1))
+    assert [(len(c.frames), c.fps) for c in halved] == [(6, 12.5), (6, 12.5)]
+    occl = perturbation_condition("occlusion", 0.3, apply_perturbation)
+    a, b = occl(clips, np.random.default_rng(1)), occl(clips, np.random.default_rng(1))
+    assert all(np.array_equal(x.frames, y.frames) for x, y in zip(a, b))
+    assert not np.array_equal(a[0].frames, clips[0].frames)
