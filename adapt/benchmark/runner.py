@@ -160,7 +160,7 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                     test_clips[fold.test_subjects] = [_clip(real, i) for i in fold.test]
                 clips = test_clips[fold.test_subjects]
                 selection = SelectionSet(synthetic_val=syn_val_clips,
-                                         real_unlabelled=[_clip(real, i) for i in (*fold.shots, *fold.unlabelled)])
+                                         real_unlabelled=[_clip(real, i) for i in (fold.unlabelled or fold.shots)])
                 shots, real_train = fold_training_sets(real, fold, sampler=train_cfg.sampler, **common)
                 data = FoldData(seed=seed, classes=classes, input_mode=train_cfg.input, backbone=train_cfg.model,
                                 size=train_cfg.size, sim_state=sim_model.state_dict(), synthetic_train=syn_train,
@@ -202,7 +202,7 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                   num_frames=cfg.num_frames, stride=cfg.stride, device=cfg.device,
                   settings=asdict(cfg.settings), classes=classes,
                   selection_rule="synthetic-validation accuracy - mean normalised prediction entropy on the fold's "
-                                 "real training clips (labels unused); later checkpoint on a tie",
+                                 "unlabelled real clips of the training people; later checkpoint on a tie",
                   best_candidates=list(BEST_CANDIDATES), seconds=round(time.time() - t_start, 1),
                   machine=dict(cpus=os.cpu_count(), torch_threads=torch.get_num_threads(), platform=platform.platform(),
                                cuda=torch.cuda.get_device_name(0) if cfg.device.startswith("cuda") else None))

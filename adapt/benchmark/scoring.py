@@ -66,8 +66,9 @@ def score_clips(model, clips: list[Clip], classes: list[str], spec: ModelInput, 
     y_true = [c.label for c in clips]
     y_pred = [int(p.argmax()) for p in probs]
     metrics = clip_metrics(y_true, y_pred, classes)
-    metrics["predictions"] = [dict(clip=c.key, subject=c.subject, label=classes[c.label], predicted=classes[k])
-                              for c, k in zip(clips, y_pred)]
+    metrics["predictions"] = [dict(clip=c.key, subject=c.subject, label=classes[c.label], predicted=classes[k],
+                                   scores=[round(float(v), 4) for v in p])
+                              for c, k, p in zip(clips, y_pred, probs)]
     return metrics
 
 

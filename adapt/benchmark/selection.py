@@ -1,8 +1,9 @@
 """Label-free model selection: choose a checkpoint (and, for ``best``, a method) without test labels.
 
 The rule (named in the README): **score = synthetic-validation accuracy − mean normalised
-prediction entropy on the fold's real training clips** (the unlabelled ones and the shots,
-their labels unused). Higher is better; on a tie the later checkpoint wins. Neither
+prediction entropy on the fold's unlabelled real clips** (the training people's clips that
+are not shots; the shots only when there are no others: they are trained on, so their
+entropy says little). Higher is better; on a tie the later checkpoint wins. Neither
 term sees a test person: the synthetic validation clips are held out of the synthetic
 training set, the real clips belong to the training people of the fold.
 
