@@ -73,7 +73,7 @@ def cmd_sim2real(args: argparse.Namespace) -> int:
                             finetune_steps=args.finetune_steps, align_steps=args.align_steps,
                             real_only_steps=args.real_only_steps)
         cfg = BenchmarkConfig(synthetic=args.synthetic, real=args.real, shots=args.shots, methods=args.methods,
-                              seeds=args.seeds, test_subjects=args.test_subjects,
+                              seeds=args.seeds, first_seed=args.first_seed, test_subjects=args.test_subjects,
                               leave_one_subject_out=args.leave_one_subject_out,
                               label_map=parse_label_map(args.label_map), save_models=args.save_models,
                               model=args.model, size=args.size, num_frames=args.num_frames, stride=args.stride,
@@ -111,6 +111,8 @@ def register(sub) -> None:
     p.add_argument("--methods", type=_methods, default=list(METHODS), metavar="LIST",
                    help=f"comma list from {', '.join(METHODS)}, or all (default: all)")
     p.add_argument("--seeds", type=int_at_least(1), default=1, help="seeds 0..N-1 (shots, initialisation, batches)")
+    p.add_argument("--first-seed", dest="first_seed", type=int_at_least(0), default=0,
+                   help="start the seeds here (seeds S..S+N-1), e.g. to add seeds to an earlier run")
     p.add_argument("--out", required=True, metavar="FILE", help="results JSON to write")
     p.add_argument("--save-models", dest="save_models", metavar="DIR",
                    help="keep DIR/METHOD-seedS/model.pt (one fold) or DIR/METHOD-seedS/test-PERSON/model.pt "

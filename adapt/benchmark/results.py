@@ -82,3 +82,44 @@ def table(summary: dict, folds: list[str]) -> str:
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in [head, *rows]]
     notes = [f"{m}: n/a ({e['not_applicable']})" for m, e in summary.items() if e.get("not_applicable")]
     return "\n".join(lines + notes)
+
+
+def merge(results: list[dict]) -> dict:
+    """One result from runs of the same benchmark on disjoint seeds (``--first-seed``), re-summarised.
+
+    Raises ``ValueError`` when the runs differ in anything but their seeds, or share a seed.
+    """
+    ignore = {"seeds", "seconds", "machine"}
+    base = {k: v for k, v in results[0]["config"].items() if k not in ignore}
+    seen: list[int] = []
+    for r in results:
+        other = {k: v for k, v in r["config"].items() if k not in ignore}
+        if other != base:
+            diff = sorted(k for k in set(base) | set(other) if base.get(k) != other.get(k))
+            raise ValueError(f"cannot merge: the runs differ in {', '.join(diff)}")
+        if set(seen) & set(r["config"]["seeds"]):
+            raise ValueError(f"cannot merge: seed(s) {sorted(set(seen) & set(r['config']['seeds']))} appear twice")
+        seen += r["config"]["seeds"]
+    runs = [run for r in results for run in r["runs"]]
+    config = dict(results[0]["config"], seeds=sorted(seen), seconds=[r["config"]["seconds"] for r in results])
+    return dict(methods=summarise(runs, base["methods"], base["classes"]), config=config, runs=runs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m simgen.adapt.benchmark.results A.json B.json --out merged.json``: merge and print the table."""
+    import argparse
+    import json
+
+    p = argparse.ArgumentParser(description=merge.__doc__.splitlines()[0])
+    p.add_argument("results", nargs="+")
+    p.add_argument("--out", required=True)
+    args = p.parse_args(argv)
+    merged = merge([json.loads(open(f).read()) for f in args.results])
+    with open(args.out, "w") as fh:
+        json.dump(merged, fh, indent=1)
+    print(table(merged["methods"], [f["name"] for f in merged["config"]["folds"]]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

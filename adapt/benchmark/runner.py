@@ -32,6 +32,7 @@ class BenchmarkConfig:
     shots: int
     methods: list[str]
     seeds: int = 1
+    first_seed: int = 0  # seeds first_seed .. first_seed + seeds - 1 (so that more seeds can be added later)
     test_subjects: list[str] | None = None
     leave_one_subject_out: bool = False
     label_map: dict[str, str] = field(default_factory=dict)
@@ -89,9 +90,13 @@ def prepare(cfg: BenchmarkConfig) -> Prepared:
     splits = fold_splits(real.rows, test_subjects=cfg.test_subjects, leave_one_out=cfg.leave_one_subject_out,
                          where=where)
     folds = {s: make_folds(real.rows, splits, synthetic.classes, cfg.shots, np.random.default_rng((s, 1)))
-             for s in range(cfg.seeds)}
+             for s in _seeds(cfg)}
     real.decode_all()
     return Prepared(classes=list(synthetic.classes), real=real, splits=splits, folds=folds, train_config=probe)
+
+
+def _seeds(cfg: BenchmarkConfig) -> list[int]:
+    return list(range(cfg.first_seed, cfg.first_seed + cfg.seeds))
 
 
 def _clip(real: RealClips, i: int) -> Clip:
@@ -140,7 +145,7 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
     save_root = Path(cfg.save_models) if cfg.save_models else None
     multi = len(prepared.splits) > 1
     try:
-        for seed in range(cfg.seeds):
+        for seed in _seeds(cfg):
             bar.set_postfix_str(f"seed {seed}: sim-only training")
             t0 = time.time()
             run_dir = (save_root if save_root else Path(scratch.name)) / f"sim-only-seed{seed}"
@@ -194,7 +199,7 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
         bar.close()
         scratch.cleanup()
     summary = summarise(runs, [m for m in METHODS if m in cfg.methods], classes)
-    config = dict(synthetic=str(cfg.synthetic), real=str(cfg.real), shots=cfg.shots, seeds=cfg.seeds,
+    config = dict(synthetic=str(cfg.synthetic), real=str(cfg.real), shots=cfg.shots, seeds=_seeds(cfg),
                   methods=[m for m in METHODS if m in cfg.methods],
                   folds=[dict(name="+".join(s), test_subjects=list(s)) for s in prepared.splits],
                   leave_one_subject_out=cfg.leave_one_subject_out, label_map=cfg.label_map,

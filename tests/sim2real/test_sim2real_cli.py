@@ -60,9 +60,11 @@ def test_saved_models_are_read_by_simgen_evaluate(k1_run, simgen_cli):
 def test_zero_shots_real_only_and_finetune_do_not_apply(synthetic, real, tmp_path, simgen_cli, sim2real_helpers):
     code, out, err = simgen_cli.run(["sim2real", "--synthetic", synthetic, "--real", real, "--shots", "0",
                                      "--test-subjects", "ann", "--methods", "real-only,finetune,coral",
-                                     "--out", tmp_path / "r.json", *sim2real_helpers.FAST])
+                                     "--first-seed", "2", "--out", tmp_path / "r.json", *sim2real_helpers.FAST])
     assert code == 0, err
-    res = json.loads((tmp_path / "r.json").read_text())["methods"]
+    full = json.loads((tmp_path / "r.json").read_text())
+    assert full["config"]["seeds"] == [2] and {r["seed"] for r in full["runs"]} == {2}
+    res = full["methods"]
     assert res["real-only"]["accuracy_mean"] is None and "shots 0" in res["real-only"]["not_applicable"]
     assert res["finetune"]["not_applicable"]
     assert res["coral"]["accuracy_mean"] is not None
@@ -136,3 +138,24 @@ def test_unknown_perturbation(synthetic, real, tmp_path, simgen_cli):
     simgen_cli.one_line_error(_args(synthetic, real, tmp_path, "--shots", "1", "--test-subjects", "ann",
                                     "--test-perturb", "occlusoin"), "unknown perturbation 'occlusoin'",
                               "did you mean 'occlusion'?")
+
+
+def test_results_of_disjoint_seeds_merge(k1_run):
+    from simgen.adapt.benchmark.results import merge
+
+    _, res = k1_run
+    other = json.loads(json.dumps(res))
+    other["config"]["seeds"] = [1]
+    for r in other["runs"]:
+        r["seed"] = 1
+    merged = merge([res, other])
+    assert merged["config"]["seeds"] == [0, 1]
+    for name, m in merged["methods"].items():
+        if m.get("accuracy_mean") is not None:
+            assert m["accuracy_mean"] == pytest.approx(res["methods"][name]["accuracy_mean"])
+            assert m["n_test_clips"] == 18 and len(m["per_seed"]) == 2
+    with pytest.raises(ValueError, match="appear twice"):
+        merge([res, res])
+    other["config"]["shots"] = 2
+    with pytest.raises(ValueError, match="differ in shots"):
+        merge([res, other])
