@@ -16,7 +16,7 @@ from simgen.pipelines.cli_support import (check_input, check_output_file, check_
                                           did_you_mean, int_at_least, print_error)
 
 #: kept in step with simgen.adapt.benchmark.methods (not imported here: --help must not load torch)
-METHODS = ("sim-only", "real-only", "finetune", "dann", "coral", "mmd", "best")
+METHODS = ("sim-only", "real-only", "finetune", "dann", "coral", "mmd", "auto", "best")
 SCHEDULES = ("head", "gradual", "discriminative")
 
 
@@ -109,7 +109,9 @@ def register(sub) -> None:
     folds.add_argument("--leave-one-subject-out", dest="leave_one_subject_out", action="store_true",
                        help="one fold per person, tested on that person")
     p.add_argument("--methods", type=_methods, default=list(METHODS), metavar="LIST",
-                   help=f"comma list from {', '.join(METHODS)}, or all (default: all)")
+                   help=f"comma list from {', '.join(METHODS)}, or all (default: all). auto: per fold, the method "
+                        "with the best label-free score; best: the recommended recipe (CORAL with the shots, "
+                        "checkpoint by the label-free rule, the sim-only start included)")
     p.add_argument("--seeds", type=int_at_least(1), default=1, help="seeds 0..N-1 (shots, initialisation, batches)")
     p.add_argument("--first-seed", dest="first_seed", type=int_at_least(0), default=0,
                    help="start the seeds here (seeds S..S+N-1), e.g. to add seeds to an earlier run")

@@ -34,8 +34,13 @@ def test_results_json_has_every_method_with_its_figures(k1_run):
         assert m["accuracy_mean"] == pytest.approx(correct / 9, abs=1e-4)
     assert res["config"]["shots"] == 1 and res["config"]["leave_one_subject_out"]
     assert "entropy" in res["config"]["selection_rule"]
-    best = res["methods"]["best"]
-    assert sum(best["picked"].values()) == 3
+    assert sum(res["methods"]["auto"]["picked"].values()) == 3
+    best, coral = res["methods"]["best"], res["methods"]["coral"]
+    assert best["picked"] == {"coral": 3}
+    assert (best["per_fold"], best["confusion"]) == (coral["per_fold"], coral["confusion"])
+    scores = {(r["method"], r["fold"]): [p["scores"] for p in r["predictions"]] for r in res["runs"]}
+    for fold in ("ann", "ben", "cat"):  # the very model of the recipe, not one that scores alike
+        assert scores["best", fold] == scores["coral", fold]
 
 
 def test_runs_never_train_on_the_test_person(k1_run):
@@ -159,3 +164,14 @@ def test_results_of_disjoint_seeds_merge(k1_run):
     other["config"]["shots"] = 2
     with pytest.raises(ValueError, match="differ in shots"):
         merge([res, other])
+
+
+def test_a_method_alone_runs_what_it_needs_and_reports_only_itself(synthetic, real, tmp_path, simgen_cli,
+                                                                   sim2real_helpers):
+    code, out, err = simgen_cli.run(["sim2real", "--synthetic", synthetic, "--real", real, "--shots", "1",
+                                     "--test-subjects", "ann", "--methods", "auto", "--out", tmp_path / "r.json",
+                                     *sim2real_helpers.FAST])
+    assert code == 0, err
+    res = json.loads((tmp_path / "r.json").read_text())
+    assert list(res["methods"]) == ["auto"] and {r["method"] for r in res["runs"]} == {"auto"}
+    assert set(res["methods"]["auto"]["picked"]) <= {"sim-only", "finetune", "dann", "coral", "mmd"}
