@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 from simgen.errors import SimgenError
 from simgen.pipelines.cli_support import (check_input, check_output_file, check_output_folder, comma_list,

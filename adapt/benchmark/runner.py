@@ -130,8 +130,7 @@ def _save(state: dict, meta: dict, path: Path) -> None:
 
 def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str, Condition] | None = None) -> dict:
     """Train and score every (method, fold, seed); returns ``{"methods", "config", "runs"}``."""
-    from simgen.train.checkpoint import load_model, model_meta
-    from simgen.train.data.batch import ClipDataset  # noqa: F401  (datasets come from build_datasets)
+    from simgen.train.checkpoint import load_model
     from simgen.train.fit import build_datasets, fit
 
     conditions = conditions or {}
