@@ -219,7 +219,6 @@ def run_real_only(data: FoldData, settings: Settings) -> MethodResult:
     """Same network and augmentation, from scratch, on the labelled shots alone."""
     if data.shots is None:
         return MethodResult(state=None, not_applicable="no labelled real clips at --shots 0")
-    torch.manual_seed(data.seed)
     model = build_model(data).to(data.device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.real_only_lr, weight_decay=1e-4)
     return train_and_select(data, model, parts=[data.shots], sampler=_real_sampler(data, data.shots, settings.real_only_steps, settings),
@@ -246,7 +245,6 @@ def run_finetune(data: FoldData, settings: Settings) -> MethodResult:
 def run_alignment(data: FoldData, settings: Settings, name: str) -> MethodResult:
     """From the sim-only model: cross-entropy on synthetic clips and shots + ``name`` alignment of
     synthetic and real (unlabelled + shots) clip features, half of each batch from each domain."""
-    torch.manual_seed(data.seed)
     model = load_state(data, data.sim_state).to(data.device)
     alignment = create_alignment(name, model.out_features, max_iters=settings.align_steps)
     real_labels = dataset_labels(data.real_train)

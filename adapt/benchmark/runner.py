@@ -176,6 +176,9 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                 for method in to_run:
                     bar.set_postfix_str(f"seed {seed} fold {fold.name}: {method}")
                     t0 = time.time()
+                    # initialisation and dropout from (seed, fold, method): a method's result does not
+                    # depend on which other methods ran before it
+                    torch.manual_seed(seed * 10_000 + f_index * 100 + METHODS.index(method))
                     result = run_method(method, data, cfg.settings, done)
                     done[method] = result
                     seconds = time.time() - t0 + (sim_seconds / len(prepared.splits) if method == "sim-only" else 0.0)

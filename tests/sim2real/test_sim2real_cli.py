@@ -175,3 +175,15 @@ def test_a_method_alone_runs_what_it_needs_and_reports_only_itself(synthetic, re
     res = json.loads((tmp_path / "r.json").read_text())
     assert list(res["methods"]) == ["auto"] and {r["method"] for r in res["runs"]} == {"auto"}
     assert set(res["methods"]["auto"]["picked"]) <= {"sim-only", "finetune", "dann", "coral", "mmd"}
+
+
+def test_a_methods_result_does_not_depend_on_the_others_run(k1_run, synthetic, tmp_path, simgen_cli,
+                                                              sim2real_helpers):
+    root, res = k1_run
+    code, _, err = simgen_cli.run(["sim2real", "--synthetic", synthetic, "--real", root / "real", "--shots", "1",
+                                   "--leave-one-subject-out", "--methods", "finetune", "--out", tmp_path / "r.json",
+                                   *sim2real_helpers.FAST])
+    assert code == 0, err
+    alone = {r["fold"]: r["predictions"] for r in json.loads((tmp_path / "r.json").read_text())["runs"]}
+    together = {r["fold"]: r["predictions"] for r in res["runs"] if r["method"] == "finetune"}
+    assert alone == together
