@@ -109,8 +109,8 @@ def register(sub) -> None:
                        help="one fold per person, tested on that person")
     p.add_argument("--methods", type=_methods, default=list(METHODS), metavar="LIST",
                    help=f"comma list from {', '.join(METHODS)}, or all (default: all). auto: per fold, the method "
-                        "with the best label-free score; best: the recommended recipe (CORAL with the shots, "
-                        "checkpoint by the label-free rule, the sim-only start included)")
+                        "with the best label-free score; best: the recommended recipe (sim-only at --shots 0, "
+                        "else DANN with the shots and the unlabelled clips)")
     p.add_argument("--seeds", type=int_at_least(1), default=1, help="seeds 0..N-1 (shots, initialisation, batches)")
     p.add_argument("--first-seed", dest="first_seed", type=int_at_least(0), default=0,
                    help="start the seeds here (seeds S..S+N-1), e.g. to add seeds to an earlier run")

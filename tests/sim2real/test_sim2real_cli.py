@@ -35,12 +35,12 @@ def test_results_json_has_every_method_with_its_figures(k1_run):
     assert res["config"]["shots"] == 1 and res["config"]["leave_one_subject_out"]
     assert "entropy" in res["config"]["selection_rule"]
     assert sum(res["methods"]["auto"]["picked"].values()) == 3
-    best, coral = res["methods"]["best"], res["methods"]["coral"]
-    assert best["picked"] == {"coral": 3}
-    assert (best["per_fold"], best["confusion"]) == (coral["per_fold"], coral["confusion"])
+    best, dann = res["methods"]["best"], res["methods"]["dann"]
+    assert best["picked"] == {"dann": 3}
+    assert (best["per_fold"], best["confusion"]) == (dann["per_fold"], dann["confusion"])
     scores = {(r["method"], r["fold"]): [p["scores"] for p in r["predictions"]] for r in res["runs"]}
     for fold in ("ann", "ben", "cat"):  # the very model of the recipe, not one that scores alike
-        assert scores["best", fold] == scores["coral", fold]
+        assert scores["best", fold] == scores["dann", fold]
 
 
 def test_runs_never_train_on_the_test_person(k1_run):
@@ -64,7 +64,7 @@ def test_saved_models_are_read_by_simgen_evaluate(k1_run, simgen_cli):
 
 def test_zero_shots_real_only_and_finetune_do_not_apply(synthetic, real, tmp_path, simgen_cli, sim2real_helpers):
     code, out, err = simgen_cli.run(["sim2real", "--synthetic", synthetic, "--real", real, "--shots", "0",
-                                     "--test-subjects", "ann", "--methods", "real-only,finetune,coral",
+                                     "--test-subjects", "ann", "--methods", "sim-only,real-only,finetune,coral,best",
                                      "--first-seed", "2", "--out", tmp_path / "r.json", *sim2real_helpers.FAST])
     assert code == 0, err
     full = json.loads((tmp_path / "r.json").read_text())
@@ -73,6 +73,9 @@ def test_zero_shots_real_only_and_finetune_do_not_apply(synthetic, real, tmp_pat
     assert res["real-only"]["accuracy_mean"] is None and "shots 0" in res["real-only"]["not_applicable"]
     assert res["finetune"]["not_applicable"]
     assert res["coral"]["accuracy_mean"] is not None
+    assert res["best"]["picked"] == {"sim-only": 1}  # no labels: the unadapted model
+    runs = {r["method"]: r for r in full["runs"]}
+    assert runs["best"]["predictions"] == runs["sim-only"]["predictions"]
     assert "real-only  n/a" in out
 
 
