@@ -37,8 +37,8 @@ AUTO_CANDIDATES = ("sim-only", "finetune", "dann", "coral", "mmd")
 #: the recommended recipe ``best``: the sim-only model when there are no shots, else DANN (from the
 #: sim-only model, with the shots and the unlabelled clips, checkpoint by the label-free rule).
 #: Measured on weizmann4_dev, leave-one-person-out, seed 0, two runs differing in initialisation and
-#: dropout draws (README, "sim2real"): at 0 shots every alignment method lost 1-3 clips of 20 against
-#: sim-only (DANN 75%/70%, CORAL 85%/75%, MMD 80%/80% vs 85%/85%): the label-free rule rewards
+#: dropout draws (README, "sim2real"): at 0 shots no alignment method gained a clip over sim-only and
+#: each lost 1-3 of 20 in a run (DANN 75%/70%, CORAL 85%/75%, MMD 80%/80% vs 85%/85%): the label-free rule rewards
 #: predictions that became confident, not right, so without labels the unadapted model is the safe
 #: choice; at 1 shot DANN scored 100% in both runs (CORAL 100/95, MMD 95/100, finetune 95/95).
 #: Chosen on the same 20 clips it is scored on: an optimistic figure until more people are tested.
