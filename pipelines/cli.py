@@ -259,6 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     from simgen.pipelines import calibrate_commands
 
     calibrate_commands.register(sub)
+    from simgen.pipelines import sim2real_commands
+
+    sim2real_commands.register(sub)
     harden(parser)  # also the subcommands other modules registered
     return parser
 

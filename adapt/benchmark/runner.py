@@ -1,0 +1,224 @@
+"""The benchmark loop: per seed a sim-only model, per fold every method, each scored on the fold's test clips.
+
+Everything that can be wrong with the input (folders, labels, subjects, shots, videos) is
+checked in :func:`prepare`, before any training.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from simgen.adapt.benchmark.data import RealClips, fold_training_sets
+from simgen.adapt.benchmark.folds import BenchmarkInputError, Fold, make_folds, fold_splits
+from simgen.adapt.benchmark.methods import (AUTO_CANDIDATES, BEST_RECIPE, METHODS, REQUIRES, FoldData, MethodResult,
+                                             Settings, run_method)
+from simgen.adapt.benchmark.results import summarise
+from simgen.adapt.benchmark.scoring import Clip, Condition, ModelInput, score_conditions
+from simgen.adapt.benchmark.selection import SelectionSet, selection_score
+
+
+@dataclass
+class BenchmarkConfig:
+    synthetic: str
+    real: str
+    shots: int
+    methods: list[str]
+    seeds: int = 1
+    first_seed: int = 0  # seeds first_seed .. first_seed + seeds - 1 (so that more seeds can be added later)
+    test_subjects: list[str] | None = None
+    leave_one_subject_out: bool = False
+    label_map: dict[str, str] = field(default_factory=dict)
+    save_models: str | None = None
+    model: str = "tiny3d"
+    input: str = "diff"
+    size: int = 64
+    num_frames: int = 16
+    stride: int = 2
+    device: str = "cpu"
+    cache_dir: str | None = None
+    progress: bool = True
+    settings: Settings = field(default_factory=Settings)
+
+
+@dataclass
+class Prepared:
+    """The checked inputs: class list, real clips, the test people of each fold, folds per seed."""
+
+    classes: list[str]
+    real: RealClips
+    splits: list[tuple[str, ...]]
+    folds: dict[int, list[Fold]]
+    train_config: object  # TrainConfig of the sim-only runs (without out/seed)
+
+
+def _train_config(cfg: BenchmarkConfig, synthetic: str, out: str, seed: int, cache_dir: str | None = None):
+    from simgen.train.config import TrainConfig
+
+    return TrainConfig(synthetic=synthetic, out=out, model=cfg.model, input=cfg.input, epochs=cfg.settings.sim_epochs,
+                       size=cfg.size, num_frames=cfg.num_frames, stride=cfg.stride,
+                       select="best", val_every=5, seed=seed, device=cfg.device, progress=False,
+                       cache_dir=cache_dir or cfg.cache_dir).with_backbone_defaults()[0]
+
+
+def prepare(cfg: BenchmarkConfig) -> Prepared:
+    """Open and check every input; decode the real clips. Raises :class:`BenchmarkInputError`."""
+    from simgen.train.data.cache import FrameCache
+    from simgen.train.data.synthetic import SyntheticReader
+    from simgen.train.errors import TrainDataError
+
+    from pydantic import ValidationError
+
+    try:
+        probe = _train_config(cfg, cfg.synthetic, "unused", 0)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise BenchmarkInputError(f"--{'.'.join(map(str, first['loc'])).replace('_', '-')}: {first['msg']}") from None
+    try:
+        synthetic = SyntheticReader(cfg.synthetic)
+        real = RealClips(cfg.real, synthetic.classes, cfg.label_map, size=probe.size, cache=FrameCache(cfg.cache_dir))
+    except TrainDataError as exc:
+        raise BenchmarkInputError(str(exc)) from None
+    where = str(Path(cfg.real) / "labels.csv")
+    splits = fold_splits(real.rows, test_subjects=cfg.test_subjects, leave_one_out=cfg.leave_one_subject_out,
+                         where=where)
+    folds = {s: make_folds(real.rows, splits, synthetic.classes, cfg.shots, np.random.default_rng((s, 1)))
+             for s in _seeds(cfg)}
+    real.decode_all()
+    return Prepared(classes=list(synthetic.classes), real=real, splits=splits, folds=folds, train_config=probe)
+
+
+def _seeds(cfg: BenchmarkConfig) -> list[int]:
+    return list(range(cfg.first_seed, cfg.first_seed + cfg.seeds))
+
+
+def _clip(real: RealClips, i: int) -> Clip:
+    frames, fps = real.frames(i)
+    r = real.rows[i]
+    return Clip(key=r.path, frames=frames, fps=fps, label=r.label, subject=r.subject)
+
+
+def _synthetic_clips(ds) -> list[Clip]:
+    out = []
+    for i in ds.indices:
+        frames, ann = ds.load(i)
+        out.append(Clip(key=str(ds.reader.rows[i]["key"]), frames=np.asarray(frames), fps=float(ann.get("fps") or 25.0),
+                        label=ds.reader.label_index(i)))
+    return out
+
+
+def _condensed(metrics: dict) -> dict:
+    return dict(accuracy=round(metrics["accuracy"], 4), n_clips=metrics["n_clips"],
+                correct=int(sum(metrics["confusion_counts"][k][k] for k in range(len(metrics["classes"])))),
+                confusion_counts=metrics["confusion_counts"])
+
+
+def _save(state: dict, meta: dict, path: Path) -> None:
+    from simgen.train.checkpoint import save_atomic
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_atomic(dict(meta=meta, model=state), path)
+
+
+def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str, Condition] | None = None) -> dict:
+    """Train and score every (method, fold, seed); returns ``{"methods", "config", "runs"}``."""
+    from simgen.train.checkpoint import load_model
+    from simgen.train.fit import build_datasets, fit
+
+    conditions = conditions or {}
+    classes, real = prepared.classes, prepared.real
+    needed = {d for m in cfg.methods for d in REQUIRES.get(m, ())}
+    to_run = [m for m in METHODS if m in cfg.methods or m in needed]  # METHODS lists what others need first
+    n_runs = cfg.seeds * (1 + len(prepared.splits) * len(to_run))
+    bar = tqdm(total=n_runs, desc="sim2real", unit="run", disable=not cfg.progress)
+    test_clips = {split: None for split in prepared.splits}
+    runs: list[dict] = []
+    t_start = time.time()
+    scratch = tempfile.TemporaryDirectory(prefix="sim2real-")
+    save_root = Path(cfg.save_models) if cfg.save_models else None
+    multi = len(prepared.splits) > 1
+    try:
+        for seed in _seeds(cfg):
+            bar.set_postfix_str(f"seed {seed}: sim-only training")
+            t0 = time.time()
+            run_dir = (save_root if save_root else Path(scratch.name)) / f"sim-only-seed{seed}"
+            # decoded synthetic frames on disk: the sim-only run and the adaptation runs share them
+            train_cfg = _train_config(cfg, cfg.synthetic, str(run_dir), seed, str(Path(scratch.name) / "cache"))
+            torch.manual_seed(seed)
+            fit(train_cfg)
+            sim_model, meta = load_model(run_dir / "model.pt")
+            sim_seconds = time.time() - t0
+            bar.update(1)
+            syn_train, syn_val, _, _ = build_datasets(train_cfg.model_copy(update=dict(progress=False)))
+            syn_val_clips = _synthetic_clips(syn_val) if syn_val is not None else []
+            spec = ModelInput.from_meta(meta)
+            common = dict(num_frames=train_cfg.num_frames, stride=train_cfg.stride, fps=train_cfg.fps, seed=seed)
+            for f_index, fold in enumerate(prepared.folds[seed]):
+                if test_clips[fold.test_subjects] is None:
+                    test_clips[fold.test_subjects] = [_clip(real, i) for i in fold.test]
+                clips = test_clips[fold.test_subjects]
+                selection = SelectionSet(synthetic_val=syn_val_clips,
+                                         real_unlabelled=[_clip(real, i) for i in (fold.unlabelled or fold.shots)])
+                shots, real_train = fold_training_sets(real, fold, sampler=train_cfg.sampler, **common)
+                data = FoldData(seed=seed, classes=classes, input_mode=train_cfg.input, backbone=train_cfg.model,
+                                size=train_cfg.size, sim_state=sim_model.state_dict(), synthetic_train=syn_train,
+                                shots=shots, real_train=real_train, selection=selection, spec=spec, device=cfg.device)
+                data.sim_selection = selection_score(sim_model, selection, spec, cfg.device)
+                done: dict[str, MethodResult] = {}
+                for method in to_run:
+                    bar.set_postfix_str(f"seed {seed} fold {fold.name}: {method}")
+                    t0 = time.time()
+                    # initialisation and dropout from (seed, fold, method): a method's result does not
+                    # depend on which other methods ran before it
+                    torch.manual_seed(seed * 10_000 + f_index * 100 + METHODS.index(method))
+                    result = run_method(method, data, cfg.settings, done)
+                    done[method] = result
+                    seconds = time.time() - t0 + (sim_seconds / len(prepared.splits) if method == "sim-only" else 0.0)
+                    record = dict(method=method, seed=seed, fold=fold.name, test_subjects=list(fold.test_subjects),
+                                  shots=[real.rows[i].path for i in fold.shots], seconds=round(seconds, 2),
+                                  not_applicable=result.not_applicable, selection=result.selection,
+                                  chosen_step=result.chosen_step, picked=result.picked, history=result.history)
+                    if result.state is not None:
+                        model = sim_model if method == "sim-only" else _load(data, result.state)
+                        scored = score_conditions(model, clips, classes, spec, conditions, (seed, f_index), cfg.device)
+                        record["conditions"] = {k: _condensed(v) for k, v in scored.items()}
+                        record["predictions"] = scored["clean"]["predictions"]
+                        if save_root is not None and method != "sim-only" and method in cfg.methods:
+                            m_meta = dict(meta, sim2real=dict(method=method, seed=seed, test_subjects=list(fold.test_subjects),
+                                                              shots=record["shots"], picked=result.picked))
+                            folder = save_root / f"{method}-seed{seed}"
+                            _save(result.state, m_meta, (folder / f"test-{fold.name}" if multi else folder) / "model.pt")
+                    if method in cfg.methods:
+                        runs.append(record)
+                    bar.update(1)
+    finally:
+        bar.close()
+        scratch.cleanup()
+    summary = summarise(runs, [m for m in METHODS if m in cfg.methods], classes)
+    config = dict(synthetic=str(cfg.synthetic), real=str(cfg.real), shots=cfg.shots, seeds=_seeds(cfg),
+                  methods=[m for m in METHODS if m in cfg.methods],
+                  folds=[dict(name="+".join(s), test_subjects=list(s)) for s in prepared.splits],
+                  leave_one_subject_out=cfg.leave_one_subject_out, label_map=cfg.label_map,
+                  test_conditions=list(conditions), model=cfg.model, input=cfg.input, size=cfg.size,
+                  num_frames=cfg.num_frames, stride=cfg.stride, device=cfg.device,
+                  settings=asdict(cfg.settings), classes=classes,
+                  selection_rule="synthetic-validation accuracy - mean normalised prediction entropy on the fold's "
+                                 "unlabelled real clips of the training people; later checkpoint on a tie",
+                  auto_candidates=list(AUTO_CANDIDATES), best_recipe=BEST_RECIPE, seconds=round(time.time() - t_start, 1),
+                  machine=dict(cpus=os.cpu_count(), torch_threads=torch.get_num_threads(), platform=platform.platform(),
+                               cuda=torch.cuda.get_device_name(0) if cfg.device.startswith("cuda") else None))
+    return dict(methods=summary, config=config, runs=runs)
+
+
+def _load(data: FoldData, state: dict):
+    from simgen.adapt.benchmark.methods import load_state
+
+    return load_state(data, state)

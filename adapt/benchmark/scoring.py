@@ -1,0 +1,100 @@
+"""Score a model on a list of clips: the one function every fold, method and test condition goes through.
+
+A test condition (clean, or a perturbation at a severity) is a transformation of the
+clip list; :func:`score_conditions` loops over them and calls :func:`score_clips` on each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable
+
+import numpy as np
+import torch
+
+from simgen.train.data.samplers import resample_fps
+from simgen.train.evaluate import clip_scores
+from simgen.train.inputs import InputTransform
+from simgen.train.metrics.clip import clip_metrics
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A whole clip as decoded: ``frames`` uint8 ``[T,H,W,3]`` at ``fps``; ``label`` -1 when unknown."""
+
+    key: str
+    frames: np.ndarray
+    fps: float
+    label: int
+    subject: str = ""
+
+
+@dataclass(frozen=True)
+class ModelInput:
+    """How a model reads clips (from its checkpoint ``meta``)."""
+
+    input_mode: str
+    num_frames: int
+    stride: int
+    fps: float | None
+
+    @classmethod
+    def from_meta(cls, meta: dict) -> "ModelInput":
+        return cls(meta["input"], meta["num_frames"], meta["stride"], meta["fps"])
+
+
+@torch.no_grad()
+def clip_probabilities(model, clips: list[Clip], spec: ModelInput, device="cpu") -> np.ndarray:
+    """Class probabilities ``float[N,K]`` of each clip: mean over its non-overlapping windows.
+
+    Each clip is first replayed at the model's frame rate (when it has one).
+    """
+    model = model.to(device).eval()
+    input_tf = InputTransform(spec.input_mode)
+    out = []
+    for clip in clips:
+        idx = resample_fps(len(clip.frames), clip.fps, spec.fps)
+        frames = torch.from_numpy(np.ascontiguousarray(clip.frames[idx]))
+        out.append(clip_scores(model, input_tf, frames, num_frames=spec.num_frames, stride=spec.stride,
+                               device=device).numpy())
+    return np.stack(out) if out else np.zeros((0, 0))
+
+
+def score_clips(model, clips: list[Clip], classes: list[str], spec: ModelInput, device="cpu") -> dict:
+    """Accuracy, per-class accuracy, confusion and per-clip predictions of ``model`` on labelled ``clips``."""
+    probs = clip_probabilities(model, clips, spec, device)
+    y_true = [c.label for c in clips]
+    y_pred = [int(p.argmax()) for p in probs]
+    metrics = clip_metrics(y_true, y_pred, classes)
+    metrics["predictions"] = [dict(clip=c.key, subject=c.subject, label=classes[c.label], predicted=classes[k],
+                                   scores=[round(float(v), 4) for v in p])
+                              for c, k, p in zip(clips, y_pred, probs)]
+    return metrics
+
+
+#: a test condition: (clips, rng) -> transformed clips
+Condition = Callable[[list[Clip], np.random.Generator], list[Clip]]
+
+
+def perturbation_condition(kind: str, severity, apply) -> Condition:
+    """The condition applying ``apply(frames, fps, kind, severity, rng) -> (frames, fps)`` to each clip."""
+    def transform(clips: list[Clip], rng: np.random.Generator) -> list[Clip]:
+        out = []
+        for c in clips:
+            frames, fps = apply(c.frames, c.fps, kind, severity, rng)
+            out.append(replace(c, frames=np.asarray(frames), fps=float(fps)))
+        return out
+    return transform
+
+
+def score_conditions(model, clips: list[Clip], classes: list[str], spec: ModelInput,
+                     conditions: dict[str, Condition], rng_seed: tuple, device="cpu") -> dict[str, dict]:
+    """``{"clean": metrics, NAME: metrics...}``: the clips as they are, then under each condition.
+
+    A condition's randomness comes from ``numpy.random.default_rng((*rng_seed, i))``, so every
+    method sees the same perturbed copies of a fold's clips.
+    """
+    results = {"clean": score_clips(model, clips, classes, spec, device)}
+    for i, (name, transform) in enumerate(conditions.items()):
+        results[name] = score_clips(model, transform(clips, np.random.default_rng((*rng_seed, i))), classes, spec, device)
+    return results

@@ -1,0 +1,148 @@
+"""``simgen sim2real``: the sim-to-real benchmark (``simgen.adapt.benchmark``) as a subcommand.
+
+Every input is checked (folders, labels, subjects, shots, videos) before any training;
+bad input is one line on stderr and exit status 2. Ends with a table on stdout and the
+full results in the ``--out`` JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from simgen.errors import SimgenError
+from simgen.pipelines.cli_support import (check_input, check_output_file, check_output_folder, comma_list,
+                                          did_you_mean, int_at_least, print_error)
+
+#: kept in step with simgen.adapt.benchmark.methods (not imported here: --help must not load torch)
+METHODS = ("sim-only", "real-only", "finetune", "dann", "coral", "mmd", "auto", "best")
+SCHEDULES = ("head", "gradual", "discriminative")
+
+
+def _methods(text: str) -> list[str]:
+    names = comma_list(text)
+    if names == ["all"]:
+        return list(METHODS)
+    for n in names:
+        if n not in METHODS:
+            raise argparse.ArgumentTypeError(f"unknown method '{n}'{did_you_mean(n, METHODS)} "
+                                             f"(methods: {', '.join(METHODS)}, or all)")
+    return names
+
+
+def _perturbation_conditions(kinds: list[str]) -> dict:
+    """``{"KIND@LEVEL": condition}`` for each requested perturbation and each of its severity levels."""
+    try:
+        from simgen.adapt.perturb import PERTURBATIONS, apply_perturbation
+    except ImportError:
+        raise SimgenError("--test-perturb: the perturbation module (simgen.adapt.perturb) is not in this build yet") from None
+    from simgen.adapt.benchmark.scoring import perturbation_condition
+
+    out = {}
+    for kind in kinds:
+        if kind not in PERTURBATIONS:
+            raise SimgenError(f"--test-perturb: unknown perturbation '{kind}'{did_you_mean(kind, PERTURBATIONS)} "
+                              f"(known: {', '.join(PERTURBATIONS)})")
+        for level in PERTURBATIONS[kind]:
+            out[f"{kind}@{level:g}"] = perturbation_condition(kind, level, apply_perturbation)
+    return out
+
+
+def cmd_sim2real(args: argparse.Namespace) -> int:
+    """Handler of ``simgen sim2real``."""
+    try:
+        check_input(args.synthetic, "--synthetic", folder=True)
+        check_input(args.real, "--real", folder=True)
+        out = check_output_file(args.out, "--out", suffixes=(".json",))
+        if args.save_models:
+            check_output_folder(args.save_models, "--save-models")
+        if args.task == "segment":
+            raise SimgenError("--task segment: joining a test person's clips into multi-action videos is not in this "
+                              "build yet; use --task classify")
+    except SimgenError as exc:
+        return print_error("sim2real", str(exc))
+    from simgen.adapt.benchmark.folds import BenchmarkInputError, parse_label_map
+    from simgen.adapt.benchmark.methods import Settings
+    from simgen.adapt.benchmark.results import table
+    from simgen.adapt.benchmark.runner import BenchmarkConfig, prepare, run_benchmark
+
+    try:
+        conditions = _perturbation_conditions(args.test_perturb) if args.test_perturb else {}
+        settings = Settings(sim_epochs=args.sim_epochs, finetune_schedule=args.finetune_schedule,
+                            finetune_steps=args.finetune_steps, align_steps=args.align_steps,
+                            real_only_steps=args.real_only_steps)
+        cfg = BenchmarkConfig(synthetic=args.synthetic, real=args.real, shots=args.shots, methods=args.methods,
+                              seeds=args.seeds, first_seed=args.first_seed, test_subjects=args.test_subjects,
+                              leave_one_subject_out=args.leave_one_subject_out,
+                              label_map=parse_label_map(args.label_map), save_models=args.save_models,
+                              model=args.model, size=args.size, num_frames=args.num_frames, stride=args.stride,
+                              device=args.device, cache_dir=args.cache_dir, progress=args.progress,
+                              settings=settings)
+        prepared = prepare(cfg)
+    except (SimgenError, BenchmarkInputError) as exc:
+        return print_error("sim2real", str(exc))
+    results = run_benchmark(cfg, prepared, conditions)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1))
+    print(table(results["methods"], [f["name"] for f in results["config"]["folds"]]))
+    print(f"wrote {out} ({results['config']['seconds']:.0f} s)")
+    return 0
+
+
+def register(sub) -> None:
+    """Add ``sim2real`` to an ``argparse`` subparsers object."""
+    p = sub.add_parser(
+        "sim2real", help="benchmark sim-to-real methods on real clips, testing on people kept out of training",
+        description="Train each method on the synthetic clips plus real clips of the training people (K labelled "
+                    "shots per class, the rest unlabelled) and score it on the test people's clips. Model selection "
+                    "uses only synthetic validation clips and the training people's real clips (labels unused): "
+                    "synthetic-validation accuracy minus mean normalised prediction entropy. Writes --out JSON "
+                    "{methods: {NAME: {accuracy_mean, accuracy_std, per_fold, per_class, confusion}}, config, runs}.")
+    p.add_argument("--synthetic", required=True, metavar="DIR", help="synthetic dataset folder (dataset.json + shards)")
+    p.add_argument("--real", required=True, metavar="DIR", help="real clips folder with labels.csv (path,label,subject)")
+    p.add_argument("--shots", required=True, type=int_at_least(0), metavar="K",
+                   help="labelled real clips per class from the training people (0: none)")
+    folds = p.add_mutually_exclusive_group(required=True)
+    folds.add_argument("--test-subjects", dest="test_subjects", type=comma_list, metavar="A,B",
+                       help="test on these people (one fold)")
+    folds.add_argument("--leave-one-subject-out", dest="leave_one_subject_out", action="store_true",
+                       help="one fold per person, tested on that person")
+    p.add_argument("--methods", type=_methods, default=list(METHODS), metavar="LIST",
+                   help=f"comma list from {', '.join(METHODS)}, or all (default: all). auto: per fold, the method "
+                        "with the best label-free score; best: the recommended recipe (sim-only at --shots 0, "
+                        "else DANN with the shots and the unlabelled clips)")
+    p.add_argument("--seeds", type=int_at_least(1), default=1, help="seeds 0..N-1 (shots, initialisation, batches)")
+    p.add_argument("--first-seed", dest="first_seed", type=int_at_least(0), default=0,
+                   help="start the seeds here (seeds S..S+N-1), e.g. to add seeds to an earlier run")
+    p.add_argument("--out", required=True, metavar="FILE", help="results JSON to write")
+    p.add_argument("--save-models", dest="save_models", metavar="DIR",
+                   help="keep DIR/METHOD-seedS/model.pt (one fold) or DIR/METHOD-seedS/test-PERSON/model.pt "
+                        "(leave-one-subject-out), usable by `simgen evaluate` (default: not kept)")
+    p.add_argument("--label-map", dest="label_map", metavar="REAL=SYN,...",
+                   help="rename real labels to synthetic classes, e.g. wave=wave1 (default: names must match)")
+    p.add_argument("--test-perturb", dest="test_perturb", type=comma_list, metavar="LIST",
+                   help="also score perturbed copies of the test clips at every severity level of each named "
+                        "perturbation: occlusion, camera, scale, fps, compression (levels: simgen.adapt.perturb."
+                        "PERTURBATIONS); results.json methods.NAME.perturbations.KIND.LEVEL (default: clean only)")
+    p.add_argument("--task", choices=["classify", "segment"], default="classify", help="what is scored")
+    s = p.add_argument_group("training lengths (defaults sized for 2 CPU cores)")
+    s.add_argument("--sim-epochs", dest="sim_epochs", type=int_at_least(1), default=80,
+                   help="epochs of the sim-only model (trained once per seed, shared by the folds)")
+    s.add_argument("--finetune-schedule", dest="finetune_schedule", choices=SCHEDULES, default="discriminative",
+                   help="head: clip head only; gradual: unfreeze one stage more every steps/stages; discriminative: "
+                        "all layers, the learning rate halved per stage down from the head")
+    s.add_argument("--finetune-steps", dest="finetune_steps", type=int_at_least(1), default=60, help="steps of finetune")
+    s.add_argument("--align-steps", dest="align_steps", type=int_at_least(1), default=120,
+                   help="steps of dann / coral / mmd")
+    s.add_argument("--real-only-steps", dest="real_only_steps", type=int_at_least(1), default=200,
+                   help="steps of real-only")
+    r = p.add_argument_group("run")
+    r.add_argument("--model", default="tiny3d", help="backbone (see `simgen train --help`)")
+    r.add_argument("--size", type=int_at_least(16), default=64, help="square frame side")
+    r.add_argument("--num-frames", dest="num_frames", type=int_at_least(2), default=16, help="frames per window T")
+    r.add_argument("--stride", type=int_at_least(1), default=2, help="frame gap inside a window")
+    r.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
+    r.add_argument("--cache-dir", dest="cache_dir", help="keep decoded frames here as memory maps (default: a "
+                   "temporary folder)")
+    r.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    p.set_defaults(func=cmd_sim2real)
