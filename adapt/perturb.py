@@ -13,8 +13,9 @@ Severity levels (``PERTURBATIONS``), per kind; ``0`` always leaves the clip unch
   of each frame's pixels and crosses the (centred) person midway.
 * ``camera``: strength ``s`` of a moving virtual camera. A crop of side ``1 - s/2`` of the
   frame at the start zooms in to ``1 - s`` by the end, its centre pans across up to the
-  room the crop leaves and shakes (a random walk with steps of ``s/20`` of the frame); the
-  crop is resized back to the frame size.
+  room the crop leaves (direction drawn from ``rng``) and shakes (independent jitter of
+  ``s/15`` of the frame, standard deviation, per frame); the crop is resized back to the
+  frame size.
 * ``scale``: how much smaller the person gets: the frame is shrunk by ``1 - s`` about its
   centre and the border filled with its own edge pixels, replicated then blurred (a static
   background stays static; a mirror fill would add a second, mirrored person, plain
@@ -90,8 +91,8 @@ def camera_path(num_frames: int, strength: float, rng: np.random.Generator) -> n
     room = (1.0 - side) / 2  # how far the centre may move from 0.5
     angle = rng.uniform(0, 2 * np.pi)
     pan = (2 * ramp - 1) * 0.8 * room  # sweep across most of the room, in a random direction
-    steps = rng.normal(0.0, strength / 20, size=(num_frames, 2))
-    shake = np.cumsum(steps, axis=0) - steps[0]
+    shake = rng.normal(0.0, strength / 15, size=(num_frames, 2))  # hand-held jitter about the path
+    shake[0] = 0.0
     cx = 0.5 + pan * np.cos(angle) + shake[:, 0]
     cy = 0.5 + pan * np.sin(angle) + shake[:, 1]
     cx = np.clip(cx, 0.5 - room, 0.5 + room)

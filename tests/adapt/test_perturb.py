@@ -72,7 +72,10 @@ def test_camera_crop_moves_zooms_and_stays_inside(strength):
     path = camera_path(30, strength, np.random.default_rng(0))
     cx, cy, side = path.T
     assert side[0] == pytest.approx(1 - strength / 2) and side[-1] == pytest.approx(1 - strength)
-    assert np.hypot(cx[-1] - cx[0], cy[-1] - cy[0]) > 0.5 * strength / 2  # pans
+    # pans: from -0.8 of the room at the start (s/4) to +0.8 at the end (s/2), i.e. 0.6 s
+    assert np.hypot(cx[-1] - cx[0], cy[-1] - cy[0]) > 0.45 * strength
+    jitter = np.diff(cx, 2)  # the pan is linear: second differences are the shake
+    assert 0.5 * strength / 15 < jitter[1:].std() / np.sqrt(6) < 2 * strength / 15
     assert np.all(cx - side / 2 >= -1e-9) and np.all(cx + side / 2 <= 1 + 1e-9)
     assert np.all(cy - side / 2 >= -1e-9) and np.all(cy + side / 2 <= 1 + 1e-9)
 
