@@ -118,10 +118,24 @@ def test_chained_segmentation_under_perturbation_and_resampling(motion_folder):
                          min_duration=4, kinds=["camera", "fps"])
     clean = r["clean"]["viterbi"]["n_frames"]
     assert r["fps"]["2"]["raw"]["n_frames"] == len(range(0, 48, 2)) * 3  # labels dropped with the frames
+    assert r["fps"]["2"]["raw"]["frame_accuracy"] > 0.9  # ... the same frames' labels
     assert r["camera"]["0.3"]["raw"]["frame_accuracy"] < 0.75 < r["clean"]["raw"]["frame_accuracy"]
     back = evaluate_chained(MotionDetector(), videos, input_mode="rgb", num_frames=8, stride=1, fps=fps,
                             min_duration=4, kinds=["fps"], target_fps=25.0)
     assert back["fps"]["2"]["raw"]["n_frames"] == clean  # resampled back to the model's rate
+
+
+def test_decodings_differ_as_documented():
+    from simgen.adapt.robustness import decode
+
+    p = np.full((12, 2), 0.1)
+    p[:, 0] = 0.9
+    p[2, :] = [0.2, 0.8]  # a one-frame flicker
+    p[7:10, :] = [0.4, 0.6]  # a three-frame run
+    out = decode(p, median_size=3, min_duration=4)
+    assert out["raw"].tolist() == [0, 0, 1, 0, 0, 0, 0, 1, 1, 1, 0, 0]
+    assert out["median"].tolist() == [0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0]  # median of 3: the flicker goes
+    assert out["viterbi"].tolist() == [0] * 12  # no run of 4 frames: no switch
 
 
 def test_parse_perturbations():
