@@ -76,12 +76,30 @@ def test_segment_on_a_real_folder_chains_each_persons_clips(real_folder, checkpo
     assert [v["subject"] for v in seg["videos"]] == ["s1"] * 3
     assert all(sorted(v["sources"]) == ["s1_a.mp4", "s1_b.mp4", "s1_c.mp4"] for v in seg["videos"])
     assert seg["clean"]["raw"]["n_videos"] == 3 and seg["clean"]["raw"]["n_frames"] == 3 * 60  # gaps not scored
-    assert all(60 <= v["frames"] <= 64 for v in seg["videos"])
+    assert all(60 <= v["frames"] <= 64 for v in seg["videos"]) and max(v["frames"] for v in seg["videos"]) > 60
     for k in ("frame_accuracy", "f1@10", "f1@25", "f1@50", "edit"):
         assert m[k] == seg["clean"]["viterbi"][k]  # the headline follows --smoothing
     assert set(seg["camera"]) == {"0.1", "0.2", "0.3"} and set(seg["camera"]["0.2"]) == {"raw", "median", "viterbi"}
     assert "segmentation of 3 chained videos (180 labelled frames)" in stdout
     assert m["n_clips"] == 3 and "perturbed" in m  # clip metrics and classification under perturbation too
+
+
+@pytest.mark.parametrize("smoothing,decoding", [("none", "raw"), ("median", "median"), ("viterbi", "viterbi")])
+def test_the_headline_segmentation_figures_follow_smoothing(smoothing, decoding, monkeypatch):
+    from types import SimpleNamespace
+
+    import simgen.adapt.robustness as rob
+    from simgen.pipelines.robustness_options import robustness_metrics
+
+    fake = {d: dict(frame_accuracy=v, edit=v, **{f"f1@{k}": v for k in (10, 25, 50)})
+            for d, v in (("raw", 0.1), ("median", 0.2), ("viterbi", 0.3))}
+    monkeypatch.setattr(rob, "chained_videos", lambda *a, **k: ([], 25.0))
+    monkeypatch.setattr(rob, "evaluate_chained", lambda *a, **k: {"clean": fake})
+    args = SimpleNamespace(test_perturb=None, seed=0, progress=False, chain_videos=1, chain_gap=0, median_size=5,
+                           min_duration=8, smoothing=smoothing)
+    meta = dict(input="diff", num_frames=8, stride=1, fps=None)
+    out = robustness_metrics(args, None, meta, None, "cpu", chain=True)
+    assert out["f1@25"] == out["edit"] == fake[decoding]["edit"]
 
 
 def test_unknown_perturbation_is_one_line(real_folder, checkpoint, tmp_path, simgen_cli):
