@@ -67,7 +67,7 @@ def _retime(frames: np.ndarray, fps: float, target_fps: float | None) -> np.ndar
 
 def evaluate_perturbed(model, dataset, *, kinds: Sequence[str], input_mode: str, num_frames: int, stride: int,
                        device="cpu", seed: int = 0, target_fps: float | None = None,
-                       progress: bool = False) -> dict:
+                       preprocess=None, progress: bool = False) -> dict:
     """Clip accuracy on clean and perturbed copies of every labelled clip of ``dataset``.
 
     Args:
@@ -75,6 +75,8 @@ def evaluate_perturbed(model, dataset, *, kinds: Sequence[str], input_mode: str,
         seed: seeds the perturbations' random choices (one stream per clip, kind and level).
         target_fps: the frame rate the model expects (its checkpoint's ``fps``); perturbed
             clips are resampled to it, as evaluation does with clean ones. ``None``: as they are.
+        preprocess: ``frames -> frames`` applied to every clip the model sees, clean and
+            perturbed (e.g. :func:`simgen.adapt.stabilise.stabilise`).
 
     Returns:
         ``{"clean": M, KIND: {LEVEL: M}}`` where ``M`` holds ``accuracy``, ``macro_f1``,
@@ -93,6 +95,8 @@ def evaluate_perturbed(model, dataset, *, kinds: Sequence[str], input_mode: str,
             preds[(kind, level)] = []
 
     def predict(frames: np.ndarray) -> int:
+        if preprocess is not None:
+            frames = preprocess(frames)
         p = clip_scores(model, input_tf, torch.from_numpy(np.ascontiguousarray(frames)), num_frames=num_frames,
                         stride=stride, device=device)
         return int(p.argmax())
@@ -147,11 +151,13 @@ def decode(probs: np.ndarray, *, median_size: int = 5, min_duration: int = 8) ->
 
 
 def _segment_scores(model, input_tf, videos, *, num_frames, stride, device, median_size, min_duration,
-                    transform) -> dict:
+                    transform, preprocess=None) -> dict:
     """Metrics per decoding; ``transform(i, video) -> (frames, labels)`` says what the model sees."""
     pairs: dict[str, list] = {d: [] for d in DECODINGS}
     for i, v in enumerate(videos):
         frames, labels = transform(i, v)
+        if preprocess is not None:
+            frames = preprocess(frames)
         probs = frame_scores(model, input_tf, torch.from_numpy(np.ascontiguousarray(frames)), num_frames=num_frames,
                              stride=stride, device=device).numpy()
         for name, pred in decode(probs, median_size=median_size, min_duration=min_duration).items():
@@ -162,15 +168,15 @@ def _segment_scores(model, input_tf, videos, *, num_frames, stride, device, medi
 def evaluate_chained(model, videos: Sequence[ChainedVideo], *, input_mode: str, num_frames: int, stride: int,
                      device="cpu", fps: float = 25.0, median_size: int = 5, min_duration: int = 8,
                      kinds: Sequence[str] = (), seed: int = 0, target_fps: float | None = None,
-                     progress: bool = False) -> dict:
+                     preprocess=None, progress: bool = False) -> dict:
     """Temporal segmentation of chained videos, raw and decoded, clean and (``kinds``) perturbed.
 
     Args:
         videos: from :func:`simgen.adapt.chain.chain_by_subject`; their frames are at ``fps``.
         median_size, min_duration: the median filter length and the Viterbi minimum segment
             length, in frames at the model's rate.
-        kinds, seed, target_fps: as in :func:`evaluate_perturbed` (``fps`` drops per-frame
-            labels with the frames).
+        kinds, seed, target_fps, preprocess: as in :func:`evaluate_perturbed` (``fps`` drops
+            per-frame labels with the frames).
 
     Returns:
         ``{"clean": {DECODING: S}, KIND: {LEVEL: {DECODING: S}}}`` with ``DECODING`` in
@@ -184,7 +190,7 @@ def evaluate_chained(model, videos: Sequence[ChainedVideo], *, input_mode: str, 
     model = model.to(device).eval()
     input_tf = InputTransform(input_mode)
     common = dict(num_frames=num_frames, stride=stride, device=device, median_size=median_size,
-                  min_duration=min_duration)
+                  min_duration=min_duration, preprocess=preprocess)
 
     def clean(i: int, v: ChainedVideo):
         keep = resample_fps(len(v.frames), fps, target_fps) if target_fps else np.arange(len(v.frames))

@@ -38,6 +38,9 @@ def add_options(p: argparse.ArgumentParser) -> None:
         "without segments.csv, each person's clips are joined into multi-action videos with known boundaries.")
     g.add_argument("--test-perturb", dest="test_perturb", type=_perturb_list, metavar="LIST",
                    help="comma list of occlusion,camera,scale,fps,compression (or all); default: none")
+    g.add_argument("--stabilise", action="store_true",
+                   help="undo global (camera) motion before scoring the clips of the robustness tables: LK flow + "
+                        "RANSAC similarity between consecutive frames, frames warped to the first")
     g.add_argument("--seed", type=int_at_least(0), default=0,
                    help="seed of the perturbations' random choices and of the chained videos' orders")
     g.add_argument("--chain-videos", dest="chain_videos", type=int_at_least(1), default=2,
@@ -64,10 +67,12 @@ def robustness_metrics(args, model, meta: dict, dataset, device, *, chain: bool)
         ``--smoothing`` (``none`` = raw).
     """
     from simgen.adapt.robustness import chained_videos, evaluate_chained, evaluate_perturbed
+    from simgen.adapt.stabilise import stabilise
 
     kinds = args.test_perturb or []
     common = dict(input_mode=meta["input"], num_frames=meta["num_frames"], stride=meta["stride"], device=device,
-                  seed=args.seed, target_fps=meta.get("fps"), progress=args.progress)
+                  seed=args.seed, target_fps=meta.get("fps"), progress=args.progress,
+                  preprocess=stabilise if getattr(args, "stabilise", False) else None)
     out: dict = {}
     if chain:
         videos, fps = chained_videos(dataset, seed=args.seed, videos_per_subject=args.chain_videos,
@@ -76,12 +81,14 @@ def robustness_metrics(args, model, meta: dict, dataset, device, *, chain: bool)
                                kinds=kinds, **common)
         seg["videos"] = [dict(subject=v.subject, sources=v.sources, frames=len(v.frames)) for v in videos]
         seg["settings"] = dict(videos_per_subject=args.chain_videos, max_gap=args.chain_gap, seed=args.seed,
+                               stabilised=bool(common["preprocess"]),
                                median_size=args.median_size, min_duration=args.min_duration)
         out["segment_chained"] = seg
         headline = seg["clean"][{"none": "raw"}.get(args.smoothing, args.smoothing)]
         out.update({k: headline[k] for k in ("frame_accuracy", "f1@10", "f1@25", "f1@50", "edit")})
     if kinds:
         out["perturbed"] = evaluate_perturbed(model, dataset, kinds=kinds, **common)
+        out["perturbed"]["stabilised"] = bool(common["preprocess"])
     return out
 
 
