@@ -59,3 +59,12 @@ def test_flat_frames_fall_back_to_identity():
     flat = np.full((3, 32, 32, 3), 90, np.uint8)
     assert np.array_equal(stabilise(flat), flat)
     assert np.array_equal(pairwise_motion(flat[0], flat[1]), np.eye(3))
+
+
+def test_a_cut_restarts_the_reference_instead_of_warping_by_garbage():
+    a = np.stack([_with_person(_scene(seed=0), t) for t in range(10)])
+    b = np.stack([_with_person(_scene(seed=1), t) for t in range(10)])
+    moved, _ = apply_perturbation(np.concatenate([a, b]), 25.0, "camera", 0.3, np.random.default_rng(0))
+    out = stabilise(moved)
+    assert np.array_equal(out[10], moved[10])  # the first frame after the cut is the new reference
+    assert _diff(out[10:]) < 0.6 * _diff(moved[10:])  # and the second clip is still steadied
