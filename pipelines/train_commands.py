@@ -137,6 +137,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from simgen.train.errors import TrainDataError
     from simgen.train.evaluate import evaluate_dataset
     from simgen.train.frame_rate import model_fps
+    from simgen.pipelines.robustness_options import robustness_metrics, uses_chaining
 
     device, msg = _resolve_device(args.device, distributed=False)
     if msg is not None:
@@ -171,10 +172,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         ds.prepare(progress=args.progress)
         if len(ds) == 0:
             return _error("evaluate", f"{args.data}: no readable clips")
+        chain = uses_chaining(args.task, reader)  # a real folder without segments.csv: chain its clips
         metrics = evaluate_dataset(model, ds, input_mode=meta["input"], num_frames=meta["num_frames"],
-                                   stride=meta["stride"], device=device, task=args.task,
+                                   stride=meta["stride"], device=device, task="classify" if chain else args.task,
                                    smoothing=args.smoothing, median_size=args.median_size,
                                    min_duration=args.min_duration, progress=args.progress)
+        metrics.update(robustness_metrics(args, model, meta, ds, device, chain=chain))
     except (TrainDataError, FileNotFoundError, ValueError) as exc:
         return _error("evaluate", str(exc))
     from simgen.pipelines.summaries import evaluate_summary
@@ -188,9 +191,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     write_predictions(metrics["per_clip"], metrics["classes"], predictions_path)
     if args.json:
         keys = ["accuracy", "macro_f1", "n_clips"] + (["frame_accuracy", "f1@10", "f1@25", "f1@50", "edit"] if args.task == "segment" else [])
-        print(json.dumps({k: metrics[k] for k in keys if k in metrics}))
+        from simgen.pipelines.robustness_options import robustness_json
+
+        print(json.dumps({**{k: metrics[k] for k in keys if k in metrics}, **robustness_json(metrics)}))
     else:
-        print(evaluate_summary(metrics, str(out), str(predictions_path)))
+        from simgen.pipelines.robustness_options import robustness_summary
+
+        print(robustness_summary(metrics) + evaluate_summary(metrics, str(out), str(predictions_path)))
     for s in metrics.get("skipped", []):
         print(f"skipped: {s['reason']}", file=sys.stderr)
     return 0
@@ -309,7 +316,8 @@ def _add_evaluate(sub) -> None:
                    help="leave these people of a real --data folder out, e.g. those trained on (default: none)")
     p.add_argument("--out", required=True, metavar="FILE", help="metrics JSON to write")
     p.add_argument("--task", choices=["classify", "segment"], default="classify",
-                   help="segment: per-frame labels from the shards or segments.csv")
+                   help="segment: per-frame labels from the shards or segments.csv; a real folder without segments.csv "
+                        "has each person's clips joined into multi-action videos (--chain-videos)")
     p.add_argument("--smoothing", choices=["none", "median", "viterbi"], default="none",
                    help="decoding of per-frame scores (segment task)")
     p.add_argument("--median-size", dest="median_size", type=int_at_least(1), default=5,
@@ -322,6 +330,9 @@ def _add_evaluate(sub) -> None:
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
     p.add_argument("--json", action="store_true", help="end with one JSON line (accuracy, macro-F1, clips) "
                    "instead of the tables")
+    from simgen.pipelines.robustness_options import add_options
+
+    add_options(p)
     p.set_defaults(func=cmd_evaluate)
 
 

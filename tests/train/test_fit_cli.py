@@ -217,14 +217,16 @@ def test_segment_task_on_real_folder_with_segments_csv(synthetic_dir, real_dir, 
     out = tmp_path / "run"
     assert run("train", "--synthetic", synthetic_dir, "--out", out, "--epochs", "1", *FAST) == 0
     ev = tmp_path / "seg.json"
+    # no per-frame labels yet: each person's clips are chained into multi-action videos
     assert run("evaluate", "--checkpoint", out / "model.pt", "--data", real_dir, "--out", ev, "--task", "segment",
-               "--no-progress") == 2  # no per-frame labels yet: a clear error, not a crash
-    assert "per-frame labels" in capsys.readouterr().err
+               "--no-progress") == 0
+    chained = json.loads(ev.read_text())
+    assert chained["segment_chained"]["clean"]["raw"]["n_videos"] == 4  # 2 people x 2 orders (--chain-videos)
     (real_dir / "segments.csv").write_text("path,start,end,label\nclips/c0.mp4,0,12,left\nclips/c0.mp4,12,30,still\n")
     assert run("evaluate", "--checkpoint", out / "model.pt", "--data", real_dir, "--out", ev, "--task", "segment",
                "--no-progress") == 0
     m = json.loads(ev.read_text())
-    assert m["n_videos"] == 1 and m["n_frames"] == 30 and m["n_clips"] == 6
+    assert m["n_videos"] == 1 and m["n_frames"] == 30 and m["n_clips"] == 6 and "segment_chained" not in m
     assert_consistent_segment_metrics(m)
 
 
