@@ -14,6 +14,7 @@ import torch
 
 from simgen.train.data.samplers import resample_fps
 from simgen.train.evaluate import clip_scores
+from simgen.train.frame_rate import model_fps
 from simgen.train.inputs import InputTransform
 from simgen.train.metrics.clip import clip_metrics
 
@@ -40,7 +41,7 @@ class ModelInput:
 
     @classmethod
     def from_meta(cls, meta: dict) -> "ModelInput":
-        return cls(meta["input"], meta["num_frames"], meta["stride"], meta["fps"])
+        return cls(meta["input"], meta["num_frames"], meta["stride"], model_fps(meta))
 
 
 @torch.no_grad()
