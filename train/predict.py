@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from simgen.train.data.video_io import fit_frame
-from simgen.train.errors import VideoDecodeError
+from simgen.train.data.video_io import fit_frame, visit_frames
 from simgen.train.evaluate import _window_outputs, clip_scores, frame_scores
 from simgen.train.data.samplers import dense_windows
 from simgen.train.frame_rate import back_to_source, model_fps, to_model_rate
@@ -39,38 +38,22 @@ def read_video(path: str | Path, *, size: int, display_side: tuple[int, int] = (
     Raises:
         VideoDecodeError: naming the file (missing, empty, no video stream, corrupt).
     """
-    import av
     import cv2
 
     from simgen.captions import upscale
 
-    path = Path(path)
-    if not path.is_file():
-        raise VideoDecodeError(f"{path}: video file not found")
-    if path.stat().st_size == 0:
-        raise VideoDecodeError(f"{path}: video file is empty (0 bytes)")
-    small, shown, fps = [], [], 0.0
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise VideoDecodeError(f"{path}: no video stream in file")
-            stream = container.streams.video[0]
-            fps = float(stream.average_rate or stream.guessed_rate or 0.0)
-            for frame in container.decode(stream):
-                rgb = frame.to_ndarray(format="rgb24")
-                small.append(fit_frame(rgb, size))
-                scale = min(1.0, display_side[1] / max(rgb.shape[:2]))
-                if scale < 1.0:
-                    rgb = cv2.resize(rgb, (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)),
-                                     interpolation=cv2.INTER_AREA)
-                shown.append(upscale(rgb, display_side[0]))
-    except VideoDecodeError:
-        raise
-    except Exception as exc:  # PyAV raises many error types
-        raise VideoDecodeError(f"{path}: cannot decode video ({type(exc).__name__}: {exc})") from exc
-    if not small:
-        raise VideoDecodeError(f"{path}: video has no decodable frames")
-    return np.stack(small), np.stack(shown), (fps if fps > 0 else 25.0)
+    small, shown = [], []
+
+    def keep(rgb: np.ndarray) -> None:
+        small.append(fit_frame(rgb, size))
+        scale = min(1.0, display_side[1] / max(rgb.shape[:2]))
+        if scale < 1.0:
+            rgb = cv2.resize(rgb, (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)),
+                             interpolation=cv2.INTER_AREA)
+        shown.append(upscale(rgb, display_side[0]))
+
+    fps = visit_frames(path, keep)
+    return np.stack(small), np.stack(shown), fps
 
 
 @torch.no_grad()

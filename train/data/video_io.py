@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -47,6 +48,18 @@ def decode_video(path: str | Path, *, size: int | None = None) -> tuple[np.ndarr
         VideoDecodeError: missing, empty, corrupt or truncated-to-nothing file; the
             message names the file.
     """
+    frames: list[np.ndarray] = []
+    fps = visit_frames(path, lambda rgb: frames.append(fit_frame(rgb, size)))
+    return np.stack(frames), fps
+
+
+def visit_frames(path: str | Path, visit: Callable[[np.ndarray], None]) -> float:
+    """Call ``visit(rgb uint8[H,W,3])`` on every decoded frame of a video file; return its fps
+    (25 when the file states none).
+
+    Raises:
+        VideoDecodeError: missing, empty, corrupt or frameless file; the message names the file.
+    """
     import av  # local import: keeps ``import train`` light for non-video users
 
     path = Path(path)
@@ -54,8 +67,7 @@ def decode_video(path: str | Path, *, size: int | None = None) -> tuple[np.ndarr
         raise VideoDecodeError(f"{path}: video file not found")
     if path.stat().st_size == 0:
         raise VideoDecodeError(f"{path}: video file is empty (0 bytes)")
-    frames: list[np.ndarray] = []
-    fps = 0.0
+    count, fps = 0, 0.0
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
@@ -63,13 +75,14 @@ def decode_video(path: str | Path, *, size: int | None = None) -> tuple[np.ndarr
             stream = container.streams.video[0]
             fps = float(stream.average_rate or stream.guessed_rate or 0.0)
             for frame in container.decode(stream):
-                frames.append(fit_frame(frame.to_ndarray(format="rgb24"), size))
+                visit(frame.to_ndarray(format="rgb24"))
+                count += 1
     except VideoDecodeError:
         raise
     except Exception as exc:  # PyAV raises many error types (InvalidDataError, EOFError, ...)
         # A half-decoded clip would silently train on a different action extent, so
         # any decoder error makes the whole file corrupt.
         raise VideoDecodeError(f"{path}: cannot decode video ({type(exc).__name__}: {exc})") from exc
-    if not frames:
+    if not count:
         raise VideoDecodeError(f"{path}: video has no decodable frames")
-    return np.stack(frames), (fps if fps > 0 else 25.0)
+    return fps if fps > 0 else 25.0
