@@ -114,7 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("results", nargs="+")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
-    merged = merge([json.loads(open(f).read()) for f in args.results])
+    import sys
+
+    try:
+        merged = merge([json.loads(open(f).read()) for f in args.results])
+    except (OSError, ValueError) as exc:  # unreadable file, not JSON, or runs that differ
+        print(f"results: {exc}", file=sys.stderr)
+        return 2
     with open(args.out, "w") as fh:
         json.dump(merged, fh, indent=1)
     print(table(merged["methods"], [f["name"] for f in merged["config"]["folds"]]))

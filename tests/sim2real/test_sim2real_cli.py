@@ -169,6 +169,20 @@ def test_results_of_disjoint_seeds_merge(k1_run):
         merge([res, other])
 
 
+def test_merging_runs_that_differ_is_one_line_and_exit_2(k1_run, tmp_path, capsys):
+    from simgen.adapt.benchmark.results import main
+
+    _, res = k1_run
+    other = json.loads(json.dumps(res))
+    other["config"]["shots"] = 2
+    for name, data in (("a.json", res), ("b.json", other)):
+        (tmp_path / name).write_text(json.dumps(data))
+    assert main([str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--out", str(tmp_path / "m.json")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("results: cannot merge") and "shots" in err and "\n" not in err
+    assert not (tmp_path / "m.json").exists()
+
+
 def test_a_method_alone_runs_what_it_needs_and_reports_only_itself(synthetic, real, tmp_path, simgen_cli,
                                                                    sim2real_helpers):
     code, out, err = simgen_cli.run(["sim2real", "--synthetic", synthetic, "--real", real, "--shots", "1",
