@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simgen.adapt.active import uncertainty
 from simgen.adapt.benchmark.scoring import Clip, ModelInput, clip_probabilities
 
 
@@ -32,8 +33,7 @@ def mean_entropy(probs: np.ndarray) -> float:
     """Mean prediction entropy over rows of ``probs``, divided by ``log K`` (0 certain, 1 uniform)."""
     if len(probs) == 0:
         return 0.0
-    p = np.clip(probs, 1e-12, 1.0)
-    return float((-(p * np.log(p)).sum(1) / np.log(p.shape[1])).mean())
+    return float(uncertainty(probs, "entropy").mean())
 
 
 def selection_score(model, selection: SelectionSet, spec: ModelInput, device="cpu") -> dict:
