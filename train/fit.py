@@ -318,5 +318,8 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
         if writer is not None:
             writer.close()
     if own_group:
+        # rank 0 is still writing the summary: tearing gloo down under a peer's feet aborts the
+        # early rank ("terminate called without an active exception", seen once in CI)
+        dist.barrier()
         dist.destroy_process_group()
     return metrics

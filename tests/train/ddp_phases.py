@@ -41,6 +41,7 @@ def main() -> None:
     fit_module.evaluate_dataset = real_eval
     dist.barrier()
     fit_module.fit(TrainConfig(out=f"{out}/b", **common), resume=True)
+    dist.barrier()  # rank 0 returns from fit later (it writes the summary): tear down together
     dist.destroy_process_group()
 
 

@@ -31,7 +31,7 @@ PHASES = Path(__file__).with_name("ddp_phases.py")
 @pytest.fixture(scope="module")
 def ddp_runs(synthetic_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("ddp")
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore", PYTHONFAULTHANDLER="1")  # a C++ abort shows where
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(PHASES),
            str(synthetic_dir), str(out), str(EPOCHS), str(BATCH_PER_RANK), AUGMENT]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
