@@ -171,3 +171,22 @@ def helpers():
 
     return SimpleNamespace(CLASSES=CLASSES, moving_square=moving_square, write_video_file=write_video_file,
                            write_synthetic=write_synthetic)
+
+
+@pytest.fixture(scope="session")
+def train_cli():
+    """``run(*argv)``: the train/evaluate commands called directly (exceptions propagate, paths may
+    be ``Path``s), and ``FAST``: the options that keep a CLI training run to seconds."""
+    import argparse
+    from types import SimpleNamespace
+
+    from simgen.pipelines import train_commands
+
+    def run(*argv) -> int:
+        parser = argparse.ArgumentParser(prog="simgen")
+        train_commands.register(parser.add_subparsers(dest="command"))
+        args = parser.parse_args([str(a) for a in argv])
+        return args.func(args)
+
+    fast = ["--size", "32", "--num-frames", "8", "--stride", "1", "--batch-size", "4", "--no-progress"]
+    return SimpleNamespace(run=run, FAST=fast)

@@ -1,13 +1,11 @@
 """The per-frame head's background output for transition/idle frames (train/background.py)."""
 
-import argparse
 import json
 
 import numpy as np
 import pytest
 import torch
 
-from simgen.pipelines import train_commands
 from simgen.train.background import background_label
 from simgen.train.data.batch import ClipDataset
 from simgen.train.data.cache import FrameCache
@@ -15,15 +13,6 @@ from simgen.train.data.synthetic import open_reader
 from simgen.train.metrics.decode import decode_frame_scores
 from simgen.train.metrics.segment import segmentation_metrics
 from simgen.train.models import create_action_model
-
-FAST = ["--size", "32", "--num-frames", "8", "--stride", "1", "--batch-size", "4", "--no-progress"]
-
-
-def run(*argv) -> int:
-    parser = argparse.ArgumentParser(prog="simgen")
-    train_commands.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args([str(a) for a in argv])
-    return args.func(args)
 
 
 class Spec:
@@ -88,7 +77,7 @@ def test_perfect_labelling_scores_f1_50_of_1_only_with_background():
     assert segmentation_metrics([(stretched, truth)])["f1@50"] < 1.0
 
 
-def test_training_on_chained_clips_records_and_trains_the_background_output(tmp_path, helpers, capsys):
+def test_training_on_chained_clips_records_and_trains_the_background_output(tmp_path, helpers, capsys, train_cli):
     rng = np.random.default_rng(2)
     clips = [chained(helpers, rng, a, b) for a, b in [("left", "right"), ("right", "still"), ("still", "left")] * 2]
     root = helpers.write_synthetic(tmp_path / "s", clips)
@@ -97,19 +86,19 @@ def test_training_on_chained_clips_records_and_trains_the_background_output(tmp_
     (root / "dataset.json").write_text(json.dumps(meta))
     for mode, expected in (("auto", "transition"), ("off", None)):
         out = tmp_path / mode
-        assert run("train", "--synthetic", root, "--out", out, "--epochs", "1", "--val-fraction", "0",
-                   "--frame-background", mode, *FAST) == 0
+        assert train_cli.run("train", "--synthetic", root, "--out", out, "--epochs", "1", "--val-fraction", "0",
+                             "--frame-background", mode, *train_cli.FAST) == 0
         ck = torch.load(out / "model.pt", weights_only=True)
         assert ck["meta"]["frame_background"] == expected
         assert ck["model"]["frame_head.net.3.weight"].shape[0] == 3 + (expected is not None)
     ev = tmp_path / "ev.json"
-    assert run("evaluate", "--checkpoint", tmp_path / "auto" / "model.pt", "--data", root, "--out", ev,
-               "--task", "segment", "--smoothing", "viterbi", "--no-progress", "--json") == 0
+    assert train_cli.run("evaluate", "--checkpoint", tmp_path / "auto" / "model.pt", "--data", root, "--out", ev,
+                         "--task", "segment", "--smoothing", "viterbi", "--no-progress", "--json") == 0
     m = json.loads(ev.read_text())
     assert m["n_frames"] == 6 * 24  # transition frames stay out of the frame accuracy, as before
     # per-frame outputs of different sizes cannot be averaged
-    assert run("evaluate", "--checkpoint", tmp_path / "auto" / "model.pt", tmp_path / "off" / "model.pt",
-               "--data", root, "--out", ev, "--no-progress") == 2
+    assert train_cli.run("evaluate", "--checkpoint", tmp_path / "auto" / "model.pt", tmp_path / "off" / "model.pt",
+                         "--data", root, "--out", ev, "--no-progress") == 2
     assert "field 'frame_background' = None differs" in capsys.readouterr().err
 
 

@@ -1,26 +1,15 @@
 """Real footage is replayed at the frame rate the model was trained at (train/frame_rate.py)."""
 
-import argparse
 import json
 
 import numpy as np
 import pytest
 import torch
 
-from simgen.pipelines import train_commands
 from simgen.train.data.batch import ClipDataset
 from simgen.train.data.cache import FrameCache
 from simgen.train.data.synthetic import open_reader
 from simgen.train.frame_rate import back_to_source, model_fps, to_model_rate, training_fps
-
-FAST = ["--size", "32", "--num-frames", "8", "--stride", "1", "--batch-size", "4", "--no-progress"]
-
-
-def run(*argv) -> int:
-    parser = argparse.ArgumentParser(prog="simgen")
-    train_commands.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args([str(a) for a in argv])
-    return args.func(args)
 
 
 def test_50fps_clip_for_a_25fps_model_keeps_every_other_frame():
@@ -68,13 +57,13 @@ def test_training_fps_is_the_option_or_the_synthetic_spec_rate(tmp_path, helpers
     assert training_fps(None, torch.utils.data.ConcatDataset([ds])) == 12.5
 
 
-def test_evaluate_resamples_a_50fps_real_clip_for_a_model_trained_at_25(tmp_path, helpers):
+def test_evaluate_resamples_a_50fps_real_clip_for_a_model_trained_at_25(tmp_path, helpers, train_cli):
     """Checkpoint records the synthetic rate; a fully segmented 40-frame clip at 50 fps scores 20 frames."""
     rng = np.random.default_rng(1)
     clips = [(c, helpers.moving_square(c, 16, 32, rng), [c] * 16) for c in helpers.CLASSES * 2]
     synth = with_spec(helpers.write_synthetic(tmp_path / "synth", clips), fps=25.0)
     run_dir = tmp_path / "run"
-    assert run("train", "--synthetic", synth, "--out", run_dir, "--epochs", "1", "--val-fraction", "0", *FAST) == 0
+    assert train_cli.run("train", "--synthetic", synth, "--out", run_dir, "--epochs", "1", "--val-fraction", "0", *train_cli.FAST) == 0
     meta = torch.load(run_dir / "model.pt", weights_only=True)["meta"]
     assert meta["fps"] is None and meta["train_fps"] == 25.0
     real = tmp_path / "real"
@@ -83,6 +72,6 @@ def test_evaluate_resamples_a_50fps_real_clip_for_a_model_trained_at_25(tmp_path
     (real / "labels.csv").write_text("path,label\nfast.mp4,left\nsame.mp4,left\n")
     (real / "segments.csv").write_text("path,start,end,label\nfast.mp4,0,40,left\nsame.mp4,0,40,left\n")
     ev = tmp_path / "ev.json"
-    assert run("evaluate", "--checkpoint", run_dir / "model.pt", "--data", real, "--out", ev, "--task", "segment",
-               "--no-progress", "--json") == 0
+    assert train_cli.run("evaluate", "--checkpoint", run_dir / "model.pt", "--data", real, "--out", ev, "--task", "segment",
+                         "--no-progress", "--json") == 0
     assert json.loads(ev.read_text())["n_frames"] == 20 + 40
