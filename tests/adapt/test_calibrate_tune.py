@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
-from simgen.adapt.calibrate.tune import cross_entropy_search, factor_bounds, ranges_from_centres
+from simgen.adapt.calibrate.tune import cross_entropy_search, factor_bounds, ranges_from_centres, search_bounds
 
 SMALL = {"frames": 8, "size": [48, 48], "output.shard_size": 8, "occlusion.probability": 0.0, "sequence.probability": 0.0,
          "scene.distractor_count": 0, "camera_noise.motion_blur_probability": 0.0, "camera_noise.jpeg_probability": 0.0,
@@ -57,11 +57,7 @@ def stand_in(tmp_path_factory):
     return root
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 12, open: since close-ups let camera.actor_height_fraction reach 3, the search lands at 0.99-1.09 "
-    "for real clips at 0.80-0.90 (and at 0.82-0.92 for real 0.60-0.70): the low-level score of 8-clip probes "
-    "ranks 0.87 above 0.62 for real 0.65, so it does not resolve framing; it passed only while the bound was 1.0"))
-def test_the_search_recovers_the_shifted_framing(stand_in, simgen_cli):
+def test_tune_writes_the_calibrated_spec_and_shrinks_the_gap(stand_in, simgen_cli):
     out = stand_in / "tuned"
     code, stdout, err = simgen_cli.run(["calibrate", "--tune", "--spec", stand_in / "spec.yaml", "--real", stand_in / "real",
                                         "--out", out, "--budget", "13", "--factors", "camera.actor_height_fraction",
@@ -69,10 +65,34 @@ def test_the_search_recovers_the_shifted_framing(stand_in, simgen_cli):
     assert code == 0, err
     tuned = yaml.safe_load((out / "calibrated.yaml").read_text())["camera"]["actor_height_fraction"]
     result = yaml.safe_load((out / "tuning.json").read_text())
-    assert abs(np.mean(tuned) - 0.85) < 0.12, (tuned, [(p["centres"], round(p["score"], 3)) for p in result["probes"]])
+    assert tuned[0] > 0.45 and tuned[1] <= 1.0  # moved towards the real framing, not into the keep_framed plateau
     assert result["gap_after"] < result["gap_before"] / 3
     assert "tuning curve" in (out / "tuning.html").read_text()
     assert "camera.actor_height_fraction: [0.35, 0.45] -> [" in stdout
+
+
+def test_whole_body_framing_bounds_the_search_below_the_keep_framed_plateau():
+    camera = {"framing": "full", "keep_framed": True}
+    assert search_bounds("camera.actor_height_fraction", {"camera": camera}) == (0.05, 1.0)
+    for other in ({"framing": {"choice": ["full", "upper"]}, "keep_framed": True}, {"framing": "full", "keep_framed": False}):
+        assert search_bounds("camera.actor_height_fraction", {"camera": other}) == (0.05, 3.0)
+    assert ranges_from_centres({"camera.actor_height_fraction": (0.35, 0.45)}, np.array([2.0]),
+                               {"camera.actor_height_fraction": (0.05, 1.0)}) == {"camera.actor_height_fraction": [0.9, 1.0]}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 12, open: with the search bounded to [0.05, 1.0] (whole-body framing), 13 probes of 8 clips land at "
+    "centres 0.76 / 0.69 / 0.95 for real 0.80-0.90 (seeds 0-2), and at 0.43 / 0.71 / 0.95 for real 0.60-0.70: "
+    "the low-level statistics of 8-frame 48x48 probes barely separate framings between 0.6 and 1.0"))
+def test_the_search_recovers_the_shifted_framing_on_every_seed(stand_in, tmp_path):
+    from simgen.adapt.calibrate.tune import tune_spec
+
+    centres = []
+    for seed in (0, 1, 2):
+        result = tune_spec(stand_in / "spec.yaml", stand_in / "real", tmp_path / f"s{seed}", budget=13,
+                           factors=["camera.actor_height_fraction"], probe_clips=8, seed=seed, progress=False)
+        centres.append(float(np.mean(result["factors"]["camera.actor_height_fraction"]["after"])))
+    assert all(abs(c - 0.85) < 0.12 for c in centres), centres
 
 
 def test_tuning_a_field_that_is_not_a_range_is_one_clear_error(stand_in, simgen_cli, tmp_path):
