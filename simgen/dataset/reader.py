@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from simgen.dataset.format import decode_npz
+from simgen.dataset.format import check_member, decode_npz
 from simgen.errors import SimgenError
+from simgen.untrusted import load_json, plain_file_name, read_text
 from simgen.video import decode_mp4
 
 
@@ -27,21 +28,27 @@ def read_manifest(root: Path, *, skip_bad: bool = False) -> list[dict]:
     rows = []
     if not path.exists():
         return rows
-    with open(path) as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
+    text = read_text(path, errors="replace" if skip_bad else "strict")  # a kill can tear a line mid-character
+    for n, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            if skip_bad:
                 continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                if skip_bad:
-                    continue
-                raise SimgenError(f"line {n} is not JSON: {exc.msg}", file=str(path)) from None
-            if not isinstance(row, dict) or not isinstance(row.get("key"), str) or not isinstance(row.get("shard"), str):
-                if skip_bad:
-                    continue
-                raise SimgenError(f"line {n} is not a clip row (an object with 'key' and 'shard')", file=str(path))
-            rows.append(row)
+            raise SimgenError(f"line {n} is not JSON: {getattr(exc, 'msg', 'nested too deeply')}", file=str(path)) from None
+        if not isinstance(row, dict) or not isinstance(row.get("key"), str) or not isinstance(row.get("shard"), str):
+            if skip_bad:
+                continue
+            raise SimgenError(f"line {n} is not a clip row (an object with 'key' and 'shard')", file=str(path))
+        if not plain_file_name(row["shard"]) or not plain_file_name(row["key"]):
+            # an absolute or '../' shard would be read from outside the dataset folder
+            if skip_bad:
+                continue
+            raise SimgenError(f"line {n}: 'shard' and 'key' must be bare names inside shards/, got "
+                              f"{row['shard']!r}, {row['key']!r}", file=str(path))
+        rows.append(row)
     return rows
 
 
@@ -53,10 +60,9 @@ class DatasetReader:
         meta_path = self.root / "dataset.json"
         if not meta_path.exists():
             raise SimgenError("not a simgen dataset (no dataset.json)", file=str(self.root))
-        try:
-            self.meta = json.loads(meta_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise SimgenError(f"not JSON: {exc.msg}", file=str(meta_path)) from None
+        self.meta = load_json(meta_path)
+        if not isinstance(self.meta, dict):
+            raise SimgenError("expected a JSON object", file=str(meta_path))
         self.classes: list[str] = list(self.meta.get("classes", []))
         self.rows = sorted(read_manifest(self.root), key=lambda r: r["key"])
         self._by_key = {row["key"]: i for i, row in enumerate(self.rows)}
@@ -86,7 +92,10 @@ class DatasetReader:
             path = self.root / "shards" / shard
             try:
                 with tarfile.open(path, "r") as tar:
-                    self._offsets[shard] = {m.name: (m.offset_data, m.size) for m in tar.getmembers() if m.isfile()}
+                    members = tar.getmembers()
+                for m in members:
+                    check_member(m, path)
+                self._offsets[shard] = {m.name: (m.offset_data, m.size) for m in members}
             except (OSError, tarfile.TarError) as exc:
                 raise SimgenError(f"cannot read the shard: {exc}; run `simgen validate`", file=str(path)) from None
         return self._offsets[shard]
