@@ -31,6 +31,8 @@ def save_atomic(obj: dict, path: str | Path) -> None:
         with open(tmp, "wb") as fh:
             fh.write(buf.getbuffer())
         os.replace(tmp, path)
+    except OSError as exc:  # a failed write() names no file: name the checkpoint
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -46,14 +46,15 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def _append_rows(path: Path, rows: list[dict]) -> None:
-    with open(path, "a") as manifest:
-        size = manifest.tell()
+    data = memoryview("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows).encode())
+    with open(path, "ab", buffering=0) as manifest:  # unbuffered: nothing is left to flush after a failure
+        size = manifest.seek(0, os.SEEK_END)
         try:
-            manifest.write("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
-            manifest.flush()
+            while data:
+                data = data[manifest.write(data):]
             os.fsync(manifest.fileno())
         except OSError:  # a full disk: no torn row; the shard's rows are rebuilt on resume
-            manifest.truncate(size)
+            os.ftruncate(manifest.fileno(), size)
             raise
 
 
