@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from simgen.dataset.format import check_member, decode_npz
+from simgen.dataset.format import MEMBER_DIGESTS, check_member, decode_npz, member_digest
 from simgen.errors import SimgenError
-from simgen.untrusted import load_json, plain_file_name, read_text
+from simgen.untrusted import load_json, parse_json, plain_file_name, read_text
 from simgen.video import decode_mp4
 
 
@@ -112,11 +112,24 @@ class DatasetReader:
             return f.read(size)
 
     def read_annotations(self, index_or_key: int | str) -> dict:
-        return json.loads(self.read_bytes(index_or_key, "json"))
+        row = self._row(index_or_key)
+        ann = parse_json(self.read_bytes(index_or_key, "json"), file=f"{self.root / 'shards' / row['shard']}:{row['key']}.json")
+        if not isinstance(ann, dict):
+            raise SimgenError("annotations are not a JSON object", file=f"{self.root / 'shards' / row['shard']}:{row['key']}.json")
+        return ann
 
     def read(self, index_or_key: int | str) -> tuple[np.ndarray, dict]:
-        """(frames uint8[T, H, W, 3], annotations dict) of one clip."""
-        return decode_mp4(self.read_bytes(index_or_key, "mp4")), self.read_annotations(index_or_key)
+        """(frames uint8[T, H, W, 3], annotations dict) of one clip.
+
+        The video's bytes are checked against the digest its annotations record: H.264
+        decodes most damage without an error, and damaged frames would pass silently."""
+        data, ann = self.read_bytes(index_or_key, "mp4"), self.read_annotations(index_or_key)
+        recorded = ann.get(MEMBER_DIGESTS)
+        if isinstance(recorded, dict) and "mp4" in recorded and recorded["mp4"] != member_digest(data):
+            row = self._row(index_or_key)
+            raise SimgenError(f"member {row['key']}.mp4 is damaged (its sha256 differs from the one its annotations "
+                              "record); run `simgen validate`", file=str(self.root / "shards" / row["shard"]))
+        return decode_mp4(data), ann
 
     def read_dense(self, index_or_key: int | str) -> dict[str, np.ndarray]:
         """{'mask': uint8[T, H, W], 'depth': float16[T, H, W] in metres, 0 where nothing was hit} of one clip."""

@@ -26,7 +26,14 @@ def _read_csv(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
                 raise TrainDataError(
                     f"{path}: missing column(s) {missing}; expected columns {list(required)}, found {header}"
                 )
-            return [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+            rows = []
+            for row in reader:
+                if None in row or None in row.values():  # more or fewer fields than the header
+                    given = sum(v is not None for k, v in row.items() if k is not None) + len(row.get(None) or ())
+                    raise TrainDataError(f"{path}:{reader.line_num}: {given} field(s) where the header has "
+                                         f"{len(header)} (a truncated or mis-quoted line?)")
+                rows.append({k.strip(): v.strip() for k, v in row.items()})
+            return rows
     except UnicodeDecodeError as exc:
         raise TrainDataError(f"{path}: not a UTF-8 CSV file ({exc})") from exc
     except csv.Error as exc:  # a field over the csv module's limit (128 KiB), a NUL byte, ...
