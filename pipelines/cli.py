@@ -17,6 +17,7 @@ import yaml
 
 import simgen
 from simgen.errors import DiskFullError, SimgenError, disk_full, is_disk_full
+from simgen.untrusted import parse_yaml
 from simgen.pipelines.cli_support import (
     EXIT_USAGE,
     CliParser,
@@ -39,8 +40,8 @@ def _parse_set(items: list[str]) -> dict:
         if not sep or not key:
             raise SimgenError(f"expected KEY=VALUE, got '{item}'", field="--set")
         try:
-            overrides[key.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError:
+            overrides[key.strip()] = parse_yaml(value, file=f"--set {item}")
+        except SimgenError:
             raise SimgenError(f"value of '{key}' is not valid YAML", field="--set") from None
     return overrides
 

@@ -31,6 +31,7 @@ from simgen.props import check_assets
 from simgen.sequence import check_actions
 from simgen.spec import GenerationSpec
 from simgen.textures import check_background_dir
+from simgen.untrusted import load_json
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -166,9 +167,11 @@ def check_output(out: Path, spec: GenerationSpec, library: ActionLibrary) -> Non
         raise SimgenError("exists and is not a folder", file=str(out), field="--out")
     if meta_path.exists():
         try:
-            meta = json.loads(meta_path.read_text())
-        except json.JSONDecodeError:
-            raise SimgenError("dataset.json is corrupt; use a new --out folder", file=str(meta_path)) from None
+            meta = load_json(meta_path)
+        except SimgenError as exc:
+            raise SimgenError(f"dataset.json is corrupt ({exc.message}); use a new --out folder", file=str(meta_path)) from None
+        if not isinstance(meta, dict) or not isinstance(meta.get("spec", {}), dict):
+            raise SimgenError("dataset.json is corrupt (not a dataset description); use a new --out folder", file=str(meta_path))
         for key, value in _inputs(spec, library).items():
             if meta.get(key) != value:
                 raise SimgenError(

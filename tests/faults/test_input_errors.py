@@ -165,3 +165,16 @@ def test_manifest_append_on_a_full_disk_leaves_no_torn_row(generated, tmp_path):
     done = subprocess.run([sys.executable, "-c", APPEND, str(manifest)], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == str(errno.EFBIG), done.stderr
     assert manifest.read_bytes() == (generated / "manifest.jsonl").read_bytes()
+
+
+def test_deeply_nested_set_value_is_one_line(simgen_cli, tmp_path):
+    simgen_cli.one_line_error(["generate", "--preset", "demo", "--set", "actor.speed=" + "[" * DEEP + "]" * DEEP,
+                               "--out", tmp_path / "out"], "--set", "not valid YAML")
+
+
+@pytest.mark.parametrize("content", [b'{"spec": "\xff"}', b"[1, 2]", b"[" * DEEP])
+def test_out_folder_with_a_corrupt_dataset_json_is_one_line(simgen_cli, tmp_path, content):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "dataset.json").write_bytes(content)
+    simgen_cli.one_line_error(["generate", "--preset", "demo", "--out", out], "dataset.json is corrupt")
