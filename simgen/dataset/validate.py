@@ -45,9 +45,9 @@ def _check_numeric(ann: dict) -> tuple[list[str], dict[str, np.ndarray]]:
         return ["annotation field 'camera' is not a mapping"], arrays
     for name, get in NUMERIC_FIELDS.items():
         value = get(ann)
-        if value is None:
+        if value is None and name not in REQUIRED_FIELDS:  # optional, absent in older datasets
             continue
-        arr = _numbers(value)
+        arr = _numbers(value) if value is not None else None
         if arr is None:
             faults.append(f"annotation field '{name}' is not an array of numbers")
         elif not np.isfinite(arr).all():

@@ -75,3 +75,10 @@ def test_validate_reports_non_finite_annotations(simgen_cli, dataset_copy, helpe
 def test_validate_passes_the_clean_dataset(simgen_cli, generated):
     code, out, err = simgen_cli.run(["validate", generated, "--quiet"])
     assert code == 0 and out.startswith("OK"), err
+
+
+@pytest.mark.parametrize("field", ["keypoints_2d", "bbox"])
+def test_validate_reports_a_null_required_array(simgen_cli, dataset_copy, helpers, field):
+    helpers.rewrite_clip(dataset_copy, "clip00000000", annotations=lambda ann: {**ann, field: None})
+    code, out, err = simgen_cli.run(["validate", dataset_copy, "--quiet"])
+    assert code == 1 and "Traceback" not in err and f"'{field}' is not an array of numbers" in err, err
