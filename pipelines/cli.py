@@ -16,7 +16,8 @@ from pathlib import Path
 import yaml
 
 import simgen
-from simgen.errors import SimgenError
+from simgen.errors import DiskFullError, SimgenError, disk_full, is_disk_full
+from simgen.untrusted import parse_yaml
 from simgen.pipelines.cli_support import (
     EXIT_USAGE,
     CliParser,
@@ -39,8 +40,8 @@ def _parse_set(items: list[str]) -> dict:
         if not sep or not key:
             raise SimgenError(f"expected KEY=VALUE, got '{item}'", field="--set")
         try:
-            overrides[key.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError:
+            overrides[key.strip()] = parse_yaml(value, file=f"--set {item}")
+        except SimgenError:
             raise SimgenError(f"value of '{key}' is not valid YAML", field="--set") from None
     return overrides
 
@@ -276,13 +277,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except SimgenError as exc:
-        return print_error(args.command, str(exc))
+        print_error(args.command, str(exc))
+        return exc.exit_status
     except KeyboardInterrupt as exc:  # a generate job's message says what it kept
         print(f"simgen: interrupted; {exc or 'finished shards are kept - re-run the same command to resume'}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `simgen presets --show demo | head`: the reader left, not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit-time flush cannot fail
         return 0
+    except OSError as exc:  # only a full disk is expected here; any other OSError is a bug to see
+        if not is_disk_full(exc):
+            raise
+        print_error(args.command, str(disk_full(exc, None)))
+        return DiskFullError.exit_status
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from simgen.errors import SimgenError
 EXIT_USAGE = 2
 
 #: Files `simgen train` writes into a run folder (``--force`` removes exactly these).
-RUN_FILES = ("model.pt", "last.pt", "best.pt", "config.yaml", "metrics.json", "log.csv")
+RUN_FILES = ("model.pt", "last.pt", "best.pt", "config.yaml", "metrics.json", "log.csv", "log.csv.tmp")
 RUN_GLOBS = ("epoch*.pt", "*.pt.tmp*")
 RUN_FOLDERS = ("tb",)
 

@@ -23,8 +23,15 @@ def _is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and bool(np.isfinite(v))
 
 
+def _check_finite(values) -> None:
+    # NaN passes every range check (comparisons with it are false) and would crash a worker
+    bad = [v for v in values if isinstance(v, float) and not np.isfinite(v)]
+    if bad:
+        raise ValueError(f"values must be finite numbers, got {bad[0]}")
+
+
 class Factor(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     low: float | None = None
     high: float | None = None
@@ -38,6 +45,7 @@ class Factor(BaseModel):
         if isinstance(value, bool):
             raise ValueError("expected a number, [min, max] or {choice: [...]}, got a boolean")
         if isinstance(value, (int, float, str)):
+            _check_finite([value])
             return {"choice": [value]}
         if isinstance(value, (list, tuple)):
             if len(value) != 2 or not all(_is_number(v) for v in value):
@@ -50,6 +58,7 @@ class Factor(BaseModel):
                 choice = value["choice"]
                 if not isinstance(choice, list) or not choice:
                     raise ValueError("'choice' must be a non-empty list")
+                _check_finite(choice)
                 weights = value.get("weights")
                 if weights is not None and (
                     not isinstance(weights, list) or not all(_is_number(w) for w in weights)

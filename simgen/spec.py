@@ -14,7 +14,6 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from simgen.assets import PRESETS  # assets/presets, installed as simgen.assets
@@ -22,6 +21,7 @@ from simgen.camera import FRAMINGS, TRAJECTORIES
 from simgen.errors import SimgenError
 from simgen.factors import Factor
 from simgen.textures import GROUND_TEXTURES
+from simgen.untrusted import parse_yaml, read_text
 
 
 
@@ -44,7 +44,8 @@ def _choice_of(allowed):
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NaN passes every `ge`/`le` bound (each comparison is false); inf passes a missing one
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class ActorSpec(StrictModel):
@@ -324,14 +325,8 @@ def load_spec(*, preset: str | None = None, path: str | Path | None = None, over
         text = PRESETS.joinpath(f"{preset}.yaml").read_text()
     else:
         source = str(path)
-        try:
-            text = Path(path).read_text()
-        except OSError as exc:
-            raise SimgenError(f"cannot read: {exc.strerror}", file=source) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise SimgenError(f"malformed YAML: {' '.join(str(exc).split())}", file=source) from None
+        text = read_text(path)
+    data = parse_yaml(text, file=source)
     if not isinstance(data, dict):
         raise SimgenError("expected a mapping of spec fields at the top level", file=source)
     data = copy.deepcopy(data)

@@ -41,16 +41,28 @@ def _pattern(name: str) -> np.ndarray:
 
 
 @lru_cache(maxsize=None)
-def texture_file(name: str) -> str:
-    """Path of the bank texture `name` (written once per process; pybullet loads from files)."""
-    path = os.path.join(tempfile.gettempdir(), f"simgen_tex_{name}_{os.getpid()}.png")
-    cv2.imwrite(path, cv2.cvtColor(_pattern(name), cv2.COLOR_GRAY2BGR))
-    return path
+def texture_png(name: str) -> bytes:
+    """The bank texture `name` as PNG bytes (made once per process)."""
+    ok, png = cv2.imencode(".png", cv2.cvtColor(_pattern(name), cv2.COLOR_GRAY2BGR))
+    assert ok, name
+    return png.tobytes()
 
 
 def load_bank(client) -> dict[str, int]:
-    """Load every bank texture into the world, always in the same order."""
-    return {name: client.loadTexture(texture_file(name)) for name in BANK}
+    """Load every bank texture into the world, always in the same order.
+
+    pybullet loads textures from files only: they are written to a private folder
+    (mkdtemp: unguessable name, owner-only) and removed once loaded, so no run leaves
+    files with predictable names in the shared temporary folder.
+    """
+    with tempfile.TemporaryDirectory(prefix="simgen_tex_") as folder:
+        ids = {}
+        for name in BANK:
+            path = os.path.join(folder, f"{name}.png")
+            with open(path, "wb") as fh:
+                fh.write(texture_png(name))
+            ids[name] = client.loadTexture(path)
+        return ids
 
 
 def procedural_background(kind: str, seed: int, height: int, width: int, rgb_a, rgb_b) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -11,14 +12,33 @@ from simgen.train.errors import TrainDataError
 from simgen.train.models import ActionModel, create_action_model
 
 FORMAT = "simgen-train-checkpoint/1"
+#: meta fields a checkpoint needs to rebuild its model and input pipeline
+MODEL_META = ("backbone", "classes", "input", "frame_head", "num_frames", "stride", "size")
 
 
 def save_atomic(obj: dict, path: str | Path) -> None:
-    """``torch.save`` to a temporary name, then rename: a kill never leaves a half file."""
+    """``torch.save`` to a temporary name, then rename: a kill never leaves a half file.
+
+    Serialised in memory first: torch's own writer reports a full disk as a bare
+    RuntimeError, a plain file write as ``OSError(ENOSPC)`` naming the file, which the CLI
+    prints as one line. Either way the previous checkpoint stays whole.
+    """
     path = Path(path)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(buf.getbuffer())
+        os.replace(tmp, path)
+    except OSError as exc:  # a failed write() names no file: name the checkpoint
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0][:160]
 
 
 def model_meta(cfg, classes: list[str], defaulted: list[str] = (), *, train_fps: float | None = None,
@@ -47,8 +67,8 @@ def load_checkpoint(path: str | Path) -> dict:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise TrainDataError(f"{path}: not a readable checkpoint ({type(exc).__name__}: {exc})") from exc
-    if not isinstance(ckpt, dict) or ckpt.get("meta", {}).get("format") != FORMAT:
+        raise TrainDataError(f"{path}: not a readable checkpoint ({type(exc).__name__}: {_first_line(exc)})") from exc
+    if not isinstance(ckpt, dict) or not isinstance(ckpt.get("meta"), dict) or ckpt["meta"].get("format") != FORMAT:
         raise TrainDataError(f"{path}: not a simgen train checkpoint (field 'meta.format' != {FORMAT!r})")
     return ckpt
 
@@ -57,8 +77,22 @@ def load_model(path: str | Path) -> tuple[ActionModel, dict]:
     """Rebuild the model of a checkpoint; returns ``(model in eval mode, meta)``."""
     ckpt = load_checkpoint(path)
     meta = ckpt["meta"]
-    model = create_action_model(backbone=meta["backbone"], num_classes=len(meta["classes"]),
-                                input_mode=meta["input"], frame_head=meta["frame_head"],
-                                frame_background=bool(meta.get("frame_background")))
-    model.load_state_dict(ckpt["model"])
+    missing = [k for k in MODEL_META if k not in meta]
+    if missing:
+        raise TrainDataError(f"{path}: field 'meta.{missing[0]}' missing (not a complete simgen train checkpoint)")
+    if not isinstance(meta["classes"], list) or not meta["classes"] or not all(isinstance(c, str) for c in meta["classes"]):
+        raise TrainDataError(f"{path}: field 'meta.classes' must be a non-empty list of class names")
+    try:
+        model = create_action_model(backbone=meta["backbone"], num_classes=len(meta["classes"]),
+                                    input_mode=meta["input"], frame_head=meta["frame_head"],
+                                    frame_background=bool(meta.get("frame_background")))
+    except (KeyError, TypeError, ValueError) as exc:  # an unknown backbone or input mode
+        raise TrainDataError(f"{path}: field 'meta' does not describe a model ({_first_line(exc)})") from exc
+    state = ckpt.get("model")
+    if not isinstance(state, dict):
+        raise TrainDataError(f"{path}: field 'model' missing (no model weights)")
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:  # missing, unexpected or mis-shaped tensors
+        raise TrainDataError(f"{path}: field 'model' does not fit a {meta['backbone']} model ({' '.join(str(exc).split())[:240]})") from exc
     return model.eval(), meta

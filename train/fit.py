@@ -10,6 +10,7 @@ import csv
 import json
 import logging
 import math
+import os
 import shutil
 import time
 from pathlib import Path
@@ -38,6 +39,9 @@ from simgen.train.objective import TrainObjective
 from simgen.train.objectives.supervised import ClassificationLoss, class_balance_weights
 
 log = logging.getLogger(__name__)
+
+#: what ``last.pt`` holds beyond the model, for ``--resume``
+RESUME_FIELDS = ("objective", "optimizer", "scheduler", "scaler", "epoch", "best", "best_epoch", "history")
 
 
 def build_datasets(cfg: TrainConfig) -> tuple[torch.utils.data.Dataset, ClipDataset | None, list[str], list]:
@@ -129,10 +133,25 @@ def optimizer_step(loss: torch.Tensor, optimizer, scheduler, scaler: torch.amp.G
 
 
 class _CsvLog:
-    def __init__(self, path: Path, resume: bool):
+    """``log.csv``, one row per epoch. On resume it is rewritten from the checkpoint's history:
+    a kill between an epoch's row and its checkpoint would otherwise leave that epoch twice."""
+
+    def __init__(self, path: Path, resume: bool, history: list[dict] = ()):
         self.path = path
-        if not resume and path.exists():
-            path.unlink()
+        if not resume:
+            path.unlink(missing_ok=True)
+            return
+        tmp = path.with_name(path.name + ".tmp")
+        with tmp.open("w", newline="") as fh:
+            if history:
+                w = csv.DictWriter(fh, fieldnames=list(history[0]))
+                w.writeheader()
+                w.writerows(history)
+        if history:
+            os.replace(tmp, path)
+        else:
+            tmp.unlink()
+            path.unlink(missing_ok=True)
 
     def write(self, row: dict) -> None:
         new = not self.path.exists()
@@ -211,6 +230,9 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
         if not (out / "last.pt").is_file():
             raise TrainDataError(f"{out / 'last.pt'}: nothing to resume (no checkpoint from an earlier run)")
         ck = load_checkpoint(out / "last.pt")
+        lacking = [k for k in RESUME_FIELDS if k not in ck]
+        if lacking:
+            raise TrainDataError(f"{out / 'last.pt'}: field '{lacking[0]}' missing; not a checkpoint a run can resume from")
         objective.load_state_dict(ck["objective"])
         optimizer.load_state_dict(ck["optimizer"])
         scheduler.load_state_dict(ck["scheduler"])
@@ -226,7 +248,10 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
         from torch.utils.tensorboard import SummaryWriter  # optional: needs the tensorboard package
 
         writer = SummaryWriter(str(out / "tb"))
-    csv_log = _CsvLog(out / "log.csv", resume) if main else None
+    if resume and main:
+        for stale in out.glob("*.pt.tmp*"):  # a checkpoint a killed run did not finish writing
+            stale.unlink()
+    csv_log = _CsvLog(out / "log.csv", resume, history) if main else None
     meta = model_meta(cfg, classes, defaulted, train_fps=training_fps(cfg.fps, train_ds), frame_background=background)
     t_start = time.time()
 

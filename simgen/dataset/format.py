@@ -15,6 +15,9 @@ import zipfile
 
 import numpy as np
 
+from simgen.errors import SimgenError
+from simgen.untrusted import plain_file_name
+
 FORMAT_VERSION = 2  # 2: clips record their members' digests; clip count outside the spec fingerprint
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -77,13 +80,24 @@ def add_member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
+def check_member(member: tarfile.TarInfo, shard) -> None:
+    """Refuse a shard member that is not a plain file with a bare name (`KEY.EXT`).
+
+    Shards are read in memory, never extracted, but a link or a path in a member name means
+    the shard was not written by simgen: it is refused rather than read around."""
+    if not member.isfile():
+        kind = "symbolic link" if member.issym() else "hard link" if member.islnk() else "directory" if member.isdir() else "special file"
+        raise SimgenError(f"member '{member.name}' is a {kind}; a shard holds plain files only", file=str(shard))
+    if not plain_file_name(member.name):
+        raise SimgenError(f"member name '{member.name}' has a folder part; a shard holds bare KEY.EXT names", file=str(shard))
+
+
 def read_shard_members(path) -> dict[str, dict[str, bytes]]:
     """key -> {ext: bytes} for every member of a shard, in file order."""
     out: dict[str, dict[str, bytes]] = {}
     with tarfile.open(path, "r") as tar:
         for member in tar:
-            if not member.isfile():
-                continue
+            check_member(member, path)
             key, _, ext = member.name.partition(".")
             out.setdefault(key, {})[ext] = tar.extractfile(member).read()
     return out

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from simgen.dataset.format import decode_npz
+from simgen.dataset.format import MEMBER_DIGESTS, check_member, decode_npz, member_digest
 from simgen.errors import SimgenError
+from simgen.untrusted import load_json, parse_json, plain_file_name, read_text
 from simgen.video import decode_mp4
 
 
@@ -27,21 +28,27 @@ def read_manifest(root: Path, *, skip_bad: bool = False) -> list[dict]:
     rows = []
     if not path.exists():
         return rows
-    with open(path) as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
+    text = read_text(path, errors="replace" if skip_bad else "strict")  # a kill can tear a line mid-character
+    for n, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            if skip_bad:
                 continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                if skip_bad:
-                    continue
-                raise SimgenError(f"line {n} is not JSON: {exc.msg}", file=str(path)) from None
-            if not isinstance(row, dict) or not isinstance(row.get("key"), str) or not isinstance(row.get("shard"), str):
-                if skip_bad:
-                    continue
-                raise SimgenError(f"line {n} is not a clip row (an object with 'key' and 'shard')", file=str(path))
-            rows.append(row)
+            raise SimgenError(f"line {n} is not JSON: {getattr(exc, 'msg', 'nested too deeply')}", file=str(path)) from None
+        if not isinstance(row, dict) or not isinstance(row.get("key"), str) or not isinstance(row.get("shard"), str):
+            if skip_bad:
+                continue
+            raise SimgenError(f"line {n} is not a clip row (an object with 'key' and 'shard')", file=str(path))
+        if not plain_file_name(row["shard"]) or not plain_file_name(row["key"]):
+            # an absolute or '../' shard would be read from outside the dataset folder
+            if skip_bad:
+                continue
+            raise SimgenError(f"line {n}: 'shard' and 'key' must be bare names inside shards/, got "
+                              f"{row['shard']!r}, {row['key']!r}", file=str(path))
+        rows.append(row)
     return rows
 
 
@@ -53,10 +60,9 @@ class DatasetReader:
         meta_path = self.root / "dataset.json"
         if not meta_path.exists():
             raise SimgenError("not a simgen dataset (no dataset.json)", file=str(self.root))
-        try:
-            self.meta = json.loads(meta_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise SimgenError(f"not JSON: {exc.msg}", file=str(meta_path)) from None
+        self.meta = load_json(meta_path)
+        if not isinstance(self.meta, dict):
+            raise SimgenError("expected a JSON object", file=str(meta_path))
         self.classes: list[str] = list(self.meta.get("classes", []))
         self.rows = sorted(read_manifest(self.root), key=lambda r: r["key"])
         self._by_key = {row["key"]: i for i, row in enumerate(self.rows)}
@@ -86,7 +92,10 @@ class DatasetReader:
             path = self.root / "shards" / shard
             try:
                 with tarfile.open(path, "r") as tar:
-                    self._offsets[shard] = {m.name: (m.offset_data, m.size) for m in tar.getmembers() if m.isfile()}
+                    members = tar.getmembers()
+                for m in members:
+                    check_member(m, path)
+                self._offsets[shard] = {m.name: (m.offset_data, m.size) for m in members}
             except (OSError, tarfile.TarError) as exc:
                 raise SimgenError(f"cannot read the shard: {exc}; run `simgen validate`", file=str(path)) from None
         return self._offsets[shard]
@@ -103,11 +112,24 @@ class DatasetReader:
             return f.read(size)
 
     def read_annotations(self, index_or_key: int | str) -> dict:
-        return json.loads(self.read_bytes(index_or_key, "json"))
+        row = self._row(index_or_key)
+        ann = parse_json(self.read_bytes(index_or_key, "json"), file=f"{self.root / 'shards' / row['shard']}:{row['key']}.json")
+        if not isinstance(ann, dict):
+            raise SimgenError("annotations are not a JSON object", file=f"{self.root / 'shards' / row['shard']}:{row['key']}.json")
+        return ann
 
     def read(self, index_or_key: int | str) -> tuple[np.ndarray, dict]:
-        """(frames uint8[T, H, W, 3], annotations dict) of one clip."""
-        return decode_mp4(self.read_bytes(index_or_key, "mp4")), self.read_annotations(index_or_key)
+        """(frames uint8[T, H, W, 3], annotations dict) of one clip.
+
+        The video's bytes are checked against the digest its annotations record: H.264
+        decodes most damage without an error, and damaged frames would pass silently."""
+        data, ann = self.read_bytes(index_or_key, "mp4"), self.read_annotations(index_or_key)
+        recorded = ann.get(MEMBER_DIGESTS)
+        if isinstance(recorded, dict) and "mp4" in recorded and recorded["mp4"] != member_digest(data):
+            row = self._row(index_or_key)
+            raise SimgenError(f"member {row['key']}.mp4 is damaged (its sha256 differs from the one its annotations "
+                              "record); run `simgen validate`", file=str(self.root / "shards" / row["shard"]))
+        return decode_mp4(data), ann
 
     def read_dense(self, index_or_key: int | str) -> dict[str, np.ndarray]:
         """{'mask': uint8[T, H, W], 'depth': float16[T, H, W] in metres, 0 where nothing was hit} of one clip."""

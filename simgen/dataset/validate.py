@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -11,39 +11,89 @@ from tqdm import tqdm
 from simgen.dataset.format import MEMBER_DIGESTS, clip_checksum, decode_npz, member_digest, read_shard_members
 from simgen.dataset.reader import read_manifest
 from simgen.errors import SimgenError
+from simgen.untrusted import load_json, parse_json
 from simgen.video import decode_mp4
 
 REQUIRED_FIELDS = ("label", "frame_labels", "segments", "keypoints_2d", "joint_names", "bbox", "camera", "factors", "seed")
 
 
+def _numbers(value) -> np.ndarray | None:
+    """`value` as a float array, or None when it is not a rectangular array of numbers."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):  # ragged lists, text, objects
+        return None
+    return arr
+
+
+#: numeric annotation fields: name -> how to fetch them; NaN or inf in any is a fault
+#: (a NaN keyframe made clips whose keypoints and camera were NaN, and passed as valid)
+NUMERIC_FIELDS = {
+    "keypoints_2d": lambda a: a.get("keypoints_2d"),
+    "keypoints_3d": lambda a: a.get("keypoints_3d"),
+    "bbox": lambda a: a.get("bbox"),
+    "camera.K": lambda a: a["camera"].get("K"),
+    "camera.K_per_frame": lambda a: a["camera"].get("K_per_frame"),
+    "camera.extrinsics": lambda a: a["camera"].get("extrinsics"),
+}
+
+
+def _check_numeric(ann: dict) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Faults for numeric fields that are not numbers or not finite; the fields as arrays."""
+    faults, arrays = [], {}
+    if not isinstance(ann.get("camera"), dict):
+        return ["annotation field 'camera' is not a mapping"], arrays
+    for name, get in NUMERIC_FIELDS.items():
+        value = get(ann)
+        if value is None and name not in REQUIRED_FIELDS:  # optional, absent in older datasets
+            continue
+        arr = _numbers(value) if value is not None else None
+        if arr is None:
+            faults.append(f"annotation field '{name}' is not an array of numbers")
+        elif not np.isfinite(arr).all():
+            faults.append(f"annotation field '{name}' has {int((~np.isfinite(arr)).sum())} non-finite value(s) (NaN or inf)")
+        else:
+            arrays[name] = arr
+    return faults, arrays
+
+
 def _check_annotations(ann: dict, frames: int, size: tuple[int, int]) -> list[str]:
+    if not isinstance(ann, dict):
+        return ["annotations are not a JSON object"]
     faults = [f"annotation field '{f}' missing" for f in REQUIRED_FIELDS if f not in ann]
     if faults:
         return faults
+    faults, arrays = _check_numeric(ann)
+    if faults:
+        return faults
+    if not isinstance(ann["frame_labels"], list) or not isinstance(ann["segments"], list) or not isinstance(ann["joint_names"], list):
+        return ["annotation fields 'frame_labels', 'segments' and 'joint_names' must be lists"]
     if len(ann["frame_labels"]) != frames:
         faults.append(f"frame_labels has {len(ann['frame_labels'])} entries for {frames} frames")
-    kp = np.asarray(ann["keypoints_2d"], dtype=np.float64)
+    kp = arrays["keypoints_2d"]
     if kp.shape != (frames, len(ann["joint_names"]), 3):
         faults.append(f"keypoints_2d has shape {kp.shape}, expected ({frames}, {len(ann['joint_names'])}, 3)")
     elif not np.isin(kp[..., 2], (0.0, 1.0)).all():
         faults.append("keypoint visibility flags are not 0/1")
     if "keypoints_visible_depth" in ann:  # depth-tested visibility; absent in older datasets
-        seen = np.asarray(ann["keypoints_visible_depth"])
-        if seen.shape != (frames, len(ann["joint_names"])):
-            faults.append(f"keypoints_visible_depth has shape {seen.shape}, expected ({frames}, {len(ann['joint_names'])})")
+        seen = _numbers(ann["keypoints_visible_depth"])
+        if seen is None or seen.shape != (frames, len(ann["joint_names"])):
+            faults.append(f"keypoints_visible_depth has shape {getattr(seen, 'shape', None)}, expected ({frames}, {len(ann['joint_names'])})")
         elif not np.isin(seen, (0, 1)).all():
             faults.append("keypoints_visible_depth flags are not 0/1")
     if "keypoints_in_frame" in ann:  # inside the image or cut off by it; absent in older datasets
-        framed = np.asarray(ann["keypoints_in_frame"])
-        if framed.shape != (frames, len(ann["joint_names"])):
-            faults.append(f"keypoints_in_frame has shape {framed.shape}, expected ({frames}, {len(ann['joint_names'])})")
+        framed = _numbers(ann["keypoints_in_frame"])
+        if framed is None or framed.shape != (frames, len(ann["joint_names"])):
+            faults.append(f"keypoints_in_frame has shape {getattr(framed, 'shape', None)}, expected ({frames}, {len(ann['joint_names'])})")
         elif not np.isin(framed, (0, 1)).all():
             faults.append("keypoints_in_frame flags are not 0/1")
-    bbox = np.asarray(ann["bbox"])
+    bbox = arrays["bbox"]
     if bbox.shape != (frames, 4):
         faults.append(f"bbox has shape {bbox.shape}, expected ({frames}, 4)")
     elif np.any(bbox[:, 2] < bbox[:, 0]) or np.any(bbox[:, 3] < bbox[:, 1]) or np.any(bbox < 0) or np.any(bbox[:, 2] > size[1]) or np.any(bbox[:, 3] > size[0]):
         faults.append("a bbox is inverted or outside the image")
+    if not all(isinstance(s, list) and len(s) == 3 and all(isinstance(x, int) for x in s[:2]) for s in ann["segments"]):
+        return faults + ["segments must be [start, end, label] rows"]
     covered = sorted((s[0], s[1]) for s in ann["segments"])
     if covered and (covered[0][0] != 0 or covered[-1][1] != frames):
         faults.append("segments do not span the clip")
@@ -51,7 +101,7 @@ def _check_annotations(ann: dict, frames: int, size: tuple[int, int]) -> list[st
         if any(lbl != s[2] for lbl in ann["frame_labels"][s[0] : s[1]]):
             faults.append(f"segment {s} disagrees with frame_labels")
             break
-    if len(ann["camera"].get("extrinsics", [])) != frames:
+    if len(arrays.get("camera.extrinsics", [])) != frames:
         faults.append("camera.extrinsics needs one matrix per frame")
     return faults
 
@@ -63,9 +113,11 @@ def validate_dataset(root: str | Path, *, decode: bool = True, progress: bool = 
     if not meta_path.exists():
         raise SimgenError("not a simgen dataset (no dataset.json)", file=str(root))
     try:
-        meta = json.loads(meta_path.read_text())
-    except json.JSONDecodeError as exc:
-        return [f"dataset.json: not JSON ({exc.msg}); re-run the same generate command to rebuild it"]
+        meta = load_json(meta_path)
+    except SimgenError as exc:
+        return [f"dataset.json: {exc.message}; re-run the same generate command to rebuild it"]
+    if not isinstance(meta, dict) or not isinstance(meta.get("spec", {}), dict):
+        return ["dataset.json: expected a JSON object with a 'spec' object; re-run the same generate command to rebuild it"]
     faults: list[str] = []
     if not meta.get("complete"):
         faults.append("dataset.json: the job has not finished (complete is false); re-run the same generate command")
@@ -104,8 +156,12 @@ def validate_dataset(root: str | Path, *, decode: bool = True, progress: bool = 
             continue
         try:
             members = read_shard_members(path)
-        except Exception as exc:  # a truncated or corrupt tar
+        except (OSError, EOFError, tarfile.TarError) as exc:  # a truncated or corrupt tar
             faults.append(f"shards/{shard}: unreadable tar ({exc})")
+            bar.update(len(shard_rows))
+            continue
+        except SimgenError as exc:  # a link or a path among its members
+            faults.append(f"shards/{shard}: {exc.message}")
             bar.update(len(shard_rows))
             continue
         for stray in sorted(set(members) - {r["key"] for r in shard_rows}):
@@ -121,9 +177,9 @@ def validate_dataset(root: str | Path, *, decode: bool = True, progress: bool = 
                 faults.append(f"{where}: checksum differs from the manifest")
                 continue
             try:
-                ann = json.loads(m["json"])
-            except json.JSONDecodeError:
-                faults.append(f"{where}: annotations are not JSON")
+                ann = parse_json(m["json"], file=where)
+            except SimgenError as exc:
+                faults.append(f"{where}: annotations are {exc.message}")
                 continue
             n = r.get("frames", frames_expected)
             faults.extend(f"{where}: {f}" for f in _check_annotations(ann, n, size))
@@ -131,6 +187,9 @@ def validate_dataset(root: str | Path, *, decode: bool = True, progress: bool = 
                 if field in r and ann.get(field, 1 if field == "attempts" else None) != r[field]:
                     faults.append(f"{where}: {field} differs between the manifest and the clip's annotations")
             recorded = ann.get(MEMBER_DIGESTS, {})  # absent in datasets made before it was recorded
+            if not isinstance(recorded, dict):
+                faults.append(f"{where}: annotation field '{MEMBER_DIGESTS}' is not a mapping")
+                continue
             damaged = [ext for ext in ("mp4", "npz") if ext in recorded and member_digest(m[ext]) != recorded[ext]]
             if damaged:
                 faults.append(f"{where}: {' and '.join(damaged)} bytes differ from the digest in the clip's annotations (damaged)")

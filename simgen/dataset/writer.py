@@ -54,6 +54,8 @@ def write_shard(path: Path, clips: list[tuple[str, dict[str, bytes]]]) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:  # e.g. a full disk; a failed write() names no file: name the shard
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     finally:
         if tmp.exists():
             tmp.unlink()

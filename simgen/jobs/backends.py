@@ -6,6 +6,7 @@ Each backend yields a shard's manifest rows as the shard finishes, and calls
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from multiprocessing.managers import SyncManager
 
-from simgen.errors import SimgenError
+from simgen.errors import SimgenError, is_disk_full
 from simgen.jobs.shard_task import generate_shard
 
 
@@ -67,6 +68,41 @@ def run_local(
             raise
 
 
+LOOPBACK = "127.0.0.1"
+_CLUSTER_MODE_VAR = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+def local_ray_init_args(workers: int) -> dict:
+    """`ray.init` arguments for a Ray instance started here: this machine only, no dashboard."""
+    return dict(num_cpus=max(workers, 1), include_dashboard=False, _node_ip_address=LOOPBACK)
+
+
+@contextlib.contextmanager
+def _loopback_only():
+    """While starting a local Ray instance, keep its node address at 127.0.0.1.
+
+    On Linux Ray replaces a loopback node address with the machine's routable one
+    (`ray._private.services.resolve_ip_for_localhost`), and its GCS, raylet and workers then
+    listen on every interface. With Ray's "cluster" mode off (its default on macOS and
+    Windows) the address stays 127.0.0.1 and every server listens there only. The switch
+    is a module constant read at call time, and an environment variable for the processes
+    Ray starts; both are restored afterwards.
+    """
+    from ray._private import ray_constants
+
+    saved_constant, saved_env = ray_constants.ENABLE_RAY_CLUSTER, os.environ.get(_CLUSTER_MODE_VAR)
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    os.environ[_CLUSTER_MODE_VAR] = "0"
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = saved_constant
+        if saved_env is None:
+            os.environ.pop(_CLUSTER_MODE_VAR, None)
+        else:
+            os.environ[_CLUSTER_MODE_VAR] = saved_env
+
+
 def run_ray(
     spec_data: dict,
     out_dir: str,
@@ -83,10 +119,11 @@ def run_ray(
         # Ray's own INFO/WARNING lines ("Started a local Ray instance", token notices) would
         # break the progress bar; its errors still show.
         quiet = dict(log_to_driver=False, logging_level=logging.ERROR)
-        if address:
+        if address:  # a cluster the user runs: its own network settings apply
             ray.init(address=address, **quiet)
-        else:
-            ray.init(num_cpus=max(workers, 1), include_dashboard=False, **quiet)
+        else:  # nothing listens beyond this machine unless --ray-address says otherwise
+            with _loopback_only():
+                ray.init(**local_ray_init_args(workers), **quiet)
     try:
         task = ray.remote(num_cpus=1, max_retries=2)(generate_shard)
         pending = [task.remote(spec_data, out_dir, s, actions_dir) for s in shards]
@@ -96,7 +133,7 @@ def run_ray(
                 try:
                     rows = ray.get(ref)
                 except ray.exceptions.RayTaskError as exc:  # one clear line, as with the local pool
-                    if isinstance(exc.cause, SimgenError):
+                    if isinstance(exc.cause, SimgenError) or is_disk_full(exc.cause):
                         raise exc.cause from None
                     raise
                 on_clip(len(rows))

@@ -21,7 +21,7 @@ import simgen
 from simgen.dataset.format import FORMAT_VERSION, shard_name
 from simgen.dataset.reader import read_manifest
 from simgen.dataset.writer import TMP_SUFFIX, rows_from_shard
-from simgen.errors import SimgenError
+from simgen.errors import SimgenError, disk_full, is_disk_full
 from simgen.jobs.backends import run_local, run_ray
 from simgen.jobs.fingerprints import assets_fingerprint, spec_fingerprint
 from simgen.jobs.output_lock import LOCK_NAME, output_lock
@@ -31,22 +31,32 @@ from simgen.props import check_assets
 from simgen.sequence import check_actions
 from simgen.spec import GenerationSpec
 from simgen.textures import check_background_dir
+from simgen.untrusted import load_json
 
 
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + TMP_SUFFIX)
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:  # a full disk leaves the old file whole and no temporary one
+        tmp.unlink(missing_ok=True)
 
 
 def _append_rows(path: Path, rows: list[dict]) -> None:
-    with open(path, "a") as manifest:
-        manifest.write("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
-        manifest.flush()
-        os.fsync(manifest.fileno())
+    data = memoryview("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows).encode())
+    with open(path, "ab", buffering=0) as manifest:  # unbuffered: nothing is left to flush after a failure
+        size = manifest.seek(0, os.SEEK_END)
+        try:
+            while data:
+                data = data[manifest.write(data):]
+            os.fsync(manifest.fileno())
+        except OSError:  # a full disk: no torn row; the shard's rows are rebuilt on resume
+            os.ftruncate(manifest.fileno(), size)
+            raise
 
 
 def _kept(rows: list[dict], spec: GenerationSpec, made: int) -> str:
@@ -157,9 +167,11 @@ def check_output(out: Path, spec: GenerationSpec, library: ActionLibrary) -> Non
         raise SimgenError("exists and is not a folder", file=str(out), field="--out")
     if meta_path.exists():
         try:
-            meta = json.loads(meta_path.read_text())
-        except json.JSONDecodeError:
-            raise SimgenError("dataset.json is corrupt; use a new --out folder", file=str(meta_path)) from None
+            meta = load_json(meta_path)
+        except SimgenError as exc:
+            raise SimgenError(f"dataset.json is corrupt ({exc.message}); use a new --out folder", file=str(meta_path)) from None
+        if not isinstance(meta, dict) or not isinstance(meta.get("spec", {}), dict):
+            raise SimgenError("dataset.json is corrupt (not a dataset description); use a new --out folder", file=str(meta_path))
         for key, value in _inputs(spec, library).items():
             if meta.get(key) != value:
                 raise SimgenError(
@@ -255,6 +267,10 @@ def _generate_locked(spec, out: Path, library: ActionLibrary, *, workers, backen
                 made += len(shard_rows)
         except KeyboardInterrupt:
             raise GenerationInterrupted(_kept(rows, spec, made)) from None
+        except OSError as exc:  # in a worker (a shard) or here (the manifest)
+            if not is_disk_full(exc):
+                raise
+            raise disk_full(exc, out, "free space, then: " + _kept(rows, spec, made)) from None
     elapsed = time.perf_counter() - start
     _write_manifest(manifest_path, rows)
     _atomic_write(out / "dataset.json", json.dumps(_dataset_meta(spec, library, rows, True, actions_dir), indent=1))

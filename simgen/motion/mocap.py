@@ -7,7 +7,6 @@ right_elbow, left_hip(wxyz), left_knee, left_ankle(wxyz), left_shoulder(wxyz), l
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import numpy as np
 from simgen import rotations as rot
 from simgen.errors import SimgenError
 from simgen.motion.pose import PoseSequence
+from simgen.untrusted import load_json
 
 # Order of the joint channels after the root in a DeepMimic frame.
 FRAME_LAYOUT: tuple[tuple[str, int], ...] = (
@@ -107,10 +107,7 @@ def _close_loop(times: np.ndarray, joints: dict[str, np.ndarray]) -> None:
 def load_mocap(path: str | Path) -> MocapClip:
     """Parse a DeepMimic motion file, with errors that name the file and the frame."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SimgenError(f"cannot read motion-capture JSON: {exc}", file=str(path)) from None
+    data = load_json(path)
     if not isinstance(data, dict) or "Frames" not in data:
         raise SimgenError("expected a JSON object with a 'Frames' list", file=str(path), field="Frames")
     frames = data["Frames"]

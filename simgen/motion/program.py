@@ -25,12 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
-
 from simgen import rotations as rot
 from simgen.errors import SimgenError
 from simgen.motion.pose import PoseSequence
 from simgen.motion.skeleton import MOVABLE, REVOLUTE, REVOLUTE_LIMITS, SPHERICAL
+from simgen.untrusted import is_finite_number, load_yaml
 
 ROOT_CHANNELS = ("root_height", "root_pitch", "root_roll", "root_yaw", "root_forward", "root_side")
 TOP_LEVEL_FIELDS = {"name", "description", "cycle_seconds", "loop", "amplitudes", "keyframes"}
@@ -113,11 +112,7 @@ def _interpolate(times: np.ndarray, keys: np.ndarray, phase: np.ndarray, loop: b
 
 def load_program(path: str | Path) -> MotionProgram:
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise SimgenError(f"cannot read YAML: {' '.join(str(exc).split())}", file=str(path)) from None
-    return parse_program(data, path)
+    return parse_program(load_yaml(path), path)
 
 
 def parse_program(data, path: Path | None = None) -> MotionProgram:
@@ -135,7 +130,7 @@ def parse_program(data, path: Path | None = None) -> MotionProgram:
     if not isinstance(name, str) or not name:
         fail("name", "must be a non-empty string")
     cycle = data.get("cycle_seconds", 1.0)
-    if not isinstance(cycle, (int, float)) or not 0.05 <= cycle <= 60:
+    if not is_finite_number(cycle) or not 0.05 <= cycle <= 60:
         fail("cycle_seconds", f"must be a number in [0.05, 60], got {cycle!r}")
     keyframes = data.get("keyframes")
     if not isinstance(keyframes, list) or not keyframes:
@@ -148,7 +143,7 @@ def parse_program(data, path: Path | None = None) -> MotionProgram:
         if not isinstance(frame, dict) or "t" not in frame:
             fail(where, "each keyframe needs a 't' (normalised time in [0, 1))")
         t = frame["t"]
-        if not isinstance(t, (int, float)) or not 0 <= t < 1:
+        if not is_finite_number(t) or not 0 <= t < 1:
             fail(f"{where}.t", f"must be in [0, 1), got {t!r}")
         if times and t <= times[-1]:
             fail(f"{where}.t", f"keyframe times must increase strictly ({t} after {times[-1]})")
@@ -172,11 +167,12 @@ def parse_program(data, path: Path | None = None) -> MotionProgram:
         for k in names:
             v = frame[k]
             if k in SPHERICAL:
-                if not (isinstance(v, list) and len(v) == 3 and all(isinstance(x, (int, float)) for x in v)):
-                    fail(f"{where}.{k}", f"spherical joint takes [x, y, z] degrees, got {v!r}")
+                # finite too: a NaN angle would put NaN in every keypoint and camera matrix
+                if not (isinstance(v, list) and len(v) == 3 and all(is_finite_number(x) for x in v)):
+                    fail(f"{where}.{k}", f"spherical joint takes [x, y, z] finite degrees, got {v!r}")
             else:
-                if not isinstance(v, (int, float)):
-                    fail(f"{where}.{k}", f"takes one number, got {v!r}")
+                if not is_finite_number(v):
+                    fail(f"{where}.{k}", f"takes one finite number, got {v!r}")
                 if k in REVOLUTE:
                     lo, hi = (np.degrees(x) for x in REVOLUTE_LIMITS[k])
                     if not lo - 1e-6 <= v <= hi + 1e-6:
@@ -191,7 +187,7 @@ def parse_program(data, path: Path | None = None) -> MotionProgram:
         if not isinstance(amp, dict) or "range" not in amp or "channels" not in amp:
             fail(field, "needs 'range' and 'channels'")
         r = amp["range"]
-        if not (isinstance(r, list) and len(r) == 2 and all(isinstance(x, (int, float)) for x in r) and 0 <= r[0] <= r[1]):
+        if not (isinstance(r, list) and len(r) == 2 and all(is_finite_number(x) for x in r) and 0 <= r[0] <= r[1]):
             fail(f"{field}.range", f"must be [min, max] with 0 <= min <= max, got {r!r}")
         if not isinstance(amp["channels"], list):
             fail(f"{field}.channels", f"must be a list of animated joints, got {amp['channels']!r}")

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import csv
+import posixpath
 from pathlib import Path
 
 import numpy as np
 
 from simgen.train.data.video_io import decode_video
 from simgen.train.errors import TrainDataError
+from simgen.untrusted import relative_inside
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"}
 
 
 def _read_csv(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
     try:
-        with path.open(newline="") as fh:
+        # utf-8-sig: spreadsheet programs start a UTF-8 CSV with a byte-order mark
+        with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             header = [h.strip() for h in (reader.fieldnames or [])]
             missing = [c for c in required if c not in header]
@@ -23,9 +26,20 @@ def _read_csv(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
                 raise TrainDataError(
                     f"{path}: missing column(s) {missing}; expected columns {list(required)}, found {header}"
                 )
-            return [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+            rows = []
+            for row in reader:
+                if None in row or None in row.values():  # more or fewer fields than the header
+                    given = sum(v is not None for k, v in row.items() if k is not None) + len(row.get(None) or ())
+                    raise TrainDataError(f"{path}:{reader.line_num}: {given} field(s) where the header has "
+                                         f"{len(header)} (a truncated or mis-quoted line?)")
+                rows.append({k.strip(): v.strip() for k, v in row.items()})
+            return rows
     except UnicodeDecodeError as exc:
         raise TrainDataError(f"{path}: not a UTF-8 CSV file ({exc})") from exc
+    except csv.Error as exc:  # a field over the csv module's limit (128 KiB), a NUL byte, ...
+        raise TrainDataError(f"{path}: malformed CSV ({exc})") from None
+    except OSError as exc:
+        raise TrainDataError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
 class RealFolderReader:
@@ -82,10 +96,20 @@ class RealFolderReader:
         self._index = {r["key"]: i for i, r in enumerate(self.rows)}
 
     def _rows_from_csv(self, path: Path) -> list[dict]:
-        rows = []
+        rows, first_line = [], {}
         for line, row in enumerate(_read_csv(path, ("path", "label")), start=2):
             if not row.get("path"):
                 raise TrainDataError(f"{path}:{line}: empty 'path'")
+            if (why := relative_inside(row["path"])) is not None:
+                # clips are read from ROOT only: a label file must not point a reader elsewhere
+                raise TrainDataError(f"{path}:{line}: field 'path' {row['path']!r} {why}")
+            # A clip listed twice would count twice in training and scoring, or carry two
+            # labels: an error naming both lines, since only the user knows which to keep.
+            same = posixpath.normpath(row["path"].replace("\\", "/"))
+            if same in first_line:
+                raise TrainDataError(f"{path}:{line}: clip {row['path']!r} is already listed on line "
+                                     f"{first_line[same]}; list each clip once")
+            first_line[same] = line
             rows.append(
                 dict(key=row["path"], path=row["path"], label=row["label"], subject=row.get("subject", ""),
                      source=f"{path}:{line}")
