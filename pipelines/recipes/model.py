@@ -253,7 +253,7 @@ def _parse_check(stage: Stage, parser: argparse.ArgumentParser, file: str) -> No
 
     parser.error = error  # type: ignore[method-assign]  # this parser object is ours, built for the check
     try:
-        parser.parse_args(argv)
+        args = parser.parse_args(argv)
     except _ParseError as exc:
         message = str(exc)
         m = re.match(r"argument (--[\w-]+)(?:/[^:]*)?: (.*)", message)
@@ -264,6 +264,35 @@ def _parse_check(stage: Stage, parser: argparse.ArgumentParser, file: str) -> No
             keys = [w.strip().lstrip("-").replace("-", "_") for w in m.group(1).split(",")]
             raise RecipeError("required", file=file, field=f"stages.{stage.name}.{keys[0]}") from None
         raise RecipeError(message, file=file, field=f"stages.{stage.name}") from None
+    _semantic_check(stage, args, file)
+
+
+def _semantic_check(stage: Stage, args: argparse.Namespace, file: str) -> None:
+    """What the command checks after parsing: the generation spec, the training configuration."""
+    if stage.name == "generate":
+        from simgen.pipelines.cli import _spec_from_args
+
+        try:
+            _spec_from_args(args)
+        except SimgenError as exc:
+            raise RecipeError(exc.message if not exc.file else f"{exc.file}: {exc.message}", file=file,
+                              field=f"stages.generate.{exc.field}" if exc.field else "stages.generate") from None
+        return
+    if stage.name not in ("train", "adapt"):
+        return
+    from simgen.train.config import TrainConfig
+
+    if stage.name == "train":
+        fields = {k: getattr(args, k) for k in TrainConfig.model_fields if getattr(args, k, None) is not None}
+        fields["selfsup"] = [t for t in (args.selfsup or "").split(",") if t]
+    else:  # sim2real trains with these
+        fields = {k: getattr(args, k) for k in ("model", "size", "num_frames", "stride")}
+    try:
+        TrainConfig(**{**fields, "out": "unused"})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(x) for x in err["loc"])
+        raise RecipeError(err["msg"].removeprefix("Value error, "), file=file, field=f"stages.{stage.name}.{key}") from None
 
 
 def placeholder_argv(stage: Stage, parser: argparse.ArgumentParser) -> list[str]:
@@ -333,14 +362,15 @@ def load_recipe(path: str | Path) -> Recipe:
     parsers = command_parsers()
     recipe = Recipe(path=path, description=structure.description, parsers=parsers)
     given = structure.stages.model_dump()
+    for name in structure.stages.model_fields_set:
+        if given[name] is None:
+            raise RecipeError("expected a mapping of options (use {} for the defaults)", file=file,
+                              field=f"stages.{name}")
     if not any(v is not None for v in given.values()):
         raise RecipeError("no stage given (stages: " + ", ".join(STAGE_ORDER) + ")", file=file, field="stages")
     for name in STAGE_ORDER:
         options = given[name]
         if options is None:
-            if name in structure.stages.model_fields_set:
-                raise RecipeError("expected a mapping of options (use {} for the defaults)", file=file,
-                                  field=f"stages.{name}")
             continue
         stage = _check_stage(name, options, parsers[STAGES[name].command], [s.name for s in recipe.stages], file)
         recipe.stages.append(stage)
