@@ -24,7 +24,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(format_plan(plan(recipe, out), out))
         return 0
     try:
-        run_recipe(recipe, out)
+        run_recipe(recipe, out, until=args.until)
     except StageFailed as exc:
         print(f"simgen run: error: {exc}", file=sys.stderr)
         return 2 if exc.code == 2 else 1
@@ -42,5 +42,7 @@ def register(subparsers) -> None:
                     "re-runs a stage whose options (or an earlier stage it uses) changed, with every stage after it.")
     p.add_argument("recipe", type=Path, metavar="RECIPE.yaml", help="the recipe file")
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: runs/RECIPE_NAME)")
+    p.add_argument("--until", metavar="STAGE", help="stop after this stage (run the rest later: finished stages are "
+                   "skipped; default: run every stage)")
     p.add_argument("--plan", action="store_true", help="print what would run (skip / run / resume per stage) and stop")
     p.set_defaults(func=cmd_run)

@@ -154,10 +154,16 @@ def _clear(folder: Path) -> None:
         shutil.rmtree(f) if f.is_dir() and not f.is_symlink() else f.unlink()
 
 
-def run_recipe(recipe: Recipe, out: str | Path, *, echo: Callable[[str], None] = print) -> list[dict]:
-    """Run every stage that is not finished; returns each stage's ``done.json`` record, in order."""
+def run_recipe(recipe: Recipe, out: str | Path, *, until: str | None = None,
+               echo: Callable[[str], None] = print) -> list[dict]:
+    """Run every stage that is not finished (up to and including ``until``); returns their ``done.json`` records."""
     out = Path(out)
     steps = plan(recipe, out)
+    if until is not None:
+        names = [s.stage.name for s in steps]
+        if until not in names:
+            raise RecipeError(f"--until {until}: not a stage of {recipe.path} (its stages: {', '.join(names)})")
+        steps = steps[:names.index(until) + 1]
     echo(format_plan(steps, out))
     records = []
     for i, step in enumerate(steps, 1):

@@ -124,6 +124,31 @@ def test_a_changed_first_stage_reruns_everything_after_it(tmp_path, real, fake_s
     assert ran(calls) == ["generate", "train", "adapt", "evaluate", "calibrate"]
 
 
+def test_a_stage_whose_input_changed_while_it_was_left_out_reruns(tmp_path, real, fake_stages):
+    """The dependency hashes in done.json, not only this run's plan, decide: train's data was remade without it."""
+    calls, _ = fake_stages
+    run_recipe(load_recipe(write_recipe(tmp_path / "r.yaml", real)), tmp_path / "out")
+    only_generate = dict(train=None, adapt=None, evaluate=None, calibrate=None)
+    run_recipe(load_recipe(write_recipe(tmp_path / "r.yaml", real, generate={"clips": 6}, **only_generate)),
+               tmp_path / "out")
+    ran(calls)
+    recipe = load_recipe(write_recipe(tmp_path / "r.yaml", real, generate={"clips": 6}))
+    assert {s.stage.name: s.reason for s in plan(recipe, tmp_path / "out")}["train"] == "an earlier stage changed"
+    run_recipe(recipe, tmp_path / "out")
+    assert ran(calls) == ["train", "adapt", "evaluate", "calibrate"]
+
+
+def test_until_stops_after_a_stage_and_the_next_run_continues(tmp_path, real, fake_stages, simgen_cli):
+    calls, _ = fake_stages
+    recipe = write_recipe(tmp_path / "r.yaml", real)
+    assert simgen_cli.run(["run", recipe, "--out", tmp_path / "out", "--until", "train"])[0] == 0
+    assert ran(calls) == ["generate", "train"]
+    assert simgen_cli.run(["run", recipe, "--out", tmp_path / "out"])[0] == 0
+    assert ran(calls) == ["adapt", "evaluate", "calibrate"]
+    simgen_cli.one_line_error(["run", recipe, "--out", tmp_path / "out", "--until", "trian"], "--until trian",
+                              "generate, train, adapt")
+
+
 def test_how_not_what_options_do_not_rerun(tmp_path, real, fake_stages):
     calls, _ = fake_stages
     run_recipe(load_recipe(write_recipe(tmp_path / "r.yaml", real)), tmp_path / "out")
