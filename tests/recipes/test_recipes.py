@@ -305,3 +305,40 @@ def test_sigkill_during_generation_then_rerun_resumes_to_the_uninterrupted_resul
     model_a = torch.load(tmp_path / "clean/train/run/model.pt", weights_only=True)["model"]
     model_b = torch.load(killed / "train/run/model.pt", weights_only=True)["model"]
     assert all(torch.equal(model_a[k], model_b[k]) for k in model_a)
+
+
+def test_evaluate_scores_each_fold_model_on_its_own_test_people_only(tmp_path, real):
+    """The evaluate stage's commands, recorded: every adapted model is scored with --subjects = its fold's people."""
+    from simgen.pipelines.recipes.runner import Context
+
+    recipe = load_recipe(write_recipe(tmp_path / "r.yaml", real, evaluate={"no_progress": True}))
+    out = tmp_path / "out"
+    folds = [{"name": p, "test_subjects": [p]} for p in ("ann", "ben", "cat")]
+    (out / "adapt").mkdir(parents=True)
+    (out / "adapt" / "results.json").write_text(json.dumps({
+        "config": {"methods": ["sim-only", "dann", "best"], "seeds": [0, 1], "folds": folds},
+        "methods": {"best": {"accuracy_mean": 0.5}, "dann": {"accuracy_mean": 0.5}}}))
+    (out / "evaluate").mkdir()
+    ctx = Context(recipe, out, recipe.stage("evaluate"), echo=lambda _: None)
+    commands = []
+
+    def fake_simgen(argv):
+        argv = [str(a) for a in argv]
+        commands.append(argv)
+        n = 1 if "--subjects" in argv else 3
+        Path(argv[argv.index("--out") + 1]).write_text(json.dumps({"accuracy": 1.0 if "ann" in argv else 0.0,
+                                                                    "n_clips": n, "macro_f1": 0}))
+    ctx.simgen = fake_simgen
+    result = stage_runners.run_evaluate(ctx, resume=False)
+    model_run, fold_runs = commands[0], commands[1:]
+    assert "--subjects" not in model_run and model_run[model_run.index("--checkpoint") + 1].endswith("train/run/model.pt")
+    assert len(fold_runs) == 2 * 2 * 3  # dann and best, 2 seeds, 3 folds; the benchmark saves no sim-only model
+    for argv in fold_runs:
+        model = Path(argv[argv.index("--checkpoint") + 1])
+        person = model.parent.name.removeprefix("test-")
+        assert argv[argv.index("--subjects") + 1] == person and "--no-progress" in argv
+        assert "--exclude-subjects" not in argv and model.parts[-5:-3] == ("adapt", "models")
+    summary = json.loads((out / "evaluate" / "summary.json").read_text())
+    assert summary["folds"]["best"]["accuracy"] == round(2 / 6, 4)  # right on ann only: 2 seeds x 3 folds
+    assert summary["folds"]["best"]["n_clips"] == 6 and summary["folds"]["best"]["correct"] == 2
+    assert out / "evaluate" / "summary.json" in result.outputs
