@@ -263,6 +263,10 @@ def build_parser() -> argparse.ArgumentParser:
     from simgen.pipelines import sim2real_commands
 
     sim2real_commands.register(sub)
+    if train_commands is not None:  # a recipe trains
+        from simgen.pipelines import run_commands
+
+        run_commands.register(sub)
     harden(parser)  # also the subcommands other modules registered
     return parser
 

@@ -52,8 +52,14 @@ def test_every_yaml_block_parses_and_validates(index, tmp_path):
         path = tmp_path / f"{data['name']}.yaml"
         path.write_text(text)
         load_program(path)
+    elif "stages" in data:  # a recipe; DIR stands for a real-clips folder
+        from simgen.pipelines.recipes import load_recipe
+
+        path = tmp_path / "recipe.yaml"
+        path.write_text(text.replace("DIR", str(tmp_path)))
+        load_recipe(path)
     else:
-        pytest.fail(f"README yaml block {index} is neither a spec nor an action: {list(data)}")
+        pytest.fail(f"README yaml block {index} is neither a spec, an action nor a recipe: {list(data)}")
 
 
 def test_every_command_line_parses():
