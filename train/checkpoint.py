@@ -47,7 +47,8 @@ def load_checkpoint(path: str | Path) -> dict:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise TrainDataError(f"{path}: not a readable checkpoint ({type(exc).__name__}: {exc})") from exc
+        first = (str(exc).strip().splitlines() or [""])[0]  # torch's messages run to many lines
+        raise TrainDataError(f"{path}: not a readable checkpoint ({type(exc).__name__}: {first})") from exc
     if not isinstance(ckpt, dict) or ckpt.get("meta", {}).get("format") != FORMAT:
         raise TrainDataError(f"{path}: not a simgen train checkpoint (field 'meta.format' != {FORMAT!r})")
     return ckpt
