@@ -1,5 +1,6 @@
 """``simgen monitor``'s work: score a reference set and a stream with a model, test them for drift
-(:mod:`simgen.adapt.drift`), and write ``report.json``, ``report.html`` and ``clips.csv``.
+(:mod:`simgen.adapt.drift`), and write ``report.json``, ``report.html``, ``clips.csv`` and ``scores.npz`` (the per-clip
+probabilities and features the tests used).
 
 Clips are read from any folder the toolkit knows: a synthetic dataset (``dataset.json``), a real
 folder (``labels.csv`` or one sub-folder per class; ``subjects`` selects people), or a plain
@@ -183,6 +184,9 @@ def run_monitor(checkpoint: str | Path, reference: str | Path, stream: str | Pat
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=1))
     write_clips_csv(report, out / "clips.csv")
+    # what the statistics were computed from, to re-test or plot without re-running the model
+    np.savez_compressed(out / "scores.npz", reference_probs=ref_probs, reference_features=ref_feats,
+                        stream_probs=s_probs, stream_features=s_feats)
     (out / "report.html").write_text(build_html(report, tests, ref_feats, s_feats))
     return report
 

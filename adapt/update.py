@@ -25,14 +25,28 @@ def _present_labels(reader) -> list[str]:
     return [c for c in reader.classes if c in found]
 
 
-def _dataset(reader, meta: dict, cache, seed: int):
+def _dataset(reader, meta: dict, cache, seed: int, *, prepare: bool = True):
     from simgen.train.data.batch import ClipDataset
     from simgen.train.frame_rate import model_fps
 
     ds = ClipDataset(reader, cache, num_frames=meta["num_frames"], sampler="random_window", stride=meta["stride"],
                      fps=model_fps(meta), seed=seed, background_label=meta.get("frame_background"))
-    ds.prepare(progress=False)
+    if prepare:
+        ds.prepare(progress=False)
     return ds
+
+
+def _prepare_kept(ds) -> None:
+    """Decode only the clips ``ds.indices`` keeps (a replay buffer is a small share of its folder)."""
+    good = []
+    for i in ds.indices:
+        try:
+            if len(ds.load(i)[0]) == 0:
+                raise TrainDataError(f"{ds.reader.rows[i]['path']}: clip has no frames")
+            good.append(i)
+        except TrainDataError as exc:
+            ds.skipped.append((ds.reader.rows[i]["path"], str(exc)))
+    ds.indices = good
 
 
 def replay_buffer(datasets: list, per_class: int, rng: np.random.Generator) -> None:
@@ -123,8 +137,11 @@ def run_update(checkpoint: str | Path, new: list[str], out: str | Path, *, repla
     classes = old + added
     cache = FrameCache(cache_dir)
     new_parts = [_dataset(open_reader(root, classes=classes, size=size), meta, cache, seed) for root in new]
-    replay_parts = [_dataset(open_reader(root, classes=classes, size=size), meta, cache, seed) for root in replay]
+    replay_parts = [_dataset(open_reader(root, classes=classes, size=size), meta, cache, seed, prepare=False)
+                    for root in replay]
     replay_buffer(replay_parts, replay_per_class, rng)
+    for ds in replay_parts:
+        _prepare_kept(ds)
     eval_ds = (_dataset(open_reader(eval_dir, classes=classes, size=size, subjects=eval_subjects), meta, cache, seed)
                if eval_dir else None)
     before = evaluate_split(old_model, meta, eval_ds, len(old), device) if eval_ds is not None else None

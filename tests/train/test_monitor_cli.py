@@ -74,6 +74,10 @@ def test_bad_input_is_one_line(checkpoint, reference, tmp_path, simgen_cli):
     simgen_cli.one_line_error(base + ["--stream", tmp_path / "empty"], "empty", "no video files")
     simgen_cli.one_line_error(base + ["--stream", reference, "--alpha", "1.5"], "--alpha", "between 0 and 1")
     simgen_cli.one_line_error(base + ["--stream", reference, "--stream-subjects", "s9"], "subject")
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    (loose / "a.mp4").write_bytes((reference / "c00.mp4").read_bytes())
+    simgen_cli.one_line_error(base + ["--stream", loose, "--stream-subjects", "s0"], "loose", "no labels.csv")
     (tmp_path / "fake.pt").write_bytes(b"not a checkpoint")
     simgen_cli.one_line_error(["monitor", "--checkpoint", tmp_path / "fake.pt", "--reference", reference,
                                "--stream", reference, "--out", tmp_path / "r"], "fake.pt", "checkpoint")
