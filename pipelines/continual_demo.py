@@ -4,11 +4,13 @@ A base model knows the old classes (trained on their synthetic clips only). For 
 ``a`` it is grown by the new class's synthetic clips plus that class's real clips of the *other*
 people, rehearsing a replay buffer of the old classes' synthetic clips, and scored before and after
 on person ``a``'s real clips (never used in the update) and on a synthetic test set. Writes
-``OUT/summary.json`` and ``OUT/table.md``::
+``OUT/summary.json`` and ``OUT/table.md``. With ``--real-replay`` each fold's base model is trained on
+the old classes' synthetic clips plus their real clips of the fold's training people (never the test
+person, never the new class), and those real clips join the replay buffer::
 
     python -m simgen.pipelines.continual_demo --checkpoint runs/cl/base/model.pt --new-synthetic runs/cl/bend_syn \\
         --replay runs/cl/old_syn --real ../shared/data/weizmann4_dev --new-class bend \\
-        --synthetic-test /work/data/w4_acc/test --out runs/cl/demo
+        --synthetic-test /work/data/w4_acc/test --out runs/cl/demo [--real-replay]
 """
 
 from __future__ import annotations
@@ -32,6 +34,30 @@ def new_class_folder(real: Path, new_class: str, exclude: str, out: Path) -> Pat
     return out
 
 
+def old_real_folder(real: Path, old_classes: list[str], exclude: str, out: Path) -> Path:
+    """``out/labels.csv`` listing the real clips of the old classes of every person but ``exclude``."""
+    from simgen.train.data.real import _read_csv
+
+    rows = [r for r in _read_csv(real / "labels.csv", ("path", "label", "subject"))
+            if r["label"] in old_classes and r["subject"] != exclude]
+    out.mkdir(parents=True, exist_ok=True)
+    lines = ["path,label,subject"] + [f"{(real / r['path']).resolve()},{r['label']},{r['subject']}" for r in rows]
+    (out / "labels.csv").write_text("\n".join(lines) + "\n")
+    return out
+
+
+def fold_base(synthetic: str, old_real: Path, out: Path, *, epochs: int, seed: int) -> Path:
+    """The fold's base model: the old classes' synthetic clips plus their real clips of the training people
+    (``simgen train``'s fit loop and defaults); reused when ``out/model.pt`` exists."""
+    from simgen.train.config import TrainConfig
+    from simgen.train.fit import fit
+
+    if not (out / "model.pt").is_file():
+        fit(TrainConfig(synthetic=synthetic, real=str(old_real), out=str(out), epochs=epochs, seed=seed,
+                        progress=False))
+    return out / "model.pt"
+
+
 def _sum(folds: list[dict], where: str, when: str, part: str) -> tuple[int, int]:
     """(correct, clips) over folds."""
     correct = clips = 0
@@ -51,7 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     from simgen.train.data.synthetic import open_reader
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--checkpoint", help="the base model (old classes); or --real-replay to train one per fold")
+    p.add_argument("--real-replay", action="store_true",
+                   help="per fold, train the base on the old classes' synthetic clips (first --replay) plus their real "
+                        "clips of the training people, and rehearse those real clips too")
+    p.add_argument("--base-epochs", type=int, default=80)
     p.add_argument("--new-synthetic", required=True)
     p.add_argument("--replay", required=True, action="append")
     p.add_argument("--real", required=True)
@@ -70,16 +100,25 @@ def main(argv: list[str] | None = None) -> int:
     cache_dir = str(out.parent / "cache")
     t0 = time.time()
     people = args.subjects.split(",") if args.subjects else sorted({r["subject"] for r in RealFolderReader(real).rows})
-    base, meta = load_model(args.checkpoint)
-    classes = list(meta["classes"]) + [args.new_class]
-    syn_test = _dataset(open_reader(args.synthetic_test, classes=classes, size=meta["size"]), meta,
-                        FrameCache(cache_dir), args.seed)
-    syn_before = evaluate_split(base, meta, syn_test, len(meta["classes"]), "cpu")
+    if not args.checkpoint and not args.real_replay:
+        p.error("give --checkpoint or --real-replay")
+    old_classes = open_reader(args.replay[0]).classes
+    classes = old_classes + [args.new_class]
     folds = []
     for person in people:
         fold = out / f"test-{person}"
         new_real = new_class_folder(real, args.new_class, person, fold / "new_real")
-        m = run_update(args.checkpoint, [args.new_synthetic, str(new_real)], fold / "run", replay=args.replay,
+        replay = list(args.replay)
+        checkpoint = args.checkpoint
+        if args.real_replay:
+            old_real = old_real_folder(real, old_classes, person, fold / "old_real")
+            checkpoint = str(fold_base(args.replay[0], old_real, fold / "base", epochs=args.base_epochs, seed=args.seed))
+            replay.append(str(old_real))
+        base, meta = load_model(checkpoint)
+        syn_test = _dataset(open_reader(args.synthetic_test, classes=classes, size=meta["size"]), meta,
+                            FrameCache(cache_dir), args.seed)
+        syn_before = evaluate_split(base, meta, syn_test, len(meta["classes"]), "cpu")
+        m = run_update(checkpoint, [args.new_synthetic, str(new_real)], fold / "run", replay=replay,
                        replay_per_class=args.replay_per_class, eval_dir=str(real), eval_subjects=[person],
                        steps=args.steps, lr=args.lr, trainable=args.train, distill=args.distill, seed=args.seed,
                        cache_dir=cache_dir)
