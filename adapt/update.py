@@ -49,6 +49,18 @@ def _prepare_kept(ds) -> None:
     ds.indices = good
 
 
+def domain_shortcut_warning(parts: list, classes: list[str], old_classes: int) -> list[str]:
+    """A warning when real clips come only with new classes: a model can then learn "real footage" as the new
+    class's cue, at the old classes' expense (measured on weizmann4: README, "simgen update")."""
+    real_classes = {p.reader.label_index(i) for p in parts if int(p.reader.domain) == 1 for i in p.indices}
+    real_classes.discard(-1)
+    if real_classes and all(k >= old_classes for k in real_classes):
+        names = ", ".join(classes[k] for k in sorted(real_classes))
+        return [f"warning: real clips only of the new class(es) {names} and none of the old classes: 'real footage' "
+                "can itself become the new class's cue; add earlier real clips of the old classes with --replay"]
+    return []
+
+
 def replay_buffer(datasets: list, per_class: int, rng: np.random.Generator) -> None:
     """Keep at most ``per_class`` clips of each (class, domain) across ``datasets`` (in place, drawn by ``rng``)."""
     groups: dict[tuple[int, int], list[tuple[int, int]]] = {}
@@ -157,6 +169,7 @@ def run_update(checkpoint: str | Path, new: list[str], out: str | Path, *, repla
     model.to(device)
     params = set_trainable(model, trainable)
 
+    warnings = domain_shortcut_warning(new_parts + replay_parts, classes, len(old))
     parts = [p for p in new_parts + replay_parts if len(p)]
     concat = torch.utils.data.ConcatDataset(parts)
     labels = [p.reader.label_index(i) for p in parts for i in p.indices]
@@ -219,7 +232,7 @@ def run_update(checkpoint: str | Path, new: list[str], out: str | Path, *, repla
                       parameters=sum(p.numel() for p in model.parameters())),
         evaluation=None if eval_ds is None else dict(data=str(eval_dir), subjects=eval_subjects, before=before,
                                                      after=after),
-        history=history, seconds=round(time.time() - t0, 1))
+        history=history, warnings=warnings, seconds=round(time.time() - t0, 1))
     if eval_ds is not None and before["old"]["accuracy"] is not None:
         metrics["old_class_cost_points"] = round(100 * (before["old"]["accuracy"] - after["old"]["accuracy"]), 2)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))

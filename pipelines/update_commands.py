@@ -7,6 +7,7 @@ is one line on stderr and exit status 2, before any training.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from simgen.errors import SimgenError
 from simgen.pipelines.cli_support import (check_input, claim_run_folder, comma_list, int_at_least, print_error)
@@ -65,6 +66,8 @@ def cmd_update(args: argparse.Namespace) -> int:
                        real_share=args.real_share, seed=args.seed, device=device, cache_dir=args.cache_dir)
     except TrainDataError as exc:
         raise SimgenError(str(exc)) from None
+    for warning in m["warnings"]:
+        print(warning, file=sys.stderr)
     added = ", ".join(m["added_classes"]) or "none"
     print(f"classes {', '.join(m['classes'])} (added: {added}); {m['drawn']['total']} clips drawn, "
           f"{m['drawn']['replay']} from the replay buffer; {m['seconds']:.0f} s")

@@ -67,6 +67,8 @@ def test_adds_a_class_with_replay_and_scores_before_and_after(checkpoint, synthe
     assert meta["classes"] == m["classes"] and meta["continual"]["parent"] == str(checkpoint)
     assert model.clip_head.fc.out_features == 4
     assert "added: up" in out and "old classes (6 clips)" in out
+    # real clips only of the new class: the shortcut "real footage = up" is warned about
+    assert err.count("warning: real clips only of the new class(es) up") == 1 and m["warnings"]
 
 
 def test_bad_input_is_one_line(checkpoint, synthetic_dir, helpers, tmp_path, simgen_cli):
@@ -87,3 +89,14 @@ def test_bad_input_is_one_line(checkpoint, synthetic_dir, helpers, tmp_path, sim
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "model.pt").write_bytes(b"x")
     simgen_cli.one_line_error(base + ["--out", tmp_path / "busy"], "--out", "--force")
+
+
+def test_no_shortcut_warning_when_old_classes_have_real_clips_too(checkpoint, synthetic_dir, helpers, tmp_path,
+                                                                   simgen_cli):
+    new = real_folder(tmp_path / "new", helpers, ["up"] * 2, seed=1)
+    earlier = real_folder(tmp_path / "earlier", helpers, ["left", "right", "still"], seed=5)
+    code, _, err = simgen_cli.run(["update", "--checkpoint", checkpoint, "--new", new, "--replay", synthetic_dir,
+                                   "--replay", earlier, "--out", tmp_path / "run2", "--steps", "2"])
+    m = json.loads((tmp_path / "run2" / "metrics.json").read_text())
+    assert code == 0 and "warning" not in err and m["warnings"] == []
+    assert m["clips"]["replay"] == {"left": 5, "right": 5, "still": 5, "up": 0}  # 4 synthetic + 1 real each
