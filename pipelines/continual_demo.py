@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="per fold, train the base on the old classes' synthetic clips (first --replay) plus their real "
                         "clips of the training people, and rehearse those real clips too")
     p.add_argument("--base-epochs", type=int, default=80)
+    p.add_argument("--bases", help="with --real-replay: where the fold base models are (trained if absent; default: OUT)")
     p.add_argument("--new-synthetic", required=True)
     p.add_argument("--replay", required=True, action="append")
     p.add_argument("--real", required=True)
@@ -112,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         checkpoint = args.checkpoint
         if args.real_replay:
             old_real = old_real_folder(real, old_classes, person, fold / "old_real")
-            checkpoint = str(fold_base(args.replay[0], old_real, fold / "base", epochs=args.base_epochs, seed=args.seed))
+            bases = Path(args.bases) if args.bases else out
+            checkpoint = str(fold_base(args.replay[0], old_real, bases / f"test-{person}" / "base",
+                                       epochs=args.base_epochs, seed=args.seed))
             replay.append(str(old_real))
         base, meta = load_model(checkpoint)
         syn_test = _dataset(open_reader(args.synthetic_test, classes=classes, size=meta["size"]), meta,
