@@ -220,8 +220,9 @@ def run_update(checkpoint: str | Path, new: list[str], out: str | Path, *, repla
         replay=[str(r) for r in replay], steps=steps, lr=lr, trainable=trainable, distill=distill, seed=seed,
         history=list(meta.get("continual", {}).get("history", [])) + [str(checkpoint)]))
     save_atomic(dict(meta=new_meta, model=model.state_dict()), out / "model.pt")
-    counts = lambda ps: {c: sum(1 for p in ps for i in p.indices if p.reader.label_index(i) == k)  # noqa: E731
-                         for k, c in enumerate(classes)}
+    def counts(parts_: list) -> dict[str, int]:
+        return {c: sum(1 for p in parts_ for i in p.indices if p.reader.label_index(i) == k) for k, c in enumerate(classes)}
+
     metrics = dict(
         checkpoint=str(checkpoint), old_classes=old, added_classes=added, classes=classes,
         clips=dict(new=counts(new_parts), replay=counts(replay_parts)),
