@@ -91,7 +91,8 @@ def _tv_stat(pred: np.ndarray, ref: np.ndarray, stream: np.ndarray, k: int) -> f
     return float(0.5 * np.abs(class_histogram(pred[ref], k) - class_histogram(pred[stream], k)).sum())
 
 
-def novelty_pvalues(ref_feats: np.ndarray, stream_feats: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def novelty_pvalues(ref_feats: np.ndarray, stream_feats: np.ndarray,
+                    k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Conformal novelty of each stream clip against the reference (see the module docstring).
 
     Returns:

@@ -33,8 +33,9 @@ def per_clip_figure(tests: dict, classes: list[str]) -> bytes:
     plt = _pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(11, 2.8))
     nov = tests["novelty"]
-    for ax, title, ref, stream in ((axes[0], "k-NN distance to reference", nov["reference_scores"], nov["stream_scores"]),
-                                   (axes[1], "normalised entropy", tests["reference_entropy"], tests["stream_entropy"])):
+    panels = ((axes[0], "k-NN distance to reference", nov["reference_scores"], nov["stream_scores"]),
+              (axes[1], "normalised entropy", tests["reference_entropy"], tests["stream_entropy"]))
+    for ax, title, ref, stream in panels:
         bins = np.histogram_bin_edges(np.concatenate([ref, stream]), bins=20)
         for name, values in (("reference", ref), ("stream", stream)):
             ax.hist(values, bins=bins, alpha=0.55, density=True, color=COLOURS[name], label=f"{name} ({len(values)})")
@@ -87,7 +88,8 @@ def build_html(report: dict, tests: dict, ref_feats: np.ndarray, stream_feats: n
     stats_rows = [[n, s["what"], f"{s['value']:.4g}", f"{s['null_mean']:.4g}", f"{s['null_q95']:.4g}",
                    f"{s['p_value']:.4f}", "yes" if s["flagged"] else "no"] for n, s in report["statistics"].items()]
     stats_html = table(["statistic", "of", "observed", "null mean", "null 95%", "p-value", "flagged"], stats_rows)
-    label_rows = [[p["rank"], p["path"], "yes" if p["novel"] else "no", p["novelty_p"], p["uncertainty"], p["predicted"]]
+    label_rows = [[p["rank"], p["path"], "yes" if p["novel"] else "no", p["novelty_p"], p["uncertainty"],
+                   p["predicted"]]
                   for p in report["label_first"]]
     label_html = table(["rank", "clip", "novel", "novelty p", "uncertainty", "predicted"], label_rows, name_columns=2)
     clip_rows = [[c["path"], c["label"] or "", c["predicted"], c["confidence"], c["entropy"], c["knn_distance"],

@@ -58,7 +58,8 @@ def folder_clips(root: str | Path, *, size: int, subjects: list[str] | None = No
                 return frames, float(ann.get("fps") or 25.0)
             return load
 
-        return [Clip(str(r.get("path", r["key"])), r.get("label") or None, loader(i)) for i, r in enumerate(reader.rows)]
+        return [Clip(str(r.get("path", r["key"])), r.get("label") or None, loader(i))
+                for i, r in enumerate(reader.rows)]
     if subjects is not None:
         raise TrainDataError(f"{root}: no labels.csv, so no clip has a subject to select by")
     from simgen.train.data.video_io import decode_video
@@ -123,7 +124,8 @@ def build_report(tests: dict, *, classes: list[str], stream: list[Clip], stream_
     reasons = [f"{name} ({s['what']}): p = {s['p_value']:.4f} < {tests['level']:.4f}"
                for name, s in tests["statistics"].items() if s["flagged"]]
     return dict(
-        flagged=tests["flagged"], reasons=reasons, notes=notes, alpha=tests["alpha"], level_per_statistic=tests["level"],
+        flagged=tests["flagged"], reasons=reasons, notes=notes, alpha=tests["alpha"],
+        level_per_statistic=tests["level"],
         permutations=tests["permutations"], k=tests["k"], classes=classes, sources=sources,
         statistics={n: {k_: (round(v, 6) if isinstance(v, float) else v) for k_, v in s.items()}
                     for n, s in tests["statistics"].items()},

@@ -177,7 +177,8 @@ def run_update(checkpoint: str | Path, new: list[str], out: str | Path, *, repla
     is_replay = [p in replay_parts for p in parts for i in p.indices]
     sampler = ClassBalancedBatches(labels, real, batch_size=batch_size, num_batches=steps, seed=seed,
                                    real_share=real_share)
-    augment = create_clip_augmentation(size=size, luma_only=meta["input"] in ("gray", "diff"), **AUGMENT_PRESETS["light"])
+    augment = create_clip_augmentation(size=size, luma_only=meta["input"] in ("gray", "diff"),
+                                       **AUGMENT_PRESETS["light"])
     input_tf = InputTransform(meta["input"])
     clip_loss, frame_loss = ClassificationLoss(label_smoothing=0.1), ClassificationLoss()
     optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=1e-4)
@@ -208,8 +209,9 @@ def run_update(checkpoint: str | Path, new: list[str], out: str | Path, *, repla
         optimizer.step()
         scheduler.step()
         if (step + 1) % max(1, steps // 10) == 0 or step + 1 == steps:
+            correct = (out_["clip"].detach().argmax(1) == label).float().mean()
             history.append(dict(step=step + 1, loss=round(float(loss.detach()), 4),
-                                train_accuracy=round(float((out_["clip"].detach().argmax(1) == label).float().mean()), 4)))
+                                train_accuracy=round(float(correct), 4)))
     model.eval()
     after = evaluate_split(model, meta, eval_ds, len(old), device) if eval_ds is not None else None
 
@@ -221,7 +223,8 @@ def run_update(checkpoint: str | Path, new: list[str], out: str | Path, *, repla
         history=list(meta.get("continual", {}).get("history", [])) + [str(checkpoint)]))
     save_atomic(dict(meta=new_meta, model=model.state_dict()), out / "model.pt")
     def counts(parts_: list) -> dict[str, int]:
-        return {c: sum(1 for p in parts_ for i in p.indices if p.reader.label_index(i) == k) for k, c in enumerate(classes)}
+        return {c: sum(1 for p in parts_ for i in p.indices if p.reader.label_index(i) == k)
+                for k, c in enumerate(classes)}
 
     metrics = dict(
         checkpoint=str(checkpoint), old_classes=old, added_classes=added, classes=classes,

@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="per fold, train the base on the old classes' synthetic clips (first --replay) plus their real "
                         "clips of the training people, and rehearse those real clips too")
     p.add_argument("--base-epochs", type=int, default=80)
-    p.add_argument("--bases", help="with --real-replay: where the fold base models are (trained if absent; default: OUT)")
+    p.add_argument("--bases", help="with --real-replay: where the fold base models are (trained if absent; "
+                                   "default: OUT)")
     p.add_argument("--new-synthetic", required=True)
     p.add_argument("--replay", required=True, action="append")
     p.add_argument("--real", required=True)
@@ -128,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         grown, grown_meta = load_model(fold / "run" / "model.pt")
         syn_after = evaluate_split(grown, grown_meta, syn_test, len(meta["classes"]), "cpu")
         folds.append(dict(person=person, real_new_clips=m["clips"]["new"][args.new_class],
-                          real=m["evaluation"], synthetic=dict(before=syn_before, after=syn_after), seconds=m["seconds"]))
+                          real=m["evaluation"], synthetic=dict(before=syn_before, after=syn_after),
+                          seconds=m["seconds"]))
         print(f"test {person}: real old {m['evaluation']['before']['old']['accuracy']} -> "
               f"{m['evaluation']['after']['old']['accuracy']}, new -> {m['evaluation']['after']['new']['accuracy']}; "
               f"synthetic old {syn_before['old']['accuracy']} -> {syn_after['old']['accuracy']}, new -> "

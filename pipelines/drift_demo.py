@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     ref_reader = RealFolderReader(args.real, subjects=args.reference_subjects.split(","))
     stream_reader = RealFolderReader(args.real, subjects=args.stream_subjects.split(","))
     reference = write_copy(ref_reader, list(range(len(ref_reader))), out / "data" / "reference", None, args.seed)
-    streams = [("clean", None)] + [(f"{k} {lv:g}", (k, lv)) for k in args.kinds.split(",") if k for lv in PERTURBATIONS[k]]
+    kinds = [k for k in args.kinds.split(",") if k]
+    streams = [("clean", None)] + [(f"{k} {lv:g}", (k, lv)) for k in kinds for lv in PERTURBATIONS[k]]
     rows, summary = [], {}
     for name, perturb in streams:
         folder = write_copy(stream_reader, list(range(len(stream_reader))), out / "data" / name.replace(" ", "_"),

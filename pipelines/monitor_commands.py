@@ -50,7 +50,8 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     print(f"reference {src['n_reference']} clips, stream {src['n_stream']} clips, {report['permutations']} "
           f"permutations, each statistic at p < {report['level_per_statistic']:.4f}")
     for name, s in report["statistics"].items():
-        print(f"  {name:9s} ({s['what']}): {s['value']:.4g}  p = {s['p_value']:.4f}{'  FLAGGED' if s['flagged'] else ''}")
+        flag = "  FLAGGED" if s["flagged"] else ""
+        print(f"  {name:9s} ({s['what']}): {s['value']:.4g}  p = {s['p_value']:.4f}{flag}")
     print(f"  novel clips: {report['novel_clips']} of {src['n_stream']}")
     for note in report["notes"]:
         print(f"  note: {note}")

@@ -77,7 +77,8 @@ def cmd_update(args: argparse.Namespace) -> int:
             return "-" if x is None else f"{100 * x:.1f}%"
         for part in ("old", "new", "all"):
             b, a = ev["before"][part], ev["after"][part]
-            print(f"  {part:3s} classes ({a['n_clips']} clips): before {pct(b['accuracy'])}, after {pct(a['accuracy'])}")
+            print(f"  {part:3s} classes ({a['n_clips']} clips): before {pct(b['accuracy'])}, "
+                  f"after {pct(a['accuracy'])}")
     print(f"wrote {out}/model.pt, metrics.json")
     return 0
 

@@ -1,4 +1,5 @@
-"""`simgen monitor`: flags a shifted stream (a third of the frame rate) (exit 1, report.json + report.html), not a clean one (exit 0)."""
+"""`simgen monitor`: flags a shifted stream (a third of the frame rate: exit 1, report.json + report.html),
+not a clean one (exit 0)."""
 
 import json
 
