@@ -257,6 +257,10 @@ def build_parser() -> argparse.ArgumentParser:
 
         predict_commands.register(sub)
         label_commands.register(sub)
+        from simgen.pipelines import monitor_commands, update_commands
+
+        monitor_commands.register(sub)
+        update_commands.register(sub)
     from simgen.pipelines import calibrate_commands
 
     calibrate_commands.register(sub)
