@@ -1,5 +1,6 @@
 """An action is never played faster than its `actor.max_speed`: the captured punch sped up
-past 1.1x asks for braking no foot can give, and only the root assist could supply it."""
+past 1.1x stops its lunge faster than the PD-tracked body can, which then leans on the
+root assist (20 of 22 such first attempts rejected)."""
 
 import numpy as np
 import pytest
@@ -49,9 +50,9 @@ def test_the_cap_names_actions_that_exist(library):
 
 
 @pytest.mark.parametrize("sample", [20, 33])
-def test_punches_that_leaned_on_the_assist_pass_at_a_speed_a_body_can_brake(library, sample):
+def test_punches_that_leaned_on_the_assist_pass_when_played_no_faster_than_the_cap(library, sample):
     """Demo spec, first attempts of punch samples 20 and 33 (pipelines/bench_physics.py),
-    drawn at 1.18x and 1.22x: the body overshoots the lunge's stop and the assist force
+    drawn at 1.18x and 1.22x: the body runs past the lunge's stop and the assist force
     averages over 0.6 of its weight (rejected); squeezed below 1.1 (1.05x, 1.08x) the same
     draws pass (sample 33: force 0.62 -> 0.50 W)."""
     sim = Simulator(library)
