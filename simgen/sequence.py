@@ -17,6 +17,7 @@ from simgen.motion.kinematics import joint_speeds
 from simgen.motion.library import ActionLibrary
 from simgen.motion.pose import PoseSequence, blend
 from simgen.motion.skeleton import KEYPOINT_NAMES
+from simgen.factors import Factor
 from simgen.spec import GenerationSpec
 
 IDLE_ACTION = "idle"
@@ -47,12 +48,23 @@ def resolve_action(label: str, mirror: bool, library: ActionLibrary, pairs: dict
     return label, mirror
 
 
+def capped_speed(speed: Factor, drawn: float, cap: float | None) -> float:
+    """A speed drawn from `speed`, for an action played at most `cap` times its captured
+    speed: a range [lo, hi] reaching above the cap is squeezed linearly into [lo, cap]
+    (still uniform; the same draw), a choice clipped at the cap."""
+    if cap is None or drawn <= cap and (speed.high is None or speed.high <= cap):
+        return drawn
+    if speed.choice is not None or speed.low >= cap:
+        return min(drawn, cap)
+    return speed.low + (drawn - speed.low) * (cap - speed.low) / (speed.high - speed.low)
+
+
 def _segment(spec: GenerationSpec, library: ActionLibrary, label: str, action: str, rng: np.random.Generator) -> dict:
     a = spec.actor
     return {
         "label": label,
         "action": action,
-        "speed": a.speed.sample(rng),
+        "speed": capped_speed(a.speed, a.speed.sample(rng), a.max_speed.get(action)),
         "phase": a.phase.sample(rng),
         "amplitude": a.amplitude.sample(rng),
         "amplitudes": {n: float(rng.uniform(lo, hi)) for n, (lo, hi) in sorted(library.get(action).amplitude_ranges.items())},
@@ -294,5 +306,8 @@ def check_actions(spec: GenerationSpec, library: ActionLibrary) -> None:
         if label not in library.actions and pairs.get(label) not in library.actions:
             raise library.unknown(label, field, note=" (and no mirror_labels partner)" if pairs else "")
         library.get(label if label in library.actions else pairs[label]).source
+    for name in spec.actor.max_speed:
+        if name not in library.actions:
+            raise library.unknown(name, "actor.max_speed")
     if spec.sequence.probability > 0:
         library.get(IDLE_ACTION).source
