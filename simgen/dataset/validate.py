@@ -11,6 +11,7 @@ from tqdm import tqdm
 from simgen.dataset.format import MEMBER_DIGESTS, clip_checksum, decode_npz, member_digest, read_shard_members
 from simgen.dataset.reader import read_manifest
 from simgen.errors import SimgenError
+from simgen.spec import validate_spec
 from simgen.untrusted import load_json, parse_json
 from simgen.video import decode_mp4
 
@@ -119,6 +120,11 @@ def validate_dataset(root: str | Path, *, decode: bool = True, progress: bool = 
     if not isinstance(meta, dict) or not isinstance(meta.get("spec", {}), dict):
         return ["dataset.json: expected a JSON object with a 'spec' object; re-run the same generate command to rebuild it"]
     faults: list[str] = []
+    if "spec" in meta:  # the spec a resume re-runs: a damaged one must not read as good
+        try:
+            validate_spec(meta["spec"], "dataset.json")
+        except SimgenError as exc:
+            faults.append(f"dataset.json: spec field '{exc.field}': {exc.message}; re-run the same generate command to rebuild it")
     if not meta.get("complete"):
         faults.append("dataset.json: the job has not finished (complete is false); re-run the same generate command")
     try:

@@ -1,5 +1,6 @@
 """NaN and inf never get into a dataset: refused in specs and action files, reported by validate."""
 
+import json
 import math
 
 import pytest
@@ -82,3 +83,14 @@ def test_validate_reports_a_null_required_array(simgen_cli, dataset_copy, helper
     helpers.rewrite_clip(dataset_copy, "clip00000000", annotations=lambda ann: {**ann, field: None})
     code, out, err = simgen_cli.run(["validate", dataset_copy, "--quiet"])
     assert code == 1 and "Traceback" not in err and f"'{field}' is not an array of numbers" in err, err
+
+
+@pytest.mark.parametrize("edit,field", [(lambda s: s["scene"].update(sky_vaLue=s["scene"].pop("sky_value")), "scene.sky_vaLue"),
+                                        (lambda s: s.update(frames=-4), "frames")])
+def test_validate_reports_a_damaged_spec_in_dataset_json(simgen_cli, dataset_copy, edit, field):
+    """A bit flip in a key of the stored spec (found by the fuzz) read as OK; a resume re-runs that spec."""
+    meta = json.loads((dataset_copy / "dataset.json").read_text())
+    edit(meta["spec"])
+    (dataset_copy / "dataset.json").write_text(json.dumps(meta))
+    code, out, err = simgen_cli.run(["validate", dataset_copy, "--quiet"])
+    assert code == 1 and "Traceback" not in err and f"spec field '{field}'" in err, (code, out, err)
