@@ -13,7 +13,7 @@ that sequence, so its context is the whole video while memory stays that of a fe
     frames (N,H,W,3) --every stride-th frame, per offset--> (M,H,W,3)
       -> windows of num_frames, hop = num_frames - 2 * margin -> backbone -> (W, D, T')
       -> keep steps [margin, T' - margin) (all at the video's ends) -> (D, ceil(M / r))
-      -> frame head over the whole sequence -> (K, M) -> interleave offsets -> (N, K)
+      -> frame head over the whole sequence -> (K, M * stride) -> shift by the offset, mean of offsets -> (N, K)
 """
 
 from __future__ import annotations
@@ -80,17 +80,23 @@ def sequence_frame_scores(model, input_tf, frames: torch.Tensor, *, num_frames: 
 
     Every ``stride``-th frame from each offset ``0..stride-1`` forms one sequence at the
     training frame spacing; each is stitched (:func:`stitched_features`) and labelled by one
-    pass of the head, and the offsets' scores are interleaved back into video order.
+    pass of the head, its scores are spread over every frame of the video, and the offsets'
+    probabilities are averaged. (Interleaving the offsets instead would let two separately
+    labelled sequences alternate frame by frame: flicker the head did not make.)
     """
     n = len(frames)
-    probs = None
-    for offset in range(min(stride, n)):
+    offsets = range(min(stride, n))
+    total = None
+    for offset in offsets:
         idx = torch.arange(offset, n, stride)
         feats = stitched_features(model, input_tf, frames[idx], num_frames=num_frames, device=device,
                                   batch_size=batch_size)
-        logits = model.frame_head(feats[None].to(device), len(idx))
-        p = torch.softmax(logits.float(), 1)[0].t().cpu()
-        if probs is None:
-            probs = torch.zeros(n, p.shape[1])
-        probs[idx] = p
-    return probs
+        # the head's own upsampling to stride x the sampled frames: one score per video frame from offset on
+        logits = model.frame_head(feats[None].to(device), len(idx) * stride).float()
+        p = torch.softmax(logits, 1)[0].t().cpu()
+        full = torch.empty(n, p.shape[1])
+        span = min(n - offset, len(p))
+        full[offset : offset + span] = p[:span]
+        full[:offset] = p[0]
+        total = full if total is None else total + full
+    return total / len(offsets)

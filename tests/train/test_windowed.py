@@ -8,6 +8,7 @@ from simgen.train.data.batch import to_float_video
 from simgen.train.evaluate import frame_scores
 from simgen.train.inputs import InputTransform
 from simgen.train.models import create_action_model
+from simgen.train.models.sequence import upsample
 from simgen.train.windowed import stitched_features
 
 
@@ -54,3 +55,27 @@ def test_a_long_video_is_scored_window_by_window_in_one_head_pass():
     assert torch.allclose(probs.sum(1), torch.ones(3000), atol=1e-5)
     assert max(seen) <= 8 * 16  # frames per backbone call: one batch of windows
     assert head_lengths == [750, 750]  # one pass per stride offset over the whole video's steps
+
+
+class MeanHead(torch.nn.Module):
+    """A sequence head whose scores follow the mean feature of each step (sharply)."""
+
+    def forward(self, features, num_frames):
+        m = features.mean(1, keepdim=True)
+        m = (m - m.mean()) / (m.std() + 1e-6)
+        return upsample(torch.cat([m, -m, 0 * m], 1) * 3, num_frames)
+
+
+def test_stride_offsets_are_averaged_not_interleaved():
+    """Even and odd frames differ completely: interleaving their two sequences would alternate frame by frame."""
+    model, tf = _model("gru"), InputTransform("diff")
+    model.frame_head = MeanHead()
+    frames = _video(96)
+    frames[1::2] = 0  # offset 1 sees a still black video
+    frames[1::4] = 255
+    probs = frame_scores(model, tf, frames, num_frames=16, stride=2, device="cpu")
+    apart = (frame_scores(model, tf, frames[0::2], num_frames=16, stride=1, device="cpu")
+             - frame_scores(model, tf, frames[1::2], num_frames=16, stride=1, device="cpu")).abs().sum(1).mean()
+    assert apart > 0.3  # the offsets disagree ...
+    step = (probs[1:] - probs[:-1]).abs().sum(1)
+    assert step.mean() < 0.5 * apart  # ... yet neighbouring frames do not alternate between them
