@@ -251,6 +251,20 @@ def _add_train(sub) -> None:
     m.add_argument("--frame-background", dest="frame_background", choices=["auto", "on", "off"], default="auto",
                    help="a background output on the per-frame head for transition/idle frames (auto: on when the "
                         "synthetic dataset chains actions)")
+    m.add_argument("--head", choices=["linear", "transformer", "gru", "mstcn"], default="linear",
+                   help="per-frame head: linear (per window) or a sequence head over the whole video's stitched "
+                        "features: transformer, gru (bidirectional), mstcn (multi-stage temporal convolutions)")
+    m.add_argument("--causal", action="store_true", help="sequence heads see no future frames")
+    m.add_argument("--positions", choices=["relative", "learned"], default="relative",
+                   help="transformer head's position encoding (relative: any video length)")
+    m.add_argument("--temporal-dropout", dest="temporal_dropout", type=float, default=0.0,
+                   help="while training, drop this share of time steps (whole steps, every channel), in [0, 1)")
+    m.add_argument("--temporal-dropout-mode", dest="temporal_dropout_mode", choices=["features", "frames"],
+                   default="features", help="drop backbone feature steps or input frames")
+    m.add_argument("--consistency-weight", dest="consistency_weight", type=float, default=0.0,
+                   help="weight of the loss keeping per-frame probabilities steady between neighbouring frames")
+    m.add_argument("--smoothing-weight", dest="smoothing_weight", type=float, default=0.15,
+                   help="weight of MS-TCN's truncated-MSE smoothing loss (--head mstcn)")
     per = "; ".join(f"{name} {d['lr']:g}/{d['warmup_epochs']:g}/{d['batch_size']}/{d['weight_decay']:g}"
                     for name, d in BACKBONE_DEFAULTS.items())
     o = p.add_argument_group(

@@ -54,9 +54,20 @@ def model_meta(cfg, classes: list[str], defaulted: list[str] = (), *, train_fps:
     return dict(format=FORMAT, backbone=cfg.model, input=cfg.input, classes=list(classes),
                 num_frames=cfg.num_frames, stride=cfg.stride, fps=cfg.fps, size=cfg.size,
                 frame_head=cfg.frame_head, train_fps=train_fps, frame_background=frame_background,
+                head=head_options(cfg),
                 optim=dict(lr=cfg.lr, weight_decay=cfg.weight_decay, batch_size=cfg.batch_size,
                            warmup_epochs=cfg.warmup_epochs, epochs=cfg.epochs, precision=cfg.precision,
                            from_backbone_defaults=list(defaulted)))
+
+
+def head_options(cfg) -> dict:
+    """The per-frame head's build options (``meta.head``): ``name``, ``causal``, ``positions``.
+
+    Also the temporal regularisation the run used (for the record; it is inactive at evaluation).
+    """
+    return dict(name=cfg.head, causal=cfg.causal, positions=cfg.positions, temporal_dropout=cfg.temporal_dropout,
+                temporal_dropout_mode=cfg.temporal_dropout_mode, consistency_weight=cfg.consistency_weight,
+                smoothing_weight=cfg.smoothing_weight if cfg.head == "mstcn" else None)
 
 
 def load_checkpoint(path: str | Path) -> dict:
@@ -82,10 +93,13 @@ def load_model(path: str | Path) -> tuple[ActionModel, dict]:
         raise TrainDataError(f"{path}: field 'meta.{missing[0]}' missing (not a complete simgen train checkpoint)")
     if not isinstance(meta["classes"], list) or not meta["classes"] or not all(isinstance(c, str) for c in meta["classes"]):
         raise TrainDataError(f"{path}: field 'meta.classes' must be a non-empty list of class names")
+    head = meta.get("head") or {}  # checkpoints from before sequence heads: the linear head
     try:
         model = create_action_model(backbone=meta["backbone"], num_classes=len(meta["classes"]),
                                     input_mode=meta["input"], frame_head=meta["frame_head"],
-                                    frame_background=bool(meta.get("frame_background")))
+                                    frame_background=bool(meta.get("frame_background")),
+                                    head=head.get("name", "linear"), causal=bool(head.get("causal")),
+                                    positions=head.get("positions", "relative"))
     except (KeyError, TypeError, ValueError) as exc:  # an unknown backbone or input mode
         raise TrainDataError(f"{path}: field 'meta' does not describe a model ({_first_line(exc)})") from exc
     state = ckpt.get("model")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from simgen.train.inputs import INPUT_MODES
 from simgen.train.models.builder import BACKBONES
@@ -53,6 +53,19 @@ class TrainConfig(BaseModel):
     #: a background output on the per-frame head for transition/idle frames: ``auto`` = on when
     #: the synthetic dataset chains actions (``spec.sequence.probability > 0``), see train/background.py
     frame_background: Literal["auto", "on", "off"] = "auto"
+    #: the per-frame head: ``linear`` (a kernel-3 conv per window, the default) or a sequence head over the
+    #: whole video's stitched features, see train/models/sequence.py and train/windowed.py
+    head: Literal["linear", "transformer", "gru", "mstcn"] = "linear"
+    causal: bool = False  # sequence heads see no future steps (transformer mask, one-way GRU, left-padded TCN)
+    positions: Literal["relative", "learned"] = "relative"  # transformer position encoding
+    #: drop whole time steps while training (train/models/heads.py TemporalDropout): backbone feature steps
+    #: (rescaled) or input frames (zeroed)
+    temporal_dropout: float = Field(0.0, ge=0, lt=1)
+    temporal_dropout_mode: Literal["features", "frames"] = "features"
+    #: weight of the loss keeping per-frame probabilities equal between neighbouring frames of one label
+    consistency_weight: float = Field(0.0, ge=0)
+    #: weight of MS-TCN's truncated-MSE smoothing loss (``--head mstcn`` only; MS-TCN uses 0.15)
+    smoothing_weight: float = Field(0.15, ge=0)
     val_fraction: float = Field(0.1, ge=0, lt=1)
     select: Literal["last", "best"] = "last"
     val_every: int = Field(5, ge=1)
@@ -86,6 +99,12 @@ class TrainConfig(BaseModel):
         table = BACKBONE_DEFAULTS[self.model]
         filled = {k: v for k, v in table.items() if getattr(self, k) is None}
         return self.model_copy(update=filled), sorted(filled)
+
+    @model_validator(mode="after")
+    def _head_needs_frames(self) -> "TrainConfig":
+        if self.head != "linear" and not self.frame_head:
+            raise ValueError(f"--head {self.head} is a per-frame head: drop --no-frame-head")
+        return self
 
     @field_validator("selfsup")
     @classmethod

@@ -39,9 +39,16 @@ def frame_scores(model, input_tf, frames: torch.Tensor, *, num_frames: int, stri
                  batch_size: int = 16) -> torch.Tensor:
     """Per-frame class probabilities ``float[N,K]``.
 
-    Windows start at every offset ``0..stride-1`` so every frame is seen; frames in
-    several windows get the mean of their scores.
+    Linear head: windows start at every offset ``0..stride-1`` so every frame is seen;
+    frames in several windows get the mean of their scores. Sequence head: the backbone's
+    features are stitched from overlapping windows and the head labels the whole video in
+    one pass (:func:`simgen.train.windowed.sequence_frame_scores`).
     """
+    if getattr(model, "sequence_head", False):
+        from simgen.train.windowed import sequence_frame_scores
+
+        return sequence_frame_scores(model, input_tf, frames, num_frames=num_frames, stride=stride, device=device,
+                                     batch_size=batch_size)
     n = len(frames)
     base = dense_windows(n, num_frames, stride)
     wins = np.concatenate([np.minimum(base + o, n - 1) for o in range(stride)])

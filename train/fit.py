@@ -199,7 +199,9 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
     background = first_part.background_label
     model = create_action_model(backbone=cfg.model, num_classes=len(classes), input_mode=cfg.input,
                                 frame_head=cfg.frame_head, frame_background=background is not None,
-                                weights=cfg.weights)
+                                weights=cfg.weights, head=cfg.head, causal=cfg.causal, positions=cfg.positions,
+                                temporal_dropout=cfg.temporal_dropout,
+                                temporal_dropout_mode=cfg.temporal_dropout_mode)
     weights = class_balance_weights(_labels_of(train_ds), len(classes)) if cfg.class_balance else None
     augment = create_clip_augmentation(size=cfg.size, luma_only=cfg.input in ("gray", "diff"),
                                        **AUGMENT_PRESETS[cfg.augment])
@@ -209,7 +211,8 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
     objective = TrainObjective(model, augment=augment, input_mode=cfg.input,
                                clip_loss=ClassificationLoss(label_smoothing=cfg.label_smoothing, class_weights=weights),
                                weak=cfg.weak, selfsup=cfg.selfsup, selfsup_weight=cfg.selfsup_weight,
-                               channels_last=cfg.channels_last).to(device)
+                               channels_last=cfg.channels_last, consistency_weight=cfg.consistency_weight,
+                               smoothing_weight=cfg.smoothing_weight).to(device)
     shuffle_gen = torch.Generator()
     sampler = torch.utils.data.DistributedSampler(train_ds, world, rank, seed=cfg.seed) if world > 1 else None
     loader = torch.utils.data.DataLoader(

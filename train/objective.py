@@ -10,6 +10,7 @@ from simgen.train.data.batch import to_float_video
 from simgen.train.inputs import InputTransform
 from simgen.train.objectives.selfsup import PRETEXT_TASKS
 from simgen.train.objectives.supervised import ClassificationLoss
+from simgen.train.objectives.temporal import consistency_loss, truncated_mse
 from simgen.train.objectives.weak import WeakFrameLoss
 
 
@@ -43,11 +44,17 @@ class TrainObjective(nn.Module):
         selfsup: names of pretext tasks (keys of ``PRETEXT_TASKS``).
         selfsup_weight: weight of each pretext loss.
         channels_last: run the model in ``channels_last_3d`` memory format.
+        consistency_weight: weight of :func:`consistency_loss` on the per-frame output.
+        smoothing_weight: weight of MS-TCN's :func:`truncated_mse` on every stage of a
+            multi-stage head (the head's ``frame_stages``; no effect on other heads).
+
+    A multi-stage head's cross-entropy is summed over its stages, as in MS-TCN.
     """
 
     def __init__(self, model: nn.Module, *, augment: ClipAugmentation | None, input_mode: str,
                  clip_loss: ClassificationLoss, weak: bool = False, selfsup: list[str] = (),
-                 selfsup_weight: float = 0.5, channels_last: bool = False):
+                 selfsup_weight: float = 0.5, channels_last: bool = False, consistency_weight: float = 0.0,
+                 smoothing_weight: float = 0.0):
         super().__init__()
         self.model = to_channels_last(model) if channels_last else model
         self.channels_last = channels_last
@@ -58,6 +65,7 @@ class TrainObjective(nn.Module):
         self.weak_loss = WeakFrameLoss() if weak else None
         self.pretext = nn.ModuleDict({name: PRETEXT_TASKS[name](model.out_features) for name in selfsup})
         self.selfsup_weight = selfsup_weight
+        self.consistency_weight, self.smoothing_weight = consistency_weight, smoothing_weight
 
     def _augment(self, video, frame_labels, generator):
         # augmentation runs in float32 even under AMP: warps and colour maths in half
@@ -97,10 +105,19 @@ class TrainObjective(nn.Module):
         stats = {"loss_clip": loss.detach()}
         if "frame" in out:
             has_frames = (frame_labels >= 0).any(1)
+            stages = out.get("frame_stages", [out["frame"]])
             if bool(has_frames.any()):
-                fl = self.frame_loss(out["frame"], frame_labels)
+                fl = sum(self.frame_loss(s, frame_labels) for s in stages)
                 loss = loss + fl
                 stats["loss_frame"] = fl.detach()
+            if self.smoothing_weight > 0 and "frame_stages" in out:
+                sm = sum(truncated_mse(s) for s in stages)
+                loss = loss + self.smoothing_weight * sm
+                stats["loss_smoothing"] = sm.detach()
+            if self.consistency_weight > 0:
+                cl = consistency_loss(out["frame"], frame_labels)
+                loss = loss + self.consistency_weight * cl
+                stats["loss_consistency"] = cl.detach()
             if self.weak_loss is not None:
                 tag = torch.where(has_frames, torch.full_like(label, -1), label)
                 wl = self.weak_loss(out["frame"], tag)

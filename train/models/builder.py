@@ -8,7 +8,8 @@ from typing import Callable
 from torch import nn
 
 from simgen.train.inputs import check_mode, input_channels
-from simgen.train.models.heads import ActionModel, ClipHead, FrameHead, TwoStream
+from simgen.train.models.heads import ActionModel, ClipHead, FrameHead, TemporalDropout, TwoStream
+from simgen.train.models.sequence import HEADS, create_sequence_head
 from simgen.train.models.tiny3d import create_tiny3d
 from simgen.train.models.torchvision_video import create_torchvision_backbone
 from simgen.train.models.tsm import create_tsm_r18
@@ -52,6 +53,11 @@ def create_action_model(
     frame_background: bool = False,
     dropout: float = 0.3,
     weights: str | Path | None = None,
+    head: str = "linear",
+    causal: bool = False,
+    positions: str = "relative",
+    temporal_dropout: float = 0.0,
+    temporal_dropout_mode: str = "features",
 ) -> ActionModel:
     """Build backbone + heads.
 
@@ -67,6 +73,10 @@ def create_action_model(
             (transition/idle frames between actions), so it need not give them an action.
         dropout: head dropout.
         weights: optional backbone weights file (torchvision state dict).
+        head: the per-frame head: ``linear`` (:class:`FrameHead`) or a sequence head,
+            ``transformer`` | ``gru`` | ``mstcn`` (:mod:`simgen.train.models.sequence`).
+        causal, positions: sequence-head options (no future frames; transformer positions).
+        temporal_dropout, temporal_dropout_mode: :class:`TemporalDropout` rate and mode.
 
     Example:
         >>> m = create_action_model(backbone="tiny3d", num_classes=4, input_mode="diff")
@@ -76,11 +86,18 @@ def create_action_model(
     if backbone not in BACKBONES:
         raise ValueError(f"unknown model {backbone!r}; expected one of {sorted(BACKBONES)}")
     check_mode(input_mode)
+    if head not in HEADS:
+        raise ValueError(f"unknown head {head!r}; expected one of {list(HEADS)}")
     build = BACKBONES[backbone]
     if input_mode == "rgb+diff":
         net: nn.Module = TwoStream(build(in_channels=3, weights=weights), build(in_channels=1, weights=weights), split=3)
     else:
         net = build(in_channels=input_channels(input_mode), weights=weights)
     d = net.out_features
-    return ActionModel(net, ClipHead(d, num_classes, dropout=dropout),
-                       FrameHead(d, num_classes + int(frame_background), dropout=dropout) if frame_head else None)
+    k = num_classes + int(frame_background)
+    frame = None
+    if frame_head:
+        frame = (FrameHead(d, k, dropout=dropout) if head == "linear"
+                 else create_sequence_head(head, d, k, dropout=dropout, causal=causal, positions=positions))
+    drop = TemporalDropout(temporal_dropout, temporal_dropout_mode) if temporal_dropout > 0 else None
+    return ActionModel(net, ClipHead(d, num_classes, dropout=dropout), frame, drop)
