@@ -94,6 +94,8 @@ def load_model(path: str | Path) -> tuple[ActionModel, dict]:
     if not isinstance(meta["classes"], list) or not meta["classes"] or not all(isinstance(c, str) for c in meta["classes"]):
         raise TrainDataError(f"{path}: field 'meta.classes' must be a non-empty list of class names")
     head = meta.get("head") or {}  # checkpoints from before sequence heads: the linear head
+    if not isinstance(head, dict):
+        raise TrainDataError(f"{path}: field 'meta.head' must be a mapping (name, causal, positions)")
     try:
         model = create_action_model(backbone=meta["backbone"], num_classes=len(meta["classes"]),
                                     input_mode=meta["input"], frame_head=meta["frame_head"],

@@ -74,13 +74,17 @@ def _checkpoints(tmp_path, good: Path) -> dict[str, Path]:
     torch.save(dict(meta={**ck["meta"], "backbone": "resnet9000"}, model=ck["model"]), made["bad_backbone"])
     made["partial_weights"] = tmp_path / "partial.pt"
     torch.save(dict(meta=ck["meta"], model=dict(list(ck["model"].items())[:2])), made["partial_weights"])
+    made["head_not_a_mapping"] = tmp_path / "head_list.pt"
+    torch.save(dict(meta={**ck["meta"], "head": ["gru"]}, model=ck["model"]), made["head_not_a_mapping"])
+    made["unknown_head"] = tmp_path / "unknown_head.pt"
+    torch.save(dict(meta={**ck["meta"], "head": {"name": "lstm9000"}}, model=ck["model"]), made["unknown_head"])
     made["pickled_object"] = tmp_path / "pickled.pt"
     torch.save(dict(meta=ck["meta"], model=ck["model"], extra=Path("x")), made["pickled_object"])  # refused by weights_only
     return made
 
 
 @pytest.mark.parametrize("kind", ["garbage", "truncated", "no_classes", "bad_backbone", "partial_weights",
-                                  "pickled_object"])
+                                  "head_not_a_mapping", "unknown_head", "pickled_object"])
 def test_bad_checkpoint_is_one_line(simgen_cli, real_folder, checkpoint, tmp_path, kind):
     bad = _checkpoints(tmp_path, checkpoint)[kind]
     simgen_cli.one_line_error(["evaluate", "--checkpoint", bad, "--data", real_folder, "--out", tmp_path / "m.json",
