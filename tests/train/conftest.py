@@ -190,3 +190,13 @@ def train_cli():
 
     fast = ["--size", "32", "--num-frames", "8", "--stride", "1", "--batch-size", "4", "--no-progress"]
     return SimpleNamespace(run=run, FAST=fast)
+
+
+@pytest.fixture(scope="session")
+def checkpoint(tmp_path_factory, synthetic_dir, train_cli) -> Path:
+    """``model.pt`` of a one-epoch tiny3d run on :func:`synthetic_dir` (all 12 clips), for the
+    commands that read a trained model (monitor, update, suggest-labels)."""
+    out = tmp_path_factory.mktemp("one_epoch") / "run"
+    assert train_cli.run("train", "--synthetic", synthetic_dir, "--out", out, "--epochs", "1", "--val-fraction", "0",
+                         *train_cli.FAST) == 0
+    return out / "model.pt"

@@ -4,19 +4,6 @@ import csv
 import shutil
 
 import numpy as np
-import pytest
-
-FAST = ["--size", "32", "--num-frames", "8", "--stride", "1", "--batch-size", "4", "--no-progress"]
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory, synthetic_dir):
-    from simgen.pipelines.cli import main
-
-    out = tmp_path_factory.mktemp("suggest") / "run"
-    assert main(["train", "--synthetic", str(synthetic_dir), "--out", str(out), "--epochs", "1",
-                 "--val-fraction", "0", *FAST]) == 0
-    return out / "model.pt"
 
 
 def rows(path) -> list[dict]:
