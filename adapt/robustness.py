@@ -24,7 +24,7 @@ from simgen.train.data.samplers import resample_fps
 from simgen.train.evaluate import clip_scores, frame_scores
 from simgen.train.inputs import InputTransform
 from simgen.train.metrics.clip import clip_metrics
-from simgen.train.metrics.decode import median_smooth, viterbi_decode
+from simgen.train.metrics.decode import decode_frame_scores
 from simgen.train.metrics.segment import segmentation_metrics
 
 DECODINGS = ("raw", "median", "viterbi")
@@ -143,15 +143,20 @@ def dataset_items(dataset) -> list[dict]:
     return items
 
 
-def decode(probs: np.ndarray, *, median_size: int = 5, min_duration: int = 8) -> dict[str, np.ndarray]:
-    """Per-frame labels from scores ``(T,K)``: ``raw`` argmax, ``median`` filtered, ``viterbi`` (min duration)."""
-    return dict(raw=probs.argmax(1),
-                median=median_smooth(probs, median_size).argmax(1),
-                viterbi=viterbi_decode(np.log(probs + 1e-9), min_duration=min_duration))
+def decode(probs: np.ndarray, *, median_size: int = 5, min_duration: int = 8,
+           num_classes: int | None = None) -> dict[str, np.ndarray]:
+    """Per-frame labels from scores ``(T,K[+1])``: ``raw`` argmax, ``median`` filtered, ``viterbi`` (min duration).
+
+    Columns from ``num_classes`` on (a per-frame head's background output) become ``-1``, which the
+    segment metrics leave out, as in ``simgen evaluate --task segment``; ``None``: every column is a class.
+    """
+    k = probs.shape[1] if num_classes is None else num_classes
+    return {name: decode_frame_scores(probs, k, smoothing={"raw": "none"}.get(name, name), median_size=median_size,
+                                      min_duration=min_duration) for name in DECODINGS}
 
 
 def _segment_scores(model, input_tf, videos, *, num_frames, stride, device, median_size, min_duration,
-                    transform, preprocess=None) -> dict:
+                    transform, preprocess=None, num_classes=None) -> dict:
     """Metrics per decoding; ``transform(i, video) -> (frames, labels)`` says what the model sees."""
     pairs: dict[str, list] = {d: [] for d in DECODINGS}
     for i, v in enumerate(videos):
@@ -160,7 +165,8 @@ def _segment_scores(model, input_tf, videos, *, num_frames, stride, device, medi
             frames = preprocess(frames)
         probs = frame_scores(model, input_tf, torch.from_numpy(np.ascontiguousarray(frames)), num_frames=num_frames,
                              stride=stride, device=device).numpy()
-        for name, pred in decode(probs, median_size=median_size, min_duration=min_duration).items():
+        for name, pred in decode(probs, median_size=median_size, min_duration=min_duration,
+                                 num_classes=num_classes).items():
             pairs[name].append((pred, labels))
     return {name: segmentation_metrics(p) for name, p in pairs.items()}
 
@@ -168,7 +174,7 @@ def _segment_scores(model, input_tf, videos, *, num_frames, stride, device, medi
 def evaluate_chained(model, videos: Sequence[ChainedVideo], *, input_mode: str, num_frames: int, stride: int,
                      device="cpu", fps: float = 25.0, median_size: int = 5, min_duration: int = 8,
                      kinds: Sequence[str] = (), seed: int = 0, target_fps: float | None = None,
-                     preprocess=None, progress: bool = False) -> dict:
+                     preprocess=None, progress: bool = False, num_classes: int | None = None) -> dict:
     """Temporal segmentation of chained videos, raw and decoded, clean and (``kinds``) perturbed.
 
     Args:
@@ -177,6 +183,8 @@ def evaluate_chained(model, videos: Sequence[ChainedVideo], *, input_mode: str, 
             length, in frames at the model's rate.
         kinds, seed, target_fps, preprocess: as in :func:`evaluate_perturbed` (``fps`` drops
             per-frame labels with the frames).
+        num_classes: the model's action classes; a per-frame background output beyond them
+            decodes to "no action" (``None``: every output is an action).
 
     Returns:
         ``{"clean": {DECODING: S}, KIND: {LEVEL: {DECODING: S}}}`` with ``DECODING`` in
@@ -190,7 +198,7 @@ def evaluate_chained(model, videos: Sequence[ChainedVideo], *, input_mode: str, 
     model = model.to(device).eval()
     input_tf = InputTransform(input_mode)
     common = dict(num_frames=num_frames, stride=stride, device=device, median_size=median_size,
-                  min_duration=min_duration, preprocess=preprocess)
+                  min_duration=min_duration, preprocess=preprocess, num_classes=num_classes)
 
     def clean(i: int, v: ChainedVideo):
         keep = resample_fps(len(v.frames), fps, target_fps) if target_fps else np.arange(len(v.frames))

@@ -79,7 +79,7 @@ def robustness_metrics(args, model, meta: dict, dataset, device, *, chain: bool)
         videos, fps = chained_videos(dataset, seed=args.seed, videos_per_subject=args.chain_videos,
                                      gap=(0, args.chain_gap))
         seg = evaluate_chained(model, videos, fps=fps, median_size=args.median_size, min_duration=args.min_duration,
-                               kinds=kinds, **common)
+                               kinds=kinds, num_classes=len(meta["classes"]), **common)
         seg["videos"] = [dict(subject=v.subject, sources=v.sources, frames=len(v.frames)) for v in videos]
         seg["settings"] = dict(videos_per_subject=args.chain_videos, max_gap=args.chain_gap, seed=args.seed,
                                stabilised=bool(common["preprocess"]),

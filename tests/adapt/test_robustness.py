@@ -143,3 +143,14 @@ def test_parse_perturbations():
     assert parse_perturbations("all") == list(PERTURBATIONS)
     with pytest.raises(ValueError, match="unknown perturbation 'blurr'; choices: occlusion, camera"):
         parse_perturbations("occlusion,blurr")
+
+
+def test_chained_decoding_turns_the_background_output_into_no_action():
+    from simgen.adapt.robustness import decode
+
+    probs = np.full((30, 3), 0.05)
+    probs[:12, 0] = probs[18:, 1] = 0.9
+    probs[12:18, 2] = 0.9  # column 2 = the background output of a 2-class model
+    for name, pred in decode(probs, min_duration=4, num_classes=2).items():
+        assert pred.tolist() == [0] * 12 + [-1] * 6 + [1] * 12, name
+    assert decode(probs, min_duration=4)["raw"][12:18].tolist() == [2] * 6  # no background column: a class

@@ -97,7 +97,7 @@ def test_the_headline_segmentation_figures_follow_smoothing(smoothing, decoding,
     monkeypatch.setattr(rob, "evaluate_chained", lambda *a, **k: {"clean": fake})
     args = SimpleNamespace(test_perturb=None, seed=0, progress=False, chain_videos=1, chain_gap=0, median_size=5,
                            min_duration=8, smoothing=smoothing)
-    meta = dict(input="diff", num_frames=8, stride=1, fps=None)
+    meta = dict(input="diff", num_frames=8, stride=1, fps=None, classes=["still", "moving"])
     out = robustness_metrics(args, None, meta, None, "cpu", chain=True)
     assert out["f1@25"] == out["edit"] == fake[decoding]["edit"]
 
