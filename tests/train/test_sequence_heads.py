@@ -171,3 +171,19 @@ def test_train_and_evaluate_a_segment_run_with_a_sequence_head(tmp_path, segment
                "--smoothing", "viterbi", "--no-progress", "--json") == 0
     m = json.loads(ev.read_text())
     assert 0 <= m["frame_accuracy"] <= 1 and m["n_frames"] > 0
+
+
+def test_the_clip_head_is_initialised_before_the_frame_head():
+    """Results in the README were trained with this draw order; building the frame head first
+    changes every initial weight of the clip head (and every trained figure with it)."""
+    from simgen.train.models import ClipHead, create_action_model
+    from simgen.train.models.builder import BACKBONES
+
+    torch.manual_seed(0)
+    net = BACKBONES["tiny3d"](in_channels=1, weights=None)
+    expected = ClipHead(net.out_features, 4, dropout=0.3)
+    for head in ("linear", "gru"):
+        torch.manual_seed(0)
+        model = create_action_model(backbone="tiny3d", num_classes=4, input_mode="diff", head=head)
+        for a, b in zip(model.clip_head.parameters(), expected.parameters()):
+            assert torch.equal(a, b), head

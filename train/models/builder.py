@@ -95,9 +95,10 @@ def create_action_model(
         net = build(in_channels=input_channels(input_mode), weights=weights)
     d = net.out_features
     k = num_classes + int(frame_background)
+    clip = ClipHead(d, num_classes, dropout=dropout)  # built first: the random initialisation of earlier results
     frame = None
     if frame_head:
         frame = (FrameHead(d, k, dropout=dropout) if head == "linear"
                  else create_sequence_head(head, d, k, dropout=dropout, causal=causal, positions=positions))
     drop = TemporalDropout(temporal_dropout, temporal_dropout_mode) if temporal_dropout > 0 else None
-    return ActionModel(net, ClipHead(d, num_classes, dropout=dropout), frame, drop)
+    return ActionModel(net, clip, frame, drop)
