@@ -1,12 +1,14 @@
-"""Per-frame scores of a long video from a sequence head: windowed backbone, stitched features, one head pass.
+"""Per-frame scores of a long video from a frame head: windowed backbone, stitched features, one head pass.
 
 A 3D backbone holds every activation of its input at once, so a 5-minute video cannot go
 through it whole. :func:`stitched_features` runs it on overlapping windows of the training
 length, keeps the middle of each window (its edges saw zero padding, not the
 neighbouring frames) and joins the middles into one feature sequence of the whole video;
 where the backbone's receptive field fits in the overlap this equals running the backbone
-on the whole video (tested). :func:`sequence_frame_scores` then runs the sequence head over
-that sequence, so its context is the whole video while memory stays that of a few windows.
+on the whole video (tested). :func:`sequence_frame_scores` then runs the frame head over
+that sequence, so a sequence head's context is the whole video while memory stays that of a
+few windows. The ``linear`` head (a kernel-3 conv) is scored the same way: its steps then see
+their true neighbours instead of a window edge's padding.
 
 ::
 

@@ -79,3 +79,28 @@ def test_stride_offsets_are_averaged_not_interleaved():
     assert apart > 0.3  # the offsets disagree ...
     step = (probs[1:] - probs[:-1]).abs().sum(1)
     assert step.mean() < 0.5 * apart  # ... yet neighbouring frames do not alternate between them
+
+
+class MeanNet(torch.nn.Module):
+    """In place of the linear head's conv stack: the same sharp scores as :class:`MeanHead`, per step."""
+
+    def forward(self, features):
+        m = features.mean(1, keepdim=True)
+        m = (m - m.mean()) / (m.std() + 1e-6)
+        return torch.cat([m, -m, 0 * m], 1) * 3
+
+
+def test_the_linear_head_is_scored_stitched_with_offsets_averaged_not_interleaved():
+    """The linear head goes through the stitched path too: its stride offsets must not alternate frame by frame."""
+    model, tf = _model("linear"), InputTransform("diff")
+    assert not model.sequence_head
+    model.frame_head.net = MeanNet()
+    frames = _video(96)
+    frames[1::2] = 0
+    frames[1::4] = 255
+    probs = frame_scores(model, tf, frames, num_frames=16, stride=2, device="cpu")
+    apart = (frame_scores(model, tf, frames[0::2], num_frames=16, stride=1, device="cpu")
+             - frame_scores(model, tf, frames[1::2], num_frames=16, stride=1, device="cpu")).abs().sum(1).mean()
+    assert apart > 0.3
+    step = (probs[1:] - probs[:-1]).abs().sum(1)
+    assert step.mean() < 0.5 * apart

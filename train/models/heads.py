@@ -113,7 +113,8 @@ class ActionModel(nn.Module):
 
     @property
     def sequence_head(self) -> bool:
-        """Whether the frame head models the sequence (then long videos are scored on stitched features)."""
+        """Whether the frame head models the sequence (every frame head, this one's too, scores long videos on
+        stitched features: :func:`simgen.train.evaluate.frame_scores`)."""
         return self.frame_head is not None and not isinstance(self.frame_head, FrameHead)
 
     def temporal_features(self, x: torch.Tensor) -> torch.Tensor:
