@@ -152,19 +152,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except SimgenError as exc:
         return _error("evaluate", str(exc))
     try:
-        model, meta = load_model(args.checkpoint[0])
-        if len(args.checkpoint) > 1:
-            from simgen.train.metrics.ensemble import Ensemble
+        ensemble = None
+        if len(args.checkpoint) > 1:  # members may differ in window length, frame gap, backbone and head
+            from simgen.pipelines.ensemble_options import load_ensemble
 
-            models = [model]
-            for path in args.checkpoint[1:]:
-                other, other_meta = load_model(path)
-                for key in ("classes", "input", "num_frames", "stride", "fps", "size", "frame_background"):
-                    if other_meta.get(key) != meta.get(key):
-                        raise ValueError(f"{path}: field '{key}' = {other_meta.get(key)!r} differs from "
-                                         f"{args.checkpoint[0]}'s {meta.get(key)!r}; cannot ensemble")
-                models.append(other)
-            model = Ensemble(models)
+            ensemble, meta = load_ensemble(args.checkpoint, args.fusion)
+            model = ensemble
+        else:
+            model, meta = load_model(args.checkpoint[0])
         reader = open_reader(args.data, classes=meta["classes"], size=meta["size"], subjects=args.subjects,
                              exclude_subjects=args.exclude_subjects)
         ds = ClipDataset(reader, FrameCache(args.cache_dir), num_frames=meta["num_frames"], sampler="uniform",
@@ -178,6 +173,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                                    smoothing=args.smoothing, median_size=args.median_size,
                                    min_duration=args.min_duration, progress=args.progress)
         metrics.update(robustness_metrics(args, model, meta, ds, device, chain=chain))
+        if ensemble is not None:
+            from simgen.pipelines.ensemble_options import ensemble_metrics
+
+            metrics["ensemble"] = ensemble_metrics(args, ensemble, meta, ds, device, chain=chain)
     except (TrainDataError, FileNotFoundError, ValueError) as exc:
         return _error("evaluate", str(exc))
     from simgen.pipelines.summaries import evaluate_summary
@@ -197,7 +196,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         from simgen.pipelines.robustness_options import robustness_summary
 
-        print(robustness_summary(metrics) + evaluate_summary(metrics, str(out), str(predictions_path)))
+        ens = ""
+        if "ensemble" in metrics:
+            from simgen.pipelines.ensemble_options import ensemble_summary
+
+            ens = ensemble_summary(metrics["ensemble"], metrics["classes"]) + "\n"
+        print(robustness_summary(metrics) + ens + evaluate_summary(metrics, str(out), str(predictions_path)))
     for s in metrics.get("skipped", []):
         print(f"skipped: {s['reason']}", file=sys.stderr)
     return 0
@@ -243,7 +247,8 @@ def _add_train(sub) -> None:
     m = p.add_argument_group("model")
     m.add_argument("--out", required=True, metavar="RUN",
                    help="run folder (new or empty; an earlier run needs --resume or --force)")
-    m.add_argument("--model", default="tiny3d", help="tiny3d | tsm_r18 | r3d_18 | mc3_18 | r2plus1d_18 | s3d")
+    m.add_argument("--model", default="tiny3d", help="tiny3d | tiny3d_2rate (slow + fast pathways, SlowFast-style) | "
+                   "tsm_r18 | r3d_18 | mc3_18 | r2plus1d_18 | s3d")
     m.add_argument("--input", default="diff", help="rgb | gray | diff | rgb+diff")
     m.add_argument("--weights", metavar="FILE", help="backbone weights (torchvision state dict), loaded weights_only "
                    "(default: random init)")
@@ -280,6 +285,10 @@ def _add_train(sub) -> None:
                    help="linear warm-up length (at most a tenth of the run; default: per backbone)")
     o.add_argument("--weight-decay", dest="weight_decay", type=float, default=argparse.SUPPRESS,
                    help="AdamW weight decay (default: per backbone)")
+    o.add_argument("--snapshots", type=int_at_least(1), default=1,
+                   help="snapshot ensemble: restart the cosine schedule N times (N must divide --epochs) and save "
+                        "the end of each cycle as RUN/snapshotK.pt; evaluate them together with "
+                        "`simgen evaluate --checkpoint RUN/snapshot1.pt RUN/snapshot2.pt ...`")
     o.add_argument("--augment", choices=["none", "light", "default", "strong"], default="light",
                    help="light: per-clip geometry + brightness/contrast; default/strong add temporal and camera-realism transforms")
     o.add_argument("--label-smoothing", dest="label_smoothing", type=float, default=0.1,
@@ -321,8 +330,10 @@ def _add_evaluate(sub) -> None:
                     "f1@25, f1@50, edit. All metrics are fractions.",
     )
     p.add_argument("--checkpoint", required=True, nargs="+", metavar="FILE",
-                   help="RUN/model.pt; several files (e.g. --keep-snapshots epochs, or other runs) are ensembled "
-                        "by averaging class probabilities")
+                   help="RUN/model.pt; several files (RUN/snapshotK.pt of --snapshots, --keep-snapshots epochs, or "
+                        "runs with other --num-frames / --stride / --model / --head) are an ensemble: each scores "
+                        "clips with its own window, the scores are fused (--fusion); they must share classes, "
+                        "--size, --fps and the background output")
     p.add_argument("--data", required=True, metavar="DIR", help="synthetic dataset or real folder")
     p.add_argument("--subjects", type=comma_list, metavar="A,B",
                    help="evaluate on these people of a real --data folder only (default: all)")
@@ -344,8 +355,10 @@ def _add_evaluate(sub) -> None:
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
     p.add_argument("--json", action="store_true", help="end with one JSON line (accuracy, macro-F1, clips) "
                    "instead of the tables")
+    from simgen.pipelines.ensemble_options import add_options as add_ensemble_options
     from simgen.pipelines.robustness_options import add_options
 
+    add_ensemble_options(p)
     add_options(p)
     p.set_defaults(func=cmd_evaluate)
 

@@ -81,6 +81,9 @@ class TrainConfig(BaseModel):
     tensorboard: bool = False
     progress: bool = True
     keep_snapshots: bool = False
+    #: snapshot ensemble: the cosine schedule restarts this many times and the end of each cycle is
+    #: saved as ``RUN/snapshotK.pt`` (Huang et al., ICLR 2017); 1: one cosine decay, no snapshots
+    snapshots: int = Field(1, ge=1)
 
     @field_validator("model", "input")
     @classmethod
@@ -99,6 +102,13 @@ class TrainConfig(BaseModel):
         table = BACKBONE_DEFAULTS[self.model]
         filled = {k: v for k, v in table.items() if getattr(self, k) is None}
         return self.model_copy(update=filled), sorted(filled)
+
+    @model_validator(mode="after")
+    def _snapshots_divide_epochs(self) -> "TrainConfig":
+        if self.epochs % self.snapshots:
+            raise ValueError(f"--snapshots {self.snapshots} must divide --epochs {self.epochs} "
+                             "(each cosine cycle is a whole number of epochs)")
+        return self
 
     @model_validator(mode="after")
     def _head_needs_frames(self) -> "TrainConfig":
@@ -129,6 +139,7 @@ class TrainConfig(BaseModel):
 #: - s3d (separable 3D Inception, ~8 M parameters): between the two.
 BACKBONE_DEFAULTS: dict[str, dict[str, float | int]] = {
     "tiny3d": dict(lr=3e-3, weight_decay=1e-4, batch_size=8, warmup_epochs=1.0),
+    "tiny3d_2rate": dict(lr=3e-3, weight_decay=1e-4, batch_size=8, warmup_epochs=1.0),  # tiny3d's blocks: its values
     "tsm_r18": dict(lr=1e-3, weight_decay=0.05, batch_size=8, warmup_epochs=2.0),
     "r3d_18": dict(lr=3e-4, weight_decay=0.05, batch_size=16, warmup_epochs=3.0),
     "mc3_18": dict(lr=3e-4, weight_decay=0.05, batch_size=16, warmup_epochs=3.0),

@@ -103,12 +103,28 @@ def warmup_steps(warmup_epochs: float, steps_per_epoch: int, total_steps: int) -
     return max(1, min(round(warmup_epochs * steps_per_epoch), total_steps // 10 + 1))
 
 
-def _lr_lambda(total_steps: int, warmup: int):
+def _lr_lambda(total_steps: int, warmup: int, cycles: int = 1):
+    """Learning-rate factor per step: linear warm-up, then cosine decay to 0.
+
+    ``cycles > 1``: the cosine restarts at the peak ``cycles`` times (SGDR, Loshchilov & Hutter,
+    ICLR 2017), each cycle ``total_steps // cycles`` long (warm-up in the first only); the end of
+    each cycle, at a low rate, is one snapshot of a snapshot ensemble (Huang et al., ICLR 2017).
+    """
+    length = max(1, total_steps // cycles)
+
     def f(step: int) -> float:
         if step < warmup:
             return (step + 1) / warmup
-        return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total_steps - warmup))))
+        c = min(step // length, cycles - 1)
+        start = warmup if c == 0 else c * length
+        end = total_steps if c == cycles - 1 else (c + 1) * length
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - start) / max(1, end - start))))
     return f
+
+
+def snapshot_epochs(epochs: int, snapshots: int) -> list[int]:
+    """The epochs (1-based) that end a cosine cycle: where snapshots are saved."""
+    return [epochs // snapshots * (k + 1) for k in range(snapshots)] if snapshots > 1 else []
 
 
 def optimizer_step(loss: torch.Tensor, optimizer, scheduler, scaler: torch.amp.GradScaler) -> bool:
@@ -222,7 +238,7 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
     optimizer = torch.optim.AdamW(objective.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = cfg.epochs * len(loader)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, _lr_lambda(steps, warmup_steps(cfg.warmup_epochs, len(loader), steps)))
+        optimizer, _lr_lambda(steps, warmup_steps(cfg.warmup_epochs, len(loader), steps), cfg.snapshots))
     amp_dtype = AUTOCAST_DTYPES[cfg.precision]
     # only fp16 needs loss scaling; bf16 has fp32's exponent range
     scaler = torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16")
@@ -313,6 +329,10 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
                 save_atomic(state, out / "best.pt")
             if cfg.keep_snapshots:
                 save_atomic(state, out / f"epoch{epoch + 1:03d}.pt")
+            if epoch + 1 in snapshot_epochs(cfg.epochs, cfg.snapshots):
+                k = snapshot_epochs(cfg.epochs, cfg.snapshots).index(epoch + 1) + 1
+                save_atomic(dict(meta=dict(meta, snapshot=dict(index=k, of=cfg.snapshots, epoch=epoch + 1)),
+                                 model=model.state_dict()), out / f"snapshot{k}.pt")
             save_atomic(dict(meta=meta, model=model.state_dict(), objective=objective.state_dict(),
                              optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
                              scaler=scaler.state_dict(), rng=rng_states, epoch=epoch,
@@ -333,7 +353,8 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
                        best_score_on="val_accuracy" if val_ds is not None and len(val_ds) else "train_accuracy",
                        n_train_clips=len(train_ds), n_val_clips=len(val_ds) if val_ds is not None else 0,
                        train_seconds=round(time.time() - t_start, 2), history=history,
-                       skipped=[dict(path=p, reason=r) for p, r in skipped])
+                       skipped=[dict(path=p, reason=r) for p, r in skipped],
+                       snapshots=[str(out / f"snapshot{k + 1}.pt") for k in range(len(snapshot_epochs(cfg.epochs, cfg.snapshots)))])
         metrics.update(clips_per_class=dict(train=_class_counts(_labels_of(train_ds), classes),
                                             val=_class_counts(_labels_of(val_ds), classes) if val_ds is not None else {}))
         metrics.update(val_details.get(selected, {}))

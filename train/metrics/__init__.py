@@ -2,9 +2,9 @@
 
 from simgen.train.metrics.clip import clip_metrics, confusion_matrix
 from simgen.train.metrics.decode import median_smooth, median_smooth_labels, viterbi_decode
-from simgen.train.metrics.ensemble import Ensemble, average_probabilities
+from simgen.train.metrics.ensemble import FUSIONS, Ensemble, average_probabilities, fuse_scores
 from simgen.train.metrics.segment import edit_score, segment_counts, segmentation_metrics, segments_of
 
 __all__ = ["clip_metrics", "confusion_matrix", "segmentation_metrics", "edit_score", "segment_counts",
-           "segments_of", "median_smooth", "median_smooth_labels", "viterbi_decode", "Ensemble",
+           "segments_of", "median_smooth", "median_smooth_labels", "viterbi_decode", "Ensemble", "FUSIONS", "fuse_scores",
            "average_probabilities"]

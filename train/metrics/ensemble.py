@@ -1,4 +1,4 @@
-"""Snapshot / multi-model ensembling by averaging class probabilities."""
+"""Snapshot / multi-model ensembling: averaging class probabilities, or a majority vote."""
 
 from __future__ import annotations
 
@@ -44,3 +44,36 @@ class Ensemble(nn.Module):
         if all("frame" in o for o in outs):
             res["frame"] = average_probabilities([o["frame"] for o in outs], self.weights).clamp_min(1e-12).log()
         return res
+
+
+#: how :func:`fuse_scores` joins members' probabilities
+FUSIONS = ("mean", "vote")
+
+
+def fuse_scores(probs: Sequence[torch.Tensor], fusion: str = "mean") -> torch.Tensor:
+    """Join several models' probabilities of the same items; classes on the last dim.
+
+    ``mean``: the mean probability (score fusion). ``vote``: each model votes for its
+    argmax (majority / plurality vote); the result is ``(votes + mean) / (M + 1)`` for ``M``
+    models, so it still sums to 1, its argmax is the class with the most votes, and a tie
+    goes to the tied class of higher mean probability (the mean, below 1, cannot outweigh
+    one vote).
+
+    Shape:
+        each ``(..., K)`` -> ``(..., K)``.
+
+    Example (two of three models say class 0, the mean says class 1):
+        >>> p = [torch.tensor([0.6, 0.4]), torch.tensor([0.6, 0.4]), torch.tensor([0.0, 1.0])]
+        >>> fuse_scores(p, "mean"), fuse_scores(p, "vote")
+        (tensor([0.4000, 0.6000]), tensor([0.6000, 0.4000]))
+    """
+    if not probs:
+        raise ValueError("nothing to ensemble")
+    if fusion not in FUSIONS:
+        raise ValueError(f"unknown fusion {fusion!r}; expected one of {FUSIONS}")
+    stack = torch.stack([p.float() for p in probs])
+    mean = stack.mean(0)
+    if fusion == "mean":
+        return mean
+    votes = torch.nn.functional.one_hot(stack.argmax(-1), stack.shape[-1]).sum(0).float()
+    return (votes + mean) / (len(probs) + 1)

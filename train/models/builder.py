@@ -13,6 +13,7 @@ from simgen.train.models.sequence import HEADS, create_sequence_head
 from simgen.train.models.tiny3d import create_tiny3d
 from simgen.train.models.torchvision_video import create_torchvision_backbone
 from simgen.train.models.tsm import create_tsm_r18
+from simgen.train.models.two_rate import create_tiny3d_2rate
 
 
 def _tv(name: str) -> Callable[..., nn.Module]:
@@ -29,6 +30,14 @@ def _tiny3d(*, in_channels: int, weights: str | Path | None = None) -> nn.Module
     return create_tiny3d(in_channels=in_channels)
 
 
+def _tiny3d_2rate(*, in_channels: int, weights: str | Path | None = None) -> nn.Module:
+    if weights is not None:
+        from simgen.train.errors import WeightsFileError
+
+        raise WeightsFileError(f"{weights}: tiny3d_2rate has no pretrained weights; train it from scratch (drop --weights)")
+    return create_tiny3d_2rate(in_channels=in_channels)
+
+
 def _tsm(*, in_channels: int, weights: str | Path | None = None) -> nn.Module:
     return create_tsm_r18(in_channels=in_channels, weights=weights)
 
@@ -36,6 +45,7 @@ def _tsm(*, in_channels: int, weights: str | Path | None = None) -> nn.Module:
 #: backbone name -> builder(*, in_channels, weights) -> module with ``out_features``
 BACKBONES: dict[str, Callable[..., nn.Module]] = {
     "tiny3d": _tiny3d,
+    "tiny3d_2rate": _tiny3d_2rate,  # slow + fast pathways (SlowFast-style), train/models/two_rate.py
     "tsm_r18": _tsm,
     "r3d_18": _tv("r3d_18"),
     "mc3_18": _tv("mc3_18"),

@@ -1,0 +1,81 @@
+"""``simgen evaluate --checkpoint A.pt B.pt ...``: score ensembles, with every member and fusion reported.
+
+Kept apart from ``train_commands.py``: :func:`load_ensemble` builds the
+:class:`~simgen.train.ensemble_scores.ScoreEnsemble`, :func:`ensemble_metrics` scores each
+member alone, the mean and the vote (per-class accuracy, and the segmentation figures when
+the task is ``segment``) from the same passes, :func:`ensemble_summary` prints them.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from simgen.pipelines.summaries import percent, table
+
+#: what a row keeps of :func:`simgen.train.evaluate.evaluate_dataset`'s metrics
+_CLIP_KEYS = ("accuracy", "macro_f1", "per_class", "n_clips")
+_SEGMENT_KEYS = ("frame_accuracy", "f1@10", "f1@25", "f1@50", "edit")
+
+
+def add_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--fusion", choices=["mean", "vote"], default="mean",
+                   help="with several --checkpoint files: fuse their scores by mean probability or by majority vote "
+                        "(per clip, and per frame for --task segment); the JSON's 'ensemble' has both and each member")
+
+
+def load_ensemble(paths, fusion: str):
+    """``(ScoreEnsemble, first member's meta)`` of the checkpoints; ``ValueError`` naming a member that does not fit."""
+    from simgen.train.checkpoint import load_model
+    from simgen.train.ensemble_scores import Member, ScoreEnsemble, check_members
+    from simgen.train.frame_rate import model_fps
+
+    names = [str(p) for p in paths]
+    loaded = [load_model(p) for p in paths]
+    check_members([meta for _, meta in loaded], names, model_fps)
+    return ScoreEnsemble([Member(m, meta, n) for (m, meta), n in zip(loaded, names)], fusion), loaded[0][1]
+
+
+def _member_info(member) -> dict:
+    meta = member.meta
+    return dict(checkpoint=member.name, backbone=meta["backbone"], head=(meta.get("head") or {}).get("name", "linear"),
+                input=meta["input"], num_frames=meta["num_frames"], stride=meta["stride"],
+                snapshot=meta.get("snapshot"))
+
+
+def ensemble_metrics(args, ensemble, meta: dict, dataset, device, *, chain: bool) -> dict:
+    """Each member alone, the ``mean`` and the ``vote`` fusion, on the same clips.
+
+    Returns:
+        ``{"fusion": headline fusion, "rows": [{name, accuracy, macro_f1, per_class, n_clips,
+        [frame_accuracy, f1@10/25/50, edit], [segment_chained: {raw, median, viterbi}], [member info]}]}``.
+    """
+    from simgen.pipelines.robustness_options import robustness_metrics
+    from simgen.train.evaluate import evaluate_dataset
+
+    quiet = argparse.Namespace(**{**vars(args), "test_perturb": None, "progress": False})
+    views = [(f"member {i + 1}", ensemble.view(only=i), _member_info(m)) for i, m in enumerate(ensemble.members)]
+    views += [(fusion, ensemble.view(fusion=fusion), {}) for fusion in ("mean", "vote")]
+    rows = []
+    for name, view, info in views:
+        m = evaluate_dataset(view, dataset, input_mode=meta["input"], num_frames=meta["num_frames"],
+                             stride=meta["stride"], device=device, task="classify" if chain else args.task,
+                             smoothing=args.smoothing, median_size=args.median_size, min_duration=args.min_duration)
+        row = dict(name=name, **info, **{k: m[k] for k in _CLIP_KEYS + _SEGMENT_KEYS if k in m})
+        if chain:
+            seg = robustness_metrics(quiet, view, meta, dataset, device, chain=True)
+            row.update({k: seg[k] for k in _SEGMENT_KEYS})
+            row["segment_chained"] = seg["segment_chained"]["clean"]
+        rows.append(row)
+    return dict(fusion=args.fusion, rows=rows)
+
+
+def ensemble_summary(report: dict, classes: list[str]) -> str:
+    """One line per member and fusion: accuracy, per-class accuracy (and F1@25 / edit when segmented)."""
+    segment = any("f1@25" in r for r in report["rows"])
+    head = ["model", "window", "accuracy", *classes] + (["F1@25", "edit"] if segment else [])
+    rows = []
+    for r in report["rows"]:
+        window = f"{r['num_frames']}x{r['stride']}" if "num_frames" in r else "-"
+        rows.append([r["name"], window, percent(r["accuracy"]), *(percent(r["per_class"].get(c, 0.0)) for c in classes)]
+                    + ([f"{r['f1@25']:.3f}", f"{r['edit']:.3f}"] if segment else []))
+    return f"ensemble members and fusions (headline: {report['fusion']})\n" + table(head, rows) + "\n"

@@ -1,0 +1,127 @@
+"""Score-level ensembles of models that read clips differently (window length, frame rate, backbone, head).
+
+Averaging logits inside one forward pass (:class:`simgen.train.metrics.ensemble.Ensemble`)
+needs members that take the same input window. Members trained on windows of 8 or 16
+frames, or at a frame gap (``stride``) of 1, 2 or 4 (25, 12.5, 6.25 fps from a 25 fps
+clip), each score a whole clip or video their own way (:func:`simgen.train.evaluate.clip_scores`,
+:func:`~simgen.train.evaluate.frame_scores`); :class:`ScoreEnsemble` fuses those scores,
+which are per clip ``(K,)`` or per frame of the same video ``(N, K)`` whatever the member's
+window: mean probability or majority vote (:func:`simgen.train.metrics.ensemble.fuse_scores`).
+Models trained with different window lengths and frame rates see different temporal
+context, so their errors differ, which is what an ensemble needs (Dietterich, MCS 2000).
+
+Every member's scores of a clip are computed once and kept (keyed by the frames' content),
+so the fused result, each member alone and each fusion (:meth:`ScoreEnsemble.view`) are
+scored from the same passes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import torch
+
+from simgen.train.inputs import InputTransform
+from simgen.train.metrics.ensemble import FUSIONS, fuse_scores
+
+#: meta fields every member must share: what the clips are read as, and what the outputs mean
+SHARED_META = ("classes", "size", "frame_background")
+
+
+@dataclass
+class Member:
+    """One model with its own reading of the clips (``meta``: ``input``, ``num_frames``, ``stride``)."""
+
+    model: torch.nn.Module
+    meta: dict
+    name: str = ""
+    input_tf: InputTransform = field(init=False)
+
+    def __post_init__(self):
+        self.input_tf = InputTransform(self.meta["input"])
+
+
+def check_members(metas: Sequence[dict], names: Sequence[str], fps_of) -> None:
+    """``ValueError`` naming the first member whose classes, frame size, background output or frame rate differ.
+
+    ``fps_of(meta)``: the rate the member replays clips at (:func:`simgen.train.frame_rate.model_fps`);
+    members read clips at one rate and differ in how many of its frames they skip (``stride``).
+    """
+    first = metas[0]
+    for meta, name in zip(metas[1:], names[1:]):
+        for key in SHARED_META:
+            if meta.get(key) != first.get(key):
+                raise ValueError(f"{name}: field 'meta.{key}' = {meta.get(key)!r} differs from {names[0]}'s "
+                                 f"{first.get(key)!r}; cannot ensemble")
+        if fps_of(meta) != fps_of(first):
+            raise ValueError(f"{name}: field 'meta.fps' (replay rate {fps_of(meta)!r}) differs from {names[0]}'s "
+                             f"{fps_of(first)!r}; members must share it (vary --stride for other frame rates)")
+
+
+class ScoreEnsemble:
+    """Members scored each with its own window settings, their scores fused.
+
+    Drops in where :func:`simgen.train.evaluate.clip_scores` / ``frame_scores`` take a model
+    (they call :meth:`fused_clip_scores` / :meth:`fused_frame_scores`; the window arguments
+    given there are ignored: each member uses its own).
+
+    Args:
+        members: the models.
+        fusion: ``mean`` | ``vote`` (see :func:`fuse_scores`).
+        only: score with this member alone (index), ignoring ``fusion``.
+    """
+
+    def __init__(self, members: Sequence[Member], fusion: str = "mean", *, only: int | None = None,
+                 _cache: dict | None = None):
+        if not members:
+            raise ValueError("nothing to ensemble")
+        if fusion not in FUSIONS:
+            raise ValueError(f"unknown fusion {fusion!r}; expected one of {FUSIONS}")
+        self.members, self.fusion, self.only = list(members), fusion, only
+        self._cache = {} if _cache is None else _cache
+
+    def view(self, *, fusion: str | None = None, only: int | None = None) -> "ScoreEnsemble":
+        """The same members and scores, fused another way (or one member alone)."""
+        return ScoreEnsemble(self.members, fusion or self.fusion, only=only, _cache=self._cache)
+
+    def to(self, device) -> "ScoreEnsemble":
+        for m in self.members:
+            m.model.to(device)
+        return self
+
+    def eval(self) -> "ScoreEnsemble":
+        for m in self.members:
+            m.model.eval()
+        return self
+
+    @property
+    def frame_head(self):
+        """Not ``None`` when every member has a per-frame head (what callers check before per-frame scoring)."""
+        heads = [getattr(m.model, "frame_head", None) for m in self.members]
+        return None if any(h is None for h in heads) else heads
+
+    def member_scores(self, kind: str, frames: torch.Tensor, *, device="cpu") -> list[torch.Tensor]:
+        """Every member's ``clip`` ``(K,)`` or ``frame`` ``(N,K)`` probabilities of ``frames`` (computed once)."""
+        from simgen.train.evaluate import clip_scores, frame_scores
+
+        frames = frames if isinstance(frames, torch.Tensor) else torch.as_tensor(frames)
+        key = (kind, tuple(frames.shape), hashlib.blake2b(frames.contiguous().numpy().tobytes(), digest_size=16).digest())
+        if key not in self._cache:
+            score = clip_scores if kind == "clip" else frame_scores
+            self._cache[key] = [score(m.model, m.input_tf, frames, num_frames=m.meta["num_frames"],
+                                      stride=m.meta["stride"], device=device) for m in self.members]
+        return self._cache[key]
+
+    def _fused(self, kind: str, frames, device) -> torch.Tensor:
+        scores = self.member_scores(kind, frames, device=device)
+        return scores[self.only] if self.only is not None else fuse_scores(scores, self.fusion)
+
+    def fused_clip_scores(self, frames: torch.Tensor, *, device="cpu") -> torch.Tensor:
+        """The clip's class probabilities ``(K,)``, fused."""
+        return self._fused("clip", frames, device)
+
+    def fused_frame_scores(self, frames: torch.Tensor, *, device="cpu") -> torch.Tensor:
+        """Per-frame probabilities ``(N,K)``, fused frame by frame (members see the same frames)."""
+        return self._fused("frame", frames, device)
