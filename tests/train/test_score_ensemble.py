@@ -1,0 +1,152 @@
+"""Score ensembles across window settings (train/ensemble_scores.py), fusion (train/metrics/ensemble.py)
+and snapshot ensembles (``simgen train --snapshots``)."""
+
+import json
+
+import pytest
+import torch
+from pydantic import ValidationError
+
+from simgen.train.config import TrainConfig
+from simgen.train.ensemble_scores import Member, ScoreEnsemble, check_members
+from simgen.train.evaluate import clip_scores, frame_scores
+from simgen.train.fit import _lr_lambda, snapshot_epochs
+from simgen.train.inputs import InputTransform
+from simgen.train.metrics.ensemble import fuse_scores
+from simgen.train.models import create_action_model
+
+P = torch.tensor
+
+
+def test_mean_fusion_is_the_mean_probability():
+    fused = fuse_scores([P([0.6, 0.3, 0.1]), P([0.2, 0.2, 0.6])], "mean")
+    assert torch.allclose(fused, P([0.4, 0.25, 0.35]))
+
+
+def test_vote_follows_the_majority_even_against_the_mean():
+    members = [P([0.6, 0.4]), P([0.6, 0.4]), P([0.0, 1.0])]  # mean [0.4, 0.6] says class 1
+    assert fuse_scores(members, "mean").argmax() == 1
+    vote = fuse_scores(members, "vote")
+    assert torch.allclose(vote, P([(2 + 0.4) / 4, (1 + 0.6) / 4])) and vote.argmax() == 0
+    assert torch.allclose(vote.sum(), P(1.0))
+
+
+def test_a_tied_vote_goes_to_the_higher_mean_probability():
+    vote = fuse_scores([P([0.9, 0.1, 0.0]), P([0.0, 0.45, 0.55])], "vote")  # one vote each for 0 and 2
+    assert torch.allclose(vote, P([1 + 0.45, 0 + 0.275, 1 + 0.275]) / 3) and vote.argmax() == 0
+
+
+def test_frames_are_fused_frame_by_frame():
+    a = P([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    b = P([[0.7, 0.3], [0.4, 0.6], [0.1, 0.9]])
+    c = P([[0.1, 0.9], [0.3, 0.7], [0.45, 0.55]])
+    assert torch.allclose(fuse_scores([a, b, c], "mean"), (a + b + c) / 3)
+    assert fuse_scores([a, b, c], "vote").argmax(1).tolist() == [0, 1, 1]
+    with pytest.raises(ValueError, match="fusion"):
+        fuse_scores([a], "median")
+
+
+def _member(num_frames, stride, seed, head="linear"):
+    torch.manual_seed(seed)
+    model = create_action_model(backbone="tiny3d", num_classes=3, input_mode="diff", head=head).eval()
+    meta = dict(input="diff", num_frames=num_frames, stride=stride, classes=["a", "b", "c"], size=32,
+                frame_background=None, fps=None, backbone="tiny3d")
+    return Member(model, meta, f"m{seed}")
+
+
+def _frames(n=40):
+    g = torch.Generator().manual_seed(3)
+    return torch.randint(0, 255, (n, 32, 32, 3), generator=g, dtype=torch.uint8)
+
+
+def test_each_member_scores_with_its_own_window_and_the_scores_are_fused():
+    members = [_member(8, 1, 0), _member(16, 2, 1, head="mstcn")]
+    ens = ScoreEnsemble(members)
+    frames = _frames()
+    own = [clip_scores(m.model, InputTransform("diff"), frames, num_frames=m.meta["num_frames"],
+                       stride=m.meta["stride"], device="cpu") for m in members]
+    # the window arguments passed to clip_scores are the first member's; the ensemble ignores them
+    fused = clip_scores(ens, InputTransform("diff"), frames, num_frames=8, stride=1, device="cpu")
+    assert torch.allclose(fused, (own[0] + own[1]) / 2, atol=1e-6)
+    assert not torch.allclose(own[0], own[1], atol=1e-3)
+    own_frames = [frame_scores(m.model, InputTransform("diff"), frames, num_frames=m.meta["num_frames"],
+                               stride=m.meta["stride"], device="cpu") for m in members]
+    fused_frames = frame_scores(ens.view(fusion="vote"), InputTransform("diff"), frames, num_frames=8, stride=1,
+                                device="cpu")
+    assert fused_frames.shape == (40, 3)
+    assert torch.allclose(fused_frames, fuse_scores(own_frames, "vote"), atol=1e-6)
+    assert torch.allclose(clip_scores(ens.view(only=1), None, frames, num_frames=8, stride=1, device="cpu"), own[1])
+
+
+def test_members_score_each_clip_once_whatever_the_views():
+    members = [_member(8, 1, 0), _member(8, 2, 1)]
+    calls = []
+    for m in members:
+        m.model.backbone.register_forward_hook(lambda mod, i, o: calls.append(1))
+    ens = ScoreEnsemble(members)
+    frames = _frames()
+    clip_scores(ens, None, frames, num_frames=8, stride=1, device="cpu")
+    n = len(calls)
+    for view in (ens.view(fusion="vote"), ens.view(only=0), ens.view(only=1)):
+        clip_scores(view, None, frames, num_frames=8, stride=1, device="cpu")
+    assert len(calls) == n > 0
+
+
+def test_members_that_do_not_fit_are_named():
+    a = dict(classes=["a", "b"], size=64, frame_background=None, fps=None, train_fps=25.0)
+    check_members([a, dict(a, num_frames=8)], ["A.pt", "B.pt"], lambda m: m.get("fps") or m.get("train_fps"))
+    with pytest.raises(ValueError, match=r"B\.pt: field 'meta\.classes'"):
+        check_members([a, dict(a, classes=["b", "a"])], ["A.pt", "B.pt"], lambda m: None)
+    with pytest.raises(ValueError, match=r"B\.pt: field 'meta\.fps'"):
+        check_members([a, dict(a, fps=12.5)], ["A.pt", "B.pt"], lambda m: m.get("fps") or m.get("train_fps"))
+
+
+def test_the_snapshot_schedule_restarts_the_cosine_at_each_cycle():
+    assert snapshot_epochs(20, 4) == [5, 10, 15, 20] and snapshot_epochs(20, 1) == []
+    f = _lr_lambda(100, 5, cycles=4)  # 25 steps a cycle, warm-up in the first
+    assert f(4) == pytest.approx(1.0) and f(25) == pytest.approx(1.0) and f(50) == pytest.approx(1.0)
+    assert f(24) < 0.01 and f(49) < 0.01 and f(99) < 0.01
+    assert f(37) == pytest.approx(0.5 * (1 + torch.cos(torch.tensor(torch.pi * 12 / 25)).item()))
+    one = _lr_lambda(100, 5)
+    assert one(50) < 0.6 and one(99) < 0.01  # one cycle: no restart
+    with pytest.raises(ValidationError, match="snapshots"):
+        TrainConfig(out="x", epochs=10, snapshots=3)
+
+
+def test_snapshots_are_saved_and_evaluated_as_an_ensemble(tmp_path, synthetic_dir, train_cli):
+    out = tmp_path / "snap"
+    assert train_cli.run("train", "--synthetic", synthetic_dir, "--out", out, "--epochs", "2", "--snapshots", "2",
+                         "--val-fraction", "0", *train_cli.FAST) == 0
+    snaps = [out / "snapshot1.pt", out / "snapshot2.pt"]
+    metas = [torch.load(p, weights_only=True)["meta"] for p in snaps]
+    assert [m["snapshot"] for m in metas] == [dict(index=1, of=2, epoch=1), dict(index=2, of=2, epoch=2)]
+    last = torch.load(out / "model.pt", weights_only=True)["model"]
+    assert all(torch.equal(last[k], v) for k, v in torch.load(snaps[1], weights_only=True)["model"].items())
+    assert json.loads((out / "metrics.json").read_text())["snapshots"] == [str(p) for p in snaps]
+    # another window length and frame gap joins the ensemble too
+    other = tmp_path / "other"
+    assert train_cli.run("train", "--synthetic", synthetic_dir, "--out", other, "--epochs", "1", "--val-fraction", "0",
+                         *train_cli.FAST[:2], "--num-frames", "4", "--stride", "2", "--batch-size", "4",
+                         "--no-progress") == 0
+    ev = tmp_path / "ens.json"
+    assert train_cli.run("evaluate", "--checkpoint", *snaps, other / "model.pt", "--data", synthetic_dir, "--out", ev,
+                         "--fusion", "vote", "--no-progress") == 0
+    m = json.loads(ev.read_text())
+    rows = {r["name"]: r for r in m["ensemble"]["rows"]}
+    assert list(rows) == ["member 1", "member 2", "member 3", "mean", "vote"] and m["ensemble"]["fusion"] == "vote"
+    assert (rows["member 3"]["num_frames"], rows["member 3"]["stride"]) == (4, 2)
+    assert rows["member 2"]["snapshot"]["index"] == 2
+    assert m["accuracy"] == rows["vote"]["accuracy"] and m["per_class"] == rows["vote"]["per_class"]
+    assert all(set(r["per_class"]) == {"left", "right", "still"} for r in rows.values())
+
+
+def test_checkpoints_of_other_classes_are_a_one_line_error(tmp_path, synthetic_dir, learnable_dir, train_cli,
+                                                           simgen_cli, capsys):
+    runs = []
+    for name, data in (("a", synthetic_dir), ("b", learnable_dir)):
+        assert train_cli.run("train", "--synthetic", data, "--out", tmp_path / name, "--epochs", "1",
+                             "--val-fraction", "0", *train_cli.FAST) == 0
+        runs.append(tmp_path / name / "model.pt")
+    capsys.readouterr()  # the training summaries
+    simgen_cli.one_line_error(["evaluate", "--checkpoint", *runs, "--data", synthetic_dir, "--out", tmp_path / "e.json"],
+                              str(runs[1]), "meta.classes")
