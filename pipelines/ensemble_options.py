@@ -53,7 +53,7 @@ def ensemble_metrics(args, ensemble, meta: dict, dataset, device, *, chain: bool
     from simgen.train.evaluate import evaluate_dataset
 
     quiet = argparse.Namespace(**{**vars(args), "test_perturb": None, "progress": False})
-    views = [(f"member {i + 1}", ensemble.view(only=i), _member_info(m)) for i, m in enumerate(ensemble.members)]
+    views = [(f"member {i + 1}", ensemble.view(only=i), _member_info(ensemble.members[i])) for i in ensemble.active]
     views += [(fusion, ensemble.view(fusion=fusion), {}) for fusion in ("mean", "vote")]
     rows = []
     for name, view, info in views:

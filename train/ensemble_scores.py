@@ -74,17 +74,23 @@ class ScoreEnsemble:
     """
 
     def __init__(self, members: Sequence[Member], fusion: str = "mean", *, only: int | None = None,
-                 _cache: dict | None = None):
+                 active: Sequence[int] | None = None, _cache: dict | None = None):
         if not members:
             raise ValueError("nothing to ensemble")
         if fusion not in FUSIONS:
             raise ValueError(f"unknown fusion {fusion!r}; expected one of {FUSIONS}")
         self.members, self.fusion, self.only = list(members), fusion, only
+        #: indices of the members fused (a sub-ensemble shares the others' scores)
+        self.active = list(range(len(self.members))) if active is None else list(active)
+        if not self.active or not all(0 <= i < len(self.members) for i in self.active):
+            raise ValueError(f"members {self.active} not in 0..{len(self.members) - 1}")
         self._cache = {} if _cache is None else _cache
 
-    def view(self, *, fusion: str | None = None, only: int | None = None) -> "ScoreEnsemble":
-        """The same members and scores, fused another way (or one member alone)."""
-        return ScoreEnsemble(self.members, fusion or self.fusion, only=only, _cache=self._cache)
+    def view(self, *, fusion: str | None = None, only: int | None = None,
+             active: Sequence[int] | None = None) -> "ScoreEnsemble":
+        """The same members and cached scores, fused another way, over a subset (``active``), or one member alone."""
+        return ScoreEnsemble(self.members, fusion or self.fusion, only=only,
+                             active=self.active if active is None else active, _cache=self._cache)
 
     def to(self, device) -> "ScoreEnsemble":
         for m in self.members:
@@ -102,21 +108,28 @@ class ScoreEnsemble:
         heads = [getattr(m.model, "frame_head", None) for m in self.members]
         return None if any(h is None for h in heads) else heads
 
-    def member_scores(self, kind: str, frames: torch.Tensor, *, device="cpu") -> list[torch.Tensor]:
-        """Every member's ``clip`` ``(K,)`` or ``frame`` ``(N,K)`` probabilities of ``frames`` (computed once)."""
+    def member_scores(self, kind: str, frames: torch.Tensor, *, device="cpu",
+                      which: Sequence[int] | None = None) -> list[torch.Tensor]:
+        """Members' (``which``, default the active ones) ``clip`` ``(K,)`` or ``frame`` ``(N,K)`` probabilities
+        of ``frames``, each computed once per content of ``frames``."""
         from simgen.train.evaluate import clip_scores, frame_scores
 
         frames = frames if isinstance(frames, torch.Tensor) else torch.as_tensor(frames)
         key = (kind, tuple(frames.shape), hashlib.blake2b(frames.contiguous().numpy().tobytes(), digest_size=16).digest())
-        if key not in self._cache:
-            score = clip_scores if kind == "clip" else frame_scores
-            self._cache[key] = [score(m.model, m.input_tf, frames, num_frames=m.meta["num_frames"],
-                                      stride=m.meta["stride"], device=device) for m in self.members]
-        return self._cache[key]
+        score = clip_scores if kind == "clip" else frame_scores
+        out = []
+        for i in self.active if which is None else which:
+            if (i, key) not in self._cache:
+                m = self.members[i]
+                self._cache[(i, key)] = score(m.model, m.input_tf, frames, num_frames=m.meta["num_frames"],
+                                              stride=m.meta["stride"], device=device)
+            out.append(self._cache[(i, key)])
+        return out
 
     def _fused(self, kind: str, frames, device) -> torch.Tensor:
-        scores = self.member_scores(kind, frames, device=device)
-        return scores[self.only] if self.only is not None else fuse_scores(scores, self.fusion)
+        if self.only is not None:
+            return self.member_scores(kind, frames, device=device, which=[self.only])[0]
+        return fuse_scores(self.member_scores(kind, frames, device=device), self.fusion)
 
     def fused_clip_scores(self, frames: torch.Tensor, *, device="cpu") -> torch.Tensor:
         """The clip's class probabilities ``(K,)``, fused."""

@@ -150,3 +150,41 @@ def test_checkpoints_of_other_classes_are_a_one_line_error(tmp_path, synthetic_d
     capsys.readouterr()  # the training summaries
     simgen_cli.one_line_error(["evaluate", "--checkpoint", *runs, "--data", synthetic_dir, "--out", tmp_path / "e.json"],
                               str(runs[1]), "meta.classes")
+
+
+def test_a_sub_ensemble_reuses_the_members_scores_and_fuses_only_its_own():
+    members = [_member(8, 1, 0), _member(8, 2, 1), _member(16, 2, 2)]
+    ens = ScoreEnsemble(members)
+    frames = _frames()
+    each = [clip_scores(ens.view(only=i), None, frames, num_frames=8, stride=1, device="cpu") for i in range(3)]
+    calls = []
+    for m in members:
+        m.model.backbone.register_forward_hook(lambda mod, i, o: calls.append(1))
+    pair = clip_scores(ens.view(active=[0, 2]), None, frames, num_frames=8, stride=1, device="cpu")
+    assert torch.allclose(pair, (each[0] + each[2]) / 2) and not calls
+    with pytest.raises(ValueError, match="members"):
+        ens.view(active=[3])
+
+
+def test_the_ensemble_bench_scores_groups_like_evaluate_does(tmp_path, synthetic_dir, real_dir, train_cli):
+    from simgen.pipelines.bench_ensembles import main
+
+    ckpts = []
+    for name, frames in (("a", "8"), ("b", "4")):
+        assert train_cli.run("train", "--synthetic", synthetic_dir, "--out", tmp_path / name, "--epochs", "1",
+                             "--val-fraction", "0", *train_cli.FAST[:2], "--num-frames", frames, "--stride", "1",
+                             "--batch-size", "4", "--no-progress") == 0
+        ckpts.append(tmp_path / name / "model.pt")
+    out = tmp_path / "bench.json"
+    assert main(["--member", f"a={ckpts[0]}", "--member", f"b={ckpts[1]}", "--group", "ab=a,b",
+                 "--synthetic", str(synthetic_dir), "--real", str(real_dir), "--min-duration", "4",
+                 "--out", str(out)]) == 0
+    bench = json.loads(out.read_text())
+    ev = tmp_path / "ev.json"
+    assert train_cli.run("evaluate", "--checkpoint", *ckpts, "--data", real_dir, "--task", "segment",
+                         "--smoothing", "viterbi", "--min-duration", "4", "--out", ev, "--no-progress") == 0
+    direct = {r["name"]: r for r in json.loads(ev.read_text())["ensemble"]["rows"]}
+    for fusion in ("mean", "vote"):
+        assert bench["real"]["ab"][fusion]["per_class"] == direct[fusion]["per_class"]
+        assert bench["real"]["ab"][fusion]["segment_chained"] == direct[fusion]["segment_chained"]
+    assert bench["real"]["members"]["b"]["num_frames"] == 4 and set(bench["synthetic"]["members"]) == {"a", "b"}
