@@ -57,7 +57,6 @@ def model_meta(cfg, classes: list[str], defaulted: list[str] = (), *, train_fps:
                 head=head_options(cfg),
                 optim=dict(lr=cfg.lr, weight_decay=cfg.weight_decay, batch_size=cfg.batch_size,
                            warmup_epochs=cfg.warmup_epochs, epochs=cfg.epochs, precision=cfg.precision,
-                           snapshots=cfg.snapshots,
                            from_backbone_defaults=list(defaulted)))
 
 
