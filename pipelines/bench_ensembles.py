@@ -26,6 +26,32 @@ def _pair(text: str) -> tuple[str, str]:
     return name, value
 
 
+def per_class_frame_accuracy(view, videos, fps: float, target_fps, classes: list[str], *, median_size: int,
+                             min_duration: int) -> dict:
+    """``{DECODING: {class: share of its frames labelled right}}`` on the chained videos (the frames
+    :func:`simgen.adapt.robustness.evaluate_chained` scores, from the same cached member scores)."""
+    import numpy as np
+    import torch
+
+    from simgen.adapt.robustness import decode
+    from simgen.train.data.samplers import resample_fps
+    from simgen.train.evaluate import frame_scores
+
+    hits: dict = {}
+    for v in videos:
+        keep = resample_fps(len(v.frames), fps, target_fps) if target_fps else np.arange(len(v.frames))
+        frames, labels = v.frames[keep], v.labels[keep]
+        probs = frame_scores(view, None, torch.from_numpy(np.ascontiguousarray(frames)), num_frames=0, stride=0,
+                             device="cpu").numpy()
+        for name, pred in decode(probs, median_size=median_size, min_duration=min_duration,
+                                 num_classes=len(classes)).items():
+            for k, c in enumerate(classes):
+                mask = labels == k
+                right, total = hits.setdefault(name, {}).get(c, (0, 0))
+                hits[name][c] = (right + int((pred[mask] == k).sum()), total + int(mask.sum()))
+    return {name: {c: round(r / t, 4) if t else None for c, (r, t) in per.items()} for name, per in hits.items()}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--member", type=_pair, action="append", required=True, metavar="NAME=CHECKPOINT")
@@ -73,6 +99,19 @@ def main(argv=None) -> int:
         for name, idx in groups.items():
             rows = ensemble_metrics(ns, ensemble.view(active=idx), meta, ds, "cpu", chain=chain)["rows"]
             out[name] = {r["name"]: r for r in rows if r["name"] in ("mean", "vote")}
+        if chain:  # per class: where each member and ensemble helps, frame by frame
+            from simgen.adapt.robustness import chained_videos
+
+            videos, fps = chained_videos(ds, seed=args.seed, videos_per_subject=args.chain_videos)
+            common = dict(median_size=args.median_size, min_duration=args.min_duration)
+            for i, name in enumerate(names):
+                out["members"][name]["per_class_frames"] = per_class_frame_accuracy(
+                    ensemble.view(only=i), videos, fps, model_fps(meta), meta["classes"], **common)
+            for name, idx in groups.items():
+                for fusion in ("mean", "vote"):
+                    out[name][fusion]["per_class_frames"] = per_class_frame_accuracy(
+                        ensemble.view(active=idx, fusion=fusion), videos, fps, model_fps(meta), meta["classes"],
+                        **common)
         out["seconds"] = round(time.time() - t0, 1)
         result[kind] = out
         print(f"{kind}: {out['seconds']} s", flush=True)

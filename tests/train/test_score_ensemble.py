@@ -188,3 +188,6 @@ def test_the_ensemble_bench_scores_groups_like_evaluate_does(tmp_path, synthetic
         assert bench["real"]["ab"][fusion]["per_class"] == direct[fusion]["per_class"]
         assert bench["real"]["ab"][fusion]["segment_chained"] == direct[fusion]["segment_chained"]
     assert bench["real"]["members"]["b"]["num_frames"] == 4 and set(bench["synthetic"]["members"]) == {"a", "b"}
+    # per-class frame accuracy of every class that has frames
+    per = bench["real"]["ab"]["mean"]["per_class_frames"]["raw"]
+    assert set(per) == {"left", "right", "still"} and all(0 <= v <= 1 for v in per.values())
