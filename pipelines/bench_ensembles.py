@@ -60,6 +60,9 @@ def main(argv=None) -> int:
     p.add_argument("--synthetic", metavar="DIR", help="clip classification on this dataset")
     p.add_argument("--real", metavar="DIR", help="a real folder: clip classification and, its clips joined per "
                    "person, segmentation (raw / median / Viterbi)")
+    p.add_argument("--synthetic-task", dest="synthetic_task", choices=["classify", "segment"], default="classify",
+                   help="segment: also per-frame metrics of the synthetic clips (their frame labels), raw and Viterbi")
+    p.add_argument("--synthetic-min-duration", dest="synthetic_min_duration", type=int, default=8)
     p.add_argument("--min-duration", dest="min_duration", type=int, default=25)
     p.add_argument("--median-size", dest="median_size", type=int, default=5)
     p.add_argument("--chain-videos", dest="chain_videos", type=int, default=2)
@@ -94,11 +97,31 @@ def main(argv=None) -> int:
                                 seed=args.seed, chain_videos=args.chain_videos, chain_gap=0, test_perturb=None,
                                 progress=False, stabilise=False)
         # every member alone (scores cached), then each group's fusions from the same scores
-        rows = ensemble_metrics(ns, ensemble, meta, ds, "cpu", chain=chain)["rows"]
+        segment_synthetic = not chain and args.synthetic_task == "segment"
+        if segment_synthetic:
+            ns.task = "segment"
+        decodings = ([("raw", "none", 1), ("viterbi", "viterbi", args.synthetic_min_duration)]
+                     if segment_synthetic else [(None, "viterbi", args.min_duration)])
+
+        def score(view) -> list[dict]:
+            """ensemble_metrics' rows; synthetic segmentation: raw and Viterbi under ``segment``."""
+            merged = None
+            for label, smoothing, min_duration in decodings:
+                rows = ensemble_metrics(argparse.Namespace(**{**vars(ns), "smoothing": smoothing,
+                                                              "min_duration": min_duration}),
+                                        view, meta, ds, "cpu", chain=chain)["rows"]
+                if merged is None:
+                    merged = rows
+                if label is not None:
+                    for row, new in zip(merged, rows):
+                        row.setdefault("segment", {})[label] = {k: new[k] for k in
+                                                                ("frame_accuracy", "f1@10", "f1@25", "f1@50", "edit")}
+            return merged
+
+        rows = score(ensemble)
         out = dict(members={names[int(r["name"].split()[1]) - 1]: r for r in rows if r["name"].startswith("member")})
         for name, idx in groups.items():
-            rows = ensemble_metrics(ns, ensemble.view(active=idx), meta, ds, "cpu", chain=chain)["rows"]
-            out[name] = {r["name"]: r for r in rows if r["name"] in ("mean", "vote")}
+            out[name] = {r["name"]: r for r in score(ensemble.view(active=idx)) if r["name"] in ("mean", "vote")}
         if chain:  # per class: where each member and ensemble helps, frame by frame
             from simgen.adapt.robustness import chained_videos
 

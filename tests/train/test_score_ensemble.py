@@ -191,3 +191,22 @@ def test_the_ensemble_bench_scores_groups_like_evaluate_does(tmp_path, synthetic
     # per-class frame accuracy of every class that has frames
     per = bench["real"]["ab"]["mean"]["per_class_frames"]["raw"]
     assert set(per) == {"left", "right", "still"} and all(0 <= v <= 1 for v in per.values())
+
+
+def test_the_ensemble_bench_scores_synthetic_segmentation_raw_and_decoded(tmp_path, segment_dir, train_cli):
+    from simgen.pipelines.bench_ensembles import main
+
+    assert train_cli.run("train", "--synthetic", segment_dir, "--out", tmp_path / "a", "--epochs", "1",
+                         "--val-fraction", "0", *train_cli.FAST) == 0
+    ckpt = tmp_path / "a" / "model.pt"
+    out = tmp_path / "bench.json"
+    assert main(["--member", f"a={ckpt}", "--member", f"b={ckpt}", "--group", "ab=a,b", "--synthetic",
+                 str(segment_dir), "--synthetic-task", "segment", "--out", str(out)]) == 0
+    seg = json.loads(out.read_text())["synthetic"]
+    ev = tmp_path / "ev.json"
+    assert train_cli.run("evaluate", "--checkpoint", ckpt, "--data", segment_dir, "--task", "segment", "--out", ev,
+                         "--no-progress") == 0
+    direct = json.loads(ev.read_text())
+    assert seg["members"]["a"]["segment"]["raw"]["f1@25"] == direct["f1@25"]
+    assert seg["ab"]["mean"]["segment"]["raw"] == seg["members"]["a"]["segment"]["raw"]  # a model with itself
+    assert set(seg["ab"]["vote"]["segment"]) == {"raw", "viterbi"}
