@@ -53,10 +53,10 @@ def check_members(metas: Sequence[dict], names: Sequence[str], fps_of) -> None:
     for meta, name in zip(metas[1:], names[1:]):
         for key in SHARED_META:
             if meta.get(key) != first.get(key):
-                raise ValueError(f"{name}: field 'meta.{key}' = {meta.get(key)!r} differs from {names[0]}'s "
+                raise ValueError(f"{name}: field '{key}' = {meta.get(key)!r} differs from {names[0]}'s "
                                  f"{first.get(key)!r}; cannot ensemble")
         if fps_of(meta) != fps_of(first):
-            raise ValueError(f"{name}: field 'meta.fps' (replay rate {fps_of(meta)!r}) differs from {names[0]}'s "
+            raise ValueError(f"{name}: field 'fps' (replay rate {fps_of(meta)!r}) differs from {names[0]}'s "
                              f"{fps_of(first)!r}; members must share it (vary --stride for other frame rates)")
 
 

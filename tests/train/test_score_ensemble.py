@@ -95,9 +95,9 @@ def test_members_score_each_clip_once_whatever_the_views():
 def test_members_that_do_not_fit_are_named():
     a = dict(classes=["a", "b"], size=64, frame_background=None, fps=None, train_fps=25.0)
     check_members([a, dict(a, num_frames=8)], ["A.pt", "B.pt"], lambda m: m.get("fps") or m.get("train_fps"))
-    with pytest.raises(ValueError, match=r"B\.pt: field 'meta\.classes'"):
+    with pytest.raises(ValueError, match=r"B\.pt: field 'classes'"):
         check_members([a, dict(a, classes=["b", "a"])], ["A.pt", "B.pt"], lambda m: None)
-    with pytest.raises(ValueError, match=r"B\.pt: field 'meta\.fps'"):
+    with pytest.raises(ValueError, match=r"B\.pt: field 'fps'"):
         check_members([a, dict(a, fps=12.5)], ["A.pt", "B.pt"], lambda m: m.get("fps") or m.get("train_fps"))
 
 
@@ -149,7 +149,7 @@ def test_checkpoints_of_other_classes_are_a_one_line_error(tmp_path, synthetic_d
         runs.append(tmp_path / name / "model.pt")
     capsys.readouterr()  # the training summaries
     simgen_cli.one_line_error(["evaluate", "--checkpoint", *runs, "--data", synthetic_dir, "--out", tmp_path / "e.json"],
-                              str(runs[1]), "meta.classes")
+                              str(runs[1]), "field 'classes'")
 
 
 def test_a_sub_ensemble_reuses_the_members_scores_and_fuses_only_its_own():
