@@ -51,12 +51,33 @@ def frame_scores(model, input_tf, frames: torch.Tensor, *, num_frames: int, stri
     """
     if hasattr(model, "fused_frame_scores"):
         return model.fused_frame_scores(frames, device=device)
-    if getattr(model, "frame_head", None) is None:
-        raise ValueError("model has no per-frame head; train it with frame_head=True")
-    from simgen.train.windowed import sequence_frame_scores
+    if hasattr(model, "temporal_features"):
+        if getattr(model, "frame_head", None) is None:
+            raise ValueError("model has no per-frame head; train it with frame_head=True")
+        from simgen.train.windowed import sequence_frame_scores
 
-    return sequence_frame_scores(model, input_tf, frames, num_frames=num_frames, stride=stride, device=device,
-                                 batch_size=batch_size)
+        return sequence_frame_scores(model, input_tf, frames, num_frames=num_frames, stride=stride, device=device,
+                                     batch_size=batch_size)
+    return _window_frame_scores(model, input_tf, frames, num_frames=num_frames, stride=stride, device=device,
+                                batch_size=batch_size)
+
+
+def _window_frame_scores(model, input_tf, frames: torch.Tensor, *, num_frames: int, stride: int, device,
+                         batch_size: int = 16) -> torch.Tensor:
+    """For a model that only has ``forward`` (a stand-in, the logit-level ``Ensemble``): its ``frame`` output
+    on windows from every offset ``0..stride-1``, each frame the mean of the windows that hold it."""
+    n = len(frames)
+    base = dense_windows(n, num_frames, stride)
+    wins = np.concatenate([np.minimum(base + o, n - 1) for o in range(stride)])
+    _, probs = _window_outputs(model, input_tf, frames, wins, device, batch_size)
+    if probs is None:
+        raise ValueError("model has no per-frame head; train it with frame_head=True")
+    total = torch.zeros(n, probs.shape[1])
+    count = torch.zeros(n, 1)
+    for w, p in zip(wins, probs):
+        total.index_add_(0, torch.from_numpy(w), p.t())
+        count.index_add_(0, torch.from_numpy(w), torch.ones(len(w), 1))
+    return total / count.clamp(min=1)
 
 
 def evaluate_dataset(model, dataset: ClipDataset, *, input_mode: str, num_frames: int, stride: int,

@@ -143,17 +143,12 @@ class BrightnessModel(torch.nn.Module):
     """A stand-in whose per-frame output is fixed by each frame's brightness: dark -> class 0,
     mid grey -> background (output 2), bright -> class 1. Input mode ``rgb``."""
 
-    def temporal_features(self, x):
-        return x.mean(dim=(1, 3, 4))[:, None]  # (B, 1, T): one step per frame, normalised RGB: dark < -1, bright > 1
-
-    def frame_head(self, features, num_frames):  # per-frame scores come from stitched features (train/windowed.py)
-        level = features[:, 0]
-        frame = torch.stack([(level < -1).float(), (level > 1).float(), ((level >= -1) & (level <= 1)).float()], 1)
-        return torch.nn.functional.interpolate(frame * 10, size=num_frames, mode="nearest")
+    frame_head = True
 
     def forward(self, x):
-        frame = self.frame_head(self.temporal_features(x), x.shape[2])
-        return dict(clip=frame[:, :2].mean(-1), frame=frame)
+        level = x.mean(dim=(1, 3, 4))  # (B, T), normalised RGB: dark < -1, bright > 1
+        frame = torch.stack([(level < -1).float(), (level > 1).float(), ((level >= -1) & (level <= 1)).float()], 1)
+        return dict(clip=frame[:, :2].mean(-1) * 10, frame=frame * 10)
 
 
 def test_frame_labels_line_up_with_the_video_as_filmed_and_background_is_no_segment():
