@@ -82,7 +82,7 @@ def test_videos_join_only_the_test_persons_clips(seg_run):
             assert len(v["truth"]) == 3  # three actions, no class after itself
 
 
-def test_check_chained_refuses_a_training_clip(seg_run):
+def test_check_chained_refuses_a_training_clip():
     from simgen.adapt.benchmark.folds import FoldLeakError, RealRow, make_folds
     from simgen.adapt.chain import ChainedVideo
 
@@ -96,6 +96,10 @@ def test_check_chained_refuses_a_training_clip(seg_run):
     leak = ChainedVideo(frames, np.zeros(2, np.int64), [(0, 0, 2)], sources=["ann/0.mp4", "ben/1.mp4"], subject="ann")
     with pytest.raises(FoldLeakError, match="ben/1.mp4"):
         check_chained([leak], fold, rows)
+    stranger = ChainedVideo(frames, np.zeros(2, np.int64), [(0, 0, 2)], sources=["ann/0.mp4", "zed/9.mp4"],
+                            subject="ann")
+    with pytest.raises(FoldLeakError, match="zed/9.mp4"):  # no clip of the fold at all
+        check_chained([stranger], fold, rows)
     other = ChainedVideo(frames, np.zeros(2, np.int64), [(0, 0, 2)], sources=["ben/0.mp4"], subject="ben")
     with pytest.raises(FoldLeakError, match="not a test person"):
         check_chained([other], fold, rows)
@@ -143,7 +147,7 @@ def test_a_test_person_with_one_class_cannot_be_segmented(synthetic, tmp_path, s
     for name in ("still0.mp4", "still1.mp4"):
         shutil.copy(real / "ann" / "still0.mp4", real / "dan" / name)
     args = ["sim2real", "--synthetic", synthetic, "--real", real, "--shots", "1", "--out", tmp_path / "r.json",
-            "--no-progress", "--task", "segment"]
+            "--task", "segment", "--methods", "sim-only", *sim2real_helpers.FAST]
     simgen_cli.one_line_error([*args, "--leave-one-subject-out"], "--task segment: test person 'dan' has 2 labelled "
                               "clip(s) of 1 class(es) (still)", "labels.csv")
     assert not (tmp_path / "r.json").exists()
