@@ -68,9 +68,11 @@ class AdaptObjective(nn.Module):
         super().__init__()
         self.model, self.alignment, self.weight = model, alignment, weight
         self.classification = ClassificationLoss()
+        self.last_temporal: torch.Tensor | None = None  # the last batch's backbone features, detached
 
     def forward(self, x: torch.Tensor, label: torch.Tensor, domain: torch.Tensor) -> tuple[torch.Tensor, dict]:
         temporal = self.model.temporal_features(x)
+        self.last_temporal = temporal.detach()
         synthetic, real = domain == 0, domain == 1
         both = bool(synthetic.any()) and bool(real.any())
         align = temporal.new_zeros(())

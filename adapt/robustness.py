@@ -156,8 +156,9 @@ def decode(probs: np.ndarray, *, median_size: int = 5, min_duration: int = 8,
 
 
 def _segment_scores(model, input_tf, videos, *, num_frames, stride, device, median_size, min_duration,
-                    transform, preprocess=None, num_classes=None) -> dict:
-    """Metrics per decoding; ``transform(i, video) -> (frames, labels)`` says what the model sees."""
+                    transform, preprocess=None, num_classes=None, keep=None) -> dict:
+    """Metrics per decoding; ``transform(i, video) -> (frames, labels)`` says what the model sees.
+    ``keep``: a list that receives each video's ``{DECODING: labels}`` (``None``: not kept)."""
     pairs: dict[str, list] = {d: [] for d in DECODINGS}
     for i, v in enumerate(videos):
         frames, labels = transform(i, v)
@@ -165,16 +166,19 @@ def _segment_scores(model, input_tf, videos, *, num_frames, stride, device, medi
             frames = preprocess(frames)
         probs = frame_scores(model, input_tf, torch.from_numpy(np.ascontiguousarray(frames)), num_frames=num_frames,
                              stride=stride, device=device).numpy()
-        for name, pred in decode(probs, median_size=median_size, min_duration=min_duration,
-                                 num_classes=num_classes).items():
+        decoded = decode(probs, median_size=median_size, min_duration=min_duration, num_classes=num_classes)
+        for name, pred in decoded.items():
             pairs[name].append((pred, labels))
+        if keep is not None:
+            keep.append(decoded)
     return {name: segmentation_metrics(p) for name, p in pairs.items()}
 
 
 def evaluate_chained(model, videos: Sequence[ChainedVideo], *, input_mode: str, num_frames: int, stride: int,
                      device="cpu", fps: float = 25.0, median_size: int = 5, min_duration: int = 8,
                      kinds: Sequence[str] = (), seed: int = 0, target_fps: float | None = None,
-                     preprocess=None, progress: bool = False, num_classes: int | None = None) -> dict:
+                     preprocess=None, progress: bool = False, num_classes: int | None = None,
+                     keep_predictions: bool = False) -> dict:
     """Temporal segmentation of chained videos, raw and decoded, clean and (``kinds``) perturbed.
 
     Args:
@@ -185,6 +189,8 @@ def evaluate_chained(model, videos: Sequence[ChainedVideo], *, input_mode: str, 
             per-frame labels with the frames).
         num_classes: the model's action classes; a per-frame background output beyond them
             decodes to "no action" (``None``: every output is an action).
+        keep_predictions: also return ``predictions``: per clean video, ``{DECODING: int64[N]}``
+            (the labels scored, ``-1`` = no action), e.g. to pool videos scored in separate calls.
 
     Returns:
         ``{"clean": {DECODING: S}, KIND: {LEVEL: {DECODING: S}}}`` with ``DECODING`` in
@@ -204,7 +210,10 @@ def evaluate_chained(model, videos: Sequence[ChainedVideo], *, input_mode: str, 
         keep = resample_fps(len(v.frames), fps, target_fps) if target_fps else np.arange(len(v.frames))
         return v.frames[keep], v.labels[keep]
 
-    result: dict = {"clean": _segment_scores(model, input_tf, videos, transform=clean, **common)}
+    kept: list | None = [] if keep_predictions else None
+    result: dict = {"clean": _segment_scores(model, input_tf, videos, transform=clean, keep=kept, **common)}
+    if kept is not None:
+        result["predictions"] = kept
     jobs = [(k, lv) for k in kinds for lv in PERTURBATIONS[k]]
     for kind, level in tqdm(jobs, desc="perturb", disable=not progress, leave=False):
         def perturbed(i: int, v: ChainedVideo, kind=kind, level=level):

@@ -17,6 +17,7 @@ from simgen.pipelines.cli_support import (check_input, check_output_file, check_
 #: kept in step with simgen.adapt.benchmark.methods (not imported here: --help must not load torch)
 METHODS = ("sim-only", "real-only", "finetune", "dann", "coral", "mmd", "selfsup", "auto", "best")
 SCHEDULES = ("head", "gradual", "discriminative")
+HEADS = ("linear", "transformer", "gru", "mstcn")  # simgen.train.models.sequence (not imported: see above)
 
 
 def _methods(text: str) -> list[str]:
@@ -56,15 +57,13 @@ def cmd_sim2real(args: argparse.Namespace) -> int:
         out = check_output_file(args.out, "--out", suffixes=(".json",))
         if args.save_models:
             check_output_folder(args.save_models, "--save-models")
-        if args.task == "segment":
-            raise SimgenError("--task segment: joining a test person's clips into multi-action videos is not in this "
-                              "build yet; use --task classify")
     except SimgenError as exc:
         return print_error("sim2real", str(exc))
     from simgen.adapt.benchmark.folds import BenchmarkInputError, parse_label_map
     from simgen.adapt.benchmark.methods import Settings
     from simgen.adapt.benchmark.results import table
     from simgen.adapt.benchmark.runner import BenchmarkConfig, prepare, run_benchmark
+    from simgen.adapt.benchmark.segment import SegmentSettings
 
     try:
         conditions = _perturbation_conditions(args.test_perturb) if args.test_perturb else {}
@@ -77,7 +76,9 @@ def cmd_sim2real(args: argparse.Namespace) -> int:
                               label_map=parse_label_map(args.label_map), save_models=args.save_models,
                               model=args.model, size=args.size, num_frames=args.num_frames, stride=args.stride,
                               device=args.device, cache_dir=args.cache_dir, progress=args.progress,
-                              settings=settings)
+                              settings=settings, task=args.task, head=args.head,
+                              segment=SegmentSettings(videos_per_subject=args.chain_videos, max_gap=args.chain_gap,
+                                                      median_size=args.median_size, min_duration=args.min_duration))
         prepared = prepare(cfg)
     except (SimgenError, BenchmarkInputError) as exc:
         return print_error("sim2real", str(exc))
@@ -97,7 +98,9 @@ def register(sub) -> None:
                     "shots per class, the rest unlabelled) and score it on the test people's clips. Model selection "
                     "uses only synthetic validation clips and the training people's real clips (labels unused): "
                     "synthetic-validation accuracy minus mean normalised prediction entropy. Writes --out JSON "
-                    "{methods: {NAME: {accuracy_mean, accuracy_std, per_fold, per_class, confusion}}, config, runs}.")
+                    "{methods: {NAME: {accuracy_mean, accuracy_std, per_fold, per_class, confusion}}, config, runs}. "
+                    "--task segment also joins each test person's clips into multi-action videos and scores every "
+                    "method's per-frame output on them: methods.NAME.segment.DECODING.METRIC.{mean,std,per_seed,per_fold}.")
     p.add_argument("--synthetic", required=True, metavar="DIR", help="synthetic dataset folder (dataset.json + shards)")
     p.add_argument("--real", required=True, metavar="DIR", help="real clips folder with labels.csv (path,label,subject)")
     p.add_argument("--shots", required=True, type=int_at_least(0), metavar="K",
@@ -124,7 +127,19 @@ def register(sub) -> None:
                    help="also score perturbed copies of the test clips at every severity level of each named "
                         "perturbation: occlusion, camera, scale, fps, compression (levels: simgen.adapt.perturb."
                         "PERTURBATIONS); results.json methods.NAME.perturbations.KIND.LEVEL (default: clean only)")
-    p.add_argument("--task", choices=["classify", "segment"], default="classify", help="what is scored")
+    p.add_argument("--task", choices=["classify", "segment"], default="classify",
+                   help="classify: clip accuracy; segment: that too, plus temporal segmentation (frame accuracy, "
+                        "F1@10/25/50, edit; raw, median, Viterbi) of multi-action videos joined from each test "
+                        "person's clips")
+    g = p.add_argument_group("segment task")
+    g.add_argument("--chain-videos", dest="chain_videos", type=int_at_least(1), default=2,
+                   help="joined videos per test person, each with all their clips once, in a fresh seeded order")
+    g.add_argument("--chain-gap", dest="chain_gap", type=int_at_least(0), default=0,
+                   help="up to this many cross-fade frames (unlabelled) between joined clips")
+    g.add_argument("--median-size", dest="median_size", type=int_at_least(1), default=5,
+                   help="median filter length in frames (median decoding)")
+    g.add_argument("--min-duration", dest="min_duration", type=int_at_least(1), default=25,
+                   help="Viterbi minimum segment length in frames at the model's rate (default 25: 1 s at 25 fps)")
     s = p.add_argument_group("training lengths (defaults sized for 2 CPU cores)")
     s.add_argument("--sim-epochs", dest="sim_epochs", type=int_at_least(1), default=80,
                    help="epochs of the sim-only model (trained once per seed, shared by the folds)")
@@ -138,6 +153,9 @@ def register(sub) -> None:
                    help="steps of real-only")
     r = p.add_argument_group("run")
     r.add_argument("--model", default="tiny3d", help="backbone (see `simgen train --help`)")
+    r.add_argument("--head", choices=HEADS, default="linear",
+                   help="the sim-only model's per-frame head (`simgen train --head`); every method keeps it and "
+                        "trains it on its own features while it adapts")
     r.add_argument("--size", type=int_at_least(16), default=64, help="square frame side")
     r.add_argument("--num-frames", dest="num_frames", type=int_at_least(2), default=16, help="frames per window T")
     r.add_argument("--stride", type=int_at_least(1), default=2, help="frame gap inside a window")

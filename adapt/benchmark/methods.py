@@ -65,6 +65,9 @@ class Settings:
     checkpoints: int = 4
     label_smoothing: float = 0.1
     discriminative_decay: float = 0.5  # lr ratio between a layer group and the one above it
+    #: train the per-frame head too while a method adapts (see :class:`FrameHeadTrainer`)
+    frame_head: bool = True
+    smoothing_weight: float = 0.15  # MS-TCN's truncated-MSE weight for a multi-stage frame head (as ``simgen train``)
 
 
 @dataclass
@@ -84,6 +87,8 @@ class FoldData:
     spec: object  # ModelInput
     device: str = "cpu"
     sim_selection: dict | None = None  # the sim-only model's selection score on this fold
+    #: how the sim-only model was built beyond backbone/classes/input (frame_head, frame_background, head, ...)
+    model_options: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -99,7 +104,59 @@ class MethodResult:
 
 
 def build_model(data: FoldData) -> nn.Module:
-    return create_action_model(backbone=data.backbone, num_classes=len(data.classes), input_mode=data.input_mode)
+    return create_action_model(backbone=data.backbone, num_classes=len(data.classes), input_mode=data.input_mode,
+                               **data.model_options)
+
+
+def _not_frame_head(model: nn.Module) -> list[nn.Parameter]:
+    """The parameters a method's own optimizer updates: all but the per-frame head's (:class:`FrameHeadTrainer`'s)."""
+    skip = {id(p) for p in model.frame_head.parameters()} if model.frame_head is not None else set()
+    return [p for p in model.parameters() if id(p) not in skip]
+
+
+class FrameHeadTrainer:
+    """Keeps the per-frame head in step with a backbone that a method adapts.
+
+    The methods train the backbone and clip head only; the frame head the sim-only run
+    trained would then read features it was not trained on. Each step, this trains the
+    frame head alone on that step's (detached) backbone features: per-frame cross-entropy
+    (summed over a multi-stage head's stages, plus MS-TCN's smoothing term, as ``simgen
+    train``) against the synthetic clips' per-frame labels and the labelled real clips'
+    label on every frame (a real clip holds one action). Unlabelled clips add nothing.
+    The features are detached and the head's dropout draws come from a forked random
+    stream, so the backbone, the clip head and every later random draw are exactly what
+    they are without it: the classification results do not change.
+    """
+
+    def __init__(self, model: nn.Module, lr: float, settings: Settings, device: str):
+        from simgen.train.objectives.temporal import truncated_mse
+
+        self.model, self.settings, self.truncated_mse = model, settings, truncated_mse
+        self.loss = ClassificationLoss()
+        self.optimizer = torch.optim.AdamW(model.frame_head.parameters(), lr=lr, weight_decay=1e-4)
+        dev = torch.device(device)
+        self.rng_devices = [dev.index or 0] if dev.type == "cuda" else []
+
+    @staticmethod
+    def targets(frame_labels: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+        """Per-frame targets ``(B,T)``: the clip's frame labels where it has any, else its label on every frame."""
+        has = (frame_labels >= 0).any(1, keepdim=True)
+        return torch.where(has, frame_labels, label[:, None].expand_as(frame_labels))
+
+    def step(self, temporal: torch.Tensor, frame_labels: torch.Tensor, label: torch.Tensor) -> float | None:
+        target = self.targets(frame_labels.to(temporal.device), label.to(temporal.device))
+        if not bool((target >= 0).any()):
+            return None
+        with torch.random.fork_rng(devices=self.rng_devices):
+            out = self.model.frame_outputs(temporal.detach(), target.shape[1])
+            stages = out.get("frame_stages", [out["frame"]])
+            loss = sum(self.loss(s, target) for s in stages)
+            if "frame_stages" in out and self.settings.smoothing_weight > 0:
+                loss = loss + self.settings.smoothing_weight * sum(self.truncated_mse(s) for s in stages)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+        return float(loss.item())
 
 
 def load_state(data: FoldData, state: dict) -> nn.Module:
@@ -182,6 +239,8 @@ def train_and_select(data: FoldData, model: nn.Module, *, parts: list, sampler: 
     augment = create_clip_augmentation(size=data.size, luma_only=data.input_mode in ("gray", "diff"),
                                        **AUGMENT_PRESETS["light"])
     input_tf = InputTransform(data.input_mode)
+    frames = (FrameHeadTrainer(model, optimizer.param_groups[0]["lr"], settings, device)
+              if settings.frame_head and model.frame_head is not None else None)
     for module in (alignment, pretext):  # discriminators and pretext heads learn at the adaptation rate too
         extra = [p for p in module.parameters() if p.requires_grad] if module is not None else []
         if extra:
@@ -199,7 +258,9 @@ def train_and_select(data: FoldData, model: nn.Module, *, parts: list, sampler: 
         _freeze_norm_of_frozen(model)
         with torch.no_grad():
             raw = to_float_video(batch["video"].to(device))
-            video, _ = augment(raw, None, generator=batch_generator(data.seed, step, batch["key"]))
+            # the frame labels follow the augmentation's re-timing; they draw nothing from the generator
+            video, frame_labels = augment(raw, batch["frame_labels"].to(device),
+                                          generator=batch_generator(data.seed, step, batch["key"]))
             x = input_tf(video)
         loss, stats = objective(x, batch["label"].to(device), batch["domain"].to(device))
         if pretext is not None:
@@ -217,6 +278,10 @@ def train_and_select(data: FoldData, model: nn.Module, *, parts: list, sampler: 
         loss.backward()
         optimizer.step()
         step_reversal_schedules(objective)
+        if frames is not None:
+            frame_loss = frames.step(objective.last_temporal, frame_labels, batch["label"])
+            if frame_loss is not None:
+                stats["frame"] = frame_loss
         if step + 1 in marks:
             sel = selection_score(model, data.selection, data.spec, device)
             history.append(dict(step=step + 1, **stats, **sel))
@@ -241,7 +306,7 @@ def run_real_only(data: FoldData, settings: Settings) -> MethodResult:
     if data.shots is None:
         return MethodResult(state=None, not_applicable="no labelled real clips at --shots 0")
     model = build_model(data).to(data.device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.real_only_lr, weight_decay=1e-4)
+    optimizer = torch.optim.AdamW(_not_frame_head(model), lr=settings.real_only_lr, weight_decay=1e-4)
     return train_and_select(data, model, parts=[data.shots], sampler=_real_sampler(data, data.shots, settings.real_only_steps, settings),
                             steps=settings.real_only_steps, optimizer=optimizer, alignment=None, weight=0.0,
                             settings=settings)
@@ -268,7 +333,7 @@ def run_alignment(data: FoldData, settings: Settings, name: str) -> MethodResult
     synthetic and real (unlabelled + shots) clip features, half of each batch from each domain."""
     model = load_state(data, data.sim_state).to(data.device)
     alignment = create_alignment(name, model.out_features, max_iters=settings.align_steps)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.align_lr, weight_decay=1e-4)
+    optimizer = torch.optim.AdamW(_not_frame_head(model), lr=settings.align_lr, weight_decay=1e-4)
     return train_and_select(data, model, parts=[data.synthetic_train, data.real_train], sampler=_mixed_sampler(data, settings),
                             steps=settings.align_steps, optimizer=optimizer, alignment=alignment,
                             weight=settings.align_weight, settings=settings,
@@ -290,7 +355,7 @@ def run_selfsup(data: FoldData, settings: Settings) -> MethodResult:
     """From the sim-only model: cross-entropy on synthetic clips and shots + the pretext losses of
     :mod:`.pretext` on the real clips, batches as the alignment methods'."""
     model = load_state(data, data.sim_state).to(data.device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.align_lr, weight_decay=1e-4)
+    optimizer = torch.optim.AdamW(_not_frame_head(model), lr=settings.align_lr, weight_decay=1e-4)
     return train_and_select(data, model, parts=[data.synthetic_train, data.real_train], sampler=_mixed_sampler(data, settings),
                             steps=settings.align_steps, optimizer=optimizer, alignment=None, weight=0.0,
                             settings=settings, start=(data.sim_state, data.sim_selection),

@@ -26,7 +26,8 @@ def _seed_accuracies(runs: list[dict], key: str) -> list[float]:
 
 
 def summarise(runs: list[dict], methods: list[str], classes: list[str]) -> dict:
-    """``{METHOD: {accuracy_mean, accuracy_std, per_fold, per_class, confusion, ...}}``.
+    """``{METHOD: {accuracy_mean, accuracy_std, per_fold, per_class, confusion, ...}}`` (with ``--task
+    segment`` also ``segment``: :func:`simgen.adapt.benchmark.segment.summarise_segment`).
 
     ``accuracy_mean`` / ``accuracy_std``: mean and standard deviation over seeds of the accuracy
     pooled over every fold's test clips (with one seed the std is 0: see ``fold_std``);
@@ -61,6 +62,10 @@ def summarise(runs: list[dict], methods: list[str], classes: list[str]) -> dict:
                 kind, _, level = key.partition("@")
                 perturbed.setdefault(kind, {})[level] = round(float(np.mean(_seed_accuracies(mine, key))), 4)
             entry["perturbations"] = perturbed
+        if all("segment" in r for r in mine):
+            from simgen.adapt.benchmark.segment import summarise_segment  # loads torch: only when there is one
+
+            entry["segment"] = summarise_segment(mine)
         picks = [r["picked"] for r in mine if r.get("picked")]
         if picks:
             entry["picked"] = {p: picks.count(p) for p in sorted(set(picks))}
@@ -81,7 +86,12 @@ def table(summary: dict, folds: list[str]) -> str:
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in [head, *rows]]
     notes = [f"{m}: n/a ({e['not_applicable']})" for m, e in summary.items() if e.get("not_applicable")]
-    return "\n".join(lines + notes)
+    segment = ""
+    if any(e.get("segment") for e in summary.values()):
+        from simgen.adapt.benchmark.segment import segment_table
+
+        segment = segment_table(summary, folds)
+    return "\n".join(lines + notes + (["", segment] if segment else []))
 
 
 def merge(results: list[dict]) -> dict:

@@ -23,6 +23,8 @@ from simgen.adapt.benchmark.methods import (AUTO_CANDIDATES, BEST_RECIPE, METHOD
                                              Settings, run_method)
 from simgen.adapt.benchmark.results import summarise
 from simgen.adapt.benchmark.scoring import Clip, Condition, ModelInput, score_conditions
+from simgen.adapt.benchmark.segment import (SegmentSettings, chain_test_clips, check_chained, check_test_people,
+                                            score_segmentation)
 from simgen.adapt.benchmark.selection import SelectionSet, selection_score
 
 
@@ -47,6 +49,10 @@ class BenchmarkConfig:
     cache_dir: str | None = None
     progress: bool = True
     settings: Settings = field(default_factory=Settings)
+    #: ``classify`` (clip accuracy) or ``segment`` (that, plus segmentation of joined test videos)
+    task: str = "classify"
+    head: str = "linear"  # the sim-only model's per-frame head (``simgen train --head``)
+    segment: SegmentSettings = field(default_factory=SegmentSettings)
 
 
 @dataclass
@@ -64,7 +70,7 @@ def _train_config(cfg: BenchmarkConfig, synthetic: str, out: str, seed: int, cac
     from simgen.train.config import TrainConfig
 
     return TrainConfig(synthetic=synthetic, out=out, model=cfg.model, input=cfg.input, epochs=cfg.settings.sim_epochs,
-                       size=cfg.size, num_frames=cfg.num_frames, stride=cfg.stride,
+                       size=cfg.size, num_frames=cfg.num_frames, stride=cfg.stride, head=cfg.head,
                        select="best", val_every=5, seed=seed, device=cfg.device, progress=False,
                        cache_dir=cache_dir or cfg.cache_dir).with_backbone_defaults()[0]
 
@@ -90,6 +96,8 @@ def prepare(cfg: BenchmarkConfig) -> Prepared:
     where = str(Path(cfg.real) / "labels.csv")
     splits = fold_splits(real.rows, test_subjects=cfg.test_subjects, leave_one_out=cfg.leave_one_subject_out,
                          where=where)
+    if cfg.task == "segment":
+        check_test_people(real.rows, splits, list(synthetic.classes), where)
     folds = {s: make_folds(real.rows, splits, synthetic.classes, cfg.shots, np.random.default_rng((s, 1)))
              for s in _seeds(cfg)}
     real.decode_all()
@@ -160,6 +168,10 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
             syn_train, syn_val, _, _ = build_datasets(train_cfg.model_copy(update=dict(progress=False)))
             syn_val_clips = _synthetic_clips(syn_val) if syn_val is not None else []
             spec = ModelInput.from_meta(meta)
+            head = meta.get("head") or {}
+            model_options = dict(frame_head=meta["frame_head"], frame_background=bool(meta.get("frame_background")),
+                                 head=head.get("name", "linear"), causal=bool(head.get("causal")),
+                                 positions=head.get("positions", "relative"))
             common = dict(num_frames=train_cfg.num_frames, stride=train_cfg.stride, fps=train_cfg.fps, seed=seed)
             for f_index, fold in enumerate(prepared.folds[seed]):
                 if test_clips[fold.test_subjects] is None:
@@ -170,8 +182,14 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                 shots, real_train = fold_training_sets(real, fold, sampler=train_cfg.sampler, **common)
                 data = FoldData(seed=seed, classes=classes, input_mode=train_cfg.input, backbone=train_cfg.model,
                                 size=train_cfg.size, sim_state=sim_model.state_dict(), synthetic_train=syn_train,
-                                shots=shots, real_train=real_train, selection=selection, spec=spec, device=cfg.device)
+                                shots=shots, real_train=real_train, selection=selection, spec=spec, device=cfg.device,
+                                model_options=model_options)
                 data.sim_selection = selection_score(sim_model, selection, spec, cfg.device)
+                videos = None
+                if cfg.task == "segment":  # the same joined videos for every method of this (seed, fold)
+                    videos, video_fps = chain_test_clips(clips, spec.fps, np.random.default_rng((seed, f_index, 2)),
+                                                         cfg.segment)
+                    check_chained(videos, fold, real.rows)
                 done: dict[str, MethodResult] = {}
                 for method in to_run:
                     bar.set_postfix_str(f"seed {seed} fold {fold.name}: {method}")
@@ -191,6 +209,9 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                         scored = score_conditions(model, clips, classes, spec, conditions, (seed, f_index), cfg.device)
                         record["conditions"] = {k: _condensed(v) for k, v in scored.items()}
                         record["predictions"] = scored["clean"]["predictions"]
+                        if videos is not None:
+                            record["segment"] = score_segmentation(model, videos, video_fps, spec, len(classes),
+                                                                   cfg.segment, cfg.device)
                         if save_root is not None and method != "sim-only" and method in cfg.methods:
                             m_meta = dict(meta, sim2real=dict(method=method, seed=seed, test_subjects=list(fold.test_subjects),
                                                               shots=record["shots"], picked=result.picked))
@@ -207,7 +228,10 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                   methods=[m for m in METHODS if m in cfg.methods],
                   folds=[dict(name="+".join(s), test_subjects=list(s)) for s in prepared.splits],
                   leave_one_subject_out=cfg.leave_one_subject_out, label_map=cfg.label_map,
-                  test_conditions=list(conditions), model=cfg.model, input=cfg.input, size=cfg.size,
+                  test_conditions=list(conditions), task=cfg.task, head=cfg.head,
+                  segment=(dict(asdict(cfg.segment), orders="numpy default_rng((seed, fold index, 2))",
+                               videos="each test person's clips, each once per video, no class after itself")
+                           if cfg.task == "segment" else None), model=cfg.model, input=cfg.input, size=cfg.size,
                   num_frames=cfg.num_frames, stride=cfg.stride, device=cfg.device,
                   settings=asdict(cfg.settings), classes=classes,
                   selection_rule="synthetic-validation accuracy - mean normalised prediction entropy on the fold's "
