@@ -324,9 +324,9 @@ def _add_train(sub) -> None:
     c.add_argument("--curriculum", action="store_true", help="train easy clips first (default: off)")
     c.add_argument("--curriculum-pacing", dest="curriculum_pacing", choices=["linear", "root", "step"],
                    help="how the pool grows: linear, root (fast at first) or one step at the full epoch (default linear)")
-    c.add_argument("--curriculum-start", dest="curriculum_start", type=float,
+    c.add_argument("--curriculum-start", dest="curriculum_start", type=float, metavar="SHARE",
                    help="share of each class's clips in the pool at the first epoch, in (0, 1] (default 0.3)")
-    c.add_argument("--curriculum-full-epoch", dest="curriculum_full_epoch", type=int,
+    c.add_argument("--curriculum-full-epoch", dest="curriculum_full_epoch", type=int, metavar="EPOCH",
                    help="1-based epoch from which every clip is in the pool (default: half the epochs)")
     c.add_argument("--curriculum-weights", dest="curriculum_weights", metavar="NAME=W,...",
                    help="difficulty weights, e.g. occlusion=1,camera=1,chained=1,length=1 (the default; "
