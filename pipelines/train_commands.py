@@ -124,7 +124,7 @@ def _curriculum_fields(args: argparse.Namespace) -> dict | None:
     """The ``curriculum`` config block from ``--curriculum`` and its ``--curriculum-*`` options (None: off)."""
     given = {k: getattr(args, f"curriculum_{k}", None) for k in ("pacing", "start", "full_epoch", "weights")}
     given = {k: v for k, v in given.items() if v is not None}
-    if not getattr(args, "curriculum", False):
+    if not getattr(args, "curriculum_on", False):
         if given:
             raise ValueError(f"--curriculum-{next(iter(given)).replace('_', '-')} needs --curriculum")
         return None
@@ -321,7 +321,8 @@ def _add_train(sub) -> None:
         "scored from its recorded factors (occlusion, camera motion, chained actions, share of the clip outside "
         "one window; real clips last); each epoch draws as many clips as the whole set from the easiest share of "
         "every class. RUN/config.yaml records the block.")
-    c.add_argument("--curriculum", action="store_true", help="train easy clips first (default: off)")
+    # dest is not the config field's name: the field is a block (None or a dict), the flag a switch
+    c.add_argument("--curriculum", dest="curriculum_on", action="store_true", help="train easy clips first (default: off)")
     c.add_argument("--curriculum-pacing", dest="curriculum_pacing", choices=["linear", "root", "step"],
                    help="how the pool grows: linear, root (fast at first) or one step at the full epoch (default linear)")
     c.add_argument("--curriculum-start", dest="curriculum_start", type=float, metavar="SHARE",
