@@ -30,7 +30,9 @@ def _error(cmd: str, message: str) -> int:
 
 def _validation_message(exc) -> str:
     first = exc.errors()[0]
-    loc = ".".join(str(x) for x in first.get("loc", ()))
+    parts = [str(x) for x in first.get("loc", ())]
+    # the curriculum block's fields are the --curriculum-* options; a weight is named after its option
+    loc = "-".join(parts[:2]) + "".join(f" {x}" for x in parts[2:]) if parts[:1] == ["curriculum"] else ".".join(parts)
     return f"--{loc.replace('_', '-')}: {first['msg']}" if loc else first["msg"]
 
 
@@ -58,9 +60,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     fields = {k: getattr(args, k) for k in TrainConfig.model_fields if hasattr(args, k) and getattr(args, k) is not None}
     fields["selfsup"] = [t for t in (args.selfsup or "").split(",") if t]
     try:
+        fields["curriculum"] = _curriculum_fields(args)
         cfg = TrainConfig(**fields)
-    except ValidationError as exc:
-        return _error("train", _validation_message(exc))
+    except ValueError as exc:  # a --curriculum-* option without --curriculum, or a malformed weight list
+        if isinstance(exc, ValidationError):
+            return _error("train", _validation_message(exc))
+        return _error("train", str(exc))
     device, msg = _resolve_device(cfg.device, distributed=True)
     if msg is None:
         from simgen.train.device import DeviceError, resolve_precision
@@ -113,6 +118,27 @@ def cmd_train(args: argparse.Namespace) -> int:
             for s in metrics["skipped"]:
                 print(f"  {s['reason']}", file=sys.stderr)
     return 0
+
+
+def _curriculum_fields(args: argparse.Namespace) -> dict | None:
+    """The ``curriculum`` config block from ``--curriculum`` and its ``--curriculum-*`` options (None: off)."""
+    given = {k: getattr(args, f"curriculum_{k}", None) for k in ("pacing", "start", "full_epoch", "weights")}
+    given = {k: v for k, v in given.items() if v is not None}
+    if not getattr(args, "curriculum_on", False):
+        if given:
+            raise ValueError(f"--curriculum-{next(iter(given)).replace('_', '-')} needs --curriculum")
+        return None
+    if "weights" in given:
+        weights = {}
+        for item in given["weights"].split(","):
+            name, _, value = item.partition("=")
+            try:
+                weights[name.strip()] = float(value)
+            except ValueError:
+                raise ValueError(f"--curriculum-weights: expected NAME=NUMBER,... (occlusion, camera, chained, "
+                                 f"length), got {item!r}") from None
+        given["weights"] = weights
+    return given
 
 
 def _open_sources(cfg) -> None:
@@ -298,6 +324,23 @@ def _add_train(sub) -> None:
     o.add_argument("--selfsup-weight", dest="selfsup_weight", type=float, default=0.5,
                    help="weight of the self-supervised losses against the supervised one")
     o.add_argument("--weak", action="store_true", help="train the per-frame head from clip tags (weak labels)")
+    c = p.add_argument_group(
+        "curriculum",
+        "Easy-to-hard sampling (Bengio et al. 2009; pacing as Hacohen & Weinshall 2019): each synthetic clip is "
+        "scored from its recorded factors (occlusion, camera motion, chained actions, share of the clip outside "
+        "one window; real clips last); each epoch draws as many clips as the whole set from the easiest share of "
+        "every class. RUN/config.yaml records the block.")
+    # dest is not the config field's name: the field is a block (None or a dict), the flag a switch
+    c.add_argument("--curriculum", dest="curriculum_on", action="store_true", help="train easy clips first (default: off)")
+    c.add_argument("--curriculum-pacing", dest="curriculum_pacing", choices=["linear", "root", "step"],
+                   help="how the pool grows: linear, root (fast at first) or one step at the full epoch (default linear)")
+    c.add_argument("--curriculum-start", dest="curriculum_start", type=float, metavar="SHARE",
+                   help="share of each class's clips in the pool at the first epoch, in (0, 1] (default 0.3)")
+    c.add_argument("--curriculum-full-epoch", dest="curriculum_full_epoch", type=int, metavar="EPOCH",
+                   help="1-based epoch from which every clip is in the pool (default: half the epochs)")
+    c.add_argument("--curriculum-weights", dest="curriculum_weights", metavar="NAME=W,...",
+                   help="difficulty weights, e.g. occlusion=1,camera=1,chained=1,length=1 (the default; "
+                        "names left out keep theirs)")
     r = p.add_argument_group("run")
     r.add_argument("--device", default="cpu",
                    help="cpu | cuda | cuda:N; under torchrun give cuda: each process takes the GPU of its LOCAL_RANK")

@@ -10,6 +10,36 @@ from simgen.train.inputs import INPUT_MODES
 from simgen.train.models.builder import BACKBONES
 
 
+class CurriculumWeights(BaseModel):
+    """Weights of the difficulty components (train/data/curriculum.py ``difficulty``); each component is in [0, 1]."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    occlusion: float = Field(1.0, ge=0)  # mean hidden share of the actor (measured visible_fraction)
+    camera: float = Field(1.0, ge=0)  # trajectory amount (0 when static) + shake_deg / 2
+    chained: float = Field(1.0, ge=0)  # 0 one action, 0.5 two, 1 three
+    length: float = Field(1.0, ge=0)  # share of the clip one training window leaves out
+
+    @model_validator(mode="after")
+    def _not_all_zero(self) -> "CurriculumWeights":
+        if not any(self.model_dump().values()):
+            raise ValueError("at least one curriculum weight must be positive")
+        return self
+
+
+class CurriculumConfig(BaseModel):
+    """Easy-to-hard training (``--curriculum``): each epoch draws its clips from the easiest ``pace(epoch)``
+    share of every class (train/data/curriculum.py); real clips rank after every synthetic one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pacing: Literal["linear", "root", "step"] = "linear"
+    start: float = Field(0.3, gt=0, le=1)  # share of each class's clips in the pool at the first epoch
+    #: 1-based epoch from which every clip is in the pool; ``None``: half the run (recorded resolved)
+    full_epoch: int | None = Field(None, ge=1)
+    weights: CurriculumWeights = Field(default_factory=CurriculumWeights)
+
+
 class TrainConfig(BaseModel):
     """Everything that defines a training run; every field has a CLI flag of the same name.
 
@@ -66,6 +96,8 @@ class TrainConfig(BaseModel):
     consistency_weight: float = Field(0.0, ge=0)
     #: weight of MS-TCN's truncated-MSE smoothing loss (``--head mstcn`` only; MS-TCN uses 0.15)
     smoothing_weight: float = Field(0.15, ge=0)
+    #: easy-to-hard sampling of the training clips; ``None``: off (every clip, every epoch)
+    curriculum: CurriculumConfig | None = None
     val_fraction: float = Field(0.1, ge=0, lt=1)
     select: Literal["last", "best"] = "last"
     val_every: int = Field(5, ge=1)
@@ -102,6 +134,20 @@ class TrainConfig(BaseModel):
         table = BACKBONE_DEFAULTS[self.model]
         filled = {k: v for k, v in table.items() if getattr(self, k) is None}
         return self.model_copy(update=filled), sorted(filled)
+
+    def with_curriculum_resolved(self) -> "TrainConfig":
+        """This config with the curriculum's ``full_epoch`` filled in (half the epochs) when not given."""
+        if self.curriculum is None or self.curriculum.full_epoch is not None:
+            return self
+        full = max(1, round(self.epochs / 2))
+        return self.model_copy(update=dict(curriculum=self.curriculum.model_copy(update=dict(full_epoch=full))))
+
+    def dump(self) -> dict:
+        """``model_dump()`` for ``config.yaml``; without a ``curriculum`` key when it is off (as before it existed)."""
+        out = self.model_dump()
+        if out.get("curriculum") is None:
+            out.pop("curriculum", None)
+        return out
 
     @model_validator(mode="after")
     def _snapshots_divide_epochs(self) -> "TrainConfig":

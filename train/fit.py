@@ -27,6 +27,7 @@ from simgen.train.checkpoint import load_checkpoint, model_meta, save_atomic
 from simgen.train.config import AUGMENT_PRESETS, TrainConfig
 from simgen.train.data.batch import ClipDataset, collate_clips
 from simgen.train.data.cache import FrameCache
+from simgen.train.data.curriculum import CurriculumSampler, clip_records, difficulty
 from simgen.train.data.synthetic import open_reader
 from simgen.train.ddp import (gather_rng_states, restore_rng_state, sum_across_ranks, sync_buffers_from_rank0,
                               validate_sharded)
@@ -96,6 +97,16 @@ def _class_counts(labels: list[int], classes: list[str]) -> dict[str, int]:
 def _set_epoch(train, epoch: int) -> None:
     for p in (train.datasets if isinstance(train, torch.utils.data.ConcatDataset) else [train]):
         p.set_epoch(epoch)
+
+
+def curriculum_sampler(cfg: TrainConfig, train, rank: int = 0, world: int = 1) -> CurriculumSampler:
+    """The ``--curriculum`` sampler over ``train``: every clip scored from its recorded factors."""
+    c = cfg.curriculum
+    span = (cfg.num_frames - 1) * cfg.stride + 1
+    weights = c.weights.model_dump()
+    scores = [difficulty(r, weights, window_span=span) for r in clip_records(train)]
+    return CurriculumSampler(scores, _labels_of(train), start=c.start, full_epoch=c.full_epoch, pacing=c.pacing,
+                             seed=cfg.seed, rank=rank, world=world)
 
 
 def warmup_steps(warmup_epochs: float, steps_per_epoch: int, total_steps: int) -> int:
@@ -188,6 +199,7 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
     device = resolve_device(cfg.device, local_rank, world)
     cfg = cfg.model_copy(update=dict(precision=resolve_precision(cfg.precision, device)))
     cfg, defaulted = cfg.with_backbone_defaults()
+    cfg = cfg.with_curriculum_resolved()
     if device.type == "cuda":
         torch.cuda.set_device(device)
     own_group = world > 1 and not dist.is_initialized()  # a caller's process group is the caller's to end
@@ -202,7 +214,7 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
         out.mkdir(parents=True, exist_ok=True)  # after the data is read: a data error leaves no empty run
         note = (f"# from the {cfg.model} defaults (simgen.train.config.BACKBONE_DEFAULTS): {', '.join(defaulted)}\n"
                 if defaulted else "")
-        (out / "config.yaml").write_text(note + yaml.safe_dump(cfg.model_dump(), sort_keys=False))
+        (out / "config.yaml").write_text(note + yaml.safe_dump(cfg.dump(), sort_keys=False))
         for path, reason in skipped:
             log.warning("skipped %s: %s", path, reason)
         if val_ds is not None and (warning := split_size_warning(val_ds)):
@@ -231,6 +243,8 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
                                smoothing_weight=cfg.smoothing_weight).to(device)
     shuffle_gen = torch.Generator()
     sampler = torch.utils.data.DistributedSampler(train_ds, world, rank, seed=cfg.seed) if world > 1 else None
+    if cfg.curriculum is not None:
+        sampler = curriculum_sampler(cfg, train_ds, rank, world)
     loader = torch.utils.data.DataLoader(
         train_ds, batch_size=cfg.batch_size, shuffle=sampler is None, sampler=sampler, drop_last=len(train_ds) > cfg.batch_size,
         num_workers=cfg.workers, collate_fn=collate, pin_memory=device.type == "cuda",
@@ -252,6 +266,12 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
         lacking = [k for k in RESUME_FIELDS if k not in ck]
         if lacking:
             raise TrainDataError(f"{out / 'last.pt'}: field '{lacking[0]}' missing; not a checkpoint a run can resume from")
+        # the schedule is a function of (data, settings, seed, epoch); a resume that changed any of them
+        # would silently train on another one
+        if ck.get("curriculum") != (sampler.fingerprint() if cfg.curriculum is not None else None):
+            raise TrainDataError(f"{out / 'last.pt'}: field 'curriculum' does not match this run's curriculum "
+                                 "(--curriculum on/off, its settings, the seed or the data changed); "
+                                 "resume with the run's own settings")
         objective.load_state_dict(ck["objective"])
         optimizer.load_state_dict(ck["optimizer"])
         scheduler.load_state_dict(ck["scheduler"])
@@ -308,6 +328,8 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
         has_val = val_ds is not None and len(val_ds) > 0
         # validating every epoch costs as much as training a small model for one on the CPU
         validate = has_val and ((epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs)
+        if cfg.curriculum is not None:
+            row["curriculum_pool"] = len(sampler.pool(epoch))
         if validate:  # every rank scores its share of the clips, so none waits idle for rank 0
             sync_buffers_from_rank0(model)
             vm = validate_sharded(evaluate_dataset, model, val_ds, input_mode=cfg.input, num_frames=cfg.num_frames,
@@ -336,7 +358,9 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
             save_atomic(dict(meta=meta, model=model.state_dict(), objective=objective.state_dict(),
                              optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
                              scaler=scaler.state_dict(), rng=rng_states, epoch=epoch,
-                             best=best, best_epoch=best_epoch, history=history), out / "last.pt")
+                             best=best, best_epoch=best_epoch, history=history,
+                             **(dict(curriculum=sampler.fingerprint()) if cfg.curriculum is not None else {})),
+                        out / "last.pt")
             log.info("epoch %d: %s", epoch + 1, row)
         if world > 1:
             dist.barrier()
