@@ -17,6 +17,9 @@ from simgen.pipelines.cli_support import (check_input, check_output_file, check_
 #: kept in step with simgen.adapt.benchmark.methods (not imported here: --help must not load torch)
 METHODS = ("sim-only", "real-only", "finetune", "dann", "coral", "mmd", "auto", "best")
 SCHEDULES = ("head", "gradual", "discriminative")
+#: kept in step with simgen.train.inputs.INPUT_MODES and simgen.train.config.AUGMENT_PRESETS (tested)
+INPUT_MODES = ("rgb", "gray", "diff", "sdiff", "rgb+diff")
+AUGMENTS = ("none", "light", "default", "strong", "robust")
 
 
 def _methods(text: str) -> list[str]:
@@ -75,8 +78,8 @@ def cmd_sim2real(args: argparse.Namespace) -> int:
                               seeds=args.seeds, first_seed=args.first_seed, test_subjects=args.test_subjects,
                               leave_one_subject_out=args.leave_one_subject_out,
                               label_map=parse_label_map(args.label_map), save_models=args.save_models,
-                              model=args.model, size=args.size, num_frames=args.num_frames, stride=args.stride,
-                              device=args.device, cache_dir=args.cache_dir, progress=args.progress,
+                              model=args.model, input=args.input, augment=args.augment, size=args.size,
+                              num_frames=args.num_frames, stride=args.stride, device=args.device, cache_dir=args.cache_dir, progress=args.progress,
                               settings=settings)
         prepared = prepare(cfg)
     except (SimgenError, BenchmarkInputError) as exc:
@@ -138,6 +141,12 @@ def register(sub) -> None:
                    help="steps of real-only")
     r = p.add_argument_group("run")
     r.add_argument("--model", default="tiny3d", help="backbone (see `simgen train --help`)")
+    r.add_argument("--input", choices=INPUT_MODES, default="diff",
+                   help="input of every method's model: diff, or sdiff (differences after cancelling the camera's "
+                        "motion, at training and test time alike; see `simgen train --help`)")
+    r.add_argument("--augment", choices=AUGMENTS, default="light",
+                   help="training augmentation of every method (as `simgen train --augment`): light, or robust "
+                        "(+ a slower camera, a box in front of the person, JPEG 10-60, noise, blur)")
     r.add_argument("--size", type=int_at_least(16), default=64, help="square frame side")
     r.add_argument("--num-frames", dest="num_frames", type=int_at_least(2), default=16, help="frames per window T")
     r.add_argument("--stride", type=int_at_least(1), default=2, help="frame gap inside a window")

@@ -244,7 +244,8 @@ def _add_train(sub) -> None:
     m.add_argument("--out", required=True, metavar="RUN",
                    help="run folder (new or empty; an earlier run needs --resume or --force)")
     m.add_argument("--model", default="tiny3d", help="tiny3d | tsm_r18 | r3d_18 | mc3_18 | r2plus1d_18 | s3d")
-    m.add_argument("--input", default="diff", help="rgb | gray | diff | rgb+diff")
+    m.add_argument("--input", default="diff", help="rgb | gray | diff | sdiff (difference after cancelling camera "
+                   "motion, also at test time) | rgb+diff")
     m.add_argument("--weights", metavar="FILE", help="backbone weights (torchvision state dict), loaded weights_only "
                    "(default: random init)")
     m.add_argument("--no-frame-head", dest="frame_head", action="store_false", help="no per-frame head")
@@ -280,8 +281,9 @@ def _add_train(sub) -> None:
                    help="linear warm-up length (at most a tenth of the run; default: per backbone)")
     o.add_argument("--weight-decay", dest="weight_decay", type=float, default=argparse.SUPPRESS,
                    help="AdamW weight decay (default: per backbone)")
-    o.add_argument("--augment", choices=["none", "light", "default", "strong"], default="light",
-                   help="light: per-clip geometry + brightness/contrast; default/strong add temporal and camera-realism transforms")
+    o.add_argument("--augment", choices=["none", "light", "default", "strong", "robust"], default="light",
+                   help="light: per-clip geometry + brightness/contrast; default/strong add temporal and camera-realism transforms; "
+                        "robust: light + a slower camera, a box in front of the person, JPEG 10-60, noise, blur")
     o.add_argument("--label-smoothing", dest="label_smoothing", type=float, default=0.1,
                    help="cross-entropy label smoothing, in [0, 1)")
     o.add_argument("--class-balance", dest="class_balance", action="store_true", help="inverse-frequency class weights")

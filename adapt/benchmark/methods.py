@@ -23,7 +23,7 @@ from simgen.adapt.align import step_reversal_schedules
 from simgen.train.augment.pipeline import batch_generator, create_clip_augmentation
 from simgen.train.config import AUGMENT_PRESETS
 from simgen.train.data.batch import collate_clips, to_float_video
-from simgen.train.inputs import InputTransform
+from simgen.train.inputs import InputTransform, luma_only
 from simgen.train.models import create_action_model
 from simgen.train.objectives.supervised import ClassificationLoss
 
@@ -83,6 +83,7 @@ class FoldData:
     spec: object  # ModelInput
     device: str = "cpu"
     sim_selection: dict | None = None  # the sim-only model's selection score on this fold
+    augment: str = "light"  # the training augmentation (AUGMENT_PRESETS), as the sim-only run's
 
 
 @dataclass
@@ -176,8 +177,8 @@ def train_and_select(data: FoldData, model: nn.Module, *, parts: list, sampler: 
     device = data.device
     objective = AdaptObjective(model, alignment, weight=weight).to(device)
     objective.classification = ClassificationLoss(label_smoothing=settings.label_smoothing)
-    augment = create_clip_augmentation(size=data.size, luma_only=data.input_mode in ("gray", "diff"),
-                                       **AUGMENT_PRESETS["light"])
+    augment = create_clip_augmentation(size=data.size, luma_only=luma_only(data.input_mode),
+                                       **AUGMENT_PRESETS[data.augment])
     input_tf = InputTransform(data.input_mode)
     if alignment is not None:  # the discriminator learns at the adaptation rate too
         extra = [p for p in alignment.parameters() if p.requires_grad]

@@ -40,6 +40,7 @@ class BenchmarkConfig:
     save_models: str | None = None
     model: str = "tiny3d"
     input: str = "diff"
+    augment: str = "light"  # training augmentation of every method (simgen.train.config.AUGMENT_PRESETS)
     size: int = 64
     num_frames: int = 16
     stride: int = 2
@@ -63,7 +64,8 @@ class Prepared:
 def _train_config(cfg: BenchmarkConfig, synthetic: str, out: str, seed: int, cache_dir: str | None = None):
     from simgen.train.config import TrainConfig
 
-    return TrainConfig(synthetic=synthetic, out=out, model=cfg.model, input=cfg.input, epochs=cfg.settings.sim_epochs,
+    return TrainConfig(synthetic=synthetic, out=out, model=cfg.model, input=cfg.input, augment=cfg.augment,
+                       epochs=cfg.settings.sim_epochs,
                        size=cfg.size, num_frames=cfg.num_frames, stride=cfg.stride,
                        select="best", val_every=5, seed=seed, device=cfg.device, progress=False,
                        cache_dir=cache_dir or cfg.cache_dir).with_backbone_defaults()[0]
@@ -170,7 +172,8 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                 shots, real_train = fold_training_sets(real, fold, sampler=train_cfg.sampler, **common)
                 data = FoldData(seed=seed, classes=classes, input_mode=train_cfg.input, backbone=train_cfg.model,
                                 size=train_cfg.size, sim_state=sim_model.state_dict(), synthetic_train=syn_train,
-                                shots=shots, real_train=real_train, selection=selection, spec=spec, device=cfg.device)
+                                shots=shots, real_train=real_train, selection=selection, spec=spec, device=cfg.device,
+                                augment=train_cfg.augment)
                 data.sim_selection = selection_score(sim_model, selection, spec, cfg.device)
                 done: dict[str, MethodResult] = {}
                 for method in to_run:
@@ -207,7 +210,8 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                   methods=[m for m in METHODS if m in cfg.methods],
                   folds=[dict(name="+".join(s), test_subjects=list(s)) for s in prepared.splits],
                   leave_one_subject_out=cfg.leave_one_subject_out, label_map=cfg.label_map,
-                  test_conditions=list(conditions), model=cfg.model, input=cfg.input, size=cfg.size,
+                  test_conditions=list(conditions), model=cfg.model, input=cfg.input, augment=cfg.augment,
+                  size=cfg.size,
                   num_frames=cfg.num_frames, stride=cfg.stride, device=cfg.device,
                   settings=asdict(cfg.settings), classes=classes,
                   selection_rule="synthetic-validation accuracy - mean normalised prediction entropy on the fold's "
