@@ -59,6 +59,8 @@ def cmd_sim2real(args: argparse.Namespace) -> int:
         out = check_output_file(args.out, "--out", suffixes=(".json",))
         if args.save_models:
             check_output_folder(args.save_models, "--save-models")
+        elif args.reuse_sim:
+            raise SimgenError("--reuse-sim-only: give --save-models DIR (the sim-only model is looked up there)")
         if args.task == "segment":
             raise SimgenError("--task segment: joining a test person's clips into multi-action videos is not in this "
                               "build yet; use --task classify")
@@ -78,6 +80,7 @@ def cmd_sim2real(args: argparse.Namespace) -> int:
                               seeds=args.seeds, first_seed=args.first_seed, test_subjects=args.test_subjects,
                               leave_one_subject_out=args.leave_one_subject_out,
                               label_map=parse_label_map(args.label_map), save_models=args.save_models,
+                              reuse_sim=args.reuse_sim,
                               model=args.model, input=args.input, augment=args.augment, size=args.size,
                               num_frames=args.num_frames, stride=args.stride, device=args.device, cache_dir=args.cache_dir, progress=args.progress,
                               settings=settings)
@@ -121,6 +124,9 @@ def register(sub) -> None:
     p.add_argument("--save-models", dest="save_models", metavar="DIR",
                    help="keep DIR/METHOD-seedS/model.pt (one fold) or DIR/METHOD-seedS/test-PERSON/model.pt "
                         "(leave-one-subject-out), usable by `simgen evaluate` (default: not kept)")
+    p.add_argument("--reuse-sim-only", dest="reuse_sim", action="store_true",
+                   help="with --save-models DIR: use DIR/sim-only-seedS/model.pt of an earlier run when its config.yaml "
+                        "has the same training settings, instead of training it again (to split --methods over runs)")
     p.add_argument("--label-map", dest="label_map", metavar="REAL=SYN,...",
                    help="rename real labels to synthetic classes, e.g. wave=wave1 (default: names must match)")
     p.add_argument("--test-perturb", dest="test_perturb", type=comma_list, metavar="LIST",

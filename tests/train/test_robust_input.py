@@ -173,14 +173,3 @@ def test_the_mixed_preset_validates_and_mixes_in_every_condition():
     assert max(s.camera_noise.crf.choice) + s.camera_noise.crf.jitter > 40
     assert min(s.camera.actor_height_fraction.choice) - s.camera.actor_height_fraction.jitter < 0.35
 
-
-def test_the_sim2real_choices_are_in_step_and_reach_every_training_run():
-    from simgen.adapt.benchmark.runner import BenchmarkConfig, _train_config
-    from simgen.pipelines import sim2real_commands
-    from simgen.train.config import AUGMENT_PRESETS
-    from simgen.train.inputs import INPUT_MODES
-
-    assert sim2real_commands.INPUT_MODES == INPUT_MODES and sim2real_commands.AUGMENTS == tuple(AUGMENT_PRESETS)
-    cfg = BenchmarkConfig(synthetic="s", real="r", shots=1, methods=["best"], input="sdiff", augment="robust")
-    tc = _train_config(cfg, "s", "out", 0)
-    assert (tc.input, tc.augment) == ("sdiff", "robust")
