@@ -84,6 +84,7 @@ class FoldData:
     device: str = "cpu"
     sim_selection: dict | None = None  # the sim-only model's selection score on this fold
     augment: str = "light"  # the training augmentation (AUGMENT_PRESETS), as the sim-only run's
+    frame_background: bool = False  # the sim-only model's per-frame head has a background output (chained clips)
 
 
 @dataclass
@@ -99,7 +100,8 @@ class MethodResult:
 
 
 def build_model(data: FoldData) -> nn.Module:
-    return create_action_model(backbone=data.backbone, num_classes=len(data.classes), input_mode=data.input_mode)
+    return create_action_model(backbone=data.backbone, num_classes=len(data.classes), input_mode=data.input_mode,
+                               frame_background=data.frame_background)
 
 
 def load_state(data: FoldData, state: dict) -> nn.Module:

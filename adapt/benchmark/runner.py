@@ -177,7 +177,7 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                 data = FoldData(seed=seed, classes=classes, input_mode=train_cfg.input, backbone=train_cfg.model,
                                 size=train_cfg.size, sim_state=sim_model.state_dict(), synthetic_train=syn_train,
                                 shots=shots, real_train=real_train, selection=selection, spec=spec, device=cfg.device,
-                                augment=train_cfg.augment)
+                                augment=train_cfg.augment, frame_background=bool(meta.get("frame_background")))
                 data.sim_selection = selection_score(sim_model, selection, spec, cfg.device)
                 done: dict[str, MethodResult] = {}
                 for method in to_run:

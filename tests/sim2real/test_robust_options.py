@@ -58,3 +58,32 @@ def test_the_choices_are_in_step_and_reach_every_training_run():
     cfg = BenchmarkConfig(synthetic="s", real="r", shots=1, methods=["best"], input="sdiff", augment="robust")
     tc = _train_config(cfg, "s", "out", 0)
     assert (tc.input, tc.augment) == ("sdiff", "robust")
+
+
+def test_chained_synthetic_clips_give_every_method_the_sim_only_models_background_output(tmp_path, sim2real_helpers):
+    """A synthetic set that chains actions trains a per-frame background output; the methods that
+    start from the sim-only model must build the same network (they failed to load it before)."""
+    import importlib.util
+    from pathlib import Path
+
+    import numpy as np
+
+    spec = importlib.util.spec_from_file_location("_train_fixtures", Path(__file__).resolve().parents[1] / "train" / "conftest.py")
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    rng = np.random.default_rng(0)
+    motions = sim2real_helpers.MOTIONS
+    clips = []
+    for i in range(12):
+        a, b = motions[i % 3], motions[(i + 1) % 3]
+        frames = np.concatenate([train.motion_clip(a, 10, 32, rng), train.motion_clip(b, 6, 32, rng)])
+        clips.append((a, frames, [a] * 10 + ["transition"] * 2 + [b] * 4))
+    root = train.write_synthetic(tmp_path / "syn", clips, classes=motions, clips_per_shard=12)
+    meta = json.loads((root / "dataset.json").read_text())
+    meta["spec"] = dict(fps=25.0, sequence=dict(probability=1.0, background_label="transition"))
+    (root / "dataset.json").write_text(json.dumps(meta))
+    real = sim2real_helpers.make_real(tmp_path / "real")
+    assert _run(["sim2real", "--synthetic", root, "--real", real, "--shots", "1", "--test-subjects", "ann",
+                 "--methods", "finetune,best", "--out", tmp_path / "r.json", *sim2real_helpers.FAST]) == 0
+    res = json.loads((tmp_path / "r.json").read_text())
+    assert res["methods"]["best"]["n_test_clips"] == 3
