@@ -129,7 +129,7 @@ def run_update(checkpoint: str | Path, new: list[str], out: str | Path, *, repla
     from simgen.train.data.cache import FrameCache
     from simgen.train.data.synthetic import open_reader
     from simgen.train.fit import _lr_lambda
-    from simgen.train.inputs import InputTransform
+    from simgen.train.inputs import InputTransform, luma_only
     from simgen.train.objectives.supervised import ClassificationLoss
 
     t0 = time.time()
@@ -177,7 +177,7 @@ def run_update(checkpoint: str | Path, new: list[str], out: str | Path, *, repla
     is_replay = [p in replay_parts for p in parts for i in p.indices]
     sampler = ClassBalancedBatches(labels, real, batch_size=batch_size, num_batches=steps, seed=seed,
                                    real_share=real_share)
-    augment = create_clip_augmentation(size=size, luma_only=meta["input"] in ("gray", "diff"),
+    augment = create_clip_augmentation(size=size, luma_only=luma_only(meta["input"]),
                                        **AUGMENT_PRESETS["light"])
     input_tf = InputTransform(meta["input"])
     clip_loss, frame_loss = ClassificationLoss(label_smoothing=0.1), ClassificationLoss()

@@ -18,6 +18,9 @@ from simgen.pipelines.cli_support import (check_input, check_output_file, check_
 METHODS = ("sim-only", "real-only", "finetune", "dann", "coral", "mmd", "selfsup", "auto", "best")
 SCHEDULES = ("head", "gradual", "discriminative")
 HEADS = ("linear", "transformer", "gru", "mstcn")  # simgen.train.models.sequence (not imported: see above)
+#: kept in step with simgen.train.inputs.INPUT_MODES and simgen.train.config.AUGMENT_PRESETS (tested)
+INPUT_MODES = ("rgb", "gray", "diff", "sdiff", "rgb+diff")
+AUGMENTS = ("none", "light", "default", "strong", "robust")
 
 
 def _methods(text: str) -> list[str]:
@@ -57,6 +60,8 @@ def cmd_sim2real(args: argparse.Namespace) -> int:
         out = check_output_file(args.out, "--out", suffixes=(".json",))
         if args.save_models:
             check_output_folder(args.save_models, "--save-models")
+        elif args.reuse_sim:
+            raise SimgenError("--reuse-sim-only: give --save-models DIR (the sim-only model is looked up there)")
     except SimgenError as exc:
         return print_error("sim2real", str(exc))
     from simgen.adapt.benchmark.folds import BenchmarkInputError, parse_label_map
@@ -74,7 +79,9 @@ def cmd_sim2real(args: argparse.Namespace) -> int:
                               seeds=args.seeds, first_seed=args.first_seed, test_subjects=args.test_subjects,
                               leave_one_subject_out=args.leave_one_subject_out,
                               label_map=parse_label_map(args.label_map), save_models=args.save_models,
-                              model=args.model, size=args.size, num_frames=args.num_frames, stride=args.stride,
+                              reuse_sim=args.reuse_sim,
+                              model=args.model, input=args.input, augment=args.augment, size=args.size,
+                              num_frames=args.num_frames, stride=args.stride,
                               device=args.device, cache_dir=args.cache_dir, progress=args.progress,
                               settings=settings, task=args.task, head=args.head,
                               segment=SegmentSettings(videos_per_subject=args.chain_videos, max_gap=args.chain_gap,
@@ -121,6 +128,9 @@ def register(sub) -> None:
     p.add_argument("--save-models", dest="save_models", metavar="DIR",
                    help="keep DIR/METHOD-seedS/model.pt (one fold) or DIR/METHOD-seedS/test-PERSON/model.pt "
                         "(leave-one-subject-out), usable by `simgen evaluate` (default: not kept)")
+    p.add_argument("--reuse-sim-only", dest="reuse_sim", action="store_true",
+                   help="with --save-models DIR: use DIR/sim-only-seedS/model.pt of an earlier run when its config.yaml "
+                        "has the same training settings, instead of training it again (to split --methods over runs)")
     p.add_argument("--label-map", dest="label_map", metavar="REAL=SYN,...",
                    help="rename real labels to synthetic classes, e.g. wave=wave1 (default: names must match)")
     p.add_argument("--test-perturb", dest="test_perturb", type=comma_list, metavar="LIST",
@@ -156,6 +166,12 @@ def register(sub) -> None:
     r.add_argument("--head", choices=HEADS, default="linear",
                    help="the sim-only model's per-frame head (`simgen train --head`); every method keeps it and "
                         "trains it on its own features while it adapts")
+    r.add_argument("--input", choices=INPUT_MODES, default="diff",
+                   help="input of every method's model: diff, or sdiff (differences after cancelling the camera's "
+                        "motion, at training and test time alike; see `simgen train --help`)")
+    r.add_argument("--augment", choices=AUGMENTS, default="light",
+                   help="training augmentation of every method (as `simgen train --augment`): light, or robust "
+                        "(+ a slower camera, a box in front of the person, JPEG 10-60, noise, blur)")
     r.add_argument("--size", type=int_at_least(16), default=64, help="square frame side")
     r.add_argument("--num-frames", dest="num_frames", type=int_at_least(2), default=16, help="frames per window T")
     r.add_argument("--stride", type=int_at_least(1), default=2, help="frame gap inside a window")

@@ -275,7 +275,8 @@ def _add_train(sub) -> None:
                    help="run folder (new or empty; an earlier run needs --resume or --force)")
     m.add_argument("--model", default="tiny3d", help="tiny3d | tiny3d_2rate (slow + fast pathways, SlowFast-style) | "
                    "tsm_r18 | r3d_18 | mc3_18 | r2plus1d_18 | s3d")
-    m.add_argument("--input", default="diff", help="rgb | gray | diff | rgb+diff")
+    m.add_argument("--input", default="diff", help="rgb | gray | diff | sdiff (difference after cancelling camera "
+                   "motion, also at test time) | rgb+diff")
     m.add_argument("--weights", metavar="FILE", help="backbone weights (torchvision state dict), loaded weights_only "
                    "(default: random init)")
     m.add_argument("--no-frame-head", dest="frame_head", action="store_false", help="no per-frame head")
@@ -315,8 +316,9 @@ def _add_train(sub) -> None:
                    help="snapshot ensemble: restart the cosine schedule N times (N must divide --epochs) and save "
                         "the end of each cycle as RUN/snapshotK.pt; evaluate them together with "
                         "`simgen evaluate --checkpoint RUN/snapshot1.pt RUN/snapshot2.pt ...`")
-    o.add_argument("--augment", choices=["none", "light", "default", "strong"], default="light",
-                   help="light: per-clip geometry + brightness/contrast; default/strong add temporal and camera-realism transforms")
+    o.add_argument("--augment", choices=["none", "light", "default", "strong", "robust"], default="light",
+                   help="light: per-clip geometry + brightness/contrast; default/strong add temporal and camera-realism transforms; "
+                        "robust: light + a slower camera, a box in front of the person, JPEG 10-60, noise, blur")
     o.add_argument("--label-smoothing", dest="label_smoothing", type=float, default=0.1,
                    help="cross-entropy label smoothing, in [0, 1)")
     o.add_argument("--class-balance", dest="class_balance", action="store_true", help="inverse-frequency class weights")

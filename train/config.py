@@ -73,7 +73,7 @@ class TrainConfig(BaseModel):
     fps: float | None = None
     size: int = Field(64, ge=16)
     sampler: Literal["random_window", "uniform", "tsn"] = "random_window"
-    augment: Literal["none", "light", "default", "strong"] = "light"
+    augment: Literal["none", "light", "default", "strong", "robust"] = "light"
     label_smoothing: float = Field(0.1, ge=0, lt=1)
     class_balance: bool = False
     selfsup: list[str] = Field(default_factory=list)
@@ -195,11 +195,17 @@ BACKBONE_DEFAULTS: dict[str, dict[str, float | int]] = {
 
 #: ``light`` (per-clip geometry + brightness/contrast) is the default: on the weizmann4 preset it
 #: learned the synthetic classes best in a CPU budget; ``default``/``strong`` add the temporal and
-#: camera-realism transforms meant for sim-to-real transfer.
+#: camera-realism transforms meant for sim-to-real transfer; ``robust`` is ``light`` plus what footage
+#: outside the lab adds (issue 11), each in a range of its own, not the test perturbations' code or
+#: levels (README, "sim2real", robust variant): a slower camera (sample-and-hold, rate / 1-2 on the
+#: window's timeline), a box in front of the person (still or crossing), JPEG quality 10-60, sensor
+#: noise and blur.
 AUGMENT_PRESETS: dict[str, dict] = {
     "none": dict(spatial=False, speed=None, noise=0.0, blur=0.0),
     "light": dict(spatial=True, speed=None, noise=0.0, blur=0.0),
     "default": dict(spatial=True, speed=(0.8, 1.25), noise=0.3, blur=0.2),
     "strong": dict(spatial=True, frame_jitter=0.3, speed=(0.7, 1.4), frame_drop=0.1, noise=0.5, blur=0.3,
                    compression=0.3),
+    "robust": dict(spatial=True, speed=None, frame_rate=(1.0, 2.0), occluder=0.3, noise=0.3, blur=0.2,
+                   compression=0.4, jpeg_quality=(10.0, 60.0)),
 }

@@ -35,6 +35,7 @@ from simgen.train.device import AUTOCAST_DTYPES, dist_env, resolve_device, resol
 from simgen.train.errors import TrainDataError
 from simgen.train.evaluate import evaluate_dataset, split_size_warning
 from simgen.train.frame_rate import training_fps
+from simgen.train.inputs import luma_only
 from simgen.train.models import create_action_model
 from simgen.train.objective import TrainObjective
 from simgen.train.objectives.supervised import ClassificationLoss, class_balance_weights
@@ -231,7 +232,7 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
                                 temporal_dropout=cfg.temporal_dropout,
                                 temporal_dropout_mode=cfg.temporal_dropout_mode)
     weights = class_balance_weights(_labels_of(train_ds), len(classes)) if cfg.class_balance else None
-    augment = create_clip_augmentation(size=cfg.size, luma_only=cfg.input in ("gray", "diff"),
+    augment = create_clip_augmentation(size=cfg.size, luma_only=luma_only(cfg.input),
                                        **AUGMENT_PRESETS[cfg.augment])
     # on the CPU the "device" is the host: augment in the workers so it overlaps the step
     augment_in_workers = device.type == "cpu" and cfg.workers > 0 and not cfg.selfsup

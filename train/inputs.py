@@ -1,17 +1,27 @@
-"""Input representations: RGB, grayscale, temporal difference, RGB + difference."""
+"""Input representations: RGB, grayscale, temporal difference, stabilised difference, RGB + difference."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
-INPUT_MODES = ("rgb", "gray", "diff", "rgb+diff")
+INPUT_MODES = ("rgb", "gray", "diff", "sdiff", "rgb+diff")
 _MEAN, _STD = 0.45, 0.225  # Kinetics statistics, so torchvision weights see familiar ranges
+#: px between the points ``sdiff`` tracks: on 10 weizmann4_dev clips under the benchmark's moving crop
+#: (strength 0.1 / 0.3) the stabilised clips' mean frame difference was 3.07 / 4.23 grey levels with
+#: every 6th px against 3.05 / 4.19 with every 3rd (unstabilised 5.39 / 11.23), at a quarter of the cost
+_SDIFF_GRID = 6
 
 
 def input_channels(mode: str) -> int:
     """Channels a model receives for ``mode``."""
-    return {"rgb": 3, "gray": 1, "diff": 1, "rgb+diff": 4}[check_mode(mode)]
+    return {"rgb": 3, "gray": 1, "diff": 1, "sdiff": 1, "rgb+diff": 4}[check_mode(mode)]
+
+
+def luma_only(mode: str) -> bool:
+    """Whether ``mode`` sees grey levels only (colour augmentation beyond brightness/contrast is wasted)."""
+    return check_mode(mode) in ("gray", "diff", "sdiff")
 
 
 def check_mode(mode: str) -> str:
@@ -34,15 +44,35 @@ def temporal_difference(gray: torch.Tensor) -> torch.Tensor:
     return torch.cat([d[:, :, :1], d], dim=2)
 
 
+def stabilised_gray(gray: torch.Tensor) -> torch.Tensor:
+    """Each clip of ``gray (B,1,T,H,W)`` in ``[0,1]`` warped to cancel the camera's global motion.
+
+    The motion (a similarity per frame, LK flow + RANSAC, :func:`simgen.adapt.stabilise.stabilise`)
+    is estimated on the clip's 8-bit grey levels and applied to the float ones, on the CPU.
+    """
+    from simgen.adapt.stabilise import stabilise  # numpy/OpenCV only; no model code
+
+    g = gray.detach().float().cpu().numpy()[:, 0]
+    levels = np.clip(np.rint(g * 255.0), 0, 255).astype(np.uint8)
+    out = np.stack([stabilise(levels[b], values=g[b], grid_step=_SDIFF_GRID) for b in range(len(g))])
+    return torch.from_numpy(out[:, None]).to(device=gray.device, dtype=gray.dtype)
+
+
 class InputTransform(nn.Module):
     """Turn augmented RGB clips into the model's input representation.
 
     Motion-centred inputs (difference) discard appearance that differs between
-    rendered and real frames (DESIGN.md, finding 3).
+    rendered and real frames (DESIGN.md, finding 3). A difference also sees the camera's
+    own motion everywhere; ``sdiff`` (stabilised difference) first warps each clip to cancel
+    the global motion (:func:`stabilised_gray`: camera pan, zoom, shake), then differences:
+    motion-compensated differences as in Wang & Schmid, "Action Recognition with Improved
+    Trajectories", ICCV 2013. It costs OpenCV work on the CPU for every clip, at training and
+    at test time alike, and the checkpoint records it as its input mode, so evaluation and
+    prediction apply it without being told.
 
     Args:
-        mode: ``rgb`` | ``gray`` | ``diff`` | ``rgb+diff`` (channels 0-2 RGB, 3 difference:
-            the two-stream models split them again).
+        mode: ``rgb`` | ``gray`` | ``diff`` | ``sdiff`` | ``rgb+diff`` (channels 0-2 RGB, 3
+            difference: the two-stream models split them again).
         diff_scale: multiplier bringing frame differences to roughly unit variance.
 
     Shape:
@@ -66,6 +96,8 @@ class InputTransform(nn.Module):
         gray = to_gray(video)
         if self.mode == "gray":
             return (gray - _MEAN) / _STD
+        if self.mode == "sdiff":
+            return temporal_difference(stabilised_gray(gray)) * self.diff_scale
         diff = temporal_difference(gray) * self.diff_scale
         if self.mode == "diff":
             return diff

@@ -24,7 +24,7 @@ from simgen.adapt.align import step_reversal_schedules
 from simgen.train.augment.pipeline import batch_generator, create_clip_augmentation
 from simgen.train.config import AUGMENT_PRESETS
 from simgen.train.data.batch import collate_clips, to_float_video
-from simgen.train.inputs import InputTransform
+from simgen.train.inputs import InputTransform, luma_only
 from simgen.train.models import create_action_model
 from simgen.train.objectives.supervised import ClassificationLoss
 
@@ -89,6 +89,7 @@ class FoldData:
     sim_selection: dict | None = None  # the sim-only model's selection score on this fold
     #: how the sim-only model was built beyond backbone/classes/input (frame_head, frame_background, head, ...)
     model_options: dict = field(default_factory=dict)
+    augment: str = "light"  # the training augmentation (AUGMENT_PRESETS), as the sim-only run's
 
 
 @dataclass
@@ -236,8 +237,8 @@ def train_and_select(data: FoldData, model: nn.Module, *, parts: list, sampler: 
     device = data.device
     objective = AdaptObjective(model, alignment, weight=weight).to(device)
     objective.classification = ClassificationLoss(label_smoothing=settings.label_smoothing)
-    augment = create_clip_augmentation(size=data.size, luma_only=data.input_mode in ("gray", "diff"),
-                                       **AUGMENT_PRESETS["light"])
+    augment = create_clip_augmentation(size=data.size, luma_only=luma_only(data.input_mode),
+                                       **AUGMENT_PRESETS[data.augment])
     input_tf = InputTransform(data.input_mode)
     frames = (FrameHeadTrainer(model, optimizer.param_groups[0]["lr"], settings, device)
               if settings.frame_head and model.frame_head is not None else None)

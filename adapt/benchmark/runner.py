@@ -40,8 +40,12 @@ class BenchmarkConfig:
     leave_one_subject_out: bool = False
     label_map: dict[str, str] = field(default_factory=dict)
     save_models: str | None = None
+    #: with ``save_models``: take ``DIR/sim-only-seedS/model.pt`` of an earlier run trained with the same
+    #: settings instead of training it again (so the methods can be split over runs under a time limit)
+    reuse_sim: bool = False
     model: str = "tiny3d"
     input: str = "diff"
+    augment: str = "light"  # training augmentation of every method (simgen.train.config.AUGMENT_PRESETS)
     size: int = 64
     num_frames: int = 16
     stride: int = 2
@@ -69,7 +73,8 @@ class Prepared:
 def _train_config(cfg: BenchmarkConfig, synthetic: str, out: str, seed: int, cache_dir: str | None = None):
     from simgen.train.config import TrainConfig
 
-    return TrainConfig(synthetic=synthetic, out=out, model=cfg.model, input=cfg.input, epochs=cfg.settings.sim_epochs,
+    return TrainConfig(synthetic=synthetic, out=out, model=cfg.model, input=cfg.input, augment=cfg.augment,
+                       epochs=cfg.settings.sim_epochs,
                        size=cfg.size, num_frames=cfg.num_frames, stride=cfg.stride, head=cfg.head,
                        select="best", val_every=5, seed=seed, device=cfg.device, progress=False,
                        cache_dir=cache_dir or cfg.cache_dir).with_backbone_defaults()[0]
@@ -160,8 +165,9 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
             run_dir = (save_root if save_root else Path(scratch.name)) / f"sim-only-seed{seed}"
             # decoded synthetic frames on disk: the sim-only run and the adaptation runs share them
             train_cfg = _train_config(cfg, cfg.synthetic, str(run_dir), seed, str(Path(scratch.name) / "cache"))
-            torch.manual_seed(seed)
-            fit(train_cfg)
+            if not (cfg.reuse_sim and _same_sim_run(run_dir, train_cfg)):
+                torch.manual_seed(seed)
+                fit(train_cfg)
             sim_model, meta = load_model(run_dir / "model.pt")
             sim_seconds = time.time() - t0
             bar.update(1)
@@ -183,7 +189,7 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                 data = FoldData(seed=seed, classes=classes, input_mode=train_cfg.input, backbone=train_cfg.model,
                                 size=train_cfg.size, sim_state=sim_model.state_dict(), synthetic_train=syn_train,
                                 shots=shots, real_train=real_train, selection=selection, spec=spec, device=cfg.device,
-                                model_options=model_options)
+                                model_options=model_options, augment=train_cfg.augment)
                 data.sim_selection = selection_score(sim_model, selection, spec, cfg.device)
                 videos = None
                 if cfg.task == "segment":  # the same joined videos for every method of this (seed, fold)
@@ -231,7 +237,8 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                   test_conditions=list(conditions), task=cfg.task, head=cfg.head,
                   segment=(dict(asdict(cfg.segment), orders="numpy default_rng((seed, fold index, 2))",
                                videos="each test person's clips, each once per video, no class after itself")
-                           if cfg.task == "segment" else None), model=cfg.model, input=cfg.input, size=cfg.size,
+                           if cfg.task == "segment" else None), model=cfg.model, input=cfg.input, augment=cfg.augment,
+                  size=cfg.size,
                   num_frames=cfg.num_frames, stride=cfg.stride, device=cfg.device,
                   settings=asdict(cfg.settings), classes=classes,
                   selection_rule="synthetic-validation accuracy - mean normalised prediction entropy on the fold's "
@@ -240,6 +247,24 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                   machine=dict(cpus=os.cpu_count(), torch_threads=torch.get_num_threads(), platform=platform.platform(),
                                cuda=torch.cuda.get_device_name(0) if cfg.device.startswith("cuda") else None))
     return dict(methods=summary, config=config, runs=runs)
+
+
+def _same_sim_run(run_dir: Path, train_cfg) -> bool:
+    """Whether ``run_dir`` holds a finished sim-only run of ``train_cfg`` (all but its cache folder)."""
+    import yaml
+
+    if not (run_dir / "model.pt").is_file() or not (run_dir / "config.yaml").is_file():
+        return False
+    try:
+        saved = yaml.safe_load((run_dir / "config.yaml").read_text())
+    except yaml.YAMLError:
+        return False
+    if not isinstance(saved, dict):
+        return False
+    want = train_cfg.model_dump()
+    # the saved config has "auto" precision resolved (fp32 on the CPU); the cache folder is per run
+    same = {k: saved.get(k) == v or (k == "precision" and v == "auto") for k, v in want.items() if k != "cache_dir"}
+    return all(same.values())
 
 
 def _load(data: FoldData, state: dict):

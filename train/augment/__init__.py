@@ -1,10 +1,11 @@
 """Clip-consistent augmentation on the training device (kornia)."""
 
-from simgen.train.augment.camera import Compression, MotionBlur, SensorNoise
+from simgen.train.augment.camera import Compression, MotionBlur, MovingOccluder, SensorNoise
 from simgen.train.augment.pipeline import ClipAugmentation, create_clip_augmentation
 from simgen.train.augment.spatial import FrameJitter, create_spatial_augment
 from simgen.train.augment.temporal import (
     RandomFrameDrop,
+    RandomFrameRate,
     RandomReverse,
     RandomSpeed,
     RandomTemporalCrop,
@@ -13,6 +14,6 @@ from simgen.train.augment.temporal import (
 
 __all__ = [
     "ClipAugmentation", "create_clip_augmentation", "create_spatial_augment", "FrameJitter",
-    "RandomSpeed", "RandomFrameDrop", "RandomReverse", "RandomTemporalCrop", "TemporalCompose",
-    "SensorNoise", "MotionBlur", "Compression",
+    "RandomSpeed", "RandomFrameDrop", "RandomFrameRate", "RandomReverse", "RandomTemporalCrop", "TemporalCompose",
+    "SensorNoise", "MotionBlur", "Compression", "MovingOccluder",
 ]

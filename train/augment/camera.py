@@ -1,4 +1,4 @@
-"""Camera-realism augmentation: sensor noise, motion blur, lossy compression.
+"""Camera-realism augmentation: sensor noise, motion blur, lossy compression, occluders.
 
 Rendered frames are noiseless, razor sharp and free of codec artefacts; real ones are
 not (DESIGN.md, feasibility finding 4). Each transform draws its strength once per
@@ -152,3 +152,53 @@ class Compression(CameraTransform):
         quality = params["quality"].to(video).repeat_interleave(t)
         out = kornia.enhance.jpeg_codec_differentiable(_frames(video).clamp(0, 1), quality)
         return _unframes(out, b, t)
+
+
+class MovingOccluder(CameraTransform):
+    """An opaque box between the camera and the person, still or crossing the view.
+
+    Real footage has passers-by, poles and furniture in front of the person; a moving one
+    also adds strong motion of its own to a frame difference. Per clip: a box of width
+    ``width`` and height ``height`` (fractions of the frame), standing on the bottom edge,
+    hanging from the top or spanning the middle, of one random colour (plus per-pixel
+    texture noise), whose left edge moves at constant speed from a start to an end position
+    drawn independently in ``[-width, 1]`` (it may enter, leave, cross or stay put).
+
+    Args:
+        width, height: ``(min, max)`` fractions of the frame side.
+
+    Shape:
+        ``(B, C, T, H, W) -> (B, C, T, H, W)``.
+    """
+
+    def __init__(self, *, width=(0.08, 0.5), height=(0.4, 1.0), p: float = 0.3):
+        super().__init__(p)
+        self.width, self.height = width, height
+
+    def generate_parameters(self, batch, generator=None):
+        params = super().generate_parameters(batch, generator)
+        u = torch.rand(8, batch, generator=generator)
+        w = self.width[0] + (self.width[1] - self.width[0]) * u[0]
+        params.update(width=w, height=self.height[0] + (self.height[1] - self.height[0]) * u[1],
+                      start=-w + (1 + w) * u[2], end=-w + (1 + w) * u[3], anchor=(u[4] * 3).floor(),
+                      colour=u[5:8].t(), texture=0.15 * torch.rand(batch, generator=generator))
+        params["seed"] = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
+        return params
+
+    def apply_transform(self, video, params):
+        b, c, t, h, w = video.shape
+        dev = video.device
+        ramp = torch.linspace(0, 1, t, device=dev).view(1, t)
+        left = params["start"].to(dev).view(b, 1) + (params["end"] - params["start"]).to(dev).view(b, 1) * ramp
+        xs = (torch.arange(w, device=dev) + 0.5) / w  # pixel centres
+        cols = (xs.view(1, 1, w) >= left[..., None]) & (xs.view(1, 1, w) < (left + params["width"].to(dev).view(b, 1))[..., None])
+        ys = (torch.arange(h, device=dev) + 0.5) / h
+        hh = params["height"].to(dev).view(b, 1)
+        anchor = params["anchor"].to(dev).view(b, 1)
+        top = torch.where(anchor == 0, 1 - hh, torch.where(anchor == 1, torch.zeros_like(hh), (1 - hh) / 2))
+        rows = (ys.view(1, h) >= top) & (ys.view(1, h) < top + hh)  # (B, H)
+        mask = cols[:, :, None, :] & rows[:, None, :, None]  # (B, T, H, W)
+        g = torch.Generator(device=dev).manual_seed(params["seed"])
+        tex = torch.randn((b, 1, 1, h, w), generator=g, device=dev, dtype=video.dtype)  # the same in every frame
+        fill = (params["colour"].to(video).view(b, c, 1, 1, 1) + params["texture"].to(video).view(b, 1, 1, 1, 1) * tex)
+        return torch.where(mask[:, None], fill.clamp(0, 1).expand_as(video), video)

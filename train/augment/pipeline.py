@@ -8,10 +8,11 @@ import hashlib
 import torch
 from torch import nn
 
-from simgen.train.augment.camera import Compression, MotionBlur, SensorNoise
+from simgen.train.augment.camera import Compression, MotionBlur, MovingOccluder, SensorNoise
 from simgen.train.augment.spatial import FrameJitter, create_spatial_augment
 from simgen.train.augment.temporal import (
     RandomFrameDrop,
+    RandomFrameRate,
     RandomReverse,
     RandomSpeed,
     RandomTemporalCrop,
@@ -90,6 +91,9 @@ def create_clip_augmentation(
     noise: float = 0.3,
     blur: float = 0.2,
     compression: float = 0.0,
+    jpeg_quality: tuple[float, float] = (30.0, 90.0),
+    frame_rate: tuple[float, float] | None = None,
+    occluder: float = 0.0,
     luma_only: bool = False,
 ) -> ClipAugmentation:
     """Build a :class:`ClipAugmentation` from plain settings (0 / ``None`` disables a part).
@@ -102,7 +106,10 @@ def create_clip_augmentation(
         frame_drop: per-frame drop rate (0 = none).
         reverse: probability of reversing a clip.
         temporal_crop: minimum crop fraction, or ``None``.
-        noise, blur, compression: per-clip probabilities of each camera effect.
+        noise, blur, compression, occluder: per-clip probabilities of each camera effect
+            (occluder: a :class:`MovingOccluder` box, drawn first so the camera effects apply to it).
+        jpeg_quality: the compression's JPEG quality range.
+        frame_rate: the rate-divisor range of :class:`RandomFrameRate` (half the clips), or ``None``.
         luma_only: colour jitter limited to brightness/contrast (gray and difference inputs).
 
     Example:
@@ -118,13 +125,17 @@ def create_clip_augmentation(
         temporal.append(RandomTemporalCrop(temporal_crop, p=0.5))
     if frame_drop > 0:
         temporal.append(RandomFrameDrop(frame_drop, p=0.5))
+    if frame_rate is not None:
+        temporal.append(RandomFrameRate(frame_rate, p=0.5))
     if reverse > 0:
         temporal.append(RandomReverse(p=reverse))
     camera: list[nn.Module] = []
+    if occluder > 0:
+        camera.append(MovingOccluder(p=occluder))
     if blur > 0:
         camera.append(MotionBlur(p=blur))
     if compression > 0:
-        camera.append(Compression(p=compression))
+        camera.append(Compression(quality=jpeg_quality, p=compression))
     if noise > 0:
         camera.append(SensorNoise(p=noise))
     return ClipAugmentation(

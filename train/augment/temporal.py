@@ -85,6 +85,35 @@ class RandomFrameDrop(TemporalIndexTransform):
         return torch.cummax(idx, dim=0).values
 
 
+class RandomFrameRate(TemporalIndexTransform):
+    """Replay the clip as a slower camera would have filmed it: sample and hold.
+
+    A camera running ``d`` times slower (``d`` drawn per clip from ``divisor``, with a random
+    phase) captures a frame every ``d`` frames; each output frame shows the latest such capture
+    (the first frame at or after its capture time), as a low-rate video replayed at the model's rate does.
+    Unlike :class:`RandomFrameDrop` (random stutter) the holds are regular, and unlike
+    :class:`RandomSpeed` the action keeps its speed.
+
+    Args:
+        divisor: ``(min, max)`` rate divisor on the clip's own timeline (``1``: unchanged). A
+            training window samples every ``stride``-th frame, so on the video's timeline the
+            divisor is ``stride`` times this.
+    """
+
+    def __init__(self, divisor: tuple[float, float] = (1.0, 2.0), p: float = 0.5):
+        super().__init__(p)
+        if not 1.0 <= divisor[0] <= divisor[1]:
+            raise ValueError(f"divisor must be (min, max) with 1 <= min <= max, got {divisor}")
+        self.divisor = divisor
+
+    def sample_map(self, t, generator):
+        u = _rand(2, generator)
+        d = self.divisor[0] + (self.divisor[1] - self.divisor[0]) * float(u[0])
+        phase = float(u[1]) * d
+        shot = torch.floor((torch.arange(t) + phase) / d)  # the slow camera's latest capture
+        return torch.ceil(shot * d - phase).clamp(0, t - 1).long()  # the first source frame at or after the capture
+
+
 class RandomReverse(TemporalIndexTransform):
     """Play the clip backwards (only for actions that are their own reverse)."""
 

@@ -1,0 +1,89 @@
+"""`simgen sim2real --input sdiff --augment robust` reaches every model, and `--reuse-sim-only` takes the
+saved sim-only model of an earlier run with the same settings instead of training it again."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+def _run(argv) -> int:
+    from simgen.pipelines.cli import main
+
+    return main([str(a) for a in argv])
+
+
+def test_sdiff_and_robust_reach_the_saved_models_and_the_sim_only_model_is_reused(synthetic, tmp_path, monkeypatch,
+                                                                                 sim2real_helpers):
+    import simgen.train.fit as fit_module
+    from simgen.train.checkpoint import load_model
+
+    real = sim2real_helpers.make_real(tmp_path / "real")
+    common = ["--synthetic", synthetic, "--real", real, "--shots", "1", "--test-subjects", "ann",
+              "--save-models", tmp_path / "models", "--input", "sdiff", "--augment", "robust", *sim2real_helpers.FAST]
+    assert _run(["sim2real", *common, "--methods", "sim-only,finetune", "--out", tmp_path / "a.json"]) == 0
+    a = json.loads((tmp_path / "a.json").read_text())
+    assert (a["config"]["input"], a["config"]["augment"]) == ("sdiff", "robust")
+    _, meta = load_model(tmp_path / "models" / "finetune-seed0" / "model.pt")
+    assert meta["input"] == "sdiff"
+
+    trained = []
+    real_fit = fit_module.fit
+    monkeypatch.setattr(fit_module, "fit", lambda cfg, **kw: trained.append(cfg) or real_fit(cfg, **kw))
+    assert _run(["sim2real", *common, "--methods", "sim-only", "--reuse-sim-only", "--out", tmp_path / "b.json"]) == 0
+    assert trained == []  # same settings: taken from models/sim-only-seed0
+    b = json.loads((tmp_path / "b.json").read_text())
+    assert b["methods"]["sim-only"]["confusion"] == a["methods"]["sim-only"]["confusion"]
+    # other settings: trained again
+    assert _run(["sim2real", *common, "--methods", "sim-only", "--reuse-sim-only", "--sim-epochs", "1",
+                 "--out", tmp_path / "c.json"]) == 0
+    assert len(trained) == 1
+
+
+def test_reuse_needs_save_models(synthetic, real, tmp_path, capsys, sim2real_helpers):
+    rc = _run(["sim2real", "--synthetic", synthetic, "--real", real, "--shots", "1", "--test-subjects", "ann",
+               "--reuse-sim-only", "--out", tmp_path / "r.json", *sim2real_helpers.FAST])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "--save-models" in err[0]
+
+
+def test_the_choices_are_in_step_and_reach_every_training_run():
+    from simgen.adapt.benchmark.runner import BenchmarkConfig, _train_config
+    from simgen.pipelines import sim2real_commands
+    from simgen.train.config import AUGMENT_PRESETS
+    from simgen.train.inputs import INPUT_MODES
+
+    assert sim2real_commands.INPUT_MODES == INPUT_MODES and sim2real_commands.AUGMENTS == tuple(AUGMENT_PRESETS)
+    cfg = BenchmarkConfig(synthetic="s", real="r", shots=1, methods=["best"], input="sdiff", augment="robust")
+    tc = _train_config(cfg, "s", "out", 0)
+    assert (tc.input, tc.augment) == ("sdiff", "robust")
+
+
+def test_chained_synthetic_clips_give_every_method_the_sim_only_models_background_output(tmp_path, sim2real_helpers):
+    """A synthetic set that chains actions trains a per-frame background output; the methods that
+    start from the sim-only model must build the same network (they failed to load it before)."""
+    import importlib.util
+    from pathlib import Path
+
+    import numpy as np
+
+    spec = importlib.util.spec_from_file_location("_train_fixtures", Path(__file__).resolve().parents[1] / "train" / "conftest.py")
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    rng = np.random.default_rng(0)
+    motions = sim2real_helpers.MOTIONS
+    clips = []
+    for i in range(12):
+        a, b = motions[i % 3], motions[(i + 1) % 3]
+        frames = np.concatenate([train.motion_clip(a, 10, 32, rng), train.motion_clip(b, 6, 32, rng)])
+        clips.append((a, frames, [a] * 10 + ["transition"] * 2 + [b] * 4))
+    root = train.write_synthetic(tmp_path / "syn", clips, classes=motions, clips_per_shard=12)
+    meta = json.loads((root / "dataset.json").read_text())
+    meta["spec"] = dict(fps=25.0, sequence=dict(probability=1.0, background_label="transition"))
+    (root / "dataset.json").write_text(json.dumps(meta))
+    real = sim2real_helpers.make_real(tmp_path / "real")
+    assert _run(["sim2real", "--synthetic", root, "--real", real, "--shots", "1", "--test-subjects", "ann",
+                 "--methods", "finetune,best", "--out", tmp_path / "r.json", *sim2real_helpers.FAST]) == 0
+    res = json.loads((tmp_path / "r.json").read_text())
+    assert res["methods"]["best"]["n_test_clips"] == 3
