@@ -28,7 +28,7 @@ from simgen.train.models import create_action_model
 from simgen.train.objectives.supervised import ClassificationLoss
 
 #: every method the command knows, in the order runs and tables list them
-METHODS = ("sim-only", "real-only", "finetune", "dann", "coral", "mmd", "auto", "best")
+METHODS = ("sim-only", "real-only", "finetune", "dann", "coral", "mmd", "auto", "best", "pseudo", "ensemble")
 ALIGN_METHODS = ("dann", "coral", "mmd")
 #: fine-tuning schedules (``--finetune-schedule``)
 SCHEDULES = ("head", "gradual", "discriminative")
@@ -44,7 +44,8 @@ AUTO_CANDIDATES = ("sim-only", "finetune", "dann", "coral", "mmd")
 #: Chosen on the same 20 clips it is scored on: an optimistic figure until more people are tested.
 BEST_RECIPE = "dann"
 #: what running ``method`` needs computed first, in the same (seed, fold)
-REQUIRES = {"auto": AUTO_CANDIDATES, "best": (BEST_RECIPE,)}
+REQUIRES = {"auto": AUTO_CANDIDATES, "best": (BEST_RECIPE,), "pseudo": ("finetune",),
+            "ensemble": ("finetune", "dann", "coral", "mmd")}
 
 
 @dataclass
@@ -64,6 +65,9 @@ class Settings:
     checkpoints: int = 4
     label_smoothing: float = 0.1
     discriminative_decay: float = 0.5  # lr ratio between a layer group and the one above it
+    pseudo_threshold: float = 0.8  # ``pseudo``: least mean confidence of a kept clip (see .pseudo)
+    pseudo_windows: int = 4  # windows per unlabelled clip that must agree
+    pseudo_replay: float = 0.5  # synthetic share of each ``pseudo`` batch
 
 
 @dataclass
@@ -95,6 +99,8 @@ class MethodResult:
     history: list[dict] = field(default_factory=list)
     not_applicable: str | None = None
     picked: str | None = None  # ``best``: the method it chose
+    info: dict | None = None  # method-specific facts for the run record (``pseudo``: labels kept)
+    model: nn.Module | None = None  # a model that is no single network's state (``ensemble``)
 
 
 def build_model(data: FoldData) -> nn.Module:
@@ -284,6 +290,14 @@ def run_method(name: str, data: FoldData, settings: Settings, done: dict[str, Me
         return run_alignment(data, settings, name)
     if name == "auto":
         return run_auto(done)
+    if name == "pseudo":
+        from simgen.adapt.benchmark.pseudo import run_pseudo
+
+        return run_pseudo(data, settings, done)
+    if name == "ensemble":
+        from simgen.adapt.benchmark.ensemble import run_ensemble
+
+        return run_ensemble(data, settings, done)
     if name == "best":
         if data.shots is None:
             return MethodResult(state=data.sim_state, selection=data.sim_selection, picked="sim-only")

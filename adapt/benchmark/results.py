@@ -61,6 +61,9 @@ def summarise(runs: list[dict], methods: list[str], classes: list[str]) -> dict:
                 kind, _, level = key.partition("@")
                 perturbed.setdefault(kind, {})[level] = round(float(np.mean(_seed_accuracies(mine, key))), 4)
             entry["perturbations"] = perturbed
+        counts = [r["info"]["pseudo_labels"] for r in mine if "pseudo_labels" in (r.get("info") or {})]
+        if counts:  # ``pseudo``: unlabelled clips, pseudo-labels kept, and (for the report only) how many are right
+            entry["pseudo_labels"] = {k: sum(c[k] for c in counts) for k in ("candidates", "kept", "right")}
         picks = [r["picked"] for r in mine if r.get("picked")]
         if picks:
             entry["picked"] = {p: picks.count(p) for p in sorted(set(picks))}
