@@ -189,3 +189,18 @@ def test_bad_pseudo_threshold_is_one_line(synthetic, real, tmp_path, simgen_cli)
     simgen_cli.one_line_error(["sim2real", "--synthetic", synthetic, "--real", real, "--shots", "1",
                                "--test-subjects", "ann", "--methods", "pseudo", "--pseudo-threshold", "1.5",
                                "--out", tmp_path / "r.json"], "--pseudo-threshold", "[0, 1]")
+
+
+def test_an_ensemble_rebuilt_from_results_matches_the_in_run_one(fewshot_run, tmp_path):
+    from simgen.adapt.benchmark.ensemble import ensemble_runs, main
+
+    _, res = fewshot_run
+    rebuilt = ensemble_runs([res], ["finetune", "dann", "coral", "mmd"])
+    inrun, out = res["methods"]["ensemble"], rebuilt["methods"]["ensemble"]
+    assert (out["per_fold"], out["confusion"]) == (inrun["per_fold"], inrun["confusion"])
+    assert [p["predicted"] for r in rebuilt["runs"] for p in r["predictions"]] == \
+        [p["predicted"] for r in res["runs"] if r["method"] == "ensemble" for p in r["predictions"]]
+    with pytest.raises(ValueError, match="no scored run of real-only"):
+        ensemble_runs([res], ["finetune", "real-only"])
+    (tmp_path / "r.json").write_text(json.dumps(res))
+    assert main([str(tmp_path / "r.json"), "--members", "finetune,best", "--out", str(tmp_path / "e.json")]) == 2
