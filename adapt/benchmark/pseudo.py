@@ -10,8 +10,9 @@ windows. A clip is **kept** with its predicted label when
 * every window's own top class is that class (the windows of one clip must agree: one
   action per clip, so disagreement means the model is guessing).
 
-The model is then fine-tuned on the shots plus the kept clips with their pseudo-labels
-(Lee, "Pseudo-Label", ICML 2013 workshop), half of every batch synthetic clips (replay:
+The model is then fine-tuned (``finetune_steps`` steps, the ``finetune`` schedule) on the shots
+plus the kept clips with their pseudo-labels (Lee, "Pseudo-Label", ICML 2013 workshop), half of
+every batch synthetic clips (``pseudo_replay``; replay:
 the synthetic labels are right, the pseudo-labels may not be, and the replay holds the
 model to what it learnt), and a checkpoint is kept by the benchmark's label-free rule.
 
