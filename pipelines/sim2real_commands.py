@@ -15,7 +15,7 @@ from simgen.pipelines.cli_support import (check_input, check_output_file, check_
                                           did_you_mean, int_at_least, print_error)
 
 #: kept in step with simgen.adapt.benchmark.methods (not imported here: --help must not load torch)
-METHODS = ("sim-only", "real-only", "finetune", "dann", "coral", "mmd", "auto", "best", "pseudo", "ensemble")
+METHODS = ("sim-only", "real-only", "finetune", "dann", "coral", "mmd", "selfsup", "auto", "best", "pseudo", "ensemble")
 SCHEDULES = ("head", "gradual", "discriminative")
 SHOT_PICKERS = ("class-balanced", "random", "active")  # simgen.adapt.benchmark.picks
 

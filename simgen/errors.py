@@ -35,6 +35,13 @@ class DiskFullError(SimgenError):
     exit_status = 1
 
 
+class WorkerLostError(SimgenError):
+    """A worker process died (killed, out of memory) and its shard could not be finished: one
+    line naming the shard and what was kept, exit status 1 (not the input's fault)."""
+
+    exit_status = 1
+
+
 def is_disk_full(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS
 

@@ -16,6 +16,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from simgen.adapt.benchmark.pretext import RealPretextLoss
 from simgen.adapt.benchmark.selection import SelectionSet, pick, selection_score
 from simgen.adapt.data.mixed import MixedDomainBatchSampler, dataset_labels
 from simgen.adapt.fit import AdaptObjective, create_alignment
@@ -28,7 +29,7 @@ from simgen.train.models import create_action_model
 from simgen.train.objectives.supervised import ClassificationLoss
 
 #: every method the command knows, in the order runs and tables list them
-METHODS = ("sim-only", "real-only", "finetune", "dann", "coral", "mmd", "auto", "best", "pseudo", "ensemble")
+METHODS = ("sim-only", "real-only", "finetune", "dann", "coral", "mmd", "selfsup", "auto", "best", "pseudo", "ensemble")
 ALIGN_METHODS = ("dann", "coral", "mmd")
 #: fine-tuning schedules (``--finetune-schedule``)
 SCHEDULES = ("head", "gradual", "discriminative")
@@ -176,18 +177,21 @@ def _batches(parts: list, sampler: MixedDomainBatchSampler):
 def train_and_select(data: FoldData, model: nn.Module, *, parts: list, sampler: MixedDomainBatchSampler,
                      steps: int, optimizer: torch.optim.Optimizer, alignment: nn.Module | None, weight: float,
                      settings: Settings, on_step: Callable[[int], None] | None = None,
-                     start: tuple[dict, dict] | None = None) -> MethodResult:
+                     start: tuple[dict, dict] | None = None, pretext: nn.Module | None = None) -> MethodResult:
     """Train for ``steps`` steps; score ``settings.checkpoints`` checkpoints (and ``start``, the
-    starting model's ``(state, selection)``) by the label-free rule; return the best one."""
+    starting model's ``(state, selection)``) by the label-free rule; return the best one.
+    ``pretext`` (a :class:`~simgen.adapt.benchmark.pretext.RealPretextLoss`) adds self-supervised
+    losses on each batch's real clips."""
     device = data.device
     objective = AdaptObjective(model, alignment, weight=weight).to(device)
     objective.classification = ClassificationLoss(label_smoothing=settings.label_smoothing)
     augment = create_clip_augmentation(size=data.size, luma_only=data.input_mode in ("gray", "diff"),
                                        **AUGMENT_PRESETS["light"])
     input_tf = InputTransform(data.input_mode)
-    if alignment is not None:  # the discriminator learns at the adaptation rate too
-        extra = [p for p in alignment.parameters() if p.requires_grad]
+    for module in (alignment, pretext):  # discriminators and pretext heads learn at the adaptation rate too
+        extra = [p for p in module.parameters() if p.requires_grad] if module is not None else []
         if extra:
+            module.to(device)
             optimizer.add_param_group(dict(params=extra, lr=optimizer.param_groups[0]["lr"]))
     marks = sorted({max(1, round(steps * (k + 1) / settings.checkpoints)) for k in range(settings.checkpoints)})
     candidates: list[tuple[int, dict, dict]] = []
@@ -200,10 +204,21 @@ def train_and_select(data: FoldData, model: nn.Module, *, parts: list, sampler: 
         objective.train()
         _freeze_norm_of_frozen(model)
         with torch.no_grad():
-            video, _ = augment(to_float_video(batch["video"].to(device)), None,
-                               generator=batch_generator(data.seed, step, batch["key"]))
+            raw = to_float_video(batch["video"].to(device))
+            video, _ = augment(raw, None, generator=batch_generator(data.seed, step, batch["key"]))
             x = input_tf(video)
         loss, stats = objective(x, batch["label"].to(device), batch["domain"].to(device))
+        if pretext is not None:
+            pretext_gen = batch_generator(data.seed + _PRETEXT_STREAM, step, batch["key"])
+
+            def encode(v: torch.Tensor) -> torch.Tensor:
+                with torch.no_grad():
+                    v, _ = augment(v, None, generator=pretext_gen)
+                return input_tf(v)
+
+            extra, extra_stats = pretext(model, raw, batch["domain"].to(device), encode, generator=pretext_gen)
+            loss = loss + extra
+            stats.update(extra_stats)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -215,6 +230,10 @@ def train_and_select(data: FoldData, model: nn.Module, *, parts: list, sampler: 
     best = pick([(str(s), sel) for s, _, sel in candidates])
     chosen_step, state, sel = candidates[best]
     return MethodResult(state=state, selection=sel, chosen_step=chosen_step, history=history)
+
+
+#: offset of the pretext tasks' random stream from the batches' (same seed, independent draws)
+_PRETEXT_STREAM = 7919
 
 
 def _real_sampler(data: FoldData, dataset, steps: int, settings: Settings) -> MixedDomainBatchSampler:
@@ -255,18 +274,33 @@ def run_alignment(data: FoldData, settings: Settings, name: str) -> MethodResult
     synthetic and real (unlabelled + shots) clip features, half of each batch from each domain."""
     model = load_state(data, data.sim_state).to(data.device)
     alignment = create_alignment(name, model.out_features, max_iters=settings.align_steps)
-    real_labels = dataset_labels(data.real_train)
-    n_lab = sum(1 for k in real_labels if k >= 0)
-    labelled_fraction = 0.0 if n_lab == 0 else (1.0 if n_lab == len(real_labels) else 0.5)
-    sampler = MixedDomainBatchSampler(dataset_labels(data.synthetic_train), real_labels,
-                                      batch_size=2 * settings.batch_size, synthetic_fraction=0.5,
-                                      num_batches=settings.align_steps, seed=data.seed,
-                                      real_labelled_fraction=labelled_fraction)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.align_lr, weight_decay=1e-4)
-    return train_and_select(data, model, parts=[data.synthetic_train, data.real_train], sampler=sampler,
+    return train_and_select(data, model, parts=[data.synthetic_train, data.real_train], sampler=_mixed_sampler(data, settings),
                             steps=settings.align_steps, optimizer=optimizer, alignment=alignment,
                             weight=settings.align_weight, settings=settings,
                             start=(data.sim_state, data.sim_selection))
+
+
+def _mixed_sampler(data: FoldData, settings: Settings) -> MixedDomainBatchSampler:
+    """Half synthetic, half real per batch; the shots are half of the real part when there are any."""
+    real_labels = dataset_labels(data.real_train)
+    n_lab = sum(1 for k in real_labels if k >= 0)
+    labelled_fraction = 0.0 if n_lab == 0 else (1.0 if n_lab == len(real_labels) else 0.5)
+    return MixedDomainBatchSampler(dataset_labels(data.synthetic_train), real_labels,
+                                   batch_size=2 * settings.batch_size, synthetic_fraction=0.5,
+                                   num_batches=settings.align_steps, seed=data.seed,
+                                   real_labelled_fraction=labelled_fraction)
+
+
+def run_selfsup(data: FoldData, settings: Settings) -> MethodResult:
+    """From the sim-only model: cross-entropy on synthetic clips and shots + the pretext losses of
+    :mod:`.pretext` on the real clips, batches as the alignment methods'."""
+    model = load_state(data, data.sim_state).to(data.device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.align_lr, weight_decay=1e-4)
+    return train_and_select(data, model, parts=[data.synthetic_train, data.real_train], sampler=_mixed_sampler(data, settings),
+                            steps=settings.align_steps, optimizer=optimizer, alignment=None, weight=0.0,
+                            settings=settings, start=(data.sim_state, data.sim_selection),
+                            pretext=RealPretextLoss(model.out_features))
 
 
 def run_auto(results: dict[str, MethodResult]) -> MethodResult:
@@ -288,6 +322,8 @@ def run_method(name: str, data: FoldData, settings: Settings, done: dict[str, Me
         return run_finetune(data, settings)
     if name in ALIGN_METHODS:
         return run_alignment(data, settings, name)
+    if name == "selfsup":
+        return run_selfsup(data, settings)
     if name == "auto":
         return run_auto(done)
     if name == "pseudo":

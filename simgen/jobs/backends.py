@@ -15,9 +15,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.managers import SyncManager
 
-from simgen.errors import SimgenError, is_disk_full
+from simgen.errors import SimgenError, WorkerLostError, is_disk_full
 from simgen.jobs.shard_task import generate_shard
 
 
@@ -55,13 +56,18 @@ def run_local(
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_exit_with_parent, initargs=(os.getpid(),))
     with manager, pool:
         ticks = manager.Queue()
-        pending = {pool.submit(generate_shard, spec_data, out_dir, s, actions_dir, ticks) for s in shards}
+        shard_of = {pool.submit(generate_shard, spec_data, out_dir, s, actions_dir, ticks): s for s in shards}
+        pending = set(shard_of)
         try:
             while pending:
                 done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
                 _drain(ticks, on_clip)
                 for future in done:
-                    yield future.result()
+                    try:
+                        rows = future.result()
+                    except BrokenProcessPool:  # a worker was killed (OOM killer, kill -9): no traceback
+                        raise WorkerLostError(f"shard {shard_of[future]}: a worker process died (killed or out of memory)") from None
+                    yield rows
         except BaseException:
             for future in pending:
                 future.cancel()
@@ -103,6 +109,10 @@ def _loopback_only():
             os.environ[_CLUSTER_MODE_VAR] = saved_env
 
 
+#: how often Ray re-runs a shard whose worker died; a shard is pure, so a retry makes the same bytes
+RAY_RETRIES = 2
+
+
 def run_ray(
     spec_data: dict,
     out_dir: str,
@@ -125,8 +135,9 @@ def run_ray(
             with _loopback_only():
                 ray.init(**local_ray_init_args(workers), **quiet)
     try:
-        task = ray.remote(num_cpus=1, max_retries=2)(generate_shard)
-        pending = [task.remote(spec_data, out_dir, s, actions_dir) for s in shards]
+        task = ray.remote(num_cpus=1, max_retries=RAY_RETRIES)(generate_shard)
+        shard_of = {task.remote(spec_data, out_dir, s, actions_dir): s for s in shards}
+        pending = list(shard_of)
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
             for ref in done:
@@ -136,6 +147,11 @@ def run_ray(
                     if isinstance(exc.cause, SimgenError) or is_disk_full(exc.cause):
                         raise exc.cause from None
                     raise
+                except ray.exceptions.RayError as exc:  # the worker died on every try (killed, out of memory, node lost)
+                    tries = "its only try" if RAY_RETRIES == 0 else f"all {RAY_RETRIES + 1} tries"
+                    raise WorkerLostError(
+                        f"shard {shard_of[ref]}: its Ray worker died on {tries} ({type(exc).__name__})"
+                    ) from None
                 on_clip(len(rows))
                 yield rows
     finally:

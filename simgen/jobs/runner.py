@@ -21,7 +21,7 @@ import simgen
 from simgen.dataset.format import FORMAT_VERSION, shard_name
 from simgen.dataset.reader import read_manifest
 from simgen.dataset.writer import TMP_SUFFIX, rows_from_shard
-from simgen.errors import SimgenError, disk_full, is_disk_full
+from simgen.errors import SimgenError, WorkerLostError, disk_full, is_disk_full
 from simgen.jobs.backends import run_local, run_ray
 from simgen.jobs.fingerprints import assets_fingerprint, spec_fingerprint
 from simgen.jobs.output_lock import LOCK_NAME, output_lock
@@ -267,6 +267,8 @@ def _generate_locked(spec, out: Path, library: ActionLibrary, *, workers, backen
                 made += len(shard_rows)
         except KeyboardInterrupt:
             raise GenerationInterrupted(_kept(rows, spec, made)) from None
+        except WorkerLostError as exc:
+            raise WorkerLostError(f"{exc.message}; {_kept(rows, spec, made)}") from None
         except OSError as exc:  # in a worker (a shard) or here (the manifest)
             if not is_disk_full(exc):
                 raise

@@ -1,6 +1,8 @@
 """Fault injection on generation jobs: a `simgen generate` SIGKILLed at 10 random moments and resumed
 each time ends byte-identical to an uninterrupted run; a Ray worker killed in the middle of a task
-has its task retried, with no clip missing or duplicated. Each test prints its counts (``-s``)."""
+has its task retried, with no clip missing or duplicated; a worker that dies for good (a local pool
+worker killed, a Ray task whose every try dies) is one line naming the shard and what was kept.
+Each test prints its counts (``-s``)."""
 
 from __future__ import annotations
 
@@ -137,3 +139,75 @@ def test_a_killed_ray_worker_has_its_task_retried(tmp_path):
     keys = _keys(out)
     assert len(keys) == len(set(keys)) == 12
     assert _digest(out) == _digest(local)
+
+
+def _busiest_child() -> int | None:
+    """This process's child with the most CPU time: a pool worker making shards (the pool's
+    progress manager, also a child, mostly sleeps)."""
+    me, busiest, most = os.getpid(), None, -1
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ppid, cpu_ticks = int(fields[1]), int(fields[11]) + int(fields[12])  # utime + stime
+        if ppid == me and cpu_ticks > most:
+            busiest, most = int(entry.name), cpu_ticks
+    return busiest
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds pool workers through /proc (Linux)")
+def test_a_killed_pool_worker_is_one_line_naming_the_shard_and_keeps_finished_shards(tmp_path):
+    from simgen.errors import WorkerLostError
+    from simgen.jobs.runner import generate_dataset
+    from simgen.spec import load_spec
+
+    overrides = {"clips": 40, "frames": 6, "size": [48, 48], "output.shard_size": 2, "seed": 5}
+    out = tmp_path / "job"
+    victims: list[int] = []
+
+    def kill_a_worker_after_some_shards() -> None:
+        deadline = time.time() + 120
+        while time.time() < deadline and not victims:
+            pid = _busiest_child() if _shards(out) >= 2 else None
+            if pid is not None:
+                os.kill(pid, signal.SIGKILL)
+                victims.append(pid)
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_a_worker_after_some_shards, daemon=True)
+    killer.start()
+    with pytest.raises(WorkerLostError) as caught:
+        generate_dataset(load_spec(preset="demo", overrides=overrides), out, workers=2, progress=False)
+    killer.join(timeout=1)
+    message = str(caught.value)
+    print(f"\nlocal pool: killed {victims}; error: {message}")
+    assert victims and caught.value.exit_status == 1
+    assert message.startswith("shard ") and "a worker process died" in message and "re-run the same command" in message
+    assert "\n" not in message
+    kept = _keys(out)
+    assert len(kept) >= 4 and len(kept) == len(set(kept))  # the finished shards' rows survive
+
+
+def test_a_ray_worker_that_dies_on_every_try_is_one_line_naming_the_shard(tmp_path, monkeypatch):
+    pytest.importorskip("ray")
+    from simgen.errors import WorkerLostError
+    from simgen.jobs import backends
+    from simgen.jobs.runner import generate_dataset
+    from simgen.spec import load_spec
+
+    def die(*_args, **_kwargs):  # pickled by value into the Ray worker
+        os._exit(1)
+
+    monkeypatch.setattr(backends, "generate_shard", die)
+    monkeypatch.setattr(backends, "RAY_RETRIES", 0)
+    overrides = {"clips": 2, "frames": 4, "size": [32, 32], "output.shard_size": 2, "seed": 1}
+    with pytest.raises(WorkerLostError) as caught:
+        generate_dataset(load_spec(preset="demo", overrides=overrides), tmp_path / "ray", workers=1, backend="ray",
+                         progress=False)
+    message = str(caught.value)
+    print(f"\nray: {message}")
+    assert message.startswith("shard 0: its Ray worker died on its only try (")
+    assert "nothing was kept" in message and "\n" not in message
