@@ -15,12 +15,13 @@ from simgen.pipelines.cli_support import (check_input, check_output_file, check_
                                           did_you_mean, int_at_least, print_error)
 
 #: kept in step with simgen.adapt.benchmark.methods (not imported here: --help must not load torch)
-METHODS = ("sim-only", "real-only", "finetune", "dann", "coral", "mmd", "selfsup", "auto", "best")
+METHODS = ("sim-only", "real-only", "finetune", "dann", "coral", "mmd", "selfsup", "auto", "best", "pseudo", "ensemble")
 SCHEDULES = ("head", "gradual", "discriminative")
 HEADS = ("linear", "transformer", "gru", "mstcn")  # simgen.train.models.sequence (not imported: see above)
 #: kept in step with simgen.train.inputs.INPUT_MODES and simgen.train.config.AUGMENT_PRESETS (tested)
 INPUT_MODES = ("rgb", "gray", "diff", "sdiff", "rgb+diff")
 AUGMENTS = ("none", "light", "default", "strong", "robust")
+SHOT_PICKERS = ("class-balanced", "random", "active")  # simgen.adapt.benchmark.picks
 
 
 def _methods(text: str) -> list[str]:
@@ -32,6 +33,16 @@ def _methods(text: str) -> list[str]:
             raise argparse.ArgumentTypeError(f"unknown method '{n}'{did_you_mean(n, METHODS)} "
                                              f"(methods: {', '.join(METHODS)}, or all)")
     return names
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got '{text}'") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text}")
+    return value
 
 
 def _perturbation_conditions(kinds: list[str]) -> dict:
@@ -74,7 +85,7 @@ def cmd_sim2real(args: argparse.Namespace) -> int:
         conditions = _perturbation_conditions(args.test_perturb) if args.test_perturb else {}
         settings = Settings(sim_epochs=args.sim_epochs, finetune_schedule=args.finetune_schedule,
                             finetune_steps=args.finetune_steps, align_steps=args.align_steps,
-                            real_only_steps=args.real_only_steps)
+                            real_only_steps=args.real_only_steps, pseudo_threshold=args.pseudo_threshold)
         cfg = BenchmarkConfig(synthetic=args.synthetic, real=args.real, shots=args.shots, methods=args.methods,
                               seeds=args.seeds, first_seed=args.first_seed, test_subjects=args.test_subjects,
                               leave_one_subject_out=args.leave_one_subject_out,
@@ -83,7 +94,7 @@ def cmd_sim2real(args: argparse.Namespace) -> int:
                               model=args.model, input=args.input, augment=args.augment, size=args.size,
                               num_frames=args.num_frames, stride=args.stride,
                               device=args.device, cache_dir=args.cache_dir, progress=args.progress,
-                              settings=settings, task=args.task, head=args.head,
+                              settings=settings, shot_picker=args.shot_picker, task=args.task, head=args.head,
                               segment=SegmentSettings(videos_per_subject=args.chain_videos, max_gap=args.chain_gap,
                                                       median_size=args.median_size, min_duration=args.min_duration))
         prepared = prepare(cfg)
@@ -120,7 +131,9 @@ def register(sub) -> None:
     p.add_argument("--methods", type=_methods, default=list(METHODS), metavar="LIST",
                    help=f"comma list from {', '.join(METHODS)}, or all (default: all). auto: per fold, the method "
                         "with the best label-free score; best: the recommended recipe (sim-only at --shots 0, "
-                        "else DANN with the shots and the unlabelled clips)")
+                        "else DANN with the shots and the unlabelled clips); pseudo: fine-tuned on the shots plus "
+                        "confident, window-consistent pseudo-labels of the unlabelled clips; ensemble: mean class "
+                        "probabilities of finetune (sim-only at --shots 0), dann, coral, mmd")
     p.add_argument("--seeds", type=int_at_least(1), default=1, help="seeds 0..N-1 (shots, initialisation, batches)")
     p.add_argument("--first-seed", dest="first_seed", type=int_at_least(0), default=0,
                    help="start the seeds here (seeds S..S+N-1), e.g. to add seeds to an earlier run")
@@ -137,6 +150,10 @@ def register(sub) -> None:
                    help="also score perturbed copies of the test clips at every severity level of each named "
                         "perturbation: occlusion, camera, scale, fps, compression (levels: simgen.adapt.perturb."
                         "PERTURBATIONS); results.json methods.NAME.perturbations.KIND.LEVEL (default: clean only)")
+    p.add_argument("--shot-picker", dest="shot_picker", choices=SHOT_PICKERS, default="class-balanced",
+                   help="which training-people clips get labelled: class-balanced (K per class), random (K x classes "
+                        "drawn uniformly), active (K x classes ranked by the fold's sim-only model: uncertainty x "
+                        "diversity, as suggest-labels); default class-balanced")
     p.add_argument("--task", choices=["classify", "segment"], default="classify",
                    help="classify: clip accuracy; segment: that too, plus temporal segmentation (frame accuracy, "
                         "F1@10/25/50, edit; raw, median, Viterbi) of multi-action videos joined from each test "
@@ -159,6 +176,8 @@ def register(sub) -> None:
     s.add_argument("--finetune-steps", dest="finetune_steps", type=int_at_least(1), default=60, help="steps of finetune")
     s.add_argument("--align-steps", dest="align_steps", type=int_at_least(1), default=120,
                    help="steps of dann / coral / mmd")
+    s.add_argument("--pseudo-threshold", dest="pseudo_threshold", type=_fraction, default=0.8,
+                   help="pseudo: least mean window confidence of a kept pseudo-label (its windows must also agree)")
     s.add_argument("--real-only-steps", dest="real_only_steps", type=int_at_least(1), default=200,
                    help="steps of real-only")
     r = p.add_argument_group("run")

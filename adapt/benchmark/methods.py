@@ -29,7 +29,7 @@ from simgen.train.models import create_action_model
 from simgen.train.objectives.supervised import ClassificationLoss
 
 #: every method the command knows, in the order runs and tables list them
-METHODS = ("sim-only", "real-only", "finetune", "dann", "coral", "mmd", "selfsup", "auto", "best")
+METHODS = ("sim-only", "real-only", "finetune", "dann", "coral", "mmd", "selfsup", "auto", "best", "pseudo", "ensemble")
 ALIGN_METHODS = ("dann", "coral", "mmd")
 #: fine-tuning schedules (``--finetune-schedule``)
 SCHEDULES = ("head", "gradual", "discriminative")
@@ -45,7 +45,8 @@ AUTO_CANDIDATES = ("sim-only", "finetune", "dann", "coral", "mmd")
 #: Chosen on the same 20 clips it is scored on: an optimistic figure until more people are tested.
 BEST_RECIPE = "dann"
 #: what running ``method`` needs computed first, in the same (seed, fold)
-REQUIRES = {"auto": AUTO_CANDIDATES, "best": (BEST_RECIPE,)}
+REQUIRES = {"auto": AUTO_CANDIDATES, "best": (BEST_RECIPE,), "pseudo": ("finetune",),
+            "ensemble": ("finetune", "dann", "coral", "mmd")}
 
 
 @dataclass
@@ -68,6 +69,9 @@ class Settings:
     #: train the per-frame head too while a method adapts (see :class:`FrameHeadTrainer`)
     frame_head: bool = True
     smoothing_weight: float = 0.15  # MS-TCN's truncated-MSE weight for a multi-stage frame head (as ``simgen train``)
+    pseudo_threshold: float = 0.8  # ``pseudo``: least mean confidence of a kept clip (see .pseudo)
+    pseudo_windows: int = 4  # windows per unlabelled clip that must agree
+    pseudo_replay: float = 0.5  # synthetic share of each ``pseudo`` batch
 
 
 @dataclass
@@ -102,6 +106,8 @@ class MethodResult:
     history: list[dict] = field(default_factory=list)
     not_applicable: str | None = None
     picked: str | None = None  # ``best``: the method it chose
+    info: dict | None = None  # method-specific facts for the run record (``pseudo``: labels kept)
+    model: nn.Module | None = None  # a model that is no single network's state (``ensemble``)
 
 
 def build_model(data: FoldData) -> nn.Module:
@@ -386,6 +392,14 @@ def run_method(name: str, data: FoldData, settings: Settings, done: dict[str, Me
         return run_selfsup(data, settings)
     if name == "auto":
         return run_auto(done)
+    if name == "pseudo":
+        from simgen.adapt.benchmark.pseudo import run_pseudo
+
+        return run_pseudo(data, settings, done)
+    if name == "ensemble":
+        from simgen.adapt.benchmark.ensemble import run_ensemble
+
+        return run_ensemble(data, settings, done)
     if name == "best":
         if data.shots is None:
             return MethodResult(state=data.sim_state, selection=data.sim_selection, picked="sim-only")

@@ -66,6 +66,9 @@ def summarise(runs: list[dict], methods: list[str], classes: list[str]) -> dict:
             from simgen.adapt.benchmark.segment import summarise_segment  # loads torch: only when there is one
 
             entry["segment"] = summarise_segment(mine)
+        counts = [r["info"]["pseudo_labels"] for r in mine if "pseudo_labels" in (r.get("info") or {})]
+        if counts:  # ``pseudo``: unlabelled clips, pseudo-labels kept, and (for the report only) how many are right
+            entry["pseudo_labels"] = {k: sum(c[k] for c in counts) for k in ("candidates", "kept", "right")}
         picks = [r["picked"] for r in mine if r.get("picked")]
         if picks:
             entry["picked"] = {p: picks.count(p) for p in sorted(set(picks))}

@@ -21,6 +21,7 @@ from simgen.adapt.benchmark.data import RealClips, fold_training_sets
 from simgen.adapt.benchmark.folds import BenchmarkInputError, Fold, make_folds, fold_splits
 from simgen.adapt.benchmark.methods import (AUTO_CANDIDATES, BEST_RECIPE, METHODS, REQUIRES, FoldData, MethodResult,
                                              Settings, run_method)
+from simgen.adapt.benchmark.picks import pick_fold_shots
 from simgen.adapt.benchmark.results import summarise
 from simgen.adapt.benchmark.scoring import Clip, Condition, ModelInput, score_conditions
 from simgen.adapt.benchmark.segment import (SegmentSettings, chain_test_clips, check_chained, check_test_people,
@@ -52,6 +53,7 @@ class BenchmarkConfig:
     device: str = "cpu"
     cache_dir: str | None = None
     progress: bool = True
+    shot_picker: str = "class-balanced"  # see .picks
     settings: Settings = field(default_factory=Settings)
     #: ``classify`` (clip accuracy) or ``segment`` (that, plus segmentation of joined test videos)
     task: str = "classify"
@@ -180,6 +182,8 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                                  positions=head.get("positions", "relative"))
             common = dict(num_frames=train_cfg.num_frames, stride=train_cfg.stride, fps=train_cfg.fps, seed=seed)
             for f_index, fold in enumerate(prepared.folds[seed]):
+                fold = pick_fold_shots(cfg.shot_picker, fold, real.rows, model=sim_model, spec=spec, seed=seed,
+                                       fold_index=f_index, clip_of=lambda i: _clip(real, i), device=cfg.device)
                 if test_clips[fold.test_subjects] is None:
                     test_clips[fold.test_subjects] = [_clip(real, i) for i in fold.test]
                 clips = test_clips[fold.test_subjects]
@@ -210,15 +214,18 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                                   shots=[real.rows[i].path for i in fold.shots], seconds=round(seconds, 2),
                                   not_applicable=result.not_applicable, selection=result.selection,
                                   chosen_step=result.chosen_step, picked=result.picked, history=result.history)
+                    if result.info is not None:
+                        record["info"] = result.info
                     if result.state is not None:
-                        model = sim_model if method == "sim-only" else _load(data, result.state)
+                        model = (result.model if result.model is not None
+                                 else sim_model if method == "sim-only" else _load(data, result.state))
                         scored = score_conditions(model, clips, classes, spec, conditions, (seed, f_index), cfg.device)
                         record["conditions"] = {k: _condensed(v) for k, v in scored.items()}
                         record["predictions"] = scored["clean"]["predictions"]
-                        if videos is not None:
+                        if videos is not None and result.model is None:  # an ensemble has no per-frame output
                             record["segment"] = score_segmentation(model, videos, video_fps, spec, len(classes),
                                                                    cfg.segment, cfg.device)
-                        if save_root is not None and method != "sim-only" and method in cfg.methods:
+                        if save_root is not None and method != "sim-only" and method in cfg.methods and result.model is None:
                             m_meta = dict(meta, sim2real=dict(method=method, seed=seed, test_subjects=list(fold.test_subjects),
                                                               shots=record["shots"], picked=result.picked))
                             folder = save_root / f"{method}-seed{seed}"
@@ -233,7 +240,7 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
     config = dict(synthetic=str(cfg.synthetic), real=str(cfg.real), shots=cfg.shots, seeds=_seeds(cfg),
                   methods=[m for m in METHODS if m in cfg.methods],
                   folds=[dict(name="+".join(s), test_subjects=list(s)) for s in prepared.splits],
-                  leave_one_subject_out=cfg.leave_one_subject_out, label_map=cfg.label_map,
+                  leave_one_subject_out=cfg.leave_one_subject_out, label_map=cfg.label_map, shot_picker=cfg.shot_picker,
                   test_conditions=list(conditions), task=cfg.task, head=cfg.head,
                   segment=(dict(asdict(cfg.segment), orders="numpy default_rng((seed, fold index, 2))",
                                videos="each test person's clips, each once per video, no class after itself")
