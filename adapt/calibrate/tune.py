@@ -192,35 +192,44 @@ def cross_entropy_search(score, start: np.ndarray, scale: np.ndarray, rng: np.ra
     return probes
 
 
-#: two probes whose true person boxes (median height, share of the frame) differ by less than this frame alike
-SAME_FRAMING = 0.02
+#: two probes whose true person boxes (mean height, share of the frame) differ by less than this frame alike
+#: (half a pixel of a 48-pixel frame: on the keep_framed plateau probes differ by about 0.005)
+SAME_FRAMING = 0.01
 FRACTION = "camera.actor_height_fraction"
 
 
 def true_framing(reader) -> float:
-    """Median over a probe's clips of the median over frames of the rendered person box height / frame height."""
+    """Mean over a probe's clips of the median over frames of the rendered person box height / frame height."""
     shares = []
     for i in range(len(reader)):
         ann = reader.read_annotations(i)
         boxes = np.asarray(ann.get("bbox") or [], dtype=np.float64)
         if boxes.ndim == 2 and len(boxes):
             shares.append(float(np.median(boxes[:, 3] - boxes[:, 1])) / float(ann["size"][1]))
-    return float(np.median(shares)) if shares else float("nan")
+    return float(np.mean(shares)) if shares else float("nan")
 
 
-def least_zoom_equivalent(probes: list[dict], names: list[str]) -> dict:
-    """The best probe, or, when a probe with a smaller actor_height_fraction frames the person alike (true box
-    heights within SAME_FRAMING), the one of those with the smallest fraction.
+def least_zoom_equivalent(probes: list[dict], names: list[str], scale: np.ndarray | None = None) -> dict:
+    """The best probe, or, when a probe with a smaller actor_height_fraction and otherwise the same centres
+    (within a tenth of each search scale) frames the person alike (true box heights within SAME_FRAMING),
+    the one of those with the smallest fraction.
 
     With keep_framed the camera backs off until the whole body fits, so beyond some fraction (about 0.8 for
     the demo spec: true box 0.73-0.74 of the frame from 0.8 to 1.0) every value renders the same clips, and
-    the best score among them is noise. The calibrated range should say the framing the clips have."""
+    the best score among them is noise. The calibrated range should say the framing the clips have. Probes
+    that differ in another factor are not the same clips, so they never stand in for the best."""
     best = min(probes, key=lambda p: p["score"])
     if FRACTION not in names or not np.isfinite(best.get("framing", np.nan)):
         return best
     k = names.index(FRACTION)
+    scale = np.ones(len(names)) if scale is None else np.asarray(scale, dtype=np.float64)
+    others = [i for i in range(len(names)) if i != k]
+
+    def same_elsewhere(p: dict) -> bool:
+        return all(abs(p["centres"][i] - best["centres"][i]) <= 0.1 * scale[i] for i in others)
+
     alike = [p for p in probes if abs(p.get("framing", np.nan) - best["framing"]) < SAME_FRAMING
-             and p["centres"][k] < best["centres"][k]]
+             and p["centres"][k] < best["centres"][k] and same_elsewhere(p)]
     return min(alike, key=lambda p: p["centres"][k]) if alike else best
 
 
@@ -272,7 +281,7 @@ def tune_spec(spec_path: Path, real: Path, out: Path, *, budget: int, factors: l
     shutil.rmtree(scratch, ignore_errors=True)
     for p in probes:
         p["framing"] = framings.get(tuple(p["centres"]), float("nan"))
-    best = least_zoom_equivalent(probes, list(ranges))
+    best = least_zoom_equivalent(probes, list(ranges), scale)
     tuned = ranges_from_centres(ranges, np.asarray(best["centres"]), bounds)
     calibrated = load_spec(path=spec_path, overrides=tuned)
     header = (f"# calibrated by `simgen calibrate --tune` against {real} ({len(real_rows)} clips): {len(probes)} probes of "
