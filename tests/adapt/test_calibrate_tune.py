@@ -93,14 +93,14 @@ def _recovered_centres(root, seeds, framing_term=True):
     centres = []
     for seed in seeds:
         result = tune_spec(root / "spec.yaml", root / "real", root / f"tuned_s{seed}_{framing_term}", budget=20,
-                           factors=["camera.actor_height_fraction"], probe_clips=8, seed=seed, progress=False,
+                           factors=["camera.actor_height_fraction"], probe_clips=16, seed=seed, progress=False,
                            framing_term=framing_term)
         centres.append(float(np.mean(result["factors"]["camera.actor_height_fraction"]["after"])))
     return centres
 
 
 def test_the_search_recovers_the_shifted_framing(stand_in):
-    """Seed 0 of the slow test below, in the fast suite (20 probes of 8 clips)."""
+    """Seed 0 of the slow test below, in the fast suite (20 probes of 16 clips)."""
     centres = _recovered_centres(stand_in, [0])
     assert all(abs(c - 0.85) <= RECOVERY_TOLERANCE for c in centres), centres
 
