@@ -22,6 +22,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
     check_input(args.real, "--real", folder=True)
     check_output_folder(args.out, "--out")
     start = time.perf_counter()
+    if args.eval_real is not None:
+        return _eval_real(args, start)
     result = tune_spec(args.spec, args.real, args.out, budget=args.budget, factors=args.factors,
                        probe_clips=args.probe_clips, seed=args.seed, workers=args.workers, progress=not args.quiet)
     for name, r in result["factors"].items():
@@ -31,12 +33,33 @@ def cmd_tune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_real(args: argparse.Namespace, start: float) -> int:
+    from simgen.adapt.calibrate.eval_real import eval_real
+    from simgen.pipelines.cli_support import check_input
+
+    check_input(args.eval_real, "--eval-real", folder=True)
+    metrics = eval_real(args.spec, args.real, args.eval_real, args.out, folds=args.folds, budget=args.budget,
+                        factors=args.factors, probe_clips=args.probe_clips, train_clips=args.train_clips,
+                        epochs=args.epochs, seed=args.seed, workers=args.workers, progress=not args.quiet)["eval_real"]
+    for subject, f in metrics["folds"].items():
+        print(f"  held out {subject}: accuracy {f['before']:.2f} untuned -> {f['after']:.2f} tuned ({f['n_clips']} clips)")
+    if metrics["folds_done"]:
+        print(f"pooled over {metrics['folds_done']} of {metrics['folds_total']} folds: {metrics['before']['accuracy']:.3f} -> "
+              f"{metrics['after']['accuracy']:.3f}; per class " + ", ".join(
+                  f"{c} {metrics['before']['per_class'][c]:.2f}->{metrics['after']['per_class'].get(c, float('nan')):.2f}"
+                  for c in metrics["before"]["per_class"]))
+    print(f"wrote {Path(args.out) / 'metrics.json'} and report.html in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from simgen.errors import SimgenError
     from simgen.pipelines.cli_support import check_input, check_output_folder
 
     if args.tune:
         return cmd_tune(args)
+    if args.eval_real is not None:
+        raise SimgenError("--eval-real needs --tune --spec SPEC.yaml (it compares the untuned and the tuned spec)")
     if args.synthetic is None:
         raise SimgenError("--synthetic DIR is required (or --tune --spec SPEC.yaml to tune a spec)")
     check_input(args.synthetic, "--synthetic", folder=True)
@@ -92,4 +115,12 @@ def register(subparsers) -> None:
                         "camera.vertical_offset, camera.elevation_deg, actor.torso_girth, actor.limb_girth that are ranges)")
     t.add_argument("--probe-clips", type=int_at_least(4), default=16, help="with --tune: clips per probe batch")
     t.add_argument("--workers", type=int_at_least(1), default=1, help="with --tune: generation worker processes")
+    e = c.add_argument_group("sim-to-real accuracy before and after tuning (--tune --eval-real)")
+    e.add_argument("--eval-real", type=Path, metavar="DIR",
+                   help="with --tune: labelled real clips with subjects; per held-out person, tune on --real without that "
+                        "person, train tiny3d on clips of the untuned and the tuned spec, and score both on that person; "
+                        "writes OUT/metrics.json and OUT/report.html; resumes stage by stage")
+    e.add_argument("--folds", type=comma_list, metavar="S0,S1", help="with --eval-real: hold out these subjects only (default: every one)")
+    e.add_argument("--train-clips", type=int_at_least(8), default=80, help="with --eval-real: synthetic training clips per model")
+    e.add_argument("--epochs", type=int_at_least(1), default=20, help="with --eval-real: training epochs per model")
     c.set_defaults(func=cmd_calibrate)

@@ -31,6 +31,7 @@ class BodyShape:
     arm_length: float = 1.0
     leg_length: float = 1.0
     bulk: float = 1.0  # multiplies both girths: a heavier build, or bulky clothes (see torso/limb)
+    skirt: float = 0.0  # loose clothing below the waist: a cylinder from the hips down this share of the thigh (0: none)
 
     @property
     def torso(self) -> float:
@@ -58,14 +59,46 @@ def _stock_urdf_text() -> str:
     return (Path(pybullet_data.getDataPath()) / "humanoid" / "humanoid.urdf").read_text().rstrip("\x00\r\n ")
 
 
+#: the stock humanoid's thigh (right_hip link): its length from hip to knee joint, and the hips' half spread
+THIGH_LENGTH = 1.68
+HIP_HALF_SPREAD = 0.339548
+THIGH_RADIUS = 0.22
+#: a skirt reaches a little above the hip joints, and is this much wider than the two thighs side by side
+SKIRT_TOP = 0.1
+SKIRT_EASE = 1.1
+
+
 def body_urdf(shape: BodyShape) -> str:
     """URDF text of the humanoid with `shape`'s proportions (before global scaling)."""
-    text, fields = _urdf_template()
+    text, fields = _urdf_template(shape.skirt > 0)
     return text.format(*(field(shape) for field in fields))
 
 
-@lru_cache(maxsize=1)
-def _urdf_template() -> tuple[str, tuple]:
+def _add_skirt(root_link, slot) -> None:
+    """A cylinder around both thighs, hanging from the pelvis (the root link).
+
+    The URDF has no <visual> elements, so PyBullet draws the collision shapes: the skirt must be one.
+    Self-collision skips a link's ancestors and the root is every link's ancestor, so the legs pass
+    through it (cloth would give way); it meets only the ground and other bodies, and its mass is not
+    counted (it is cloth). Loose coats and skirts widen the silhouette below the waist, which girth alone
+    cannot (Weizmann's people wear jackets and loose trousers)."""
+    import xml.etree.ElementTree as ET
+
+    collision = ET.SubElement(root_link, "collision")
+    origin = ET.SubElement(collision, "origin", rpy="-1.570796 0 0")
+    geometry = ET.SubElement(collision, "geometry")
+    cylinder = ET.SubElement(geometry, "cylinder")
+
+    def length(s) -> float:
+        return SKIRT_TOP + s.skirt * THIGH_LENGTH * s.leg_length
+
+    slot(origin, "xyz", lambda s: f"0.000000 {SKIRT_TOP - length(s) / 2:.6f} 0.000000")
+    slot(cylinder, "length", lambda s: f"{length(s):.6f}")
+    slot(cylinder, "radius", lambda s: f"{SKIRT_EASE * (HIP_HALF_SPREAD * s.torso + THIGH_RADIUS * s.limb):.6f}")
+
+
+@lru_cache(maxsize=2)
+def _urdf_template(skirt: bool = False) -> tuple[str, tuple]:
     """The stock URDF with a {slot} for every number that depends on the body shape, and
     per slot a function shape -> its text. Walking and serialising the XML once, not per
     body, takes ~2 ms off every actor (and passer-by) built."""
@@ -122,6 +155,8 @@ def _urdf_template() -> tuple[str, tuple]:
         if mass is not None and name != "base":
             m = float(mass.attrib["value"])
             slot(mass, "value", lambda s, m=m, g=girth, k=length: f"{m * g(s) * g(s) * (k(s) if k else 1.0):.6f}")
+    if skirt:
+        _add_skirt(next(link for link in root.iter("link") if link.attrib["name"] == "root"), slot)
     for joint in root.iter("joint"):
         parent, child = joint.find("parent").attrib["link"], joint.find("child").attrib["link"]
         if parent in TORSO and child in ARMS | LEGS:

@@ -48,6 +48,9 @@ def sample_factors(spec: GenerationSpec, library: ActionLibrary, label: str, see
         "leg_length": a.leg_length.sample(rng),
         "bulk": a.bulk.sample(rng),  # draws nothing for the default (a constant): older clips unchanged
     }
+    skirt = a.skirt.sample(rng)  # likewise; and recorded only when worn, so older clips' factors are unchanged
+    if skirt:
+        body["skirt"] = float(skirt)
     skin_hue = float(rng.uniform(0.02, 0.1))
     clothing = {
         "skin": [round(x, 4) for x in hsv_to_rgb(skin_hue, float(rng.uniform(0.3, 0.6)), float(a.skin_value.sample(rng)))],

@@ -62,6 +62,9 @@ class ActorSpec(StrictModel):
     bulk: Annotated[Factor, _within(0.5, 2.0)] = Field(
         Factor.model_validate(1.0), description="multiplies torso_girth and limb_girth together: heavier builds and bulky clothes (1.5: the look of weizmann's jackets at 64x64)"
     )
+    skirt: Annotated[Factor, _within(0.0, 1.0)] = Field(
+        Factor.model_validate(0.0), description="loose clothing below the waist (skirt, coat hem): a cylinder around both thighs reaching this share of the way to the knee (0: none)"
+    )
     arm_length: Annotated[Factor, _within(0.7, 1.3)] = Factor.model_validate([0.92, 1.08])
     leg_length: Annotated[Factor, _within(0.7, 1.3)] = Factor.model_validate([0.92, 1.08])
     clothing_saturation: Annotated[Factor, _within(0.0, 1.0)] = Factor.model_validate([0.05, 0.8])

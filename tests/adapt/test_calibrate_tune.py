@@ -33,17 +33,15 @@ def test_proposed_ranges_stay_inside_what_the_spec_accepts():
     assert moved == {"camera.actor_height_fraction": [2.8, 3.0]}
 
 
-@pytest.fixture(scope="module")
-def stand_in(tmp_path_factory):
-    """A spec framing people small (0.35-0.45 of the frame), and "real" clips framed large (0.80-0.90)."""
+def _make_stand_in(root, real_range):
+    """A spec framing people small (0.35-0.45 of the frame), and "real" clips framed at ``real_range``."""
     from simgen.dataset.reader import DatasetReader
     from simgen.jobs.runner import generate_dataset
     from simgen.spec import load_spec
 
-    root = tmp_path_factory.mktemp("tune")
     spec = load_spec(preset="demo", overrides={**SMALL, "clips": 8, "seed": 5, "camera.actor_height_fraction": [0.35, 0.45]})
     (root / "spec.yaml").write_text(yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False))
-    shifted = load_spec(preset="demo", overrides={**SMALL, "clips": 16, "seed": 99, "camera.actor_height_fraction": [0.8, 0.9]})
+    shifted = load_spec(preset="demo", overrides={**SMALL, "clips": 16, "seed": 99, "camera.actor_height_fraction": list(real_range)})
     generate_dataset(shifted, root / "shifted", workers=1, progress=False)
     reader = DatasetReader(root / "shifted")
     real = root / "real"
@@ -55,6 +53,11 @@ def stand_in(tmp_path_factory):
             (real / f"{row['key']}.mp4").write_bytes(reader.read_bytes(i, "mp4"))
             writer.writerow([f"{row['key']}.mp4", row["label"]])
     return root
+
+
+@pytest.fixture(scope="module")
+def stand_in(tmp_path_factory):
+    return _make_stand_in(tmp_path_factory.mktemp("tune"), (0.8, 0.9))
 
 
 def test_tune_writes_the_calibrated_spec_and_shrinks_the_gap(stand_in, simgen_cli):
@@ -80,19 +83,37 @@ def test_whole_body_framing_bounds_the_search_below_the_keep_framed_plateau():
                                {"camera.actor_height_fraction": (0.05, 1.0)}) == {"camera.actor_height_fraction": [0.9, 1.0]}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 12, open: with the search bounded to [0.05, 1.0] (whole-body framing), 13 probes of 8 clips land at "
-    "centres 0.76 / 0.69 / 0.95 for real 0.80-0.90 (seeds 0-2), and at 0.43 / 0.71 / 0.95 for real 0.60-0.70: "
-    "the low-level statistics of 8-frame 48x48 probes barely separate framings between 0.6 and 1.0"))
-def test_the_search_recovers_the_shifted_framing_on_every_seed(stand_in, tmp_path):
+#: how near the tuned centre must come to the stand-in's true centre
+RECOVERY_TOLERANCE = 0.1
+
+
+def _recovered_centres(root, seeds, framing_term=True):
     from simgen.adapt.calibrate.tune import tune_spec
 
     centres = []
-    for seed in (0, 1, 2):
-        result = tune_spec(stand_in / "spec.yaml", stand_in / "real", tmp_path / f"s{seed}", budget=13,
-                           factors=["camera.actor_height_fraction"], probe_clips=8, seed=seed, progress=False)
+    for seed in seeds:
+        result = tune_spec(root / "spec.yaml", root / "real", root / f"tuned_s{seed}_{framing_term}", budget=20,
+                           factors=["camera.actor_height_fraction"], probe_clips=16, seed=seed, progress=False,
+                           framing_term=framing_term)
         centres.append(float(np.mean(result["factors"]["camera.actor_height_fraction"]["after"])))
-    assert all(abs(c - 0.85) < 0.12 for c in centres), centres
+    return centres
+
+
+@pytest.mark.slow
+def test_the_search_recovers_the_shifted_framing(stand_in):
+    """Seed 0 of the test below (20 probes of 16 clips). Slow until measured with the Latin-hypercube first round."""
+    centres = _recovered_centres(stand_in, [0])
+    assert all(abs(c - 0.85) <= RECOVERY_TOLERANCE for c in centres), centres
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("truth", [0.85, 0.65])
+def test_the_search_recovers_the_shifted_framing_on_every_seed(truth, tmp_path):
+    """Stand-ins at [0.8, 0.9] (beyond about 0.8 keep_framed backs the camera off: the least zoom that frames
+    alike is the answer) and [0.6, 0.7], from a spec at [0.35, 0.45]; seeds 0-2 of the search."""
+    root = _make_stand_in(tmp_path, (truth - 0.05, truth + 0.05))
+    centres = _recovered_centres(root, [0, 1, 2])
+    assert all(abs(c - truth) <= RECOVERY_TOLERANCE for c in centres), centres
 
 
 def test_tuning_a_field_that_is_not_a_range_is_one_clear_error(stand_in, simgen_cli, tmp_path):

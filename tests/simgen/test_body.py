@@ -91,3 +91,44 @@ def test_a_bulky_body_covers_more_of_the_frame(make_tiny_spec):
         ratios.append(mask.sum() / (rows[-1] + 1 - rows[0]) ** 2)
     sim.close()
     assert ratios[1] > 1.25 * ratios[0], ratios
+
+
+def test_a_skirt_is_an_opt_in_factor_that_leaves_older_clips_unchanged(make_tiny_spec):
+    from simgen.motion.library import ActionLibrary
+    from simgen.sampling import sample_factors
+
+    assert body_urdf(BodyShape(skirt=0.0)) == body_urdf(BodyShape())  # no skirt: the stock shapes, nothing added
+    root = _links(body_urdf(BodyShape(skirt=0.5, leg_length=1.0)))["root"]
+    cylinder = root.findall("collision/geometry/cylinder")
+    assert len(cylinder) == 1 and float(cylinder[0].attrib["length"]) == pytest.approx(0.1 + 0.5 * 1.68)
+    library = ActionLibrary()
+    plain = make_tiny_spec()
+    assert "skirt" not in sample_factors(plain, library, "jack", 7)["body"]
+    assert sample_factors(plain, library, "jack", 7) == sample_factors(make_tiny_spec(**{"actor.skirt": 0.0}), library, "jack", 7)
+    drawn = [sample_factors(make_tiny_spec(**{"actor.skirt": [0.4, 0.9]}), library, "wave1", s)["body"]["skirt"] for s in range(10)]
+    assert 0.4 <= min(drawn) < max(drawn) <= 0.9
+
+
+def test_a_skirt_widens_the_silhouette_below_the_waist(make_tiny_spec):
+    """Frontal, static camera at 64x64: the person mask between the hips and the knees covers more pixels
+    (the gap between the legs is filled)."""
+    import numpy as np
+
+    from simgen.clip import Simulator, make_clip
+    from simgen.motion.library import ActionLibrary
+    from simgen.sampling import sample_factors
+
+    sim = Simulator(ActionLibrary())
+    spec = make_tiny_spec(size=[64, 64], frames=3, **{"physics.enabled": False})
+    widths = []
+    for skirt in (0.0, 0.8):
+        factors = sample_factors(spec, sim.library, "wave1", 3)
+        factors["camera"].update(trajectory="static", azimuth_deg=0.0, shake_deg=0.0)
+        factors["body"]["skirt"] = skirt
+        mask = make_clip(sim, spec, factors, 3).mask[1] == 1
+        rows = np.flatnonzero(mask.any(axis=1))
+        top, height = rows[0], rows[-1] + 1 - rows[0]
+        thighs = mask[top + int(0.5 * height): top + int(0.7 * height)]  # hips to knees, about
+        widths.append(int(thighs.sum()))
+    sim.close()
+    assert widths[1] > 1.3 * widths[0], widths

@@ -1,0 +1,159 @@
+"""``simgen calibrate --tune --eval-real DIR``: does tuning raise sim-only accuracy on people it never saw?
+
+Leave-one-person-out over the labelled real clips in DIR: for each held-out subject, the spec is tuned
+against the *other* subjects' clips only (the tuned spec never sees the test person), a training set
+is generated from the tuned spec and tiny3d is trained on it alone (no real clip); one model trained
+the same way on the untuned spec is the baseline. Both are scored on the held-out subject's clips.
+Same clip count, seed, epochs and model for both: only the spec differs.
+
+Every stage writes its result into OUT/eval_real/ and is skipped when that result is there, so an
+interrupted run resumes where it stopped (``--folds`` runs some subjects per call).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from simgen.errors import SimgenError
+
+
+def _simgen(argv: list[str]) -> None:
+    from simgen.pipelines.cli import main
+
+    code = main([str(a) for a in argv])
+    if code != 0:
+        raise SimgenError(f"--eval-real: `simgen {' '.join(map(str, argv))}` failed with status {code}")
+
+
+def _train_set(spec_path: Path, folder: Path, clips: int, seed: int, workers: int) -> None:
+    """Generate (or finish generating) ``clips`` clips of the spec; generation resumes by itself."""
+    from simgen.jobs.runner import generate_dataset
+    from simgen.spec import load_spec
+
+    spec = load_spec(path=spec_path, overrides={"clips": clips, "seed": seed})
+    generate_dataset(spec, folder, workers=workers, progress=False)
+
+
+def _model(data: Path, run: Path, epochs: int, seed: int) -> Path:
+    """tiny3d trained on ``data`` alone (resumed from RUN/last.pt when a previous call was cut off)."""
+    model = run / "model.pt"
+    if not model.is_file():
+        resume = ["--resume"] if (run / "last.pt").is_file() else []
+        _simgen(["train", "--synthetic", data, "--out", run, "--model", "tiny3d", "--device", "cpu", "--seed", seed,
+                 "--epochs", epochs, "--no-progress", "--json", *resume])
+    return model
+
+
+def _evaluate(model: Path, real: Path, subject: str, out: Path) -> dict:
+    if not out.is_file():
+        _simgen(["evaluate", "--checkpoint", model, "--data", real, "--subjects", subject, "--out", out,
+                 "--no-progress", "--json"])
+    return json.loads(out.read_text())
+
+
+def subjects_of(real: Path, option: str = "--eval-real") -> tuple[list[dict], list[str]]:
+    """The labelled rows of a real folder and its subjects; one clear error when it has no labels or no subjects."""
+    from simgen.adapt.calibrate import clips as clip_io
+
+    rows = clip_io.list_real(real, option)
+    if not rows or any(r["label"] is None for r in rows):
+        raise SimgenError(f"{option} {real}: needs labelled clips (labels.csv with path,label,subject or class folders)")
+    subjects = sorted({r["subject"] for r in rows if r["subject"]})
+    if len(subjects) < 2:
+        raise SimgenError(f"{option} {real}: labels.csv needs a subject column with at least two people "
+                          "(folds hold one person out)")
+    return rows, subjects
+
+
+def eval_real(spec_path: Path, tune_real: Path, eval_real_dir: Path, out: Path, *, folds: list[str] | None, budget: int,
+              factors: list[str] | None, probe_clips: int, train_clips: int, epochs: int, seed: int = 0,
+              workers: int = 1, progress: bool = True) -> dict:
+    """Run (or resume) the folds; write OUT/metrics.json and OUT/report.html from every fold finished so far."""
+    from simgen.adapt.calibrate import clips as clip_io
+    from simgen.adapt.calibrate.tune import tune_spec
+
+    rows, subjects = subjects_of(eval_real_dir)
+    chosen = subjects if not folds else folds
+    unknown = [s for s in chosen if s not in subjects]
+    if unknown:
+        raise SimgenError(f"--folds: {', '.join(unknown)} not among the subjects of {eval_real_dir} ({', '.join(subjects)})")
+    tune_rows = clip_io.list_real(tune_real)
+    root = out / "eval_real"
+    root.mkdir(parents=True, exist_ok=True)
+    settings = dict(budget=budget, probe_clips=probe_clips, train_clips=train_clips, epochs=epochs, seed=seed,
+                    factors=factors, spec=str(spec_path), tune_real=str(tune_real), eval_real=str(eval_real_dir))
+    (root / "settings.json").write_text(json.dumps(settings, indent=1))
+    _train_set(spec_path, root / "untuned" / "data", train_clips, seed, workers)
+    untuned_model = _model(root / "untuned" / "data", root / "untuned" / "model", epochs, seed)
+    for subject in chosen:
+        fold = root / f"fold_{subject}"
+        if not (fold / "tune" / "tuning.json").is_file():
+            # tune on every clip of --real except the held-out person's
+            kept = [r for r in tune_rows if r["subject"] != subject]
+            if not kept:
+                raise SimgenError(f"--real {tune_real}: no clip left to tune on once {subject} is held out")
+            tune_spec(spec_path, tune_real, fold / "tune", budget=budget, factors=factors, probe_clips=probe_clips,
+                      seed=seed, workers=workers, progress=progress, real_rows=kept)
+        _train_set(fold / "tune" / "calibrated.yaml", fold / "data", train_clips, seed, workers)
+        tuned_model = _model(fold / "data", fold / "model", epochs, seed)
+        _evaluate(untuned_model, eval_real_dir, subject, fold / "untuned_metrics.json")
+        _evaluate(tuned_model, eval_real_dir, subject, fold / "tuned_metrics.json")
+    metrics = summarise(root, subjects, settings)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    write_report(out / "report.html", metrics)
+    return metrics
+
+
+def summarise(root: Path, subjects: list[str], settings: dict) -> dict:
+    """Pooled accuracy and per-class accuracy, before (untuned) and after (tuned), over the folds finished."""
+    folds, clips = {}, {"before": [], "after": []}
+    for subject in subjects:
+        fold = root / f"fold_{subject}"
+        if not (fold / "tuned_metrics.json").is_file():
+            continue
+        before = json.loads((fold / "untuned_metrics.json").read_text())
+        after = json.loads((fold / "tuned_metrics.json").read_text())
+        tuning = json.loads((fold / "tune" / "tuning.json").read_text())
+        folds[subject] = dict(before=before["accuracy"], after=after["accuracy"], n_clips=after["n_clips"],
+                              factors=tuning["factors"], gap_before=tuning["gap_before"], gap_after=tuning["gap_after"])
+        clips["before"] += before["per_clip"]
+        clips["after"] += after["per_clip"]
+
+    def pooled(rows: list[dict]) -> dict:
+        labels = sorted({r["label"] for r in rows})
+        per_class = {c: float(np.mean([r["predicted"] == c for r in rows if r["label"] == c])) for c in labels}
+        return dict(accuracy=float(np.mean([r["predicted"] == r["label"] for r in rows])) if rows else None,
+                    per_class=per_class, n_clips=len(rows))
+
+    return dict(eval_real=dict(folds=folds, before=pooled(clips["before"]), after=pooled(clips["after"]),
+                               settings=settings, folds_done=len(folds), folds_total=len(subjects),
+                               protocol="leave one person out: the spec is tuned on the other people's clips only; "
+                                        "tiny3d trained on synthetic clips alone, untuned vs tuned spec"))
+
+
+def write_report(path: Path, metrics: dict) -> None:
+    from html import escape
+
+    from simgen.adapt.calibrate.html import page, table
+
+    e = metrics["eval_real"]
+    s = e["settings"]
+    fold_rows = [[subject, f"{f['before']:.2f}", f"{f['after']:.2f}", str(f["n_clips"]),
+                  "; ".join(f"{n}: [{r['after'][0]:.3g}, {r['after'][1]:.3g}]" for n, r in f["factors"].items())]
+                 for subject, f in e["folds"].items()]
+    classes = sorted(set(e["before"]["per_class"]) | set(e["after"]["per_class"]))
+    class_rows = [[c, f"{e['before']['per_class'].get(c, float('nan')):.2f}", f"{e['after']['per_class'].get(c, float('nan')):.2f}"]
+                  for c in classes]
+    acc = (lambda v: "-" if v is None else f"{v:.3f}")
+    intro = escape(f"{e['protocol']}. Folds done: {e['folds_done']} of {e['folds_total']}. Accuracy on the held-out people: "
+             f"{acc(e['before']['accuracy'])} untuned, {acc(e['after']['accuracy'])} tuned ({e['after']['n_clips']} clips). "
+             f"Each model: {s['train_clips']} synthetic clips (seed {s['seed']}), {s['epochs']} epochs; tuning budget "
+             f"{s['budget']} probes of {s['probe_clips']} clips.")
+    path.write_text(page("simgen calibration: sim-to-real accuracy before and after tuning", [
+        ("Accuracy by held-out person", f"<p>{intro}</p>" + table(["held out", "untuned", "tuned", "clips", "tuned ranges"], fold_rows)),
+        ("Per class (pooled over folds)", table(["class", "untuned", "tuned"], class_rows)),
+    ]))
+
