@@ -1,9 +1,22 @@
 from pathlib import Path
 
+import os
+
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+LONG_TESTS_VAR = "SIMGEN_LONG_TESTS"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``long`` (measurements of many minutes) run only with SIMGEN_LONG_TESTS=1."""
+    if os.environ.get(LONG_TESTS_VAR) == "1":
+        return
+    skip = pytest.mark.skip(reason=f"long measurement (minutes); run with {LONG_TESTS_VAR}=1 pytest -m long")
+    for item in items:
+        if "long" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

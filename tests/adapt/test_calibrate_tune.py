@@ -99,14 +99,15 @@ def _recovered_centres(root, seeds, framing_term=True):
     return centres
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_the_search_recovers_the_shifted_framing(stand_in):
-    """Seed 0 of the test below (20 probes of 16 clips). Slow until measured with the Latin-hypercube first round."""
+    """Seed 0 of the test below (20 probes of 16 clips, about a minute). Not yet seen to pass with the
+    Latin-hypercube first round (issue 12): `long` until it is."""
     centres = _recovered_centres(stand_in, [0])
     assert all(abs(c - 0.85) <= RECOVERY_TOLERANCE for c in centres), centres
 
 
-@pytest.mark.slow
+@pytest.mark.long
 @pytest.mark.parametrize("truth", [0.85, 0.65])
 def test_the_search_recovers_the_shifted_framing_on_every_seed(truth, tmp_path):
     """Stand-ins at [0.8, 0.9] (beyond about 0.8 keep_framed backs the camera off: the least zoom that frames
