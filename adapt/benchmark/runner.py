@@ -19,8 +19,8 @@ from tqdm import tqdm
 
 from simgen.adapt.benchmark.data import RealClips, fold_training_sets
 from simgen.adapt.benchmark.folds import BenchmarkInputError, Fold, make_folds, fold_splits
-from simgen.adapt.benchmark.methods import (AUTO_CANDIDATES, BEST_RECIPE, METHODS, REQUIRES, FoldData, MethodResult,
-                                             Settings, run_method)
+from simgen.adapt.benchmark.methods import (AUTO_CANDIDATES, BEST_RECIPE, BEST_ZERO_SHOT, METHODS, FoldData, MethodResult,
+                                             Settings, run_method, run_order)
 from simgen.adapt.benchmark.picks import pick_fold_shots
 from simgen.adapt.benchmark.results import summarise
 from simgen.adapt.benchmark.scoring import Clip, Condition, ModelInput, score_conditions
@@ -150,8 +150,7 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
 
     conditions = conditions or {}
     classes, real = prepared.classes, prepared.real
-    needed = {d for m in cfg.methods for d in REQUIRES.get(m, ())}
-    to_run = [m for m in METHODS if m in cfg.methods or m in needed]  # METHODS lists what others need first
+    to_run = run_order(cfg.methods, cfg.shots)  # each method after the ones it needs
     n_runs = cfg.seeds * (1 + len(prepared.splits) * len(to_run))
     bar = tqdm(total=n_runs, desc="sim2real", unit="run", disable=not cfg.progress)
     test_clips = {split: None for split in prepared.splits}
@@ -250,7 +249,7 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                   settings=asdict(cfg.settings), classes=classes,
                   selection_rule="synthetic-validation accuracy - mean normalised prediction entropy on the fold's "
                                  "unlabelled real clips of the training people; later checkpoint on a tie",
-                  auto_candidates=list(AUTO_CANDIDATES), best_recipe=BEST_RECIPE, seconds=round(time.time() - t_start, 1),
+                  auto_candidates=list(AUTO_CANDIDATES), best_recipe=dict(zero_shot=BEST_ZERO_SHOT, with_shots=BEST_RECIPE), seconds=round(time.time() - t_start, 1),
                   machine=dict(cpus=os.cpu_count(), torch_threads=torch.get_num_threads(), platform=platform.platform(),
                                cuda=torch.cuda.get_device_name(0) if cfg.device.startswith("cuda") else None))
     return dict(methods=summary, config=config, runs=runs)

@@ -100,9 +100,10 @@ def _recovered_centres(root, seeds, framing_term=True):
 
 
 @pytest.mark.long
+@pytest.mark.xfail(strict=True, reason="issue 12, open: with the framing term and the Latin-hypercube first round, "
+                   "seed 0 lands at 0.747 for a stand-in at 0.80-0.90 (tolerance 0.1), measured 2026-12-01")
 def test_the_search_recovers_the_shifted_framing(stand_in):
-    """Seed 0 of the test below (20 probes of 16 clips, about a minute). Not yet seen to pass with the
-    Latin-hypercube first round (issue 12): `long` until it is."""
+    """Seed 0 of the test below (20 probes of 16 clips, about 40 s alone)."""
     centres = _recovered_centres(stand_in, [0])
     assert all(abs(c - 0.85) <= RECOVERY_TOLERANCE for c in centres), centres
 

@@ -204,3 +204,11 @@ def test_an_ensemble_rebuilt_from_results_matches_the_in_run_one(fewshot_run, tm
         ensemble_runs([res], ["finetune", "real-only"])
     (tmp_path / "r.json").write_text(json.dumps(res))
     assert main([str(tmp_path / "r.json"), "--members", "finetune,best", "--out", str(tmp_path / "e.json")]) == 2
+
+
+def test_each_method_runs_after_what_it_needs():
+    from simgen.adapt.benchmark.methods import run_order
+
+    assert run_order(["best"], 0) == ["finetune", "pseudo", "best"]  # pseudo starts from finetune's slot (n/a at K = 0)
+    assert run_order(["best"], 1) == ["dann", "best"]
+    assert run_order(["ensemble", "sim-only"], 1) == ["sim-only", "finetune", "dann", "coral", "mmd", "ensemble"]

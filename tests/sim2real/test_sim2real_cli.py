@@ -64,7 +64,7 @@ def test_saved_models_are_read_by_simgen_evaluate(k1_run, simgen_cli):
 
 def test_zero_shots_real_only_and_finetune_do_not_apply(synthetic, real, tmp_path, simgen_cli, sim2real_helpers):
     code, out, err = simgen_cli.run(["sim2real", "--synthetic", synthetic, "--real", real, "--shots", "0",
-                                     "--test-subjects", "ann", "--methods", "sim-only,real-only,finetune,coral,best",
+                                     "--test-subjects", "ann", "--methods", "sim-only,real-only,finetune,coral,pseudo,best",
                                      "--first-seed", "2", "--out", tmp_path / "r.json", *sim2real_helpers.FAST])
     assert code == 0, err
     full = json.loads((tmp_path / "r.json").read_text())
@@ -73,9 +73,9 @@ def test_zero_shots_real_only_and_finetune_do_not_apply(synthetic, real, tmp_pat
     assert res["real-only"]["accuracy_mean"] is None and "shots 0" in res["real-only"]["not_applicable"]
     assert res["finetune"]["not_applicable"]
     assert res["coral"]["accuracy_mean"] is not None
-    assert res["best"]["picked"] == {"sim-only": 1}  # no labels: the unadapted model
+    assert res["best"]["picked"] == {"pseudo": 1}  # no labels: self-training on the unlabelled clips
     runs = {r["method"]: r for r in full["runs"]}
-    assert runs["best"]["predictions"] == runs["sim-only"]["predictions"]
+    assert runs["best"]["predictions"] == runs["pseudo"]["predictions"]
     assert "real-only  n/a" in out
 
 
