@@ -136,8 +136,8 @@ def run_ray(
                 ray.init(**local_ray_init_args(workers), **quiet)
     try:
         task = ray.remote(num_cpus=1, max_retries=RAY_RETRIES)(generate_shard)
-        shard_of = {task.remote(spec_data, out_dir, s, actions_dir): s for s in shards}
-        pending = list(shard_of)
+        submitted = [(task.remote(spec_data, out_dir, s, actions_dir), s) for s in shards]
+        pending = [ref for ref, _ in submitted]
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
             for ref in done:
@@ -150,7 +150,8 @@ def run_ray(
                 except ray.exceptions.RayError as exc:  # the worker died on every try (killed, out of memory, node lost)
                     tries = "its only try" if RAY_RETRIES == 0 else f"all {RAY_RETRIES + 1} tries"
                     raise WorkerLostError(
-                        f"shard {shard_of[ref]}: its Ray worker died on {tries} ({type(exc).__name__})"
+                        f"shard {next(s for r, s in submitted if r == ref)}: its Ray worker died on {tries} "
+                        f"({type(exc).__name__})"
                     ) from None
                 on_clip(len(rows))
                 yield rows
