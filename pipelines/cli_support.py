@@ -101,6 +101,17 @@ def int_at_least(low: int):
     return parse
 
 
+def fraction(text: str) -> float:
+    """argparse type: a number in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got '{text}'") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text}")
+    return value
+
+
 def comma_list(text: str) -> list[str]:
     """argparse type: ``a,b,c`` -> ``['a', 'b', 'c']`` (no empty items)."""
     items = [t.strip() for t in text.split(",")]

@@ -11,7 +11,7 @@ import argparse
 import json
 
 from simgen.errors import SimgenError
-from simgen.pipelines.cli_support import (check_input, check_output_file, check_output_folder, comma_list,
+from simgen.pipelines.cli_support import (fraction, check_input, check_output_file, check_output_folder, comma_list,
                                           did_you_mean, int_at_least, print_error)
 
 #: kept in step with simgen.adapt.benchmark.methods (not imported here: --help must not load torch)
@@ -33,16 +33,6 @@ def _methods(text: str) -> list[str]:
             raise argparse.ArgumentTypeError(f"unknown method '{n}'{did_you_mean(n, METHODS)} "
                                              f"(methods: {', '.join(METHODS)}, or all)")
     return names
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got '{text}'") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text}")
-    return value
 
 
 def _perturbation_conditions(kinds: list[str]) -> dict:
@@ -176,7 +166,7 @@ def register(sub) -> None:
     s.add_argument("--finetune-steps", dest="finetune_steps", type=int_at_least(1), default=60, help="steps of finetune")
     s.add_argument("--align-steps", dest="align_steps", type=int_at_least(1), default=120,
                    help="steps of dann / coral / mmd")
-    s.add_argument("--pseudo-threshold", dest="pseudo_threshold", type=_fraction, default=0.8,
+    s.add_argument("--pseudo-threshold", dest="pseudo_threshold", type=fraction, default=0.8,
                    help="pseudo: least mean window confidence of a kept pseudo-label (its windows must also agree)")
     s.add_argument("--real-only-steps", dest="real_only_steps", type=int_at_least(1), default=200,
                    help="steps of real-only")

@@ -10,17 +10,7 @@ import argparse
 import sys
 
 from simgen.errors import SimgenError
-from simgen.pipelines.cli_support import (check_input, claim_run_folder, comma_list, int_at_least, print_error)
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
-    return value
+from simgen.pipelines.cli_support import (fraction, check_input, claim_run_folder, comma_list, int_at_least, print_error)
 
 
 def _non_negative(text: str) -> float:
@@ -112,7 +102,7 @@ def register(sub) -> None:
                    help="what trains: the heads, + the backbone's last stage, or everything")
     g.add_argument("--distill", type=_non_negative, default=1.0,
                    help="weight of distilling the old classes' outputs from the starting model (0: off)")
-    g.add_argument("--real-share", dest="real_share", type=_fraction, default=0.5,
+    g.add_argument("--real-share", dest="real_share", type=fraction, default=0.5,
                    help="share of a class's draws that go to its real clips when it has real and synthetic ones")
     r = p.add_argument_group("run")
     r.add_argument("--seed", type=int_at_least(0), default=0, help="replay buffer, batches, augmentation, dropout")

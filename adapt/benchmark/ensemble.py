@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     import json
     import sys
 
-    from simgen.adapt.benchmark.results import table
+    from simgen.adapt.benchmark.results import write_and_print
 
     p = argparse.ArgumentParser(description="ensemble of finished benchmark runs: mean of the members' clip scores")
     p.add_argument("results", nargs="+")
@@ -115,9 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, KeyError) as exc:
         print(f"ensemble: {exc}", file=sys.stderr)
         return 2
-    with open(args.out, "w") as fh:
-        json.dump(out, fh, indent=1)
-    print(table(out["methods"], [f["name"] for f in out["config"]["folds"]]))
+    write_and_print(out, args.out)
     return 0
 
 

@@ -134,10 +134,17 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:  # unreadable file, not JSON, or runs that differ
         print(f"results: {exc}", file=sys.stderr)
         return 2
-    with open(args.out, "w") as fh:
-        json.dump(merged, fh, indent=1)
-    print(table(merged["methods"], [f["name"] for f in merged["config"]["folds"]]))
+    write_and_print(merged, args.out)
     return 0
+
+
+def write_and_print(results: dict, path: str) -> None:
+    """Write benchmark results JSON to ``path`` and print their table."""
+    import json
+
+    with open(path, "w") as fh:
+        json.dump(results, fh, indent=1)
+    print(table(results["methods"], [f["name"] for f in results["config"]["folds"]]))
 
 
 if __name__ == "__main__":
