@@ -210,5 +210,5 @@ def test_each_method_runs_after_what_it_needs():
     from simgen.adapt.benchmark.methods import run_order
 
     assert run_order(["best"], 0) == ["finetune", "pseudo", "best"]  # pseudo starts from finetune's slot (n/a at K = 0)
-    assert run_order(["best"], 1) == ["dann", "best"]
+    assert run_order(["best"], 1) == ["finetune", "pseudo", "best"]
     assert run_order(["ensemble", "sim-only"], 1) == ["sim-only", "finetune", "dann", "coral", "mmd", "ensemble"]

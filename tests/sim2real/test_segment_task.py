@@ -17,13 +17,13 @@ SEG = ["--task", "segment", "--min-duration", "4", "--chain-videos", "2"]
 
 @pytest.fixture(scope="module")
 def seg_run(synthetic, tmp_path_factory, sim2real_helpers):
-    """sim-only, finetune, dann, best at 1 shot, leave-one-person-out over 3 people, segment task."""
+    """sim-only, finetune, dann, pseudo, best at 1 shot, leave-one-person-out over 3 people, segment task."""
     from simgen.pipelines.cli import main
 
     root = tmp_path_factory.mktemp("seg")
     real = sim2real_helpers.make_real(root / "real")
     argv = ["sim2real", "--synthetic", synthetic, "--real", real, "--shots", "1", "--leave-one-subject-out",
-            "--methods", "sim-only,finetune,dann,best", "--out", root / "results.json", *SEG, *sim2real_helpers.FAST]
+            "--methods", "sim-only,finetune,dann,pseudo,best", "--out", root / "results.json", *SEG, *sim2real_helpers.FAST]
     assert main([str(a) for a in argv]) == 0
     return root, json.loads((root / "results.json").read_text())
 
@@ -34,7 +34,7 @@ def test_segment_results_per_method_decoding_and_metric(seg_run):
 
     _, res = seg_run
     assert res["config"]["task"] == "segment" and res["config"]["segment"]["videos_per_subject"] == 2
-    for name in ("sim-only", "finetune", "dann", "best"):
+    for name in ("sim-only", "finetune", "dann", "pseudo", "best"):
         m = res["methods"][name]
         assert m["accuracy_mean"] is not None  # the clip task is still scored
         seg = m["segment"]
@@ -53,9 +53,9 @@ def test_segment_results_per_method_decoding_and_metric(seg_run):
             assert seg["viterbi"][k]["mean"] == pytest.approx(pooled[k], abs=1e-4)
         for r in mine:
             assert seg["raw"]["f1@25"]["per_fold"][r["fold"]] == r["segment"]["metrics"]["raw"]["f1@25"]
-    # best is dann's very model at K = 1: the same segmentation
+    # best is pseudo's very model at K = 1: the same segmentation
     seg_of = {(r["method"], r["fold"]): r["segment"] for r in res["runs"]}
-    assert all(seg_of["best", f] == seg_of["dann", f] for f in ("ann", "ben", "cat"))
+    assert all(seg_of["best", f] == seg_of["pseudo", f] for f in ("ann", "ben", "cat"))
 
 
 def test_segment_table_is_printed(seg_run, synthetic, tmp_path, simgen_cli, sim2real_helpers):

@@ -35,12 +35,12 @@ def test_results_json_has_every_method_with_its_figures(k1_run):
     assert res["config"]["shots"] == 1 and res["config"]["leave_one_subject_out"]
     assert "entropy" in res["config"]["selection_rule"]
     assert sum(res["methods"]["auto"]["picked"].values()) == 3
-    best, dann = res["methods"]["best"], res["methods"]["dann"]
-    assert best["picked"] == {"dann": 3}
-    assert (best["per_fold"], best["confusion"]) == (dann["per_fold"], dann["confusion"])
+    best, pseudo = res["methods"]["best"], res["methods"]["pseudo"]
+    assert best["picked"] == {"pseudo": 3}
+    assert (best["per_fold"], best["confusion"]) == (pseudo["per_fold"], pseudo["confusion"])
     scores = {(r["method"], r["fold"]): [p["scores"] for p in r["predictions"]] for r in res["runs"]}
     for fold in ("ann", "ben", "cat"):  # the very model of the recipe, not one that scores alike
-        assert scores["best", fold] == scores["dann", fold]
+        assert scores["best", fold] == scores["pseudo", fold]
 
 
 def test_runs_never_train_on_the_test_person(k1_run):
