@@ -22,28 +22,35 @@ import time
 from pathlib import Path
 
 
-def new_class_folder(real: Path, new_class: str, exclude: str, out: Path) -> Path:
-    """``out/labels.csv`` listing the real clips of ``new_class`` of every person but ``exclude`` (absolute paths)."""
-    from simgen.train.data.real import _read_csv
-
-    rows = [r for r in _read_csv(real / "labels.csv", ("path", "label", "subject"))
-            if r["label"] == new_class and r["subject"] != exclude]
+def _linked_folder(real: Path, rows: list[dict], out: Path) -> Path:
+    """``out/labels.csv`` over symbolic links to ``rows``' clips: a real folder's label file may only name
+    clips inside that folder, and links are followed."""
     out.mkdir(parents=True, exist_ok=True)
-    lines = ["path,label,subject"] + [f"{(real / r['path']).resolve()},{r['label']},{r['subject']}" for r in rows]
+    lines = ["path,label,subject"]
+    for r in rows:
+        link = out / r["path"]
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if not link.is_symlink():
+            link.symlink_to((real / r["path"]).resolve())
+        lines.append(f"{r['path']},{r['label']},{r['subject']}")
     (out / "labels.csv").write_text("\n".join(lines) + "\n")
     return out
+
+
+def new_class_folder(real: Path, new_class: str, exclude: str, out: Path) -> Path:
+    """A folder of the real clips of ``new_class`` of every person but ``exclude``."""
+    from simgen.train.data.real import _read_csv
+
+    rows = _read_csv(real / "labels.csv", ("path", "label", "subject"))
+    return _linked_folder(real, [r for r in rows if r["label"] == new_class and r["subject"] != exclude], out)
 
 
 def old_real_folder(real: Path, old_classes: list[str], exclude: str, out: Path) -> Path:
-    """``out/labels.csv`` listing the real clips of the old classes of every person but ``exclude``."""
+    """A folder of the real clips of the old classes of every person but ``exclude``."""
     from simgen.train.data.real import _read_csv
 
-    rows = [r for r in _read_csv(real / "labels.csv", ("path", "label", "subject"))
-            if r["label"] in old_classes and r["subject"] != exclude]
-    out.mkdir(parents=True, exist_ok=True)
-    lines = ["path,label,subject"] + [f"{(real / r['path']).resolve()},{r['label']},{r['subject']}" for r in rows]
-    (out / "labels.csv").write_text("\n".join(lines) + "\n")
-    return out
+    rows = _read_csv(real / "labels.csv", ("path", "label", "subject"))
+    return _linked_folder(real, [r for r in rows if r["label"] in old_classes and r["subject"] != exclude], out)
 
 
 def fold_base(synthetic: str, old_real: Path, out: Path, *, epochs: int, seed: int) -> Path:

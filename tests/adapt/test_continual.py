@@ -81,3 +81,23 @@ def test_distillation_is_zero_for_the_same_outputs_and_ignores_new_classes():
     new = torch.cat([old, torch.randn(4, 2)], 1)
     assert float(distillation_loss(new, old)) == pytest.approx(0.0, abs=1e-6)
     assert float(distillation_loss(torch.cat([old.flip(1), new[:, 3:]], 1), old)) > 0.01
+
+
+def test_the_demo_folds_are_real_folders_a_reader_accepts(tmp_path):
+    """continual_demo's per-fold folders link the clips in: a label file may only name clips inside its folder."""
+    from simgen.pipelines.continual_demo import new_class_folder, old_real_folder
+    from simgen.train.data.real import RealFolderReader
+
+    real = tmp_path / "real"
+    rows = ["path,label,subject"]
+    for person in ("p0", "p1", "p2"):
+        for label in ("wave", "bend", "jack"):
+            (real / label).mkdir(parents=True, exist_ok=True)
+            (real / label / f"{person}_{label}.mp4").write_bytes(person.encode() + label.encode())
+            rows.append(f"{label}/{person}_{label}.mp4,{label},{person}")
+    (real / "labels.csv").write_text("\n".join(rows) + "\n")
+    new = RealFolderReader(new_class_folder(real, "bend", "p1", tmp_path / "new"))
+    old = RealFolderReader(old_real_folder(real, ["wave", "jack"], "p1", tmp_path / "old"))
+    assert sorted((r["label"], r["subject"]) for r in new.rows) == [("bend", "p0"), ("bend", "p2")]
+    assert sorted((r["label"], r["subject"]) for r in old.rows) == [("jack", "p0"), ("jack", "p2"), ("wave", "p0"), ("wave", "p2")]
+    assert (tmp_path / "new" / "bend" / "p2_bend.mp4").read_bytes() == b"p2bend"  # the very clip, through the link
