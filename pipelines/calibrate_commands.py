@@ -113,7 +113,8 @@ def register(subparsers) -> None:
     t.add_argument("--factors", type=comma_list, metavar="A,B",
                    help="with --tune: dotted [low, high] spec fields to tune (default: those of camera.actor_height_fraction, "
                         "camera.vertical_offset, camera.elevation_deg, actor.torso_girth, actor.limb_girth that are ranges)")
-    t.add_argument("--probe-clips", type=int_at_least(4), default=16, help="with --tune: clips per probe batch")
+    t.add_argument("--probe-clips", type=int_at_least(4), default=32,
+                   help="with --tune: clips per probe batch (16 left one of six stand-in searches off the truth: see PROBE_CLIPS in adapt/calibrate/tune.py)")
     t.add_argument("--workers", type=int_at_least(1), default=1, help="with --tune: generation worker processes")
     e = c.add_argument_group("sim-to-real accuracy before and after tuning (--tune --eval-real)")
     e.add_argument("--eval-real", type=Path, metavar="DIR",
@@ -121,6 +122,7 @@ def register(subparsers) -> None:
                         "person, train tiny3d on clips of the untuned and the tuned spec, and score both on that person; "
                         "writes OUT/metrics.json and OUT/report.html; resumes stage by stage")
     e.add_argument("--folds", type=comma_list, metavar="S0,S1", help="with --eval-real: hold out these subjects only (default: every one)")
-    e.add_argument("--train-clips", type=int_at_least(8), default=80, help="with --eval-real: synthetic training clips per model")
-    e.add_argument("--epochs", type=int_at_least(1), default=20, help="with --eval-real: training epochs per model")
+    e.add_argument("--train-clips", type=int_at_least(8), default=200,
+                   help="with --eval-real: synthetic training clips per model (64 clips and 30 epochs trained tiny3d to chance on weizmann4_dev)")
+    e.add_argument("--epochs", type=int_at_least(1), default=80, help="with --eval-real: training epochs per model (simgen train's default)")
     c.set_defaults(func=cmd_calibrate)
