@@ -7,11 +7,14 @@ the same way on the untuned spec is the baseline. Both are scored on the held-ou
 Same clip count, seed, epochs and model for both: only the spec differs.
 
 Every stage writes its result into OUT/eval_real/ and is skipped when that result is there, so an
-interrupted run resumes where it stopped (``--folds`` runs some subjects per call).
+interrupted run resumes where it stopped (``--folds`` runs some subjects per call). Folds whose searches
+end on the very same spec (common with one seed: the probes are the same, only the real clips differ)
+share its training set and model, kept under OUT/eval_real/tuned/<spec digest>/.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -45,6 +48,13 @@ def _model(data: Path, run: Path, epochs: int, seed: int) -> Path:
         _simgen(["train", "--synthetic", data, "--out", run, "--model", "tiny3d", "--device", "cpu", "--seed", seed,
                  "--epochs", epochs, "--no-progress", "--json", *resume])
     return model
+
+
+def spec_digest(spec_path: Path) -> str:
+    """A short digest of a calibrated spec's settings (its ``#`` comment lines, which carry the fold's own
+    scores, left out): two folds with the same digest would generate the same clips."""
+    body = "\n".join(line for line in spec_path.read_text().splitlines() if not line.startswith("#"))
+    return hashlib.sha256(body.encode()).hexdigest()[:12]
 
 
 def _evaluate(model: Path, real: Path, subject: str, out: Path) -> dict:
@@ -97,8 +107,10 @@ def eval_real(spec_path: Path, tune_real: Path, eval_real_dir: Path, out: Path, 
                 raise SimgenError(f"--real {tune_real}: no clip left to tune on once {subject} is held out")
             tune_spec(spec_path, tune_real, fold / "tune", budget=budget, factors=factors, probe_clips=probe_clips,
                       seed=seed, workers=workers, progress=progress, real_rows=kept)
-        _train_set(fold / "tune" / "calibrated.yaml", fold / "data", train_clips, seed, workers)
-        tuned_model = _model(fold / "data", fold / "model", epochs, seed)
+        shared = root / "tuned" / spec_digest(fold / "tune" / "calibrated.yaml")
+        _train_set(fold / "tune" / "calibrated.yaml", shared / "data", train_clips, seed, workers)
+        tuned_model = _model(shared / "data", shared / "model", epochs, seed)
+        (fold / "tuned_model.txt").write_text(f"{tuned_model.relative_to(root)}\n")
         _evaluate(untuned_model, eval_real_dir, subject, fold / "untuned_metrics.json")
         _evaluate(tuned_model, eval_real_dir, subject, fold / "tuned_metrics.json")
     metrics = summarise(root, subjects, settings)

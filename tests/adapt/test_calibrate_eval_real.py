@@ -72,3 +72,13 @@ def test_eval_real_needs_two_subjects(unlabelled, simgen_cli, tmp_path):
 def test_eval_real_without_tune_is_one_clear_error(unlabelled, simgen_cli, tmp_path):
     simgen_cli.one_line_error(["calibrate", "--synthetic", tmp_path, "--real", unlabelled, "--eval-real", unlabelled,
                                "--out", tmp_path / "o"], "--eval-real needs --tune")
+
+
+def test_folds_tuned_to_the_same_spec_share_one_digest(tmp_path):
+    from simgen.adapt.calibrate.eval_real import spec_digest
+
+    body = "name: w4\ncamera:\n  actor_height_fraction:\n  - 0.81\n  - 0.99\n"
+    (tmp_path / "a.yaml").write_text("# calibrated against s1-s4: gap 2.48 -> 1.95\n" + body)
+    (tmp_path / "b.yaml").write_text("# calibrated against s0,s2-s4: gap 2.62 -> 1.97\n" + body)
+    (tmp_path / "c.yaml").write_text(body.replace("0.99", "0.98"))
+    assert spec_digest(tmp_path / "a.yaml") == spec_digest(tmp_path / "b.yaml") != spec_digest(tmp_path / "c.yaml")
