@@ -28,6 +28,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
                        probe_clips=args.probe_clips, seed=args.seed, workers=args.workers, progress=not args.quiet)
     for name, r in result["factors"].items():
         print(f"  {name}: [{r['before'][0]:.4g}, {r['before'][1]:.4g}] -> [{r['after'][0]:.4g}, {r['after'][1]:.4g}]")
+    if result["probes_failed"]:
+        print(f"  {result['probes_failed']} probes could not be generated and count as the worst (reasons in tuning.json)")
     print(f"gap {result['gap_before']:.4f} -> {result['gap_after']:.4f} in {len(result['probes'])} probes; "
           f"wrote {Path(args.out) / 'calibrated.yaml'}, tuning.json and tuning.html in {time.perf_counter() - start:.1f} s")
     return 0

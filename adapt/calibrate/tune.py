@@ -273,6 +273,7 @@ def tune_spec(spec_path: Path, real: Path, out: Path, *, budget: int, factors: l
     scorer = ProbeScorer(_statistics_matrix((c.frames, c.fps) for c in clip_io.iter_real(real, real_rows, size)),
                          framing=framing_term)
     framings: dict[tuple, float] = {}
+    failures: dict[tuple, str] = {}
     out.mkdir(parents=True, exist_ok=True)
     scratch = out / "probes"
     bar = tqdm(total=budget, desc="calibrate --tune: probes", unit="probe", disable=not progress)
@@ -282,10 +283,19 @@ def tune_spec(spec_path: Path, real: Path, out: Path, *, budget: int, factors: l
         spec = load_spec(path=spec_path, overrides=overrides)
         folder = scratch / f"probe{bar.n:03d}"
         shutil.rmtree(folder, ignore_errors=True)
-        generate_dataset(spec, folder, workers=workers, progress=False)
+        key = tuple(np.asarray(centres, dtype=np.float64).tolist())
+        try:
+            generate_dataset(spec, folder, workers=workers, progress=False)
+        except SimgenError as err:
+            # a corner of the search space the generator refuses (e.g. too fast for the physics to track):
+            # the worst possible probe, not the end of the search
+            failures[key] = str(err)
+            shutil.rmtree(folder, ignore_errors=True)
+            bar.update(1)
+            return float("inf")
         reader = DatasetReader(folder)
         stats = _statistics_matrix((reader.read(i)[0], float(base.fps)) for i in range(len(reader)))
-        framings[tuple(np.asarray(centres, dtype=np.float64).tolist())] = true_framing(reader)
+        framings[key] = true_framing(reader)
         shutil.rmtree(folder, ignore_errors=True)
         bar.update(1)
         return scorer(stats)
@@ -301,14 +311,20 @@ def tune_spec(spec_path: Path, real: Path, out: Path, *, budget: int, factors: l
     shutil.rmtree(scratch, ignore_errors=True)
     for p in probes:
         p["framing"] = framings.get(tuple(p["centres"]), float("nan"))
+    if not np.isfinite(probes[0]["score"]):
+        raise SimgenError(f"--spec {spec_path}: the spec as given cannot be generated: {failures[tuple(probes[0]['centres'])]}")
     best = least_zoom_equivalent(probes, list(ranges), scale)
     tuned = ranges_from_centres(ranges, np.asarray(best["centres"]), bounds)
     calibrated = load_spec(path=spec_path, overrides=tuned)
     header = (f"# calibrated by `simgen calibrate --tune` against {real} ({len(real_rows)} clips): {len(probes)} probes of "
               f"{probe_clips} clips; gap (MMD² of low-level statistics + framing) {probes[0]['score']:.4f} -> {best['score']:.4f}\n")
     (out / "calibrated.yaml").write_text(header + yaml.safe_dump(calibrated.model_dump(mode="json"), sort_keys=False))
+    for p in probes:  # JSON has no infinity: a refused probe has no score, and says why
+        if tuple(p["centres"]) in failures:
+            p["score"], p["failed"] = None, failures[tuple(p["centres"])]
     result = dict(factors={n: dict(before=list(r), after=tuned[n]) for n, r in ranges.items()},
                   gap_before=probes[0]["score"], gap_after=best["score"], probes=probes, probe_clips=probe_clips,
+                  probes_failed=len(failures),
                   real_clips=[r["path"] for r in real_rows],
                   score="unbiased MMD² between z-scored low-level statistics of probe and real clips (" + ", ".join(SCORED) + ")"
                         + (f" + W1 of person height and head row in units of {FRAMING_UNIT} frame" if framing_term else ""))
@@ -324,10 +340,13 @@ def _write_tuning_page(path: Path, result: dict) -> None:
     rows = [[name, f"[{r['before'][0]:.4g}, {r['before'][1]:.4g}]", f"[{r['after'][0]:.4g}, {r['after'][1]:.4g}]"]
             for name, r in result["factors"].items()]
     summary = (f"<p>Gap ({result['score']}): {result['gap_before']:.4f} before, {result['gap_after']:.4f} after, "
-               f"{len(result['probes'])} probes of {result['probe_clips']} clips.</p>")
+               f"{len(result['probes'])} probes of {result['probe_clips']} clips"
+               + (f"; {result['probes_failed']} could not be generated (no score; reasons in tuning.json)" if result.get("probes_failed") else "")
+               + ".</p>")
     path.write_text(page("simgen calibration tuning", [
         ("Factor ranges before and after", summary + table(["factor", "before", "after"], rows)),
-        ("Tuning curve", image(figures.tuning_curve([p["score"] for p in result["probes"]]), "tuning curve")),
+        ("Tuning curve", image(figures.tuning_curve([np.inf if p["score"] is None else p["score"] for p in result["probes"]]),
+                               "tuning curve")),
     ]))
 
 

@@ -4,6 +4,7 @@ the search must move the spec's range towards it."""
 from __future__ import annotations
 
 import csv
+import json
 
 import numpy as np
 import pytest
@@ -115,6 +116,31 @@ def test_the_search_recovers_the_shifted_framing_on_every_seed(truth, tmp_path):
     root = _make_stand_in(tmp_path, (truth - 0.05, truth + 0.05))
     centres = _recovered_centres(root, [0, 1, 2])
     assert all(abs(c - truth) <= RECOVERY_TOLERANCE for c in centres), centres
+
+
+def test_a_probe_the_generator_refuses_is_the_worst_probe_not_the_end(stand_in, monkeypatch):
+    """E.g. a speed too fast for the physics to track: the search goes on around it."""
+    import simgen.jobs.runner as runner
+    from simgen.adapt.calibrate.tune import tune_spec
+    from simgen.errors import SimgenError
+
+    real_generate = runner.generate_dataset
+
+    def refusing(spec, folder, **kw):
+        if spec.camera.actor_height_fraction.low > 0.5:
+            raise SimgenError("field 'physics': clip 2 ('jack'): all 30 attempts were physically implausible")
+        return real_generate(spec, folder, **kw)
+
+    monkeypatch.setattr(runner, "generate_dataset", refusing)
+    out = stand_in / "tuned_refused"
+    result = tune_spec(stand_in / "spec.yaml", stand_in / "real", out, budget=6, factors=["camera.actor_height_fraction"],
+                       probe_clips=4, seed=0, progress=False)
+    failed = [p for p in result["probes"] if "failed" in p]
+    assert result["probes_failed"] == len(failed) >= 1 and all(p["score"] is None for p in failed)
+    assert "physically implausible" in failed[0]["failed"]
+    assert result["factors"]["camera.actor_height_fraction"]["after"][0] <= 0.5  # never a refused range
+    written = json.loads((out / "tuning.json").read_text())
+    assert written["probes_failed"] == len(failed) and "could not be generated" in (out / "tuning.html").read_text()
 
 
 def test_the_command_line_default_is_the_library_default():
