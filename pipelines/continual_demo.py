@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--synthetic-test", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--subjects", help="test people (default: every person of --real)")
-    p.add_argument("--steps", type=int, default=150)
+    p.add_argument("--steps", type=int, default=1200)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--train", default="last")
     p.add_argument("--distill", type=float, default=1.0)

@@ -95,7 +95,8 @@ def register(sub) -> None:
     p.add_argument("--eval-subjects", dest="eval_subjects", type=comma_list, metavar="A,B",
                    help="only these people of --eval (default: all)")
     g = p.add_argument_group("fine-tuning")
-    g.add_argument("--steps", type=int_at_least(1), default=150, help="optimiser steps")
+    g.add_argument("--steps", type=int_at_least(1), default=1200,
+                   help="optimiser steps (chosen on synthetic validation clips: UPDATE_STEPS in adapt/update.py)")
     g.add_argument("--batch-size", dest="batch_size", type=int_at_least(1), default=8, help="clips per step")
     g.add_argument("--lr", type=_positive, default=1e-3, help="peak learning rate (warm-up, cosine decay)")
     g.add_argument("--train", choices=["head", "last", "all"], default="last",

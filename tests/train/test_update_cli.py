@@ -88,3 +88,11 @@ def test_no_shortcut_warning_when_old_classes_have_real_clips_too(checkpoint, sy
     m = json.loads((tmp_path / "run2" / "metrics.json").read_text())
     assert code == 0 and "warning" not in err and m["warnings"] == []
     assert m["clips"]["replay"] == {"left": 5, "right": 5, "still": 5, "up": 0}  # 4 synthetic + 1 real each
+
+
+def test_the_command_line_default_is_the_validated_step_count():
+    from simgen.adapt.update import UPDATE_STEPS
+    from simgen.pipelines.cli import build_parser
+
+    args = build_parser().parse_args(["update", "--checkpoint", "m.pt", "--new", "d", "--out", "o"])
+    assert args.steps == UPDATE_STEPS
