@@ -44,17 +44,17 @@ def test_any_length_gives_one_step_per_two_frames(n):
 
 
 def test_a_long_video_is_scored_window_by_window_in_one_head_pass():
-    """3000 frames of 64x64 (2 minutes at 25 fps): the backbone never sees more than a batch of windows."""
+    """7500 frames of 64x64 (5 minutes at 25 fps): the backbone never sees more than a batch of windows."""
     model = _model("gru", k=4)
     seen, head_lengths = [], []
     model.backbone.register_forward_hook(lambda m, i, o: seen.append(i[0].shape[0] * i[0].shape[2]))
     model.frame_head.register_forward_hook(lambda m, i, o: head_lengths.append(i[0].shape[-1]))
-    probs = frame_scores(model, InputTransform("diff"), _video(3000, size=64), num_frames=16, stride=2,
+    probs = frame_scores(model, InputTransform("diff"), _video(7500, size=64), num_frames=16, stride=2,
                          device="cpu", batch_size=8)
-    assert probs.shape == (3000, 4)
-    assert torch.allclose(probs.sum(1), torch.ones(3000), atol=1e-5)
+    assert probs.shape == (7500, 4)
+    assert torch.allclose(probs.sum(1), torch.ones(7500), atol=1e-5)
     assert max(seen) <= 8 * 16  # frames per backbone call: one batch of windows
-    assert head_lengths == [750, 750]  # one pass per stride offset over the whole video's steps
+    assert head_lengths == [1875, 1875]  # one pass per stride offset over the whole video's steps
 
 
 class MeanHead(torch.nn.Module):
