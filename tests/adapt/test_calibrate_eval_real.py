@@ -82,3 +82,50 @@ def test_folds_tuned_to_the_same_spec_share_one_digest(tmp_path):
     (tmp_path / "b.yaml").write_text("# calibrated against s0,s2-s4: gap 2.62 -> 1.97\n" + body)
     (tmp_path / "c.yaml").write_text(body.replace("0.99", "0.98"))
     assert spec_digest(tmp_path / "a.yaml") == spec_digest(tmp_path / "b.yaml") != spec_digest(tmp_path / "c.yaml")
+
+
+def test_a_fold_whose_tuned_spec_cannot_be_generated_is_left_out_and_said(tmp_path, monkeypatch):
+    """The other folds go on; the summary pools only folds with both models and names the refused one."""
+    from simgen.adapt.calibrate import eval_real as er
+    from simgen.errors import SimgenError
+
+    real = tmp_path / "real"
+    real.mkdir()
+    rows = ["path,label,subject"] + [f"{p}_{l}.mp4,{l},{p}" for p in ("s0", "s1") for l in ("wave1", "jack")]
+    (real / "labels.csv").write_text("\n".join(rows) + "\n")
+    monkeypatch.setattr("simgen.adapt.calibrate.clips.list_real",
+                        lambda folder, option="--real": [dict(path=r.split(",")[0], label=r.split(",")[1], subject=r.split(",")[2])
+                                                         for r in rows[1:]])
+
+    def tune(spec, real_dir, out, **kw):  # s0's search ends on a range the generator refuses at full size
+        out.mkdir(parents=True)
+        bad = all(r["subject"] != "s0" for r in kw["real_rows"])
+        (out / "calibrated.yaml").write_text("name: w4\n" + ("speed: [3, 4]\n" if bad else "speed: [1, 1.2]\n"))
+        (out / "tuning.json").write_text(json.dumps(dict(factors={}, gap_before=1.0, gap_after=0.5)))
+
+    def train_set(spec_path, folder, clips, seed, workers):
+        if "speed: [3, 4]" in spec_path.read_text():
+            raise SimgenError("field 'physics': clip 108 ('wave1'): all 30 attempts were physically implausible")
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def model(data, run, epochs, seed):
+        run.mkdir(parents=True, exist_ok=True)
+        return run / "model.pt"
+
+    def evaluate(model_path, real_dir, subject, out):
+        per_clip = [dict(path=f"{subject}_{l}.mp4", subject=subject, label=l, predicted="jack") for l in ("wave1", "jack")]
+        out.write_text(json.dumps(dict(accuracy=0.5, n_clips=2, per_clip=per_clip)))
+        return json.loads(out.read_text())
+
+    monkeypatch.setattr("simgen.adapt.calibrate.tune.tune_spec", tune)
+    monkeypatch.setattr(er, "_train_set", train_set)
+    monkeypatch.setattr(er, "_model", model)
+    monkeypatch.setattr(er, "_evaluate", evaluate)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: w4\n")
+    metrics = er.eval_real(spec, real, real, tmp_path / "out", folds=None, budget=2, factors=None, probe_clips=4,
+                           train_clips=8, epochs=1, progress=False)["eval_real"]
+    assert list(metrics["folds"]) == ["s1"] and metrics["folds_done"] == 1 and metrics["folds_total"] == 2
+    assert "physically implausible" in metrics["folds_refused"]["s0"]
+    assert metrics["before"]["n_clips"] == metrics["after"]["n_clips"] == 2  # paired: s0's untuned score is left out too
+    assert "Fold s0 left out" in (tmp_path / "out" / "report.html").read_text()
