@@ -122,7 +122,6 @@ def eval_real(spec_path: Path, tune_real: Path, eval_real_dir: Path, out: Path, 
                   f"({err}); fold left out", file=sys.stderr)
             continue
         tuned_model = _model(shared / "data", shared / "model", epochs, seed)
-        (fold / "tuned_model.txt").write_text(f"{tuned_model.relative_to(root)}\n")
         _evaluate(untuned_model, eval_real_dir, subject, fold / "untuned_metrics.json")
         _evaluate(tuned_model, eval_real_dir, subject, fold / "tuned_metrics.json")
     metrics = summarise(root, subjects, settings)

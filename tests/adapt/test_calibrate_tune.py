@@ -102,7 +102,7 @@ def _recovered_centres(root, seeds, framing_term=True):
 
 @pytest.mark.long
 def test_the_search_recovers_the_shifted_framing(stand_in):
-    """Seed 0 of the test below (20 probes of PROBE_CLIPS clips, about 80 s alone). With 16 clips a probe it
+    """Seed 0 of the test below (20 probes of PROBE_CLIPS clips; seven such searches took 432 s on the shared CPU). With 16 clips a probe it
     landed at 0.747 (2026-12-01): the reason the default is 32."""
     centres = _recovered_centres(stand_in, [0])
     assert all(abs(c - 0.85) <= RECOVERY_TOLERANCE for c in centres), centres

@@ -15,6 +15,25 @@ def _first_shape(link: ET.Element) -> ET.Element:
     return next(iter(link.find("collision/geometry")))
 
 
+def _frontal_masks(make_tiny_spec, body_factor: str, values) -> list:
+    """The person mask of frame 1 of one wave1 clip at 64x64 (frontal, static camera, kinematic), once per value
+    of ``body_factor``; everything else is the same draw."""
+    from simgen.clip import Simulator, make_clip
+    from simgen.motion.library import ActionLibrary
+    from simgen.sampling import sample_factors
+
+    sim = Simulator(ActionLibrary())
+    spec = make_tiny_spec(size=[64, 64], frames=3, **{"physics.enabled": False})
+    masks = []
+    for value in values:
+        factors = sample_factors(spec, sim.library, "wave1", 3)
+        factors["camera"].update(trajectory="static", azimuth_deg=0.0, shake_deg=0.0)
+        factors["body"][body_factor] = value
+        masks.append(make_clip(sim, spec, factors, 3).mask[1] == 1)
+    sim.close()
+    return masks
+
+
 def test_the_default_shape_is_the_stock_humanoid():
     stock, default = ET.fromstring(_stock_urdf_text()), ET.fromstring(body_urdf(BodyShape()))
     elements = [[e for e in tree.iter() if e.tag != "axis"] for tree in (stock, default)]  # axes are added (silences a warning)
@@ -75,21 +94,10 @@ def test_a_bulky_body_covers_more_of_the_frame(make_tiny_spec):
     default 0.167, torso 2.5/limb 2.2 0.280, crude colour-segmented real wave1 ~0.35)."""
     import numpy as np
 
-    from simgen.clip import Simulator, make_clip
-    from simgen.motion.library import ActionLibrary
-    from simgen.sampling import sample_factors
-
-    sim = Simulator(ActionLibrary())
-    spec = make_tiny_spec(size=[64, 64], frames=3, **{"physics.enabled": False})
     ratios = []
-    for bulk in (1.0, 1.5):
-        factors = sample_factors(spec, sim.library, "wave1", 3)
-        factors["camera"].update(trajectory="static", azimuth_deg=0.0, shake_deg=0.0)
-        factors["body"]["bulk"] = bulk
-        mask = make_clip(sim, spec, factors, 3).mask[1] == 1
+    for mask in _frontal_masks(make_tiny_spec, "bulk", (1.0, 1.5)):
         rows = np.flatnonzero(mask.any(axis=1))
         ratios.append(mask.sum() / (rows[-1] + 1 - rows[0]) ** 2)
-    sim.close()
     assert ratios[1] > 1.25 * ratios[0], ratios
 
 
@@ -114,21 +122,10 @@ def test_a_skirt_widens_the_silhouette_below_the_waist(make_tiny_spec):
     (the gap between the legs is filled)."""
     import numpy as np
 
-    from simgen.clip import Simulator, make_clip
-    from simgen.motion.library import ActionLibrary
-    from simgen.sampling import sample_factors
-
-    sim = Simulator(ActionLibrary())
-    spec = make_tiny_spec(size=[64, 64], frames=3, **{"physics.enabled": False})
     widths = []
-    for skirt in (0.0, 0.8):
-        factors = sample_factors(spec, sim.library, "wave1", 3)
-        factors["camera"].update(trajectory="static", azimuth_deg=0.0, shake_deg=0.0)
-        factors["body"]["skirt"] = skirt
-        mask = make_clip(sim, spec, factors, 3).mask[1] == 1
+    for mask in _frontal_masks(make_tiny_spec, "skirt", (0.0, 0.8)):
         rows = np.flatnonzero(mask.any(axis=1))
         top, height = rows[0], rows[-1] + 1 - rows[0]
         thighs = mask[top + int(0.5 * height): top + int(0.7 * height)]  # hips to knees, about
         widths.append(int(thighs.sum()))
-    sim.close()
     assert widths[1] > 1.3 * widths[0], widths

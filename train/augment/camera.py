@@ -25,6 +25,11 @@ def _unframes(frames: torch.Tensor, b: int, t: int) -> torch.Tensor:
     return frames.reshape(b, t, c, h, w).permute(0, 2, 1, 3, 4)
 
 
+def _between(bounds: tuple[float, float], u: torch.Tensor) -> torch.Tensor:
+    """``u`` in [0, 1) mapped linearly onto ``(low, high)``: one parameter per clip."""
+    return bounds[0] + (bounds[1] - bounds[0]) * u
+
+
 class CameraTransform(nn.Module, abc.ABC):
     """Base: per-clip ``apply`` mask plus transform-specific parameters."""
 
@@ -72,8 +77,8 @@ class SensorNoise(CameraTransform):
     def generate_parameters(self, batch, generator=None):
         params = super().generate_parameters(batch, generator)
         u = torch.rand(2, batch, generator=generator)
-        params["read"] = self.read_sigma[0] + (self.read_sigma[1] - self.read_sigma[0]) * u[0]
-        params["shot"] = self.shot_sigma[0] + (self.shot_sigma[1] - self.shot_sigma[0]) * u[1]
+        params["read"] = _between(self.read_sigma, u[0])
+        params["shot"] = _between(self.shot_sigma, u[1])
         # noise field seed: drawn from the generator so a seeded batch reproduces
         params["seed"] = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
         return params
@@ -109,8 +114,8 @@ class MotionBlur(CameraTransform):
     def generate_parameters(self, batch, generator=None):
         params = super().generate_parameters(batch, generator)
         u = torch.rand(2, batch, generator=generator)
-        params["angle"] = self.angle[0] + (self.angle[1] - self.angle[0]) * u[0]
-        params["direction"] = self.direction[0] + (self.direction[1] - self.direction[0]) * u[1]
+        params["angle"] = _between(self.angle, u[0])
+        params["direction"] = _between(self.direction, u[1])
         return params
 
     def apply_transform(self, video, params):
@@ -142,7 +147,7 @@ class Compression(CameraTransform):
 
     def generate_parameters(self, batch, generator=None):
         params = super().generate_parameters(batch, generator)
-        params["quality"] = self.quality[0] + (self.quality[1] - self.quality[0]) * torch.rand(batch, generator=generator)
+        params["quality"] = _between(self.quality, torch.rand(batch, generator=generator))
         return params
 
     def apply_transform(self, video, params):
@@ -178,8 +183,8 @@ class MovingOccluder(CameraTransform):
     def generate_parameters(self, batch, generator=None):
         params = super().generate_parameters(batch, generator)
         u = torch.rand(8, batch, generator=generator)
-        w = self.width[0] + (self.width[1] - self.width[0]) * u[0]
-        params.update(width=w, height=self.height[0] + (self.height[1] - self.height[0]) * u[1],
+        w = _between(self.width, u[0])
+        params.update(width=w, height=_between(self.height, u[1]),
                       start=-w + (1 + w) * u[2], end=-w + (1 + w) * u[3], anchor=(u[4] * 3).floor(),
                       colour=u[5:8].t(), texture=0.15 * torch.rand(batch, generator=generator))
         params["seed"] = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
