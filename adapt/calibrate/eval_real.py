@@ -4,7 +4,9 @@ Leave-one-person-out over the labelled real clips in DIR: for each held-out subj
 against the *other* subjects' clips only (the tuned spec never sees the test person), a training set
 is generated from the tuned spec and tiny3d is trained on it alone (no real clip); one model trained
 the same way on the untuned spec is the baseline. Both are scored on the held-out subject's clips.
-Same clip count, seed, epochs and model for both: only the spec differs.
+Same clip count, seed, epochs and model for both: only the spec differs. One training seed is noise on
+20 real clips (sim-only tiny3d on one weizmann4 set scored 65-90% across seeds), so ``train_seeds``
+trains each arm with that many seeds (the same training set) and reports their mean and each seed's.
 
 Every stage writes its result into OUT/eval_real/ and is skipped when that result is there, so an
 interrupted run resumes where it stopped (``--folds`` runs some subjects per call). Folds whose searches
@@ -58,6 +60,12 @@ def spec_digest(spec_path: Path) -> str:
     return hashlib.sha256(body.encode()).hexdigest()[:12]
 
 
+def seed_suffix(train_seed: int, seed: int) -> str:
+    """File-name suffix of a training seed's model and scores: none for the first (``seed``), so a
+    run made before ``train_seeds`` existed resumes as its first seed."""
+    return "" if train_seed == seed else f"_seed{train_seed}"
+
+
 def _evaluate(model: Path, real: Path, subject: str, out: Path) -> dict:
     if not out.is_file():
         _simgen(["evaluate", "--checkpoint", model, "--data", real, "--subjects", subject, "--out", out,
@@ -81,7 +89,7 @@ def subjects_of(real: Path, option: str = "--eval-real") -> tuple[list[dict], li
 
 def eval_real(spec_path: Path, tune_real: Path, eval_real_dir: Path, out: Path, *, folds: list[str] | None, budget: int,
               factors: list[str] | None, probe_clips: int, train_clips: int, epochs: int, seed: int = 0,
-              workers: int = 1, progress: bool = True) -> dict:
+              train_seeds: int = 1, workers: int = 1, progress: bool = True) -> dict:
     """Run (or resume) the folds; write OUT/metrics.json and OUT/report.html from every fold finished so far."""
     from simgen.adapt.calibrate import clips as clip_io
     from simgen.adapt.calibrate.tune import tune_spec
@@ -95,10 +103,12 @@ def eval_real(spec_path: Path, tune_real: Path, eval_real_dir: Path, out: Path, 
     root = out / "eval_real"
     root.mkdir(parents=True, exist_ok=True)
     settings = dict(budget=budget, probe_clips=probe_clips, train_clips=train_clips, epochs=epochs, seed=seed,
-                    factors=factors, spec=str(spec_path), tune_real=str(tune_real), eval_real=str(eval_real_dir))
+                    train_seeds=train_seeds, factors=factors, spec=str(spec_path), tune_real=str(tune_real), eval_real=str(eval_real_dir))
     (root / "settings.json").write_text(json.dumps(settings, indent=1))
+    seeds = [seed + i for i in range(train_seeds)]
     _train_set(spec_path, root / "untuned" / "data", train_clips, seed, workers)
-    untuned_model = _model(root / "untuned" / "data", root / "untuned" / "model", epochs, seed)
+    untuned_models = {s: _model(root / "untuned" / "data", root / "untuned" / f"model{seed_suffix(s, seed)}", epochs, s)
+                      for s in seeds}
     for subject in chosen:
         fold = root / f"fold_{subject}"
         if not (fold / "tune" / "tuning.json").is_file():
@@ -121,9 +131,11 @@ def eval_real(spec_path: Path, tune_real: Path, eval_real_dir: Path, out: Path, 
             print(f"warning: --eval-real fold {subject}: the tuned spec cannot generate its {train_clips} training clips "
                   f"({err}); fold left out", file=sys.stderr)
             continue
-        tuned_model = _model(shared / "data", shared / "model", epochs, seed)
-        _evaluate(untuned_model, eval_real_dir, subject, fold / "untuned_metrics.json")
-        _evaluate(tuned_model, eval_real_dir, subject, fold / "tuned_metrics.json")
+        for s in seeds:
+            tag = seed_suffix(s, seed)
+            tuned_model = _model(shared / "data", shared / f"model{tag}", epochs, s)
+            _evaluate(untuned_models[s], eval_real_dir, subject, fold / f"untuned_metrics{tag}.json")
+            _evaluate(tuned_model, eval_real_dir, subject, fold / f"tuned_metrics{tag}.json")
     metrics = summarise(root, subjects, settings)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     write_report(out / "report.html", metrics)
@@ -131,28 +143,43 @@ def eval_real(spec_path: Path, tune_real: Path, eval_real_dir: Path, out: Path, 
 
 
 def summarise(root: Path, subjects: list[str], settings: dict) -> dict:
-    """Pooled accuracy and per-class accuracy, before (untuned) and after (tuned), over the folds finished."""
-    folds, clips, refused = {}, {"before": [], "after": []}, {}
+    """Accuracy before (untuned) and after (tuned), pooled over the folds finished: the mean over training
+    seeds, each seed's, and per class (over every seed's clips)."""
+    seed = settings.get("seed", 0)
+    tags = [seed_suffix(seed + i, seed) for i in range(settings.get("train_seeds", 1))]
+    folds, refused = {}, {}
+    clips = {arm: {t: [] for t in tags} for arm in ("before", "after")}
     for subject in subjects:
         fold = root / f"fold_{subject}"
         if (fold / "refused.txt").is_file():
             refused[subject] = (fold / "refused.txt").read_text().strip()
             continue
-        if not (fold / "tuned_metrics.json").is_file():
+        if not all((fold / f"tuned_metrics{t}.json").is_file() for t in tags):
             continue
-        before = json.loads((fold / "untuned_metrics.json").read_text())
-        after = json.loads((fold / "tuned_metrics.json").read_text())
+        scores = {arm: [json.loads((fold / f"{name}_metrics{t}.json").read_text()) for t in tags]
+                  for arm, name in (("before", "untuned"), ("after", "tuned"))}
         tuning = json.loads((fold / "tune" / "tuning.json").read_text())
-        folds[subject] = dict(before=before["accuracy"], after=after["accuracy"], n_clips=after["n_clips"],
-                              factors=tuning["factors"], gap_before=tuning["gap_before"], gap_after=tuning["gap_after"])
-        clips["before"] += before["per_clip"]
-        clips["after"] += after["per_clip"]
+        folds[subject] = dict(before=float(np.mean([m["accuracy"] for m in scores["before"]])),
+                              after=float(np.mean([m["accuracy"] for m in scores["after"]])),
+                              n_clips=scores["after"][0]["n_clips"], factors=tuning["factors"],
+                              gap_before=tuning["gap_before"], gap_after=tuning["gap_after"])
+        if len(tags) > 1:
+            folds[subject].update(before_per_seed=[m["accuracy"] for m in scores["before"]],
+                                  after_per_seed=[m["accuracy"] for m in scores["after"]])
+        for arm in clips:
+            for t, m in zip(tags, scores[arm]):
+                clips[arm][t] += m["per_clip"]
 
-    def pooled(rows: list[dict]) -> dict:
+    def pooled(by_seed: dict[str, list[dict]]) -> dict:
+        rows = [r for seed_rows in by_seed.values() for r in seed_rows]
         labels = sorted({r["label"] for r in rows})
         per_class = {c: float(np.mean([r["predicted"] == c for r in rows if r["label"] == c])) for c in labels}
-        return dict(accuracy=float(np.mean([r["predicted"] == r["label"] for r in rows])) if rows else None,
-                    per_class=per_class, n_clips=len(rows))
+        out = dict(accuracy=float(np.mean([r["predicted"] == r["label"] for r in rows])) if rows else None,
+                   per_class=per_class, n_clips=len(rows) // len(by_seed))
+        if len(by_seed) > 1:
+            out["per_seed"] = [float(np.mean([r["predicted"] == r["label"] for r in seed_rows])) if seed_rows else None
+                               for seed_rows in by_seed.values()]
+        return out
 
     return dict(eval_real=dict(folds=folds, before=pooled(clips["before"]), after=pooled(clips["after"]),
                                settings=settings, folds_done=len(folds), folds_total=len(subjects), folds_refused=refused,
@@ -174,10 +201,15 @@ def write_report(path: Path, metrics: dict) -> None:
     class_rows = [[c, f"{e['before']['per_class'].get(c, float('nan')):.2f}", f"{e['after']['per_class'].get(c, float('nan')):.2f}"]
                   for c in classes]
     acc = (lambda v: "-" if v is None else f"{v:.3f}")
+    seeds = ""
+    if s.get("train_seeds", 1) > 1 and e["folds_done"]:
+        pairs = ", ".join(f"{b:.3f} -> {a:.3f}" for b, a in zip(e["before"]["per_seed"], e["after"]["per_seed"]))
+        seeds = (f" Accuracies are means over {s['train_seeds']} training seeds per arm (seeds {s['seed']}-"
+                 f"{s['seed'] + s['train_seeds'] - 1}, the same clips); per seed, untuned -> tuned: {pairs}.")
     intro = escape(f"{e['protocol']}. Folds done: {e['folds_done']} of {e['folds_total']}. Accuracy on the held-out people: "
              f"{acc(e['before']['accuracy'])} untuned, {acc(e['after']['accuracy'])} tuned ({e['after']['n_clips']} clips). "
              f"Each model: {s['train_clips']} synthetic clips (seed {s['seed']}), {s['epochs']} epochs; tuning budget "
-             f"{s['budget']} probes of {s['probe_clips']} clips."
+             f"{s['budget']} probes of {s['probe_clips']} clips." + seeds
              + "".join(f" Fold {k} left out: its tuned spec could not generate the training set ({v})."
                        for k, v in e.get("folds_refused", {}).items()))
     path.write_text(page("simgen calibration: sim-to-real accuracy before and after tuning", [
