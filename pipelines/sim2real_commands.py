@@ -15,7 +15,8 @@ from simgen.pipelines.cli_support import (fraction, check_input, check_output_fi
                                           did_you_mean, int_at_least, print_error)
 
 #: kept in step with simgen.adapt.benchmark.methods (not imported here: --help must not load torch)
-METHODS = ("sim-only", "real-only", "finetune", "dann", "coral", "mmd", "selfsup", "auto", "best", "pseudo", "ensemble")
+METHODS = ("sim-only", "real-only", "finetune", "dann", "coral", "mmd", "selfsup", "auto", "best", "pseudo", "ensemble",
+           "adabn", "adabn-pseudo")
 SCHEDULES = ("head", "gradual", "discriminative")
 HEADS = ("linear", "transformer", "gru", "mstcn")  # simgen.train.models.sequence (not imported: see above)
 #: kept in step with simgen.train.inputs.INPUT_MODES and simgen.train.config.AUGMENT_PRESETS (tested)
@@ -120,10 +121,12 @@ def register(sub) -> None:
                        help="one fold per person, tested on that person")
     p.add_argument("--methods", type=_methods, default=list(METHODS), metavar="LIST",
                    help=f"comma list from {', '.join(METHODS)}, or all (default: all). auto: per fold, the method "
-                        "with the best label-free score; best: the recommended recipe (sim-only at --shots 0, "
-                        "else DANN with the shots and the unlabelled clips); pseudo: fine-tuned on the shots plus "
-                        "confident, window-consistent pseudo-labels of the unlabelled clips; ensemble: mean class "
-                        "probabilities of finetune (sim-only at --shots 0), dann, coral, mmd")
+                        "with the best label-free score; best: the recommended recipe (README, section sim2real); "
+                        "pseudo: fine-tuned on the shots plus confident, window-consistent pseudo-labels of the "
+                        "unlabelled clips; ensemble: mean class "
+                        "probabilities of finetune (sim-only at --shots 0), dann, coral, mmd; adabn: batch-norm "
+                        "statistics re-estimated on the unlabelled clips; adabn-pseudo: pseudo from the adabn model, "
+                        "then adabn again")
     p.add_argument("--seeds", type=int_at_least(1), default=1, help="seeds 0..N-1 (shots, initialisation, batches)")
     p.add_argument("--first-seed", dest="first_seed", type=int_at_least(0), default=0,
                    help="start the seeds here (seeds S..S+N-1), e.g. to add seeds to an earlier run")

@@ -91,14 +91,17 @@ def _unlabelled_candidates(data) -> list[tuple[int, object]]:
             if view.label_index(i) < 0 and view.rows[i]["path"] in by_path]
 
 
-def run_pseudo(data, settings, done) -> "MethodResult":
-    """See the module docstring. ``done``: the fold's ``finetune`` result (used when there are shots)."""
-    from simgen.adapt.benchmark.methods import MethodResult, _Schedule, load_state, train_and_select
+def run_pseudo(data, settings, done, start_from: str | None = None) -> "MethodResult":
+    """See the module docstring. ``done``: the fold's results so far; the start model is ``done[start_from]``
+    when given (``adabn-pseudo`` starts from ``adabn``), else the fold's ``finetune`` model when there are
+    shots, else ``sim-only``."""
+    from simgen.adapt.benchmark.methods import MethodResult, _Schedule, load_state, start_model, train_and_select
 
-    if data.shots is not None and done.get("finetune") is not None and done["finetune"].state is not None:
-        start_name, start = "finetune", (done["finetune"].state, done["finetune"].selection)
+    if start_from is not None:
+        start_name, start = start_from, (done[start_from].state, done[start_from].selection)
     else:
-        start_name, start = "sim-only", (data.sim_state, data.sim_selection)
+        start_name, state, selection = start_model(data, done)
+        start = (state, selection)
     model = load_state(data, start[0]).to(data.device)
     candidates = _unlabelled_candidates(data)
     decisions = filter_pseudo_labels([window_probabilities(model, c, data.spec, settings.pseudo_windows, data.device)

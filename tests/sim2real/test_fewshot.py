@@ -172,6 +172,30 @@ def test_zero_shots_pseudo_starts_from_sim_only_and_the_ensemble_has_it(syntheti
     assert res["methods"]["ensemble"]["picked"] == {"sim-only+dann+coral+mmd": 1}
 
 
+def test_zero_shots_adabn_renormalises_on_the_training_peoples_clips_only(synthetic, real, tmp_path, simgen_cli,
+                                                                         sim2real_helpers):
+    """adabn: the sim-only weights with batch-norm statistics of the 6 clips of ann and ben (cat is tested);
+    best at 0 shots is adabn-pseudo's very model."""
+    import torch
+
+    from simgen.train.checkpoint import load_checkpoint
+
+    code, out, err = simgen_cli.run(["sim2real", "--synthetic", synthetic, "--real", real, "--shots", "0",
+                                     "--test-subjects", "cat", "--methods", "sim-only,adabn,adabn-pseudo,best",
+                                     "--save-models", tmp_path / "m", "--out", tmp_path / "r.json", *sim2real_helpers.FAST])
+    assert code == 0, err
+    res = json.loads((tmp_path / "r.json").read_text())
+    runs = {r["method"]: r for r in res["runs"]}
+    assert runs["adabn"]["info"] == dict(start="sim-only", adabn=dict(clips=6, windows=18, batches=3))  # 3 windows of 8 in 20 frames
+    assert runs["adabn-pseudo"]["info"]["start"] == "adabn" and runs["adabn-pseudo"]["info"]["adabn"]["clips"] == 6
+    assert res["methods"]["best"]["picked"] == {"adabn-pseudo": 1}
+    assert [p["scores"] for p in runs["best"]["predictions"]] == [p["scores"] for p in runs["adabn-pseudo"]["predictions"]]
+    sim = load_checkpoint(tmp_path / "m" / "sim-only-seed0" / "model.pt")["model"]
+    ada = load_checkpoint(tmp_path / "m" / "adabn-seed0" / "model.pt")["model"]
+    moved = [k for k in sim if not torch.equal(sim[k], ada[k])]
+    assert moved and all(k.endswith(("running_mean", "running_var", "num_batches_tracked")) for k in moved)
+
+
 @pytest.mark.parametrize("picker", ["random", "active"])
 def test_shot_pickers_end_to_end(picker, synthetic, tmp_path, simgen_cli, sim2real_helpers):
     real = sim2real_helpers.make_real(tmp_path / "real", per_class=2)
@@ -209,6 +233,6 @@ def test_an_ensemble_rebuilt_from_results_matches_the_in_run_one(fewshot_run, tm
 def test_each_method_runs_after_what_it_needs():
     from simgen.adapt.benchmark.methods import run_order
 
-    assert run_order(["best"], 0) == ["finetune", "pseudo", "best"]  # pseudo starts from finetune's slot (n/a at K = 0)
+    assert run_order(["best"], 0) == ["finetune", "adabn", "adabn-pseudo", "best"]  # finetune: n/a at K = 0
     assert run_order(["best"], 1) == ["finetune", "pseudo", "best"]
     assert run_order(["ensemble", "sim-only"], 1) == ["sim-only", "finetune", "dann", "coral", "mmd", "ensemble"]
