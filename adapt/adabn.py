@@ -30,7 +30,7 @@ from simgen.train.inputs import InputTransform
 ADABN_BATCH = 8
 
 
-def _norm_layers(model: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
+def norm_layers(model: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
     return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
 
 
@@ -41,7 +41,7 @@ def recompute_batch_norm(model: nn.Module, batches: Iterable[torch.Tensor], devi
     (no dropout) and no weight changes. Returns ``(model in eval mode, batches seen)``; with no batch
     the copy keeps the original statistics."""
     adapted = copy.deepcopy(model).to(device).eval()
-    layers = _norm_layers(adapted)
+    layers = norm_layers(adapted)
     saved = [(copy.deepcopy(m.running_mean), copy.deepcopy(m.running_var), m.momentum) for m in layers]
     for m in layers:
         m.reset_running_stats()

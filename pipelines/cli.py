@@ -261,6 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
 
         monitor_commands.register(sub)
         update_commands.register(sub)
+        from simgen.pipelines import adabn_commands
+
+        adabn_commands.register(sub)
     from simgen.pipelines import calibrate_commands
 
     calibrate_commands.register(sub)
