@@ -131,7 +131,7 @@ def register(subparsers) -> None:
     e.add_argument("--train-clips", type=int_at_least(8), default=200,
                    help="with --eval-real: synthetic training clips per model (64 clips and 30 epochs trained tiny3d to chance on weizmann4_dev)")
     e.add_argument("--epochs", type=int_at_least(1), default=80, help="with --eval-real: training epochs per model (simgen train's default)")
-    e.add_argument("--train-seeds", type=int_at_least(1), default=1,
+    e.add_argument("--train-seeds", type=int_at_least(1), default=3,
                    help="with --eval-real: models trained per arm, seeds --seed, --seed+1, ... on the same clips; accuracies "
-                        "are their mean (one seed is noise: sim-only tiny3d on one weizmann4 set scored 65-90%% across seeds)")
+                        "are their mean (one seed is noise: EVAL_TRAIN_SEEDS in adapt/calibrate/eval_real.py)")
     c.set_defaults(func=cmd_calibrate)

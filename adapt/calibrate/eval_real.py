@@ -26,6 +26,11 @@ import numpy as np
 from simgen.errors import SimgenError
 
 
+#: models trained per arm by default (``--train-seeds``): on weizmann4_dev one seed's verdict flipped with
+#: the next (untuned 0.90 -> tuned 0.90 on seed 0; 0.75 -> 0.85 and 0.65 -> 0.80 on seeds 1 and 2)
+EVAL_TRAIN_SEEDS = 3
+
+
 def _simgen(argv: list[str]) -> None:
     from simgen.pipelines.cli import main
 
@@ -89,7 +94,7 @@ def subjects_of(real: Path, option: str = "--eval-real") -> tuple[list[dict], li
 
 def eval_real(spec_path: Path, tune_real: Path, eval_real_dir: Path, out: Path, *, folds: list[str] | None, budget: int,
               factors: list[str] | None, probe_clips: int, train_clips: int, epochs: int, seed: int = 0,
-              train_seeds: int = 1, workers: int = 1, progress: bool = True) -> dict:
+              train_seeds: int = EVAL_TRAIN_SEEDS, workers: int = 1, progress: bool = True) -> dict:
     """Run (or resume) the folds; write OUT/metrics.json and OUT/report.html from every fold finished so far."""
     from simgen.adapt.calibrate import clips as clip_io
     from simgen.adapt.calibrate.tune import tune_spec

@@ -184,3 +184,12 @@ def test_each_arm_trains_one_model_per_seed_on_one_training_set(tmp_path, monkey
                                           for tag, s in (("", 5), ("_seed6", 6), ("_seed7", 7)))
     assert metrics["before"]["per_seed"] == metrics["after"]["per_seed"] == [0.0, 1.0, 1.0]
     assert metrics["folds"]["s1"]["after_per_seed"] == [0.0, 1.0, 1.0]
+
+
+def test_the_cli_default_is_the_measured_seed_count():
+    from simgen.adapt.calibrate.eval_real import EVAL_TRAIN_SEEDS
+    from simgen.pipelines.cli import build_parser
+
+    args = build_parser().parse_args(["calibrate", "--tune", "--spec", "s.yaml", "--real", "r", "--eval-real", "r",
+                                      "--out", "o"])
+    assert args.train_seeds == EVAL_TRAIN_SEEDS == 3
