@@ -43,7 +43,7 @@ def _real_clips(root: Path, size: int, subjects, exclude_subjects) -> list:
 
 def cmd_adabn(args: argparse.Namespace) -> int:
     from simgen.adapt.adabn import clip_windows, norm_layers, recompute_batch_norm
-    from simgen.train.checkpoint import load_checkpoint, load_model, save_atomic
+    from simgen.train.checkpoint import load_checkpoint, model_from_checkpoint, save_atomic
     from simgen.train.errors import TrainDataError
     from simgen.train.frame_rate import model_fps
 
@@ -54,7 +54,8 @@ def cmd_adabn(args: argparse.Namespace) -> int:
         raise SimgenError(f"--out {out}: is the --checkpoint itself; write the renormalised model next to it")
     start = time.perf_counter()
     try:
-        model, meta = load_model(args.checkpoint)
+        ckpt = load_checkpoint(args.checkpoint)
+        model, meta = model_from_checkpoint(ckpt, args.checkpoint)
     except TrainDataError as exc:
         raise SimgenError(f"--checkpoint {exc}") from None
     layers = len(norm_layers(model))
@@ -63,8 +64,7 @@ def cmd_adabn(args: argparse.Namespace) -> int:
     clips = _real_clips(Path(args.real), meta["size"], args.subjects, args.exclude_subjects)
     batches = clip_windows(clips, input_mode=meta["input"], num_frames=meta["num_frames"], stride=meta["stride"],
                            fps=model_fps(meta), seed=args.seed)
-    adapted, seen = recompute_batch_norm(model, batches)
-    ckpt = load_checkpoint(args.checkpoint)
+    adapted, _ = recompute_batch_norm(model, batches)
     ckpt["model"] = adapted.state_dict()
     windows = sum(len(b) for b in batches)
     ckpt["meta"] = dict(ckpt["meta"], adabn=dict(real=str(args.real), clips=len(clips), windows=windows,

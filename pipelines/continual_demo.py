@@ -77,7 +77,7 @@ def _sum(folds: list[dict], where: str, when: str, part: str) -> tuple[int, int]
 
 
 def main(argv: list[str] | None = None) -> int:
-    from simgen.adapt.update import _dataset, evaluate_split, run_update
+    from simgen.adapt.update import UPDATE_STEPS, _dataset, evaluate_split, run_update
     from simgen.train.checkpoint import load_model
     from simgen.train.data.cache import FrameCache
     from simgen.train.data.real import RealFolderReader
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--synthetic-test", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--subjects", help="test people (default: every person of --real)")
-    p.add_argument("--steps", type=int, default=1200)
+    p.add_argument("--steps", type=int, default=UPDATE_STEPS)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--train", default="last")
     p.add_argument("--distill", type=float, default=1.0)

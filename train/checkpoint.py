@@ -86,7 +86,11 @@ def load_checkpoint(path: str | Path) -> dict:
 
 def load_model(path: str | Path) -> tuple[ActionModel, dict]:
     """Rebuild the model of a checkpoint; returns ``(model in eval mode, meta)``."""
-    ckpt = load_checkpoint(path)
+    return model_from_checkpoint(load_checkpoint(path), path)
+
+
+def model_from_checkpoint(ckpt: dict, path: str | Path) -> tuple[ActionModel, dict]:
+    """:func:`load_model` on a checkpoint already read by :func:`load_checkpoint` (``path`` names it in errors)."""
     meta = ckpt["meta"]
     missing = [k for k in MODEL_META if k not in meta]
     if missing:

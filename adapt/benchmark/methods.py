@@ -418,24 +418,24 @@ def start_model(data: FoldData, done: dict[str, MethodResult]) -> tuple[str, dic
     return "sim-only", data.sim_state, data.sim_selection
 
 
-def adapt_norm_state(data: FoldData, state: dict) -> tuple[dict, dict]:
-    """``state`` with its batch-norm statistics re-estimated (AdaBN, :mod:`simgen.adapt.adabn`) on the fold's
-    unlabelled real clips (the training people's; labels unused), and a record of what it used."""
+def adapt_norm(data: FoldData, state: dict) -> tuple[nn.Module, dict]:
+    """The model of ``state`` with its batch-norm statistics re-estimated (AdaBN, :mod:`simgen.adapt.adabn`) on the
+    fold's unlabelled real clips (the training people's; labels unused), and a record of what it used."""
     from simgen.adapt.adabn import clip_windows, recompute_batch_norm
 
     clips = data.selection.real_unlabelled
     batches = clip_windows(clips, input_mode=data.spec.input_mode, num_frames=data.spec.num_frames,
                            stride=data.spec.stride, fps=data.spec.fps, seed=data.seed)
     model, seen = recompute_batch_norm(load_state(data, state), batches, device=data.device)
-    return model.state_dict(), dict(clips=len(clips), windows=sum(len(b) for b in batches), batches=seen)
+    return model, dict(clips=len(clips), windows=sum(len(b) for b in batches), batches=seen)
 
 
 def run_adabn(data: FoldData, done: dict[str, MethodResult]) -> MethodResult:
     """The start model (:func:`start_model`) with batch-norm statistics of the fold's unlabelled real clips."""
     start_name, state, _ = start_model(data, done)
-    adapted, used = adapt_norm_state(data, state)
-    selection = selection_score(load_state(data, adapted), data.selection, data.spec, data.device)
-    return MethodResult(state=adapted, selection=selection, chosen_step=0, info=dict(start=start_name, adabn=used))
+    model, used = adapt_norm(data, state)
+    return MethodResult(state=model.state_dict(), selection=selection_score(model, data.selection, data.spec, data.device),
+                        chosen_step=0, info=dict(start=start_name, adabn=used))
 
 
 def run_method(name: str, data: FoldData, settings: Settings, done: dict[str, MethodResult]) -> MethodResult:
@@ -464,9 +464,9 @@ def run_method(name: str, data: FoldData, settings: Settings, done: dict[str, Me
         result = run_pseudo(data, settings, done, start_from="adabn")
         # the pseudo-label fine-tuning ran on half-synthetic batches, which moved the statistics back
         # toward a mix of the domains: re-estimate them on the real clips once more
-        result.state, used = adapt_norm_state(data, result.state)
-        result.selection = selection_score(load_state(data, result.state), data.selection, data.spec, data.device)
-        result.info["adabn"] = used
+        model, result.info["adabn"] = adapt_norm(data, result.state)
+        result.state = model.state_dict()
+        result.selection = selection_score(model, data.selection, data.spec, data.device)
         return result
     if name == "ensemble":
         from simgen.adapt.benchmark.ensemble import run_ensemble
