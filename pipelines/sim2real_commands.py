@@ -20,7 +20,7 @@ METHODS = ("sim-only", "real-only", "finetune", "dann", "coral", "mmd", "selfsup
 SCHEDULES = ("head", "gradual", "discriminative")
 HEADS = ("linear", "transformer", "gru", "mstcn")  # simgen.train.models.sequence (not imported: see above)
 #: kept in step with simgen.train.inputs.INPUT_MODES and simgen.train.config.AUGMENT_PRESETS (tested)
-INPUT_MODES = ("rgb", "gray", "diff", "sdiff", "rgb+diff")
+INPUT_MODES = ("rgb", "gray", "diff", "sdiff", "pdiff", "psdiff", "rgb+diff")
 AUGMENTS = ("none", "light", "default", "strong", "robust")
 SHOT_PICKERS = ("class-balanced", "random", "active")  # simgen.adapt.benchmark.picks
 
@@ -179,8 +179,9 @@ def register(sub) -> None:
                    help="the sim-only model's per-frame head (`simgen train --head`); every method keeps it and "
                         "trains it on its own features while it adapts")
     r.add_argument("--input", choices=INPUT_MODES, default="diff",
-                   help="input of every method's model: diff, or sdiff (differences after cancelling the camera's "
-                        "motion, at training and test time alike; see `simgen train --help`)")
+                   help="input of every method's model: diff, sdiff (differences after cancelling the camera's "
+                        "motion, at training and test time alike), pdiff (each window zoomed onto its moving "
+                        "region), psdiff (both); see `simgen train --help`")
     r.add_argument("--augment", choices=AUGMENTS, default="light",
                    help="training augmentation of every method (as `simgen train --augment`): light, or robust "
                         "(+ a slower camera, a box in front of the person, JPEG 10-60, noise, blur)")

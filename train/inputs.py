@@ -1,4 +1,4 @@
-"""Input representations: RGB, grayscale, temporal difference, stabilised difference, RGB + difference."""
+"""Input representations: RGB, grayscale, temporal difference (plain, stabilised, person-centred), RGB + difference."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import numpy as np
 import torch
 from torch import nn
 
-INPUT_MODES = ("rgb", "gray", "diff", "sdiff", "rgb+diff")
+from simgen.train.person_crop import person_crop
+
+INPUT_MODES = ("rgb", "gray", "diff", "sdiff", "pdiff", "psdiff", "rgb+diff")
 _MEAN, _STD = 0.45, 0.225  # Kinetics statistics, so torchvision weights see familiar ranges
 #: px between the points ``sdiff`` tracks: on 10 weizmann4_dev clips under the benchmark's moving crop
 #: (strength 0.1 / 0.3) the stabilised clips' mean frame difference was 3.07 / 4.23 grey levels with
@@ -16,12 +18,12 @@ _SDIFF_GRID = 6
 
 def input_channels(mode: str) -> int:
     """Channels a model receives for ``mode``."""
-    return {"rgb": 3, "gray": 1, "diff": 1, "sdiff": 1, "rgb+diff": 4}[check_mode(mode)]
+    return {"rgb": 3, "gray": 1, "diff": 1, "sdiff": 1, "pdiff": 1, "psdiff": 1, "rgb+diff": 4}[check_mode(mode)]
 
 
 def luma_only(mode: str) -> bool:
     """Whether ``mode`` sees grey levels only (colour augmentation beyond brightness/contrast is wasted)."""
-    return check_mode(mode) in ("gray", "diff", "sdiff")
+    return check_mode(mode) in ("gray", "diff", "sdiff", "pdiff", "psdiff")
 
 
 def check_mode(mode: str) -> str:
@@ -68,10 +70,13 @@ class InputTransform(nn.Module):
     motion-compensated differences as in Wang & Schmid, "Action Recognition with Improved
     Trajectories", ICCV 2013. It costs OpenCV work on the CPU for every clip, at training and
     at test time alike, and the checkpoint records it as its input mode, so evaluation and
-    prediction apply it without being told.
+    prediction apply it without being told. ``pdiff`` (person-centred difference) zooms each
+    window onto its moving region before differencing (:mod:`simgen.train.person_crop`), so a
+    smaller or off-centre person looks as the training clips' do; ``psdiff`` stabilises, then
+    crops.
 
     Args:
-        mode: ``rgb`` | ``gray`` | ``diff`` | ``sdiff`` | ``rgb+diff`` (channels 0-2 RGB, 3
+        mode: ``rgb`` | ``gray`` | ``diff`` | ``sdiff`` | ``pdiff`` | ``psdiff`` | ``rgb+diff`` (channels 0-2 RGB, 3
             difference: the two-stream models split them again).
         diff_scale: multiplier bringing frame differences to roughly unit variance.
 
@@ -96,8 +101,12 @@ class InputTransform(nn.Module):
         gray = to_gray(video)
         if self.mode == "gray":
             return (gray - _MEAN) / _STD
-        if self.mode == "sdiff":
-            return temporal_difference(stabilised_gray(gray)) * self.diff_scale
+        if self.mode in ("sdiff", "psdiff"):
+            gray = stabilised_gray(gray)
+        if self.mode in ("pdiff", "psdiff"):
+            gray = person_crop(gray)
+        if self.mode in ("sdiff", "pdiff", "psdiff"):
+            return temporal_difference(gray) * self.diff_scale
         diff = temporal_difference(gray) * self.diff_scale
         if self.mode == "diff":
             return diff
