@@ -198,8 +198,9 @@ BACKBONE_DEFAULTS: dict[str, dict[str, float | int]] = {
 #: camera-realism transforms meant for sim-to-real transfer; ``robust`` is ``light`` plus what footage
 #: outside the lab adds (issue 11), each in a range of its own, not the test perturbations' code or
 #: levels (README, "sim2real", robust variant): a slower camera (sample-and-hold, rate / 1-2 on the
-#: window's timeline), a box in front of the person (still or crossing), JPEG quality 10-60, sensor
-#: noise and blur.
+#: window's timeline), a box in front of the person (still or crossing), JPEG quality 10-60, an H.264
+#: round trip at CRF 28-51 (a quarter of the clips: x264 skips slowly changing blocks, which JPEG does
+#: not imitate), sensor noise and blur.
 AUGMENT_PRESETS: dict[str, dict] = {
     "none": dict(spatial=False, speed=None, noise=0.0, blur=0.0),
     "light": dict(spatial=True, speed=None, noise=0.0, blur=0.0),
@@ -207,5 +208,5 @@ AUGMENT_PRESETS: dict[str, dict] = {
     "strong": dict(spatial=True, frame_jitter=0.3, speed=(0.7, 1.4), frame_drop=0.1, noise=0.5, blur=0.3,
                    compression=0.3),
     "robust": dict(spatial=True, speed=None, frame_rate=(1.0, 2.0), occluder=0.3, noise=0.3, blur=0.2,
-                   compression=0.4, jpeg_quality=(10.0, 60.0)),
+                   compression=0.4, jpeg_quality=(10.0, 60.0), codec=0.25, codec_crf=(28.0, 51.0)),
 }

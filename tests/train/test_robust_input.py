@@ -147,8 +147,37 @@ def test_the_occluder_is_one_opaque_box_moving_at_constant_speed():
     assert torch.equal(MovingOccluder(p=0.0)(video), video)
 
 
+def _swinging_block(frames=12, size=64):
+    """A dark block sliding 1 px a frame across a mid-grey frame, RGB in ``[0, 1]``: ``(1, 3, T, H, W)``."""
+    v = torch.full((1, 3, frames, size, size), 0.6)
+    for t in range(frames):
+        v[0, :, t, 10:22, 6 + t:14 + t] = 0.1
+    return v
+
+
+def test_the_codec_is_a_real_h264_round_trip_that_skips_small_changes_at_high_crf():
+    from simgen.train.augment.camera import VideoCodec
+
+    video = _swinging_block()
+    mild = VideoCodec(crf=(18.0, 18.0), p=1.0)(video, torch.Generator().manual_seed(0))
+    harsh = VideoCodec(crf=(51.0, 51.0), p=1.0)(video, torch.Generator().manual_seed(0))
+    assert mild.shape == harsh.shape == video.shape and mild.dtype == video.dtype
+    assert float((mild - video).abs().mean()) < 0.02  # CRF 18: close to the input
+    assert float((harsh - video).abs().mean()) > 2 * float((mild - video).abs().mean())
+
+    still = torch.full((1, 3, 8, 64, 64), 0.4)
+    still[..., 8:40, 8:30] = 0.8
+    coded = VideoCodec(crf=(51.0, 51.0), p=1.0)(still, torch.Generator().manual_seed(0))
+    assert float((coded[:, :, 1:] - coded[:, :, :-1]).abs().max()) < 0.01  # predicted frames: a still scene stays still
+    again = VideoCodec(crf=(51.0, 51.0), p=1.0)(video, torch.Generator().manual_seed(0))
+    assert torch.equal(again, harsh)  # deterministic (one thread, same CRF; x264 is not on frames under 48 px)
+    assert torch.equal(VideoCodec(p=0.0)(video), video)
+    with pytest.raises(ValueError, match="RGB"):
+        VideoCodec(p=1.0)(video[:, :1])
+
+
 def test_the_robust_preset_builds_with_its_own_ranges():
-    from simgen.train.augment.camera import Compression, MovingOccluder
+    from simgen.train.augment.camera import Compression, MovingOccluder, VideoCodec
     from simgen.train.augment.pipeline import create_clip_augmentation
     from simgen.train.augment.temporal import RandomFrameRate
     from simgen.train.config import AUGMENT_PRESETS
@@ -156,6 +185,7 @@ def test_the_robust_preset_builds_with_its_own_ranges():
     aug = create_clip_augmentation(size=32, luma_only=True, **AUGMENT_PRESETS["robust"])
     kinds = {type(m): m for m in aug.camera}
     assert kinds[Compression].quality == (10.0, 60.0) and MovingOccluder in kinds
+    assert kinds[VideoCodec].crf == (28.0, 51.0) and list(kinds)[-1] is VideoCodec  # the encoder comes last
     assert any(isinstance(t, RandomFrameRate) and t.divisor == (1.0, 2.0) for t in aug.temporal.transforms)
     v, _ = aug(torch.rand(4, 3, 8, 32, 32), generator=torch.Generator().manual_seed(0))
     assert v.shape == (4, 3, 8, 32, 32) and 0 <= float(v.min()) and float(v.max()) <= 1

@@ -8,7 +8,7 @@ import hashlib
 import torch
 from torch import nn
 
-from simgen.train.augment.camera import Compression, MotionBlur, MovingOccluder, SensorNoise
+from simgen.train.augment.camera import Compression, MotionBlur, MovingOccluder, SensorNoise, VideoCodec
 from simgen.train.augment.spatial import FrameJitter, create_spatial_augment
 from simgen.train.augment.temporal import (
     RandomFrameDrop,
@@ -92,6 +92,8 @@ def create_clip_augmentation(
     blur: float = 0.2,
     compression: float = 0.0,
     jpeg_quality: tuple[float, float] = (30.0, 90.0),
+    codec: float = 0.0,
+    codec_crf: tuple[float, float] = (28.0, 51.0),
     frame_rate: tuple[float, float] | None = None,
     occluder: float = 0.0,
     luma_only: bool = False,
@@ -109,6 +111,9 @@ def create_clip_augmentation(
         noise, blur, compression, occluder: per-clip probabilities of each camera effect
             (occluder: a :class:`MovingOccluder` box, drawn first so the camera effects apply to it).
         jpeg_quality: the compression's JPEG quality range.
+        codec: per-clip probability of an H.264 round trip (:class:`VideoCodec`, on the CPU), applied
+            after every other camera effect, as a camera's encoder is.
+        codec_crf: its CRF range.
         frame_rate: the rate-divisor range of :class:`RandomFrameRate` (half the clips), or ``None``.
         luma_only: colour jitter limited to brightness/contrast (gray and difference inputs).
 
@@ -138,6 +143,8 @@ def create_clip_augmentation(
         camera.append(Compression(quality=jpeg_quality, p=compression))
     if noise > 0:
         camera.append(SensorNoise(p=noise))
+    if codec > 0:
+        camera.append(VideoCodec(crf=codec_crf, p=codec))
     return ClipAugmentation(
         temporal=temporal,
         spatial=create_spatial_augment(size=size, luma_only=luma_only) if spatial else None,
