@@ -89,3 +89,21 @@ def test_pdiff_makes_a_small_person_look_like_a_large_one():
     assert similarity("diff") < 0.3
     assert similarity("pdiff") > 0.6
     assert similarity("psdiff") > 0.6  # a still camera: stabilising changes nothing
+
+
+def test_a_pdiff_checkpoint_is_cropped_by_evaluate_without_being_told(synthetic_dir, train_cli, tmp_path, monkeypatch):
+    import json
+
+    import simgen.train.inputs as inputs
+    from simgen.train.checkpoint import load_model
+
+    run = tmp_path / "run"
+    assert train_cli.run("train", "--synthetic", synthetic_dir, "--out", run, "--epochs", "1", "--val-fraction", "0",
+                         "--input", "pdiff", *train_cli.FAST) == 0
+    assert load_model(run / "model.pt")[1]["input"] == "pdiff"
+    calls = []
+    real = inputs.person_crop
+    monkeypatch.setattr(inputs, "person_crop", lambda gray: calls.append(gray.shape[0]) or real(gray))
+    assert train_cli.run("evaluate", "--checkpoint", run / "model.pt", "--data", synthetic_dir,
+                         "--out", tmp_path / "m.json", "--no-progress") == 0
+    assert sum(calls) >= 12 and json.loads((tmp_path / "m.json").read_text())["n_clips"] == 12
