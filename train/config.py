@@ -196,11 +196,11 @@ BACKBONE_DEFAULTS: dict[str, dict[str, float | int]] = {
 #: ``light`` (per-clip geometry + brightness/contrast) is the default: on the weizmann4 preset it
 #: learned the synthetic classes best in a CPU budget; ``default``/``strong`` add the temporal and
 #: camera-realism transforms meant for sim-to-real transfer; ``robust`` is ``light`` plus what footage
-#: outside the lab adds (issue 11), each in a range of its own, not the test perturbations' code or
-#: levels (README, "sim2real", robust variant): a slower camera (sample-and-hold, rate / 1-2 on the
-#: window's timeline), a box in front of the person (still or crossing), JPEG quality 10-60, an H.264
-#: round trip at CRF 28-51 (a quarter of the clips: x264 skips slowly changing blocks, which JPEG does
-#: not imitate), sensor noise and blur.
+#: outside the lab adds (issue 11), each in a range of its own, not the test perturbations' levels
+#: (README, "sim2real", robust variant): a slower camera (sample-and-hold, rate / 1-2 on the window's
+#: timeline), a box in front of the person (still or crossing), JPEG quality 10-60, an H.264 round trip
+#: at CRF 28-51 (a quarter of the clips: x264 skips slowly changing blocks, which JPEG does not imitate;
+#: the one part that shares the test's code, ``h264_roundtrip``), sensor noise and blur.
 AUGMENT_PRESETS: dict[str, dict] = {
     "none": dict(spatial=False, speed=None, noise=0.0, blur=0.0),
     "light": dict(spatial=True, speed=None, noise=0.0, blur=0.0),
