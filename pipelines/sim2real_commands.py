@@ -76,7 +76,8 @@ def cmd_sim2real(args: argparse.Namespace) -> int:
         conditions = _perturbation_conditions(args.test_perturb) if args.test_perturb else {}
         settings = Settings(sim_epochs=args.sim_epochs, finetune_schedule=args.finetune_schedule,
                             finetune_steps=args.finetune_steps, align_steps=args.align_steps,
-                            real_only_steps=args.real_only_steps, pseudo_threshold=args.pseudo_threshold)
+                            real_only_steps=args.real_only_steps, pseudo_threshold=args.pseudo_threshold,
+                            pseudo_min_kept=args.pseudo_min_kept)
         cfg = BenchmarkConfig(synthetic=args.synthetic, real=args.real, shots=args.shots, methods=args.methods,
                               seeds=args.seeds, first_seed=args.first_seed, test_subjects=args.test_subjects,
                               leave_one_subject_out=args.leave_one_subject_out,
@@ -171,6 +172,9 @@ def register(sub) -> None:
                    help="steps of dann / coral / mmd")
     s.add_argument("--pseudo-threshold", dest="pseudo_threshold", type=fraction, default=0.8,
                    help="pseudo: least mean window confidence of a kept pseudo-label (its windows must also agree)")
+    s.add_argument("--pseudo-min-kept", dest="pseudo_min_kept", type=fraction, default=1 / 3,
+                   help="pseudo: when fewer than this share of the unlabelled clips is kept, keep the start model "
+                        "instead of fine-tuning (default a third)")
     s.add_argument("--real-only-steps", dest="real_only_steps", type=int_at_least(1), default=200,
                    help="steps of real-only")
     r = p.add_argument_group("run")

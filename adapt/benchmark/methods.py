@@ -103,6 +103,7 @@ class Settings:
     pseudo_threshold: float = 0.8  # ``pseudo``: least mean confidence of a kept clip (see .pseudo)
     pseudo_windows: int = 4  # windows per unlabelled clip that must agree
     pseudo_replay: float = 0.5  # synthetic share of each ``pseudo`` batch
+    pseudo_min_kept: float = 1 / 3  # fewer kept clips than this share of the candidates: no fine-tuning (.pseudo)
 
 
 @dataclass

@@ -196,6 +196,35 @@ def test_zero_shots_adabn_renormalises_on_the_training_peoples_clips_only(synthe
     assert moved and all(k.endswith(("running_mean", "running_var", "num_batches_tracked")) for k in moved)
 
 
+@pytest.mark.parametrize("min_kept", [None, "0"])
+def test_too_few_kept_pseudo_labels_leave_the_start_model(min_kept, synthetic, real, tmp_path, simgen_cli,
+                                                          sim2real_helpers, monkeypatch):
+    """One clip of the 6 kept: under the default guard (a third: 2 clips) pseudo is its start model, sim-only
+    at 0 shots, clip for clip; with the guard off it fine-tunes on that clip."""
+    import simgen.adapt.benchmark.pseudo as pseudo
+
+    real_filter = pseudo.filter_pseudo_labels
+
+    def keep_one(probs, threshold):
+        out = real_filter(probs, threshold)
+        return [dict(d, kept=i == 0) for i, d in enumerate(out)]
+
+    monkeypatch.setattr(pseudo, "filter_pseudo_labels", keep_one)
+    extra = [] if min_kept is None else ["--pseudo-min-kept", min_kept]
+    code, out, err = simgen_cli.run(["sim2real", "--synthetic", synthetic, "--real", real, "--shots", "0",
+                                     "--test-subjects", "ann", "--methods", "sim-only,pseudo", *extra,
+                                     "--out", tmp_path / "r.json", *sim2real_helpers.FAST])
+    assert code == 0, err
+    runs = {r["method"]: r for r in json.loads((tmp_path / "r.json").read_text())["runs"]}
+    info = runs["pseudo"]["info"]["pseudo_labels"]
+    assert (info["candidates"], info["kept"]) == (6, 1)
+    same = [p["scores"] for p in runs["pseudo"]["predictions"]] == [p["scores"] for p in runs["sim-only"]["predictions"]]
+    if min_kept is None:
+        assert info["min_kept"] == 2 and same and not runs["pseudo"]["history"]
+    else:
+        assert info["min_kept"] == 0 and runs["pseudo"]["history"]
+
+
 @pytest.mark.parametrize("picker", ["random", "active"])
 def test_shot_pickers_end_to_end(picker, synthetic, tmp_path, simgen_cli, sim2real_helpers):
     real = sim2real_helpers.make_real(tmp_path / "real", per_class=2)
