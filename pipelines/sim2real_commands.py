@@ -188,7 +188,8 @@ def register(sub) -> None:
                         "region), psdiff (both); see `simgen train --help`")
     r.add_argument("--augment", choices=AUGMENTS, default="light",
                    help="training augmentation of every method (as `simgen train --augment`): light, or robust "
-                        "(+ a slower camera, a box in front of the person, JPEG 10-60, noise, blur)")
+                        "(+ a slower camera, a box in front of the person, JPEG 10-60, an H.264 round trip at CRF 28-51, noise, "
+                        "blur)")
     r.add_argument("--size", type=int_at_least(16), default=64, help="square frame side")
     r.add_argument("--num-frames", dest="num_frames", type=int_at_least(2), default=16, help="frames per window T")
     r.add_argument("--stride", type=int_at_least(1), default=2, help="frame gap inside a window")

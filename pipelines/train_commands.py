@@ -319,7 +319,8 @@ def _add_train(sub) -> None:
                         "`simgen evaluate --checkpoint RUN/snapshot1.pt RUN/snapshot2.pt ...`")
     o.add_argument("--augment", choices=["none", "light", "default", "strong", "robust"], default="light",
                    help="light: per-clip geometry + brightness/contrast; default/strong add temporal and camera-realism transforms; "
-                        "robust: light + a slower camera, a box in front of the person, JPEG 10-60, noise, blur")
+                        "robust: light + a slower camera, a box in front of the person, JPEG 10-60, an H.264 round trip (CRF 28-51), "
+                        "noise, blur")
     o.add_argument("--label-smoothing", dest="label_smoothing", type=float, default=0.1,
                    help="cross-entropy label smoothing, in [0, 1)")
     o.add_argument("--class-balance", dest="class_balance", action="store_true", help="inverse-frequency class weights")
