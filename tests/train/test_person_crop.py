@@ -57,6 +57,17 @@ def test_sparse_flicker_far_away_does_not_move_the_box():
     assert float((a - b).abs().max()) < 2 / 64
 
 
+def test_an_edge_crossing_the_view_once_does_not_stretch_the_box():
+    person = _person(0.5)
+    crossed = person.clone()
+    for t in range(crossed.shape[2]):  # a full-height bar, 10 px wide, sweeping left to right at 4 px a frame
+        crossed[0, 0, t, :, max(0, 4 * t - 10):4 * t] = 0.9
+    alone, with_bar = motion_boxes(person)[0], motion_boxes(crossed)[0]
+    assert float((alone - with_bar).abs().max()) < 3 / 64
+    no_floor = motion_boxes(crossed, min_frequency=0.0)[0]  # every moving pixel counted: the bar's edges too
+    assert float(no_floor[2]) > 1.5 * float(alone[2])
+
+
 def test_the_whole_frame_box_is_the_identity_and_a_quadrant_box_zooms_in():
     video = torch.rand(2, 3, 4, 16, 16)
     assert torch.allclose(crop_windows(video, torch.tensor([[0.5, 0.5, 1.0]] * 2)), video, atol=1e-5)
