@@ -119,7 +119,8 @@ def run_pseudo(data, settings, done, start_from: str | None = None) -> "MethodRe
     info = dict(start=start_name, threshold=settings.pseudo_threshold, windows=settings.pseudo_windows,
                 pseudo_labels=dict(candidates=len(candidates), kept=len(kept)))
     info["pseudo_labels"]["min_kept"] = int(np.ceil(settings.pseudo_min_kept * len(candidates)))
-    if not kept or len(kept) < settings.pseudo_min_kept * len(candidates):  # too few confident: the start model
+    # too few confident clips: the start model, as it is
+    if not kept or len(kept) < settings.pseudo_min_kept * len(candidates):
         result = MethodResult(state=start[0], selection=start[1], chosen_step=0)
     else:
         shot_labels = {i: k for i, k in data.real_train.reader.labels.items() if k >= 0}
