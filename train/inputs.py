@@ -105,9 +105,7 @@ class InputTransform(nn.Module):
             gray = stabilised_gray(gray)
         if self.mode in ("pdiff", "psdiff"):
             gray = person_crop(gray)
-        if self.mode in ("sdiff", "pdiff", "psdiff"):
-            return temporal_difference(gray) * self.diff_scale
         diff = temporal_difference(gray) * self.diff_scale
-        if self.mode == "diff":
-            return diff
-        return torch.cat([(video - _MEAN) / _STD, diff], dim=1)
+        if self.mode == "rgb+diff":
+            return torch.cat([(video - _MEAN) / _STD, diff], dim=1)
+        return diff

@@ -116,11 +116,10 @@ def run_pseudo(data, settings, done, start_from: str | None = None) -> "MethodRe
     decisions = filter_pseudo_labels([window_probabilities(model, c, data.spec, settings.pseudo_windows, data.device)
                                       for _, c in candidates], settings.pseudo_threshold)
     kept = {i: d["label"] for (i, _), d in zip(candidates, decisions) if d["kept"]}
+    min_kept = int(np.ceil(settings.pseudo_min_kept * len(candidates)))
     info = dict(start=start_name, threshold=settings.pseudo_threshold, windows=settings.pseudo_windows,
-                pseudo_labels=dict(candidates=len(candidates), kept=len(kept)))
-    info["pseudo_labels"]["min_kept"] = int(np.ceil(settings.pseudo_min_kept * len(candidates)))
-    # too few confident clips: the start model, as it is
-    if not kept or len(kept) < settings.pseudo_min_kept * len(candidates):
+                pseudo_labels=dict(candidates=len(candidates), kept=len(kept), min_kept=min_kept))
+    if len(kept) < max(1, min_kept):  # too few confident clips (or none): the start model, as it is
         result = MethodResult(state=start[0], selection=start[1], chosen_step=0)
     else:
         shot_labels = {i: k for i, k in data.real_train.reader.labels.items() if k >= 0}

@@ -193,6 +193,7 @@ class VideoCodec(CameraTransform):
         if video.shape[1] != 3:
             raise ValueError(f"VideoCodec expects RGB clips (C=3), got C={video.shape[1]}")
         frames = (video.detach().clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 4, 1).cpu().numpy()
+        # a window has no frame rate of its own here; x264's CRF mode reads it only for rate-control detail
         out = np.stack([h264_roundtrip(f, 25.0, float(crf)) for f, crf in zip(frames, params["crf"])])
         return torch.from_numpy(out).to(device=video.device, dtype=video.dtype).permute(0, 4, 1, 2, 3) / 255.0
 
