@@ -130,10 +130,16 @@ def _synthetic_clips(ds) -> list[Clip]:
     return out
 
 
-def _condensed(metrics: dict) -> dict:
-    return dict(accuracy=round(metrics["accuracy"], 4), n_clips=metrics["n_clips"],
-                correct=int(sum(metrics["confusion_counts"][k][k] for k in range(len(metrics["classes"])))),
-                confusion_counts=metrics["confusion_counts"])
+def _condensed(metrics: dict, with_predictions: bool = False) -> dict:
+    """A condition's counts; a perturbed condition also keeps each clip's prediction and class scores,
+    so that runs can be combined afterwards under every condition (``simgen.adapt.benchmark.ensemble``)."""
+    out = dict(accuracy=round(metrics["accuracy"], 4), n_clips=metrics["n_clips"],
+               correct=int(sum(metrics["confusion_counts"][k][k] for k in range(len(metrics["classes"])))),
+               confusion_counts=metrics["confusion_counts"])
+    if with_predictions:
+        out["predictions"] = [dict(clip=p["clip"], predicted=p["predicted"], scores=p["scores"])
+                              for p in metrics["predictions"]]
+    return out
 
 
 def _save(state: dict, meta: dict, path: Path) -> None:
@@ -219,7 +225,7 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                         model = (result.model if result.model is not None
                                  else sim_model if method == "sim-only" else _load(data, result.state))
                         scored = score_conditions(model, clips, classes, spec, conditions, (seed, f_index), cfg.device)
-                        record["conditions"] = {k: _condensed(v) for k, v in scored.items()}
+                        record["conditions"] = {k: _condensed(v, with_predictions=k != "clean") for k, v in scored.items()}
                         record["predictions"] = scored["clean"]["predictions"]
                         if videos is not None and result.model is None:  # an ensemble has no per-frame output
                             record["segment"] = score_segmentation(model, videos, video_fps, spec, len(classes),

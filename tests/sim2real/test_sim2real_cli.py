@@ -141,6 +141,14 @@ def test_perturbed_test_clips_are_scored_per_kind_and_level(synthetic, real, tmp
     run = next(r for r in res["runs"] if r["method"] == "sim-only")
     assert set(run["conditions"]) == {"clean", "fps@2", "fps@3", "occlusion@0.15", "occlusion@0.3", "occlusion@0.45"}
     assert all(c["n_clips"] == 3 for c in run["conditions"].values())
+    # perturbed conditions keep each clip's prediction (for ensembles rebuilt afterwards), in the clean order
+    clean_clips = [p["clip"] for p in run["predictions"]]
+    for name, c in run["conditions"].items():
+        if name != "clean":
+            assert [p["clip"] for p in c["predictions"]] == clean_clips
+            assert sum(p["predicted"] == q["label"] for p, q in zip(c["predictions"], run["predictions"])) == c["correct"]
+            assert all(p["predicted"] == res["config"]["classes"][max(range(len(p["scores"])), key=p["scores"].__getitem__)]
+                       for p in c["predictions"])
 
 
 def test_unknown_perturbation(synthetic, real, tmp_path, simgen_cli):
