@@ -52,66 +52,153 @@ def run_ensemble(data, settings, done) -> "MethodResult":
                         picked="+".join(names), model=model)
 
 
-def ensemble_runs(results: list[dict], members: list[str], name: str = "ensemble") -> dict:
-    """The ensemble of ``members`` rebuilt from finished benchmark results (``results.json`` of runs of
-    the same benchmark that differ only in their methods): per (seed, fold), each test clip's class
-    scores averaged over the members' recorded scores (kept to 4 decimals, so within 1e-4 of the
-    in-run ``ensemble``). Returns ``{"methods": {name: summary}, "config", "runs"}``.
+#: config fields in which runs of one benchmark split over several calls (by ``--methods`` or
+#: ``--first-seed``) may differ
+_CALL_FIELDS = {"methods", "seconds", "machine", "seeds"}
+#: config fields that fix what a run was scored on. Runs of different recipes (synthetic data, input,
+#: augmentation, training lengths) that agree on these tested the same people's clips with the same
+#: shots; :func:`ensemble_members` checks it again clip by clip.
+TEST_FIELDS = ("real", "shots", "folds", "leave_one_subject_out", "label_map", "shot_picker", "classes")
 
-    Raises ``ValueError`` when the runs differ in more than their methods, or a member is missing.
+
+def _differences(a: dict, b: dict, ignore=()) -> list[str]:
+    return sorted(k for k in set(a) | set(b) if k not in ignore and a.get(k) != b.get(k))
+
+
+def _condition_predictions(run: dict, condition: str) -> list[dict] | None:
+    return run.get("predictions") if condition == "clean" else (run.get("conditions", {}).get(condition) or {}).get("predictions")
+
+
+def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensemble") -> dict:
+    """The equal-weight ensemble of ``members`` = ``[(method, [results.json, ...]), ...]``: per (seed, fold),
+    each test clip's class scores averaged over the members' recorded scores (kept to 4 decimals), under
+    the clean condition and every perturbed one all members recorded clip scores for (the benchmark
+    perturbs a fold's clips the same way whatever the recipe: the randomness comes from the seed and fold).
+
+    A member's results are runs of one benchmark (they may differ only in ``_CALL_FIELDS``). Members may
+    come from benchmarks of different recipes (e.g. ``diff`` + ``light`` on one synthetic set and ``psdiff``
+    + ``robust`` on another) when they agree on ``TEST_FIELDS`` and, per (seed, fold), on the shots and the
+    test clips. Returns ``{"methods": {name: summary}, "config", "runs"}``.
+
+    Raises ``ValueError`` naming what differs, or the (seed, fold) a member has no scored run of.
     """
     from simgen.adapt.benchmark.results import summarise
     from simgen.train.metrics.clip import clip_metrics
 
-    ignore = {"methods", "seconds", "machine"}
-    base = {k: v for k, v in results[0]["config"].items() if k not in ignore}
-    for r in results[1:]:
-        other = {k: v for k, v in r["config"].items() if k not in ignore}
-        if other != base:
-            diff = sorted(k for k in set(base) | set(other) if base.get(k) != other.get(k))
-            raise ValueError(f"cannot ensemble: the runs differ in {', '.join(diff)}")
-    classes = base["classes"]
-    by_key: dict[tuple, dict] = {}
-    for r in results:
-        for run in r["runs"]:
-            if run["method"] in members and run.get("predictions"):
-                by_key.setdefault((run["seed"], run["fold"]), {})[run["method"]] = run
+    first = members[0][1][0]["config"]
+    for method, results in members:
+        for r in results[1:]:
+            diff = _differences(results[0]["config"], r["config"], _CALL_FIELDS)
+            if diff:
+                raise ValueError(f"cannot ensemble: the runs of {method} differ in {', '.join(diff)}")
+        diff = [k for k in TEST_FIELDS if results[0]["config"].get(k) != first.get(k)]
+        if diff:
+            raise ValueError(f"cannot ensemble: {method}'s runs were scored differently ({', '.join(diff)})")
+    classes = first["classes"]
+    by_key: dict[tuple, list] = {}
+    for i, (method, results) in enumerate(members):
+        for r in results:
+            for run in r["runs"]:
+                if run["method"] == method and run.get("predictions"):
+                    slot = by_key.setdefault((run["seed"], run["fold"]), [None] * len(members))
+                    slot[i] = run
+    labels = [m if sum(n == m for n, _ in members) == 1 else f"{m}#{i + 1}" for i, (m, _) in enumerate(members)]
     runs = []
     for (seed, fold), got in sorted(by_key.items(), key=lambda kv: kv[0][0]):
-        missing = [m for m in members if m not in got]
+        missing = [labels[i] for i, run in enumerate(got) if run is None]
         if missing:
             raise ValueError(f"cannot ensemble: seed {seed} fold {fold} has no scored run of {', '.join(missing)}")
-        first = got[members[0]]
-        scores = np.mean([[p["scores"] for p in got[m]["predictions"]] for m in members], 0)
-        truth = [classes.index(p["label"]) for p in first["predictions"]]
-        pred = [int(s.argmax()) for s in scores]
-        metrics = clip_metrics(truth, pred, classes)
-        correct = int(sum(metrics["confusion_counts"][k][k] for k in range(len(classes))))
-        runs.append(dict(method=name, seed=seed, fold=fold, test_subjects=first["test_subjects"], shots=first["shots"],
-                         seconds=0.0, not_applicable=None, picked="+".join(members),
-                         conditions=dict(clean=dict(accuracy=round(metrics["accuracy"], 4), n_clips=metrics["n_clips"],
-                                                    correct=correct, confusion_counts=metrics["confusion_counts"])),
-                         predictions=[dict(p, predicted=classes[k], scores=[round(float(v), 4) for v in s])
-                                      for p, k, s in zip(first["predictions"], pred, scores)]))
-    config = dict(results[0]["config"], methods=[name], ensemble_members=list(members))
+        head = got[0]
+        for label, run in zip(labels[1:], got[1:]):
+            if [p["clip"] for p in run["predictions"]] != [p["clip"] for p in head["predictions"]] \
+                    or run["shots"] != head["shots"]:
+                raise ValueError(f"cannot ensemble: seed {seed} fold {fold}: {label} was scored on other clips "
+                                 f"or trained with other shots than {labels[0]}")
+        truth = [classes.index(p["label"]) for p in head["predictions"]]
+        conditions, preds = {}, None
+        for condition in ["clean", *(head.get("conditions") or {})]:
+            scored = [_condition_predictions(run, condition) for run in got]
+            if condition in conditions or any(s is None for s in scored):
+                continue
+            scores = np.mean([[p["scores"] for p in s] for s in scored], 0)
+            pred = [int(v.argmax()) for v in scores]
+            metrics = clip_metrics(truth, pred, classes)
+            entry = dict(accuracy=round(metrics["accuracy"], 4), n_clips=metrics["n_clips"],
+                         correct=int(sum(metrics["confusion_counts"][k][k] for k in range(len(classes)))),
+                         confusion_counts=metrics["confusion_counts"])
+            rows = [dict(p, predicted=classes[k], scores=[round(float(v), 4) for v in sc])
+                    for p, k, sc in zip(head["predictions"], pred, scores)]
+            if condition == "clean":
+                preds = rows
+            else:
+                entry["predictions"] = [dict(clip=r["clip"], predicted=r["predicted"], scores=r["scores"]) for r in rows]
+            conditions[condition] = entry
+        runs.append(dict(method=name, seed=seed, fold=fold, test_subjects=head["test_subjects"], shots=head["shots"],
+                         seconds=0.0, not_applicable=None, picked="+".join(labels), conditions=conditions,
+                         predictions=preds))
+    member_configs = [dict(method=m, differs={k: results[0]["config"].get(k)
+                                              for k in _differences(first, results[0]["config"], _CALL_FIELDS)})
+                      for m, results in members]
+    config = dict(first, methods=[name], ensemble_members=labels)
+    if any(mc["differs"] for mc in member_configs):
+        config["ensemble_member_configs"] = member_configs
     return dict(methods=summarise(runs, [name], classes), config=config, runs=runs)
 
 
+def ensemble_runs(results: list[dict], members: list[str], name: str = "ensemble") -> dict:
+    """The ensemble of ``members`` (methods) rebuilt from finished results of one benchmark (runs that
+    differ only in their methods or seeds): :func:`ensemble_members` with every member read from all of
+    ``results`` (so within 1e-4 of the in-run ``ensemble``)."""
+    return ensemble_members([(m, results) for m in members], name)
+
+
+def _member_option(text: str) -> tuple[str, list[str]]:
+    """``METHOD=FILE[,FILE...]`` (shell patterns allowed) -> ``(METHOD, files)``; ``ValueError`` when malformed."""
+    import glob
+
+    method, sep, files = text.partition("=")
+    if not sep or not method or not files:
+        raise ValueError(f"--member {text!r}: expected METHOD=FILE[,FILE...]")
+    paths = []
+    for pattern in files.split(","):
+        found = sorted(glob.glob(pattern)) if any(c in pattern for c in "*?[") else [pattern]
+        if not found:
+            raise ValueError(f"--member {text!r}: no file matches {pattern}")
+        paths += found
+    return method, paths
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m simgen.adapt.benchmark.ensemble A.json [B.json ...] --members finetune,dann,coral,mmd --out E.json``."""
+    """``python -m simgen.adapt.benchmark.ensemble A.json [B.json ...] --members finetune,dann,coral,mmd --out E.json``,
+    or across recipes: ``... --member best=diff_k1_seed*.json --member best=psdiff_k1_seed*.json --out E.json``."""
     import argparse
     import json
     import sys
 
     from simgen.adapt.benchmark.results import write_and_print
 
-    p = argparse.ArgumentParser(description="ensemble of finished benchmark runs: mean of the members' clip scores")
-    p.add_argument("results", nargs="+")
-    p.add_argument("--members", required=True, help="comma list of methods recorded in the results")
+    p = argparse.ArgumentParser(description="ensemble of finished benchmark runs: mean of the members' clip scores "
+                                            "(clean and every perturbed condition with recorded clip scores)")
+    p.add_argument("results", nargs="*", help="results.json files of one benchmark (with --members)")
+    p.add_argument("--members", help="comma list of methods recorded in the results")
+    p.add_argument("--member", action="append", default=[], metavar="METHOD=FILE[,FILE...]",
+                   help="one member: a method and the results files (one benchmark, e.g. one per seed) to read it "
+                        "from; repeat for each member. Members may come from benchmarks of different recipes "
+                        "that scored the same clips with the same shots")
+    p.add_argument("--name", default="ensemble", help="the ensemble's method name in the output (default: ensemble)")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
+    if bool(args.members) == bool(args.member) or bool(args.results) != bool(args.members):
+        print("ensemble: give RESULTS... --members LIST, or --member METHOD=FILES (repeated)", file=sys.stderr)
+        return 2
     try:
-        out = ensemble_runs([json.loads(open(f).read()) for f in args.results], args.members.split(","))
+        if args.members:
+            out = ensemble_runs([json.loads(open(f).read()) for f in args.results], args.members.split(","), args.name)
+        else:
+            specs = [_member_option(m) for m in args.member]
+            out = ensemble_members([(m, [json.loads(open(f).read()) for f in files]) for m, files in specs], args.name)
+            for mc, (_, files) in zip(out["config"].get("ensemble_member_configs", []), specs):
+                mc["files"] = files
     except (OSError, ValueError, KeyError) as exc:
         print(f"ensemble: {exc}", file=sys.stderr)
         return 2
