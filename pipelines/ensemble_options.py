@@ -24,15 +24,16 @@ def add_options(p: argparse.ArgumentParser) -> None:
 
 
 def load_ensemble(paths, fusion: str):
-    """``(ScoreEnsemble, first member's meta)`` of the checkpoints; ``ValueError`` naming a member that does not fit."""
+    """``(ScoreEnsemble, meta of the fused outputs)`` of the checkpoints; ``ValueError`` naming a member that does not fit."""
     from simgen.train.checkpoint import load_model
-    from simgen.train.ensemble_scores import Member, ScoreEnsemble, check_members
+    from simgen.train.ensemble_scores import Member, ScoreEnsemble, check_members, ensemble_meta
     from simgen.train.frame_rate import model_fps
 
     names = [str(p) for p in paths]
     loaded = [load_model(p) for p in paths]
     check_members([meta for _, meta in loaded], names, model_fps)
-    return ScoreEnsemble([Member(m, meta, n) for (m, meta), n in zip(loaded, names)], fusion), loaded[0][1]
+    return (ScoreEnsemble([Member(m, meta, n) for (m, meta), n in zip(loaded, names)], fusion),
+            ensemble_meta([meta for _, meta in loaded]))
 
 
 def _member_info(member) -> dict:

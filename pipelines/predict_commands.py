@@ -46,7 +46,8 @@ def _unique_names(videos: list[Path]) -> list[str]:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """Handler of ``simgen predict``."""
-    check_input(args.checkpoint, "--checkpoint", folder=False)
+    for path in args.checkpoint:
+        check_input(path, "--checkpoint", folder=False)
     out = check_output_folder(args.out, "--out")
     videos = _videos(args.videos)
     from tqdm import tqdm
@@ -62,13 +63,23 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if msg is not None:
         return print_error("predict", msg)
     try:
-        model, meta = load_model(args.checkpoint)
+        if len(args.checkpoint) > 1:  # e.g. the two recipes' models: members may differ in input and window
+            from simgen.pipelines.ensemble_options import load_ensemble
+
+            model, meta = load_ensemble(args.checkpoint, "mean")
+            if model.frame_head is None:
+                return print_error("predict", "--checkpoint: with several checkpoints every model needs its "
+                                              "per-frame head (trained without --no-frame-head)")
+        else:
+            model, meta = load_model(args.checkpoint[0])
     except TrainDataError as exc:
+        return print_error("predict", f"--checkpoint {exc}")
+    except ValueError as exc:
         return print_error("predict", f"--checkpoint {exc}")
     if args.top_k > len(meta["classes"]):
         return print_error("predict", f"--top-k {args.top_k}: the model has only {len(meta['classes'])} classes")
     if model_fps(meta) is None:
-        print(f"note: {args.checkpoint} does not record the frame rate it was trained at; "
+        print(f"note: {args.checkpoint[0]} does not record the frame rate it was trained at; "
               "videos are scored at their own rate", file=sys.stderr)
     out.mkdir(parents=True, exist_ok=True)
     results, skipped = [], []
@@ -94,7 +105,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
                             top_k=pred["clip"]["top_k"], segments=len(pred["segments"]), frames=pred["frames"],
                             fps=pred["fps"], model_fps=pred["model_fps"], frames_scored=pred["frames_scored"],
                             files={k: str(v) for k, v in files.items()}))
-    (out / "predictions.json").write_text(json.dumps(dict(checkpoint=str(args.checkpoint), classes=meta["classes"],
+    (out / "predictions.json").write_text(json.dumps(dict(checkpoint=[str(c) for c in args.checkpoint] if len(args.checkpoint) > 1
+                                                          else str(args.checkpoint[0]), classes=meta["classes"],
                                                           videos=results, skipped=skipped), indent=2))
     for r in results:
         top = ", ".join(f"{c} {p:.2f}" for c, p in r["top_k"])
@@ -114,7 +126,10 @@ def register(sub) -> None:
                     "OUT/predictions.json (clip label and top-k per video). Undecodable videos are skipped with "
                     "one line each; the exit status is then 2.")
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files, or folders of them")
-    p.add_argument("--checkpoint", required=True, metavar="FILE", help="RUN/model.pt")
+    p.add_argument("--checkpoint", required=True, action="append", metavar="FILE",
+                   help="RUN/model.pt; repeat it for an ensemble: the models' class and per-frame probabilities are "
+                        "averaged (e.g. the default and the robust recipe's models); they must share classes, frame "
+                        "size and frame rate")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the outputs (made if missing)")
     p.add_argument("--top-k", dest="top_k", type=int_at_least(1), default=3, help="clip labels listed per video")
     p.add_argument("--smoothing", choices=["none", "median", "viterbi"], default="viterbi",

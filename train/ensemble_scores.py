@@ -27,7 +27,7 @@ from simgen.train.inputs import InputTransform
 from simgen.train.metrics.ensemble import FUSIONS, fuse_scores
 
 #: meta fields every member must share: what the clips are read as, and what the outputs mean
-SHARED_META = ("classes", "size", "frame_background")
+SHARED_META = ("classes", "size")
 
 
 @dataclass
@@ -50,6 +50,12 @@ def check_members(metas: Sequence[dict], names: Sequence[str], fps_of) -> None:
     members read clips at one rate and differ in how many of its frames they skip (``stride``).
     """
     first = metas[0]
+    # a per-frame background output (``frame_background``, e.g. transition frames) may be missing in some
+    # members: their frame scores give it probability 0 (:func:`pad_background`); two labels cannot mix
+    backgrounds = {meta.get("frame_background") for meta in metas} - {None}
+    if len(backgrounds) > 1:
+        raise ValueError(f"members' per-frame background outputs stand for different labels ({sorted(backgrounds)}); "
+                         "cannot ensemble")
     for meta, name in zip(metas[1:], names[1:]):
         for key in SHARED_META:
             if meta.get(key) != first.get(key):
@@ -58,6 +64,19 @@ def check_members(metas: Sequence[dict], names: Sequence[str], fps_of) -> None:
         if fps_of(meta) != fps_of(first):
             raise ValueError(f"{name}: field 'fps' (replay rate {fps_of(meta)!r}) differs from {names[0]}'s "
                              f"{fps_of(first)!r}; members must share it (vary --stride for other frame rates)")
+
+
+def ensemble_meta(metas: Sequence[dict]) -> dict:
+    """The meta the fused outputs are read by: the first member's, with the background output any member has."""
+    background = next((m["frame_background"] for m in metas if m.get("frame_background")), None)
+    return dict(metas[0], frame_background=background)
+
+
+def pad_background(scores: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Per-frame scores ``(N, K)`` of members without a background output, given one more column of 0
+    when another member has it ``(N, K+1)``, so the fused background is the mean over all members."""
+    width = max(s.shape[-1] for s in scores)
+    return [s if s.shape[-1] == width else torch.nn.functional.pad(s, (0, width - s.shape[-1])) for s in scores]
 
 
 class ScoreEnsemble:
@@ -129,7 +148,7 @@ class ScoreEnsemble:
     def _fused(self, kind: str, frames, device) -> torch.Tensor:
         if self.only is not None:
             return self.member_scores(kind, frames, device=device, which=[self.only])[0]
-        return fuse_scores(self.member_scores(kind, frames, device=device), self.fusion)
+        return fuse_scores(pad_background(self.member_scores(kind, frames, device=device)), self.fusion)
 
     def fused_clip_scores(self, frames: torch.Tensor, *, device="cpu") -> torch.Tensor:
         """The clip's class probabilities ``(K,)``, fused."""

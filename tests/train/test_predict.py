@@ -45,14 +45,14 @@ def read_csv(path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-def check_outputs(out, name: str, frames: int, classes: list[str]) -> dict:
+def check_outputs(out, name: str, frames: int, classes: list[str], top_k: int = 2) -> dict:
     """Every output of one video agrees with the video: a row and a drawn frame per frame, segments
     that are the runs of the per-frame labels."""
     rows = read_csv(out / f"{name}.frames.csv")
     assert len(rows) == frames and [int(r["frame"]) for r in rows] == list(range(frames))
     assert {r["label"] for r in rows} <= set(classes) | {"background"}
     doc = json.loads((out / f"{name}.segments.json").read_text())
-    assert doc["frames"] == frames and doc["clip"]["label"] in classes and len(doc["clip"]["top_k"]) == 2
+    assert doc["frames"] == frames and doc["clip"]["label"] in classes and len(doc["clip"]["top_k"]) == top_k
     assert doc["clip"]["top_k"][0][1] >= doc["clip"]["top_k"][1][1]
     runs, start = [], 0
     labels = [r["label"] for r in rows]
@@ -88,6 +88,32 @@ def test_predict_real_weizmann_clip_and_a_50fps_synthetic_clip(checkpoint, weizm
     summary = json.loads((out / "predictions.json").read_text())
     assert [v["video"] for v in summary["videos"]] == [str(real), str(synth)] and summary["skipped"] == []
     assert "s1_jack.mp4: " in stdout
+
+
+def test_several_checkpoints_average_their_scores(checkpoint, tmp_path_factory, helpers, tmp_path, simgen_cli):
+    """Two models that read clips differently (the module's: diff, background output; this one: sdiff, none)."""
+    from simgen.pipelines.cli import main
+
+    here = tmp_path_factory.mktemp("predict2")
+    rng = np.random.default_rng(1)
+    root = helpers.write_synthetic(here / "synth", [(a, helpers.moving_square(a, 12, 32, rng), [a] * 12)
+                                                    for a in ("left", "right", "still") * 2])
+    meta = json.loads((root / "dataset.json").read_text())
+    (root / "dataset.json").write_text(json.dumps(dict(meta, spec=dict(fps=25.0))))  # the first model's rate
+    assert main(["train", "--synthetic", str(root), "--out", str(here / "run"), "--epochs", "1", "--val-fraction", "0",
+                 "--input", "sdiff", *FAST]) == 0
+    other = here / "run" / "model.pt"
+    video = helpers.write_video_file(tmp_path / "sq.mp4", helpers.moving_square("right", 30, 32, np.random.default_rng(5)))
+    tops = {}
+    for name, ckpts in (("a", [checkpoint]), ("b", [other]), ("ab", [checkpoint, other])):
+        args = [a for c in ckpts for a in ("--checkpoint", c)]
+        code, _, err = simgen_cli.run(["predict", *args, video, "--out", tmp_path / name, "--top-k", "3", "--no-progress"])
+        assert code == 0, err
+        tops[name] = dict(json.loads((tmp_path / name / "sq.segments.json").read_text())["clip"]["top_k"])
+    for c in ("left", "right", "still"):
+        assert tops["ab"][c] == pytest.approx((tops["a"][c] + tops["b"][c]) / 2, abs=2e-4)
+    check_outputs(tmp_path / "ab", "sq", 30, ["left", "right", "still"], top_k=3)
+    assert json.loads((tmp_path / "ab" / "predictions.json").read_text())["checkpoint"] == [str(checkpoint), str(other)]
 
 
 def test_an_undecodable_video_is_skipped_in_one_line_and_the_others_are_done(checkpoint, helpers, tmp_path, simgen_cli):

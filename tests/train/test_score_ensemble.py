@@ -99,6 +99,30 @@ def test_members_that_do_not_fit_are_named():
         check_members([a, dict(a, classes=["b", "a"])], ["A.pt", "B.pt"], lambda m: None)
     with pytest.raises(ValueError, match=r"B\.pt: field 'fps'"):
         check_members([a, dict(a, fps=12.5)], ["A.pt", "B.pt"], lambda m: m.get("fps") or m.get("train_fps"))
+    # a background output in one member only is fine (see the next test); two different ones are not
+    check_members([a, dict(a, frame_background="transition")], ["A.pt", "B.pt"], lambda m: None)
+    with pytest.raises(ValueError, match=r"different labels \(\['idle', 'transition'\]\)"):
+        check_members([a, dict(a, frame_background="transition"), dict(a, frame_background="idle")],
+                      ["A.pt", "B.pt", "C.pt"], lambda m: None)
+
+
+def test_a_member_without_background_output_gives_it_probability_zero():
+    from simgen.train.ensemble_scores import ensemble_meta
+
+    plain = _member(8, 1, 0)
+    torch.manual_seed(1)
+    with_bg = Member(create_action_model(backbone="tiny3d", num_classes=3, input_mode="diff", frame_background=True).eval(),
+                     dict(plain.meta, frame_background="transition"), "bg")
+    frames = _frames()
+    own = [frame_scores(m.model, InputTransform("diff"), frames, num_frames=8, stride=1, device="cpu")
+           for m in (plain, with_bg)]
+    assert own[0].shape == (40, 3) and own[1].shape == (40, 4)
+    fused = frame_scores(ScoreEnsemble([plain, with_bg]), None, frames, num_frames=8, stride=1, device="cpu")
+    assert fused.shape == (40, 4)
+    assert torch.allclose(fused[:, 3], own[1][:, 3] / 2, atol=1e-6)
+    assert torch.allclose(fused[:, :3], (own[0] + own[1][:, :3]) / 2, atol=1e-6)
+    assert ensemble_meta([plain.meta, with_bg.meta])["frame_background"] == "transition"
+    assert ensemble_meta([plain.meta, plain.meta])["frame_background"] is None
 
 
 def test_the_snapshot_schedule_restarts_the_cosine_at_each_cycle():
