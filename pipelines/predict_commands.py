@@ -72,9 +72,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
                                               "per-frame head (trained without --no-frame-head)")
         else:
             model, meta = load_model(args.checkpoint[0])
-    except TrainDataError as exc:
-        return print_error("predict", f"--checkpoint {exc}")
-    except ValueError as exc:
+    except (TrainDataError, ValueError) as exc:  # unreadable, or models that cannot be averaged
         return print_error("predict", f"--checkpoint {exc}")
     if args.top_k > len(meta["classes"]):
         return print_error("predict", f"--top-k {args.top_k}: the model has only {len(meta['classes'])} classes")
@@ -105,9 +103,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
                             top_k=pred["clip"]["top_k"], segments=len(pred["segments"]), frames=pred["frames"],
                             fps=pred["fps"], model_fps=pred["model_fps"], frames_scored=pred["frames_scored"],
                             files={k: str(v) for k, v in files.items()}))
-    (out / "predictions.json").write_text(json.dumps(dict(checkpoint=[str(c) for c in args.checkpoint] if len(args.checkpoint) > 1
-                                                          else str(args.checkpoint[0]), classes=meta["classes"],
-                                                          videos=results, skipped=skipped), indent=2))
+    checkpoints = [str(c) for c in args.checkpoint]
+    (out / "predictions.json").write_text(json.dumps(dict(checkpoint=checkpoints if len(checkpoints) > 1 else checkpoints[0],
+                                                          classes=meta["classes"], videos=results, skipped=skipped),
+                                                     indent=2))
     for r in results:
         top = ", ".join(f"{c} {p:.2f}" for c, p in r["top_k"])
         print(f"{r['video']}: {r['label']} ({top}); {r['segments']} segment(s), {r['frames']} frames")

@@ -145,6 +145,11 @@ def test_bad_checkpoint_or_out_is_one_line(checkpoint, tmp_path, simgen_cli):
                               "--out", "is a file")
     simgen_cli.one_line_error(["predict", "--checkpoint", checkpoint, video, "--out", tmp_path / "o", "--top-k", "9"],
                               "--top-k 9", "only 3 classes")
+    state = torch.load(checkpoint, weights_only=False)
+    state["meta"]["classes"] = ["right", "left", "still"]
+    torch.save(state, tmp_path / "swapped.pt")
+    simgen_cli.one_line_error(["predict", "--checkpoint", checkpoint, "--checkpoint", tmp_path / "swapped.pt", video,
+                               "--out", tmp_path / "o"], "--checkpoint", "swapped.pt: field 'classes'", "cannot ensemble")
 
 
 def test_duplicate_names_get_distinct_outputs():
