@@ -104,9 +104,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
                             fps=pred["fps"], model_fps=pred["model_fps"], frames_scored=pred["frames_scored"],
                             files={k: str(v) for k, v in files.items()}))
     checkpoints = [str(c) for c in args.checkpoint]
-    (out / "predictions.json").write_text(json.dumps(dict(checkpoint=checkpoints if len(checkpoints) > 1 else checkpoints[0],
-                                                          classes=meta["classes"], videos=results, skipped=skipped),
-                                                     indent=2))
+    summary = dict(checkpoint=checkpoints if len(checkpoints) > 1 else checkpoints[0], classes=meta["classes"],
+                   videos=results, skipped=skipped)
+    (out / "predictions.json").write_text(json.dumps(summary, indent=2))
     for r in results:
         top = ", ".join(f"{c} {p:.2f}" for c, p in r["top_k"])
         print(f"{r['video']}: {r['label']} ({top}); {r['segments']} segment(s), {r['frames']} frames")

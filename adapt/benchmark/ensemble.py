@@ -66,7 +66,10 @@ def _differences(a: dict, b: dict, ignore=()) -> list[str]:
 
 
 def _condition_predictions(run: dict, condition: str) -> list[dict] | None:
-    return run.get("predictions") if condition == "clean" else (run.get("conditions", {}).get(condition) or {}).get("predictions")
+    """A run's per-clip predictions under ``condition`` (``None`` when the run did not record them)."""
+    if condition == "clean":
+        return run.get("predictions")
+    return (run.get("conditions", {}).get(condition) or {}).get("predictions")
 
 
 def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensemble") -> dict:
