@@ -69,7 +69,7 @@ def cmd_sim2real(args: argparse.Namespace) -> int:
     from simgen.adapt.benchmark.folds import BenchmarkInputError, parse_label_map
     from simgen.adapt.benchmark.methods import Settings
     from simgen.adapt.benchmark.results import table
-    from simgen.adapt.benchmark.runner import BenchmarkConfig, prepare, run_benchmark
+    from simgen.adapt.benchmark.runner import BenchmarkConfig, prepare, run_benchmark, saved_folders_in_use
     from simgen.adapt.benchmark.segment import SegmentSettings
 
     try:
@@ -89,6 +89,11 @@ def cmd_sim2real(args: argparse.Namespace) -> int:
                               settings=settings, shot_picker=args.shot_picker, task=args.task, head=args.head,
                               segment=SegmentSettings(videos_per_subject=args.chain_videos, max_gap=args.chain_gap,
                                                       median_size=args.median_size, min_duration=args.min_duration))
+        in_use = saved_folders_in_use(cfg)
+        if in_use:
+            raise SimgenError(f"--save-models {args.save_models}: {in_use[0]} already holds an earlier run's models "
+                              f"({len(in_use)} such folder(s)); give another folder (copy sim-only-seedS into it "
+                              "for --reuse-sim-only) or remove them")
         prepared = prepare(cfg)
     except (SimgenError, BenchmarkInputError) as exc:
         return print_error("sim2real", str(exc))

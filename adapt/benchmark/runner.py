@@ -111,6 +111,20 @@ def prepare(cfg: BenchmarkConfig) -> Prepared:
     return Prepared(classes=list(synthetic.classes), real=real, splits=splits, folds=folds, train_config=probe)
 
 
+def saved_folders_in_use(cfg: BenchmarkConfig) -> list[Path]:
+    """The ``--save-models`` folders this run would write that an earlier run already filled.
+
+    A run at another K or with another recipe into the same folder would replace that run's models
+    without a word (``best-seedS`` at K = 0 over the one at K = 1, say), so the CLI refuses them.
+    """
+    if not cfg.save_models:
+        return []
+    not_saved = {"sim-only", "ensemble"} | ({"real-only", "finetune"} if cfg.shots == 0 else set())
+    root = Path(cfg.save_models)
+    return [root / f"{m}-seed{s}" for s in _seeds(cfg) for m in cfg.methods
+            if m not in not_saved and (root / f"{m}-seed{s}").exists()]
+
+
 def _seeds(cfg: BenchmarkConfig) -> list[int]:
     return list(range(cfg.first_seed, cfg.first_seed + cfg.seeds))
 

@@ -41,6 +41,23 @@ def test_sdiff_and_robust_reach_the_saved_models_and_the_sim_only_model_is_reuse
     assert len(trained) == 1
 
 
+def test_saved_models_of_an_earlier_run_are_not_replaced(synthetic, tmp_path, capsys, sim2real_helpers):
+    """K = 0 after K = 1 into one folder would have replaced best-seed0 without a word."""
+    real = sim2real_helpers.make_real(tmp_path / "real")
+    common = ["--synthetic", synthetic, "--real", real, "--test-subjects", "ann", "--save-models", tmp_path / "models",
+              "--methods", "finetune,best", *sim2real_helpers.FAST]
+    assert _run(["sim2real", *common, "--shots", "1", "--out", tmp_path / "k1.json"]) == 0
+    before = (tmp_path / "models" / "best-seed0" / "model.pt").read_bytes()
+    capsys.readouterr()
+    assert _run(["sim2real", *common, "--shots", "0", "--out", tmp_path / "k0.json"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "best-seed0 already holds an earlier run's models" in err[0]
+    assert (tmp_path / "models" / "best-seed0" / "model.pt").read_bytes() == before
+    assert not (tmp_path / "k0.json").exists()
+    # finetune does not apply at K = 0, so its folder is no obstacle; a new seed's folders are free
+    assert _run(["sim2real", *common, "--shots", "0", "--first-seed", "1", "--out", tmp_path / "k0.json"]) == 0
+
+
 def test_reuse_needs_save_models(synthetic, real, tmp_path, capsys, sim2real_helpers):
     rc = _run(["sim2real", "--synthetic", synthetic, "--real", real, "--shots", "1", "--test-subjects", "ann",
                "--reuse-sim-only", "--out", tmp_path / "r.json", *sim2real_helpers.FAST])
