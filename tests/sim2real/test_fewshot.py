@@ -175,7 +175,7 @@ def test_zero_shots_pseudo_starts_from_sim_only_and_the_ensemble_has_it(syntheti
 def test_zero_shots_adabn_renormalises_on_the_training_peoples_clips_only(synthetic, real, tmp_path, simgen_cli,
                                                                          sim2real_helpers):
     """adabn: the sim-only weights with batch-norm statistics of the 6 clips of ann and ben (cat is tested);
-    best at 0 shots is adabn-pseudo's very model."""
+    best at 0 shots is adabn's very model."""
     import torch
 
     from simgen.train.checkpoint import load_checkpoint
@@ -188,8 +188,8 @@ def test_zero_shots_adabn_renormalises_on_the_training_peoples_clips_only(synthe
     runs = {r["method"]: r for r in res["runs"]}
     assert runs["adabn"]["info"] == dict(start="sim-only", adabn=dict(clips=6, windows=18, batches=3))  # 3 windows of 8 in 20 frames
     assert runs["adabn-pseudo"]["info"]["start"] == "adabn" and runs["adabn-pseudo"]["info"]["adabn"]["clips"] == 6
-    assert res["methods"]["best"]["picked"] == {"adabn-pseudo": 1}
-    assert [p["scores"] for p in runs["best"]["predictions"]] == [p["scores"] for p in runs["adabn-pseudo"]["predictions"]]
+    assert res["methods"]["best"]["picked"] == {"adabn": 1}
+    assert [p["scores"] for p in runs["best"]["predictions"]] == [p["scores"] for p in runs["adabn"]["predictions"]]
     sim = load_checkpoint(tmp_path / "m" / "sim-only-seed0" / "model.pt")["model"]
     ada = load_checkpoint(tmp_path / "m" / "adabn-seed0" / "model.pt")["model"]
     moved = [k for k in sim if not torch.equal(sim[k], ada[k])]
@@ -262,6 +262,6 @@ def test_an_ensemble_rebuilt_from_results_matches_the_in_run_one(fewshot_run, tm
 def test_each_method_runs_after_what_it_needs():
     from simgen.adapt.benchmark.methods import run_order
 
-    assert run_order(["best"], 0) == ["finetune", "adabn", "adabn-pseudo", "best"]  # finetune: n/a at K = 0
+    assert run_order(["best"], 0) == ["finetune", "adabn", "best"]  # finetune: n/a at K = 0
     assert run_order(["best"], 1) == ["finetune", "pseudo", "best"]
     assert run_order(["ensemble", "sim-only"], 1) == ["sim-only", "finetune", "dann", "coral", "mmd", "ensemble"]

@@ -65,7 +65,7 @@ def test_saved_models_are_read_by_simgen_evaluate(k1_run, simgen_cli):
 
 def test_zero_shots_real_only_and_finetune_do_not_apply(synthetic, real, tmp_path, simgen_cli, sim2real_helpers):
     code, out, err = simgen_cli.run(["sim2real", "--synthetic", synthetic, "--real", real, "--shots", "0",
-                                     "--test-subjects", "ann", "--methods", "sim-only,real-only,finetune,coral,adabn-pseudo,best",
+                                     "--test-subjects", "ann", "--methods", "sim-only,real-only,finetune,coral,adabn,best",
                                      "--first-seed", "2", "--out", tmp_path / "r.json", *sim2real_helpers.FAST])
     assert code == 0, err
     full = json.loads((tmp_path / "r.json").read_text())
@@ -74,9 +74,9 @@ def test_zero_shots_real_only_and_finetune_do_not_apply(synthetic, real, tmp_pat
     assert res["real-only"]["accuracy_mean"] is None and "shots 0" in res["real-only"]["not_applicable"]
     assert res["finetune"]["not_applicable"]
     assert res["coral"]["accuracy_mean"] is not None
-    assert res["best"]["picked"] == {"adabn-pseudo": 1}  # no labels: renormalising and self-training on the unlabelled clips
+    assert res["best"]["picked"] == {"adabn": 1}  # no labels: batch-norm statistics of the unlabelled clips
     runs = {r["method"]: r for r in full["runs"]}
-    assert runs["best"]["predictions"] == runs["adabn-pseudo"]["predictions"]
+    assert runs["best"]["predictions"] == runs["adabn"]["predictions"]
     assert re.search(r"^real-only +n/a", out, re.M)
 
 
