@@ -54,7 +54,7 @@ AUTO_CANDIDATES = ("sim-only", "finetune", "dann", "coral", "mmd")
 #: 80/90/90/95% to 90/95/90/95% on the same 20 clips; its benchmark figures are seeds 0-5.
 #: At 0 shots ``best`` became ``adabn`` alone on 2026-12-01 (session 11): ``adabn-pseudo`` had scored below
 #: its own start on seeds 6 and 9 (each fold has 16 unlabelled clips, and the kept pseudo-labels, all right,
-#: often lacked a class, which fine-tuning then lost). Compared before the run on seeds 10-12 (default
+#: often lacked a class, which fine-tuning then lost). Compared on new seeds 10-12 before the change (default
 #: recipe): ``adabn`` 100/95/95, ``adabn-pseudo`` 95/85/95; over seeds 0-12 91.9% against 90.0%.
 BEST_RECIPE = "pseudo"
 BEST_ZERO_SHOT = "adabn"
