@@ -54,6 +54,7 @@ def motion_boxes(gray: torch.Tensor, *, threshold: float = MOTION_THRESHOLD, cov
 
     Args:
         gray: ``(B, 1, T, H, W)`` grey levels in ``[0, 1]``.
+        threshold, coverage, margin, min_side, min_frequency: see the module constants of the same names.
 
     Returns:
         ``(B, 3)``: centre ``x``, centre ``y`` and side, as fractions of the frame's width and height

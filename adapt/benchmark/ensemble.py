@@ -86,6 +86,7 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
     Raises ``ValueError`` naming what differs, or the (seed, fold) a member has no scored run of.
     """
     from simgen.adapt.benchmark.results import summarise
+    from simgen.adapt.benchmark.scoring import condition_record
     from simgen.train.metrics.clip import clip_metrics
 
     first = members[0][1][0]["config"]
@@ -119,23 +120,18 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
                                  f"or trained with other shots than {labels[0]}")
         truth = [classes.index(p["label"]) for p in head["predictions"]]
         conditions, preds = {}, None
-        for condition in ["clean", *(head.get("conditions") or {})]:
+        for condition in dict.fromkeys(["clean", *(head.get("conditions") or {})]):  # clean first, once
             scored = [_condition_predictions(run, condition) for run in got]
-            if condition in conditions or any(s is None for s in scored):
+            if any(s is None for s in scored):
                 continue
             scores = np.mean([[p["scores"] for p in s] for s in scored], 0)
             pred = [int(v.argmax()) for v in scores]
             metrics = clip_metrics(truth, pred, classes)
-            entry = dict(accuracy=round(metrics["accuracy"], 4), n_clips=metrics["n_clips"],
-                         correct=int(sum(metrics["confusion_counts"][k][k] for k in range(len(classes)))),
-                         confusion_counts=metrics["confusion_counts"])
-            rows = [dict(p, predicted=classes[k], scores=[round(float(v), 4) for v in sc])
-                    for p, k, sc in zip(head["predictions"], pred, scores)]
+            metrics["predictions"] = [dict(p, predicted=classes[k], scores=[round(float(v), 4) for v in sc])
+                                      for p, k, sc in zip(head["predictions"], pred, scores)]
             if condition == "clean":
-                preds = rows
-            else:
-                entry["predictions"] = [dict(clip=r["clip"], predicted=r["predicted"], scores=r["scores"]) for r in rows]
-            conditions[condition] = entry
+                preds = metrics["predictions"]
+            conditions[condition] = condition_record(metrics, with_predictions=condition != "clean")
         runs.append(dict(method=name, seed=seed, fold=fold, test_subjects=head["test_subjects"], shots=head["shots"],
                          seconds=0.0, not_applicable=None, picked="+".join(labels), conditions=conditions,
                          predictions=preds))

@@ -23,7 +23,7 @@ from simgen.adapt.benchmark.methods import (AUTO_CANDIDATES, BEST_RECIPE, BEST_Z
                                              Settings, run_method, run_order)
 from simgen.adapt.benchmark.picks import pick_fold_shots
 from simgen.adapt.benchmark.results import summarise
-from simgen.adapt.benchmark.scoring import Clip, Condition, ModelInput, score_conditions
+from simgen.adapt.benchmark.scoring import Clip, Condition, ModelInput, condition_record, score_conditions
 from simgen.adapt.benchmark.segment import (SegmentSettings, chain_test_clips, check_chained, check_test_people,
                                             score_segmentation)
 from simgen.adapt.benchmark.selection import SelectionSet, selection_score
@@ -144,18 +144,6 @@ def _synthetic_clips(ds) -> list[Clip]:
     return out
 
 
-def _condensed(metrics: dict, with_predictions: bool = False) -> dict:
-    """A condition's counts; a perturbed condition also keeps each clip's prediction and class scores,
-    so that runs can be combined afterwards under every condition (``simgen.adapt.benchmark.ensemble``)."""
-    out = dict(accuracy=round(metrics["accuracy"], 4), n_clips=metrics["n_clips"],
-               correct=int(sum(metrics["confusion_counts"][k][k] for k in range(len(metrics["classes"])))),
-               confusion_counts=metrics["confusion_counts"])
-    if with_predictions:
-        out["predictions"] = [dict(clip=p["clip"], predicted=p["predicted"], scores=p["scores"])
-                              for p in metrics["predictions"]]
-    return out
-
-
 def _save(state: dict, meta: dict, path: Path) -> None:
     from simgen.train.checkpoint import save_atomic
 
@@ -239,7 +227,8 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                         model = (result.model if result.model is not None
                                  else sim_model if method == "sim-only" else _load(data, result.state))
                         scored = score_conditions(model, clips, classes, spec, conditions, (seed, f_index), cfg.device)
-                        record["conditions"] = {k: _condensed(v, with_predictions=k != "clean") for k, v in scored.items()}
+                        record["conditions"] = {k: condition_record(v, with_predictions=k != "clean")
+                                               for k, v in scored.items()}
                         record["predictions"] = scored["clean"]["predictions"]
                         if videos is not None and result.model is None:  # an ensemble has no per-frame output
                             record["segment"] = score_segmentation(model, videos, video_fps, spec, len(classes),

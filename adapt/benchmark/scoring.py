@@ -73,6 +73,19 @@ def score_clips(model, clips: list[Clip], classes: list[str], spec: ModelInput, 
     return metrics
 
 
+def condition_record(metrics: dict, with_predictions: bool = False) -> dict:
+    """What a run keeps of :func:`score_clips`'s ``metrics`` for one test condition: accuracy, clip count,
+    right clips and confusion counts; with ``with_predictions`` also each clip's prediction and class scores
+    (perturbed conditions, so that runs can be combined afterwards: ``simgen.adapt.benchmark.ensemble``)."""
+    out = dict(accuracy=round(metrics["accuracy"], 4), n_clips=metrics["n_clips"],
+               correct=int(sum(metrics["confusion_counts"][k][k] for k in range(len(metrics["classes"])))),
+               confusion_counts=metrics["confusion_counts"])
+    if with_predictions:
+        out["predictions"] = [dict(clip=p["clip"], predicted=p["predicted"], scores=p["scores"])
+                              for p in metrics["predictions"]]
+    return out
+
+
 #: a test condition: (clips, rng) -> transformed clips
 Condition = Callable[[list[Clip], np.random.Generator], list[Clip]]
 
