@@ -17,13 +17,43 @@ _CLIP_KEYS = ("accuracy", "macro_f1", "per_class", "n_clips")
 _SEGMENT_KEYS = ("frame_accuracy", "f1@10", "f1@25", "f1@50", "edit")
 
 
+#: ``--camera-gate`` default: camera speed (fraction of the frame width per frame) above which a clip counts
+#: as filmed by a moving camera. Over the largest of the default recipe's synthetic ``weizmann4`` clips
+#: (0.0054, a quarter of them hand-held or panning: the range a ``diff`` model of it was trained on), and
+#: under the still-camera real clips' 0.0020 (see :func:`simgen.adapt.stabilise.camera_speed`).
+CAMERA_GATE = 0.008
+
+
+def camera_gate(text: str) -> float | None:
+    """``--camera-gate``: a camera speed > 0 (fraction of the frame width per frame), or ``off``."""
+    if text.strip().lower() in ("off", "none", "0"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a camera speed such as 0.008, or off; got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a camera speed between 0 and 1 (fraction of the frame width "
+                                         f"per frame), or off; got {text!r}")
+    return value
+
+
+def add_camera_gate_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--camera-gate", dest="camera_gate", type=camera_gate, default=CAMERA_GATE, metavar="SPEED",
+                   help="with models of stabilised (sdiff, psdiff) and of plain inputs: a clip whose camera moves "
+                        "faster than SPEED (fraction of the frame width per frame, LK flow + RANSAC) is scored by "
+                        "the stabilised models alone, since plain frame differences fall to chance under a moving "
+                        "camera; off: always every model")
+
+
 def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fusion", choices=["mean", "vote"], default="mean",
                    help="with several --checkpoint files: fuse their scores by mean probability or by majority vote "
                         "(per clip, and per frame for --task segment); the JSON's 'ensemble' has both and each member")
+    add_camera_gate_option(p)
 
 
-def load_ensemble(paths, fusion: str):
+def load_ensemble(paths, fusion: str, camera_gate: float | None = None):
     """``(ScoreEnsemble, meta of the fused outputs)`` of the checkpoints; ``ValueError`` naming a member that does not fit."""
     from simgen.train.checkpoint import load_model
     from simgen.train.ensemble_scores import Member, ScoreEnsemble, check_members, ensemble_meta
@@ -32,7 +62,7 @@ def load_ensemble(paths, fusion: str):
     names = [str(p) for p in paths]
     loaded = [load_model(p) for p in paths]
     check_members([meta for _, meta in loaded], names, model_fps)
-    return (ScoreEnsemble([Member(m, meta, n) for (m, meta), n in zip(loaded, names)], fusion),
+    return (ScoreEnsemble([Member(m, meta, n) for (m, meta), n in zip(loaded, names)], fusion, camera_gate=camera_gate),
             ensemble_meta([meta for _, meta in loaded]))
 
 
@@ -67,7 +97,7 @@ def ensemble_metrics(args, ensemble, meta: dict, dataset, device, *, chain: bool
             row.update({k: seg[k] for k in _SEGMENT_KEYS})
             row["segment_chained"] = seg["segment_chained"]["clean"]
         rows.append(row)
-    return dict(fusion=args.fusion, rows=rows)
+    return dict(fusion=args.fusion, camera_gate=ensemble.camera_gate, rows=rows)
 
 
 def ensemble_summary(report: dict, classes: list[str]) -> str:

@@ -66,7 +66,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if len(args.checkpoint) > 1:  # e.g. the two recipes' models: members may differ in input and window
             from simgen.pipelines.ensemble_options import load_ensemble
 
-            model, meta = load_ensemble(args.checkpoint, "mean")
+            model, meta = load_ensemble(args.checkpoint, "mean", args.camera_gate)
             if model.frame_head is None:
                 return print_error("predict", "--checkpoint: with several checkpoints every model needs its "
                                               "per-frame head (trained without --no-frame-head)")
@@ -102,7 +102,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         results.append(dict(video=str(video), label=pred["clip"]["label"], confidence=pred["clip"]["confidence"],
                             top_k=pred["clip"]["top_k"], segments=len(pred["segments"]), frames=pred["frames"],
                             fps=pred["fps"], model_fps=pred["model_fps"], frames_scored=pred["frames_scored"],
-                            files={k: str(v) for k, v in files.items()}))
+                            files={k: str(v) for k, v in files.items()},
+                            **({"members": pred["members"]} if "members" in pred else {})))
     checkpoints = [str(c) for c in args.checkpoint]
     summary = dict(checkpoint=checkpoints if len(checkpoints) > 1 else checkpoints[0], classes=meta["classes"],
                    videos=results, skipped=skipped)
@@ -116,6 +117,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def register(sub) -> None:
     """Add ``predict`` to an ``argparse`` subparsers object."""
+    from simgen.pipelines.ensemble_options import add_camera_gate_option
+
     p = sub.add_parser(
         "predict", help="label your own videos with a trained model (per-frame labels, segments, labelled MP4)",
         description="Label VIDEOs (any size and frame rate PyAV reads) with RUN/model.pt. Each video is replayed at "
@@ -129,6 +132,7 @@ def register(sub) -> None:
                    help="RUN/model.pt; repeat it for an ensemble: the models' class and per-frame probabilities are "
                         "averaged (e.g. the default and the robust recipe's models); they must share classes, frame "
                         "size and frame rate")
+    add_camera_gate_option(p)
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the outputs (made if missing)")
     p.add_argument("--top-k", dest="top_k", type=int_at_least(1), default=3, help="clip labels listed per video")
     p.add_argument("--smoothing", choices=["none", "median", "viterbi"], default="viterbi",

@@ -182,7 +182,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if len(args.checkpoint) > 1:  # members may differ in window length, frame gap, backbone and head
             from simgen.pipelines.ensemble_options import load_ensemble
 
-            ensemble, meta = load_ensemble(args.checkpoint, args.fusion)
+            ensemble, meta = load_ensemble(args.checkpoint, args.fusion, args.camera_gate)
             model = ensemble
         else:
             model, meta = load_model(args.checkpoint[0])

@@ -13,6 +13,12 @@ context, so their errors differ, which is what an ensemble needs (Dietterich, MC
 Every member's scores of a clip are computed once and kept (keyed by the frames' content),
 so the fused result, each member alone and each fusion (:meth:`ScoreEnsemble.view`) are
 scored from the same passes.
+
+A member reading plain frame differences sees a moving camera's motion everywhere and falls to
+chance under the mildest moving crop, while one reading stabilised differences (``sdiff``,
+``psdiff``) holds. Averaging them lets the first pull the second down, so with ``camera_gate``
+a clip whose camera moves faster than that (:func:`simgen.adapt.stabilise.camera_speed`) is
+scored by the stabilising members alone (:func:`gated_members`).
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ import torch
 from simgen.train.inputs import InputTransform
 from simgen.train.metrics.ensemble import FUSIONS, fuse_scores
 
+#: input modes that undo the camera's motion before differencing (:func:`simgen.train.inputs.stabilised_gray`)
+STABILISED_INPUTS = ("sdiff", "psdiff")
 #: meta fields every member must share: what the clips are read as, and what the outputs mean
 SHARED_META = ("classes", "size")
 
@@ -79,6 +87,19 @@ def pad_background(scores: list[torch.Tensor]) -> list[torch.Tensor]:
     return [s if s.shape[-1] == width else torch.nn.functional.pad(s, (0, width - s.shape[-1])) for s in scores]
 
 
+def gated_members(inputs: Sequence[str], speed: float, gate: float | None) -> list[int]:
+    """Positions in ``inputs`` (the members' input modes) to fuse for a clip whose camera moves at ``speed``.
+
+    All of them, unless ``gate`` is set, ``speed`` exceeds it and the members mix stabilised and plain
+    inputs: then the stabilised ones alone.
+    """
+    everyone = list(range(len(inputs)))
+    if gate is None or speed <= gate:
+        return everyone
+    steady = [i for i in everyone if inputs[i] in STABILISED_INPUTS]
+    return steady if steady else everyone
+
+
 class ScoreEnsemble:
     """Members scored each with its own window settings, their scores fused.
 
@@ -90,10 +111,13 @@ class ScoreEnsemble:
         members: the models.
         fusion: ``mean`` | ``vote`` (see :func:`fuse_scores`).
         only: score with this member alone (index), ignoring ``fusion``.
+        camera_gate: with members of stabilised and of plain inputs, a clip whose camera speed
+            (:func:`simgen.adapt.stabilise.camera_speed`) exceeds this is fused over the stabilised ones
+            alone (:func:`gated_members`); ``None``: every active member, always.
     """
 
     def __init__(self, members: Sequence[Member], fusion: str = "mean", *, only: int | None = None,
-                 active: Sequence[int] | None = None, _cache: dict | None = None):
+                 active: Sequence[int] | None = None, camera_gate: float | None = None, _cache: dict | None = None):
         if not members:
             raise ValueError("nothing to ensemble")
         if fusion not in FUSIONS:
@@ -103,13 +127,18 @@ class ScoreEnsemble:
         self.active = list(range(len(self.members))) if active is None else list(active)
         if not self.active or not all(0 <= i < len(self.members) for i in self.active):
             raise ValueError(f"members {self.active} not in 0..{len(self.members) - 1}")
+        self.camera_gate = camera_gate
         self._cache = {} if _cache is None else _cache
+        #: clips scored by the fused view, and how many of them the camera gate narrowed
+        self.gate_counts = dict(clips=0, gated=0)
 
-    def view(self, *, fusion: str | None = None, only: int | None = None,
-             active: Sequence[int] | None = None) -> "ScoreEnsemble":
-        """The same members and cached scores, fused another way, over a subset (``active``), or one member alone."""
+    def view(self, *, fusion: str | None = None, only: int | None = None, active: Sequence[int] | None = None,
+             camera_gate: float | None | str = "same") -> "ScoreEnsemble":
+        """The same members and cached scores, fused another way, over a subset (``active``), or one member alone;
+        ``camera_gate``: another gate (``None``: off), by default this one's."""
         return ScoreEnsemble(self.members, fusion or self.fusion, only=only,
-                             active=self.active if active is None else active, _cache=self._cache)
+                             active=self.active if active is None else active,
+                             camera_gate=self.camera_gate if camera_gate == "same" else camera_gate, _cache=self._cache)
 
     def to(self, device) -> "ScoreEnsemble":
         for m in self.members:
@@ -127,6 +156,10 @@ class ScoreEnsemble:
         heads = [getattr(m.model, "frame_head", None) for m in self.members]
         return None if any(h is None for h in heads) else heads
 
+    @staticmethod
+    def _key(frames: torch.Tensor) -> tuple:
+        return tuple(frames.shape), hashlib.blake2b(frames.contiguous().numpy().tobytes(), digest_size=16).digest()
+
     def member_scores(self, kind: str, frames: torch.Tensor, *, device="cpu",
                       which: Sequence[int] | None = None) -> list[torch.Tensor]:
         """Members' (``which``, default the active ones) ``clip`` ``(K,)`` or ``frame`` ``(N,K)`` probabilities
@@ -134,7 +167,7 @@ class ScoreEnsemble:
         from simgen.train.evaluate import clip_scores, frame_scores
 
         frames = frames if isinstance(frames, torch.Tensor) else torch.as_tensor(frames)
-        key = (kind, tuple(frames.shape), hashlib.blake2b(frames.contiguous().numpy().tobytes(), digest_size=16).digest())
+        key = (kind, *self._key(frames))
         score = clip_scores if kind == "clip" else frame_scores
         out = []
         for i in self.active if which is None else which:
@@ -145,10 +178,31 @@ class ScoreEnsemble:
             out.append(self._cache[(i, key)])
         return out
 
+    def camera_speed(self, frames) -> float:
+        """:func:`simgen.adapt.stabilise.camera_speed` of ``frames`` (``uint8[N,H,W,3]``), once per content."""
+        from simgen.adapt.stabilise import camera_speed
+
+        frames = frames if isinstance(frames, torch.Tensor) else torch.as_tensor(frames)
+        key = ("camera", *self._key(frames))
+        if key not in self._cache:
+            self._cache[key] = camera_speed(frames.numpy())
+        return self._cache[key]
+
+    def fused_members(self, frames) -> list[int]:
+        """The members the fused scores of ``frames`` average: the active ones, narrowed by the camera gate."""
+        inputs = [self.members[i].meta["input"] for i in self.active]
+        mixed = len({m in STABILISED_INPUTS for m in inputs}) > 1
+        if self.camera_gate is None or not mixed:  # the gate can change nothing: skip the motion estimate
+            return list(self.active)
+        return [self.active[i] for i in gated_members(inputs, self.camera_speed(frames), self.camera_gate)]
+
     def _fused(self, kind: str, frames, device) -> torch.Tensor:
         if self.only is not None:
             return self.member_scores(kind, frames, device=device, which=[self.only])[0]
-        return fuse_scores(pad_background(self.member_scores(kind, frames, device=device)), self.fusion)
+        which = self.fused_members(frames)
+        self.gate_counts["clips"] += 1
+        self.gate_counts["gated"] += len(which) < len(self.active)
+        return fuse_scores(pad_background(self.member_scores(kind, frames, device=device, which=which)), self.fusion)
 
     def fused_clip_scores(self, frames: torch.Tensor, *, device="cpu") -> torch.Tensor:
         """The clip's class probabilities ``(K,)``, fused."""

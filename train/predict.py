@@ -84,7 +84,8 @@ def predict_frames(model, meta: dict, frames: np.ndarray, fps: float, *, device=
         dict with ``clip`` (``label``, ``confidence``, ``top_k`` [(label, p)]), ``frame_labels``
         (str per source frame), ``frame_confidence`` (float per source frame), ``segments``
         [dict(start_frame, end_frame (exclusive), start, end (seconds), label, confidence)] of
-        actions (background runs left out), ``fps``, ``model_fps``, ``frames``, ``frames_scored``.
+        actions (background runs left out), ``fps``, ``model_fps``, ``frames``, ``frames_scored``; for a
+        score ensemble also ``members``: the names of those it fused (its camera gate may leave some out).
     """
     classes = list(meta["classes"])
     target = model_fps(meta)
@@ -110,8 +111,11 @@ def predict_frames(model, meta: dict, frames: np.ndarray, fps: float, *, device=
     segments = [dict(start_frame=s, end_frame=e, start=round(s / fps, 3), end=round(e / fps, 3), label=classes[k],
                      confidence=round(float(src_conf[s:e].mean()), 4))
                 for k, s, e in segments_of(src_labels)]
-    return dict(clip=dict(label=classes[order[0]], confidence=round(float(clip[order[0]]), 4),
-                          top_k=[(classes[i], round(float(clip[i]), 4)) for i in order]),
-                frame_labels=[classes[k] if k >= 0 else BACKGROUND for k in src_labels.tolist()],
-                frame_confidence=[round(float(c), 4) for c in src_conf],
-                segments=segments, fps=fps, model_fps=target, frames=len(frames), frames_scored=len(timeline))
+    out = dict(clip=dict(label=classes[order[0]], confidence=round(float(clip[order[0]]), 4),
+                         top_k=[(classes[i], round(float(clip[i]), 4)) for i in order]),
+               frame_labels=[classes[k] if k >= 0 else BACKGROUND for k in src_labels.tolist()],
+               frame_confidence=[round(float(c), 4) for c in src_conf],
+               segments=segments, fps=fps, model_fps=target, frames=len(frames), frames_scored=len(timeline))
+    if hasattr(model, "fused_members"):  # a score ensemble: which members labelled this video (camera gate)
+        out["members"] = [model.members[i].name for i in model.fused_members(timeline)]
+    return out
