@@ -72,7 +72,30 @@ def _condition_predictions(run: dict, condition: str) -> list[dict] | None:
     return (run.get("conditions", {}).get(condition) or {}).get("predictions")
 
 
-def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensemble") -> dict:
+def _fused_scores(scored: list[list[dict]], inputs: list[str], camera_gate: float | None, where: str):
+    """Per clip, the mean of the members' scores; with ``camera_gate`` and members of stabilised and plain
+    inputs, a clip whose recorded camera speed exceeds it takes the stabilised members' alone (as
+    :class:`simgen.train.ensemble_scores.ScoreEnsemble` does). Returns ``(scores [N,K], clips gated)``."""
+    from simgen.train.ensemble_scores import STABILISED_INPUTS, gated_members
+
+    every = np.array([[p["scores"] for p in s] for s in scored])  # members x clips x classes
+    if camera_gate is None or len({i in STABILISED_INPUTS for i in inputs}) < 2:
+        return every.mean(0), 0
+    # the members scored the same copies of the clips, so any member's record of their speeds will do
+    speeds = next(([p["camera_speed"] for p in s] for s in scored if all("camera_speed" in p for p in s)), None)
+    if speeds is None:
+        raise ValueError(f"cannot apply the camera gate: no member's run of {where} records the camera speed of "
+                         "its clips (runs made before the benchmark measured it); rerun one, or pass --camera-gate off")
+    out, gated = [], 0
+    for j, speed in enumerate(speeds):
+        keep = gated_members(inputs, speed, camera_gate)
+        gated += len(keep) < len(inputs)
+        out.append(every[keep, j].mean(0))
+    return np.array(out), gated
+
+
+def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensemble",
+                     camera_gate: float | None = None) -> dict:
     """The equal-weight ensemble of ``members`` = ``[(method, [results.json, ...]), ...]``: per (seed, fold),
     each test clip's class scores averaged over the members' recorded scores (kept to 4 decimals), under
     the clean condition and every perturbed one all members recorded clip scores for (the benchmark
@@ -81,7 +104,9 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
     A member's results are runs of one benchmark (they may differ only in ``_CALL_FIELDS``). Members may
     come from benchmarks of different recipes (e.g. ``diff`` + ``light`` on one synthetic set and ``psdiff``
     + ``robust`` on another) when they agree on ``TEST_FIELDS`` and, per (seed, fold), on the shots and the
-    test clips. Returns ``{"methods": {name: summary}, "config", "runs"}``.
+    test clips. ``camera_gate``: for members of stabilised and plain inputs (``config.input``), see
+    :func:`_fused_scores`; each condition's record counts the clips it narrowed (``gated``). Returns
+    ``{"methods": {name: summary}, "config", "runs"}``.
 
     Raises ``ValueError`` naming what differs, or the (seed, fold) a member has no scored run of.
     """
@@ -99,6 +124,7 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
         if diff:
             raise ValueError(f"cannot ensemble: {method}'s runs were scored differently ({', '.join(diff)})")
     classes = first["classes"]
+    inputs = [results[0]["config"].get("input", "") for _, results in members]
     by_key: dict[tuple, list] = {}
     for i, (method, results) in enumerate(members):
         for r in results:
@@ -124,21 +150,22 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
             scored = [_condition_predictions(run, condition) for run in got]
             if any(s is None for s in scored):
                 continue
-            scores = np.mean([[p["scores"] for p in s] for s in scored], 0)
+            scores, gated = _fused_scores(scored, inputs, camera_gate, f"seed {seed} fold {fold} ({condition})")
             pred = [int(v.argmax()) for v in scores]
             metrics = clip_metrics(truth, pred, classes)
             metrics["predictions"] = [dict(p, predicted=classes[k], scores=[round(float(v), 4) for v in sc])
                                       for p, k, sc in zip(head["predictions"], pred, scores)]
             if condition == "clean":
                 preds = metrics["predictions"]
-            conditions[condition] = condition_record(metrics, with_predictions=condition != "clean")
+            conditions[condition] = dict(condition_record(metrics, with_predictions=condition != "clean"),
+                                         gated=gated)
         runs.append(dict(method=name, seed=seed, fold=fold, test_subjects=head["test_subjects"], shots=head["shots"],
                          seconds=0.0, not_applicable=None, picked="+".join(labels), conditions=conditions,
                          predictions=preds))
     member_configs = [dict(method=m, differs={k: results[0]["config"].get(k)
                                               for k in _differences(first, results[0]["config"], _CALL_FIELDS)})
                       for m, results in members]
-    config = dict(first, methods=[name], ensemble_members=labels)
+    config = dict(first, methods=[name], ensemble_members=labels, camera_gate=camera_gate)
     if any(mc["differs"] for mc in member_configs):
         config["ensemble_member_configs"] = member_configs
     return dict(methods=summarise(runs, [name], classes), config=config, runs=runs)
@@ -147,7 +174,7 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
 def ensemble_runs(results: list[dict], members: list[str], name: str = "ensemble") -> dict:
     """The ensemble of ``members`` (methods) rebuilt from finished results of one benchmark (runs that
     differ only in their methods or seeds): :func:`ensemble_members` with every member read from all of
-    ``results`` (so within 1e-4 of the in-run ``ensemble``)."""
+    ``results`` (so within 1e-4 of the in-run ``ensemble``; one input mode, so no camera gate)."""
     return ensemble_members([(m, results) for m in members], name)
 
 
@@ -175,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     import sys
 
     from simgen.adapt.benchmark.results import write_and_print
+    from simgen.pipelines.ensemble_options import CAMERA_GATE, camera_gate
 
     p = argparse.ArgumentParser(description="ensemble of finished benchmark runs: mean of the members' clip scores "
                                             "(clean and every perturbed condition with recorded clip scores)")
@@ -185,6 +213,10 @@ def main(argv: list[str] | None = None) -> int:
                         "from; repeat for each member. Members may come from benchmarks of different recipes "
                         "that scored the same clips with the same shots")
     p.add_argument("--name", default="ensemble", help="the ensemble's method name in the output (default: ensemble)")
+    p.add_argument("--camera-gate", dest="camera_gate", type=camera_gate, default=CAMERA_GATE, metavar="SPEED",
+                   help="members of stabilised and plain inputs: a clip whose recorded camera speed exceeds SPEED "
+                        "takes the stabilised members' scores alone, as simgen evaluate/predict do; off: always "
+                        f"the mean of all (default: {CAMERA_GATE})")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
     if bool(args.members) == bool(args.member) or bool(args.results) != bool(args.members):
@@ -195,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
             out = ensemble_runs([json.loads(open(f).read()) for f in args.results], args.members.split(","), args.name)
         else:
             specs = [_member_option(m) for m in args.member]
-            out = ensemble_members([(m, [json.loads(open(f).read()) for f in files]) for m, files in specs], args.name)
+            out = ensemble_members([(m, [json.loads(open(f).read()) for f in files]) for m, files in specs], args.name,
+                                   args.camera_gate)
             for mc, (_, files) in zip(out["config"].get("ensemble_member_configs", []), specs):
                 mc["files"] = files
     except (OSError, ValueError, KeyError) as exc:

@@ -73,16 +73,35 @@ def score_clips(model, clips: list[Clip], classes: list[str], spec: ModelInput, 
     return metrics
 
 
+#: camera speed of clips already measured, by content (every method of a fold scores the same copies)
+_SPEEDS: dict[tuple, float] = {}
+
+
+def clip_camera_speed(clip: Clip, spec: ModelInput) -> float:
+    """:func:`simgen.adapt.stabilise.camera_speed` of ``clip`` replayed at the model's frame rate, as a
+    score ensemble's camera gate measures it (:class:`simgen.train.ensemble_scores.ScoreEnsemble`)."""
+    import hashlib
+
+    from simgen.adapt.stabilise import camera_speed
+
+    frames = np.ascontiguousarray(clip.frames[resample_fps(len(clip.frames), clip.fps, spec.fps)])
+    key = (frames.shape, hashlib.blake2b(frames.tobytes(), digest_size=16).digest())
+    if key not in _SPEEDS:
+        _SPEEDS[key] = round(camera_speed(frames), 5)
+    return _SPEEDS[key]
+
+
 def condition_record(metrics: dict, with_predictions: bool = False) -> dict:
     """What a run keeps of :func:`score_clips`'s ``metrics`` for one test condition: accuracy, clip count,
     right clips and confusion counts; with ``with_predictions`` also each clip's prediction and class scores
-    (perturbed conditions, so that runs can be combined afterwards: ``simgen.adapt.benchmark.ensemble``)."""
+    (and camera speed, when measured), for perturbed conditions, so that runs can be combined afterwards
+    (``simgen.adapt.benchmark.ensemble``)."""
     out = dict(accuracy=round(metrics["accuracy"], 4), n_clips=metrics["n_clips"],
                correct=int(sum(metrics["confusion_counts"][k][k] for k in range(len(metrics["classes"])))),
                confusion_counts=metrics["confusion_counts"])
     if with_predictions:
-        out["predictions"] = [dict(clip=p["clip"], predicted=p["predicted"], scores=p["scores"])
-                              for p in metrics["predictions"]]
+        keep = ("clip", "predicted", "scores", "camera_speed")
+        out["predictions"] = [{k: p[k] for k in keep if k in p} for p in metrics["predictions"]]
     return out
 
 
@@ -106,9 +125,13 @@ def score_conditions(model, clips: list[Clip], classes: list[str], spec: ModelIn
     """``{"clean": metrics, NAME: metrics...}``: the clips as they are, then under each condition.
 
     A condition's randomness comes from ``numpy.random.default_rng((*rng_seed, i))``, so every
-    method sees the same perturbed copies of a fold's clips.
+    method sees the same perturbed copies of a fold's clips. Each clip's prediction also records its
+    camera speed (:func:`clip_camera_speed`).
     """
-    results = {"clean": score_clips(model, clips, classes, spec, device)}
-    for i, (name, transform) in enumerate(conditions.items()):
-        results[name] = score_clips(model, transform(clips, np.random.default_rng((*rng_seed, i))), classes, spec, device)
+    results = {}
+    for i, (name, transform) in enumerate({"clean": None, **conditions}.items()):
+        scored = clips if transform is None else transform(clips, np.random.default_rng((*rng_seed, i - 1)))
+        results[name] = score_clips(model, scored, classes, spec, device)
+        for p, c in zip(results[name]["predictions"], scored):  # for a camera gate of recipe ensembles
+            p["camera_speed"] = clip_camera_speed(c, spec)
     return results

@@ -12,23 +12,28 @@ from simgen.adapt.benchmark.ensemble import ensemble_members, main
 CLASSES = ["a", "b"]
 
 
+#: camera speed of the two clips per condition (what the benchmark records for a camera gate)
+SPEEDS = {"clean": [0.001, 0.0007], "camera@0.3": [0.04, 0.005]}
+
+
 def _results(input_mode: str, scores: dict[str, list[list[float]]], seed: int = 0) -> dict:
     """One benchmark's results: one fold ``p0`` (clips x, y: labels a, b), condition -> per-clip scores."""
     clips, labels = ["a/x.mp4", "b/y.mp4"], ["a", "b"]
 
-    def condensed(rows, with_predictions):
+    def condensed(rows, with_predictions, speeds):
         pred = [int(np.argmax(r)) for r in rows]
         cm = [[sum(1 for t, p in zip([0, 1], pred) if t == i and p == j) for j in range(2)] for i in range(2)]
         out = dict(accuracy=sum(cm[k][k] for k in range(2)) / 2, n_clips=2, correct=sum(cm[k][k] for k in range(2)),
                    confusion_counts=cm)
         if with_predictions:
-            out["predictions"] = [dict(clip=c, predicted=CLASSES[p], scores=r) for c, p, r in zip(clips, pred, rows)]
+            out["predictions"] = [dict(clip=c, predicted=CLASSES[p], scores=r, camera_speed=v)
+                                  for c, p, r, v in zip(clips, pred, rows, speeds)]
         return out
 
     run = dict(method="best", seed=seed, fold="p0", test_subjects=["p0"], shots=["a/s.mp4", "b/t.mp4"], seconds=1.0,
-               not_applicable=None, conditions={k: condensed(v, k != "clean") for k, v in scores.items()},
-               predictions=[dict(clip=c, subject="p0", label=l, predicted=CLASSES[int(np.argmax(r))], scores=r)
-                            for c, l, r in zip(clips, labels, scores["clean"])])
+               not_applicable=None, conditions={k: condensed(v, k != "clean", SPEEDS[k]) for k, v in scores.items()},
+               predictions=[dict(clip=c, subject="p0", label=l, predicted=CLASSES[int(np.argmax(r))], scores=r,
+                                 camera_speed=v) for c, l, r, v in zip(clips, labels, scores["clean"], SPEEDS["clean"])])
     config = dict(real="real", shots=1, seeds=[seed], folds=[dict(name="p0", test_subjects=["p0"])],
                   leave_one_subject_out=True, label_map={}, shot_picker="class-balanced", classes=CLASSES,
                   test_conditions=[k for k in scores if k != "clean"], task="classify", input=input_mode,
@@ -50,6 +55,33 @@ def test_scores_are_averaged_per_clip_under_every_condition():
     assert summary["accuracy_mean"] == 1.0 and summary["perturbations"] == {"camera": {"0.3": 1.0}}
     assert out["config"]["ensemble_members"] == ["best#1", "best#2"]
     assert out["config"]["ensemble_member_configs"][1]["differs"] == {"input": "psdiff"}
+
+
+def test_the_camera_gate_takes_the_stabilised_members_scores_for_a_clip_whose_camera_moves():
+    out = ensemble_members([("best", [A]), ("best", [B])], name="recipes", camera_gate=0.008)
+    run = out["runs"][0]
+    # camera@0.3: clip x moves at 0.04 (B = psdiff alone), clip y at 0.005 (the mean); clean: nothing gated
+    assert [p["scores"] for p in run["conditions"]["camera@0.3"]["predictions"]] == [[0.9, 0.1], [0.35, 0.65]]
+    assert run["conditions"]["camera@0.3"]["gated"] == 1 and run["conditions"]["clean"]["gated"] == 0
+    assert [p["scores"] for p in run["predictions"]] == [[0.65, 0.35], [0.325, 0.675]]
+    assert out["config"]["camera_gate"] == 0.008
+    both_plain = copy.deepcopy(B)
+    both_plain["config"]["input"] = "diff"  # nothing stabilised: the gate changes nothing
+    plain = ensemble_members([("best", [A]), ("best", [both_plain])], camera_gate=0.008)["runs"][0]
+    assert plain["conditions"]["camera@0.3"]["gated"] == 0
+    old = copy.deepcopy(B)  # a run from before the benchmark recorded camera speeds
+    for p in old["runs"][0]["conditions"]["camera@0.3"]["predictions"]:
+        del p["camera_speed"]
+    # the other member's record of the same clips' speeds is used
+    run = ensemble_members([("best", [A]), ("best", [old])], camera_gate=0.008)["runs"][0]
+    assert [p["scores"] for p in run["conditions"]["camera@0.3"]["predictions"]] == [[0.9, 0.1], [0.35, 0.65]]
+    old_a = copy.deepcopy(A)
+    for p in old_a["runs"][0]["conditions"]["camera@0.3"]["predictions"]:
+        del p["camera_speed"]
+    with pytest.raises(ValueError, match=r"no member's run of seed 0 fold p0 \(camera@0.3\) records the camera speed"):
+        ensemble_members([("best", [old_a]), ("best", [old])], camera_gate=0.008)
+    off = ensemble_members([("best", [old_a]), ("best", [old])], camera_gate=None)["runs"][0]
+    assert off["conditions"]["camera@0.3"]["gated"] == 0
 
 
 def test_a_condition_without_clip_scores_in_a_member_is_left_out():
@@ -94,6 +126,10 @@ def test_cli_members_from_file_patterns(tmp_path, capsys):
     got = json.loads(out.read_text())
     assert got["methods"]["recipes"]["accuracy_mean"] == 1.0
     assert got["config"]["ensemble_member_configs"][0]["files"] == [f"{tmp_path}/diff_seed0.json"]
+    assert got["config"]["camera_gate"] == 0.008  # the default, as simgen evaluate / predict
+    assert main(["--member", f"best={tmp_path}/diff_seed0.json", "--member", f"best={tmp_path}/psdiff_seed0.json",
+                 "--camera-gate", "off", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["config"]["camera_gate"] is None
     assert main(["--member", f"best={tmp_path}/none*.json", "--out", str(out)]) == 2
     assert "no file matches" in capsys.readouterr().err
     assert main(["--member", "best", "--out", str(out)]) == 2

@@ -149,6 +149,13 @@ def test_perturbed_test_clips_are_scored_per_kind_and_level(synthetic, real, tmp
             assert sum(p["predicted"] == q["label"] for p, q in zip(c["predictions"], run["predictions"])) == c["correct"]
             assert all(p["predicted"] == res["config"]["classes"][max(range(len(p["scores"])), key=p["scores"].__getitem__)]
                        for p in c["predictions"])
+    # and its camera speed (for the camera gate of recipe ensembles): the same copies for every method
+    other = next(r for r in res["runs"] if r["method"] == "finetune")
+    for name, c in run["conditions"].items():
+        speeds = [p["camera_speed"] for p in (run["predictions"] if name == "clean" else c["predictions"])]
+        assert all(0.0 <= v < 0.5 for v in speeds) and len(speeds) == 3
+        twin = other["predictions"] if name == "clean" else other["conditions"][name]["predictions"]
+        assert speeds == [p["camera_speed"] for p in twin]
 
 
 def test_unknown_perturbation(synthetic, real, tmp_path, simgen_cli):
