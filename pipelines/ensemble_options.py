@@ -77,7 +77,8 @@ def ensemble_metrics(args, ensemble, meta: dict, dataset, device, *, chain: bool
     """Each member alone, the ``mean`` and the ``vote`` fusion, on the same clips.
 
     Returns:
-        ``{"fusion": headline fusion, "rows": [{name, accuracy, macro_f1, per_class, n_clips,
+        ``{"fusion": headline fusion, "camera_gate": {speed, fused, gated}: the gate, and how many clips or videos
+        the headline ensemble fused before this call and the gate narrowed, "rows": [{name, accuracy, macro_f1, per_class, n_clips,
         [frame_accuracy, f1@10/25/50, edit], [segment_chained: {raw, median, viterbi}], [member info]}]}``.
     """
     from simgen.pipelines.robustness_options import robustness_metrics
@@ -97,7 +98,9 @@ def ensemble_metrics(args, ensemble, meta: dict, dataset, device, *, chain: bool
             row.update({k: seg[k] for k in _SEGMENT_KEYS})
             row["segment_chained"] = seg["segment_chained"]["clean"]
         rows.append(row)
-    return dict(fusion=args.fusion, camera_gate=ensemble.camera_gate, rows=rows)
+    # what the headline ensemble fused so far (clean and perturbed clips, chained videos): how often the gate cut
+    gate = dict(speed=ensemble.camera_gate, fused=ensemble.gate_counts["clips"], gated=ensemble.gate_counts["gated"])
+    return dict(fusion=args.fusion, camera_gate=gate, rows=rows)
 
 
 def ensemble_summary(report: dict, classes: list[str]) -> str:

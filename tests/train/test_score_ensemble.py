@@ -162,6 +162,8 @@ def test_snapshots_are_saved_and_evaluated_as_an_ensemble(tmp_path, synthetic_di
     assert rows["member 2"]["snapshot"]["index"] == 2
     assert m["accuracy"] == rows["vote"]["accuracy"] and m["per_class"] == rows["vote"]["per_class"]
     assert all(set(r["per_class"]) == {"left", "right", "still"} for r in rows.values())
+    # one input mode: the camera gate (on by default) cannot narrow anything
+    assert m["ensemble"]["camera_gate"] == dict(speed=0.008, fused=m["n_clips"], gated=0)
 
 
 def test_checkpoints_of_other_classes_are_a_one_line_error(tmp_path, synthetic_dir, learnable_dir, train_cli,
