@@ -265,7 +265,8 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
 
 
 def _same_sim_run(run_dir: Path, train_cfg) -> bool:
-    """Whether ``run_dir`` holds a finished sim-only run of ``train_cfg`` (all but its cache folder)."""
+    """Whether ``run_dir`` holds a finished sim-only run of ``train_cfg`` (all but its cache folder and the
+    folder it was first written to: a run copied into another ``--save-models`` folder is the same run)."""
     import yaml
 
     if not (run_dir / "model.pt").is_file() or not (run_dir / "config.yaml").is_file():
@@ -278,7 +279,8 @@ def _same_sim_run(run_dir: Path, train_cfg) -> bool:
         return False
     want = train_cfg.model_dump()
     # the saved config has "auto" precision resolved (fp32 on the CPU); the cache folder is per run
-    same = {k: saved.get(k) == v or (k == "precision" and v == "auto") for k, v in want.items() if k != "cache_dir"}
+    same = {k: saved.get(k) == v or (k == "precision" and v == "auto") for k, v in want.items()
+            if k not in ("cache_dir", "out")}
     return all(same.values())
 
 

@@ -35,6 +35,14 @@ def test_sdiff_and_robust_reach_the_saved_models_and_the_sim_only_model_is_reuse
     assert trained == []  # same settings: taken from models/sim-only-seed0
     b = json.loads((tmp_path / "b.json").read_text())
     assert b["methods"]["sim-only"]["confusion"] == a["methods"]["sim-only"]["confusion"]
+    # the run copied into a folder of its own (as the README does for K = 0 after K = 1): still the same run
+    import shutil
+
+    shutil.copytree(tmp_path / "models" / "sim-only-seed0", tmp_path / "k0" / "sim-only-seed0")
+    elsewhere = [("--save-models" if a == "--save-models" else tmp_path / "k0" if a == tmp_path / "models" else a)
+                 for a in common]
+    assert _run(["sim2real", *elsewhere, "--methods", "sim-only", "--reuse-sim-only", "--out", tmp_path / "k0.json"]) == 0
+    assert trained == []
     # other settings: trained again
     assert _run(["sim2real", *common, "--methods", "sim-only", "--reuse-sim-only", "--sim-epochs", "1",
                  "--out", tmp_path / "c.json"]) == 0
