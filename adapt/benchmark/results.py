@@ -139,9 +139,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_and_print(results: dict, path: str) -> None:
-    """Write benchmark results JSON to ``path`` and print their table."""
+    """Write benchmark results JSON to ``path`` (its folder made if missing) and print their table."""
     import json
+    from pathlib import Path
 
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as fh:
         json.dump(results, fh, indent=1)
     print(table(results["methods"], [f["name"] for f in results["config"]["folds"]]))

@@ -120,7 +120,7 @@ def test_a_member_may_span_result_files_of_several_seeds():
 def test_cli_members_from_file_patterns(tmp_path, capsys):
     for name, res in (("diff_seed0.json", A), ("psdiff_seed0.json", B)):
         (tmp_path / name).write_text(json.dumps(res))
-    out = tmp_path / "e.json"
+    out = tmp_path / "new_folder" / "e.json"  # made if missing
     assert main(["--member", f"best={tmp_path}/diff_seed*.json", "--member", f"best={tmp_path}/psdiff_seed0.json",
                  "--name", "recipes", "--out", str(out)]) == 0
     got = json.loads(out.read_text())
