@@ -77,9 +77,10 @@ def ensemble_metrics(args, ensemble, meta: dict, dataset, device, *, chain: bool
     """Each member alone, the ``mean`` and the ``vote`` fusion, on the same clips.
 
     Returns:
-        ``{"fusion": headline fusion, "camera_gate": {speed, fused, gated}: the gate, and how many clips or videos
-        the headline ensemble fused before this call and the gate narrowed, "rows": [{name, accuracy, macro_f1, per_class, n_clips,
-        [frame_accuracy, f1@10/25/50, edit], [segment_chained: {raw, median, viterbi}], [member info]}]}``.
+        ``{"fusion": headline fusion, "camera_gate": {speed, fused, gated}, "rows": [{name, accuracy, macro_f1,
+        per_class, n_clips, [frame_accuracy, f1@10/25/50, edit], [segment_chained: {raw, median, viterbi}],
+        [member info]}]}``; ``camera_gate``: the gate, how many clips or videos the headline ensemble fused before
+        this call, and how many of them the gate narrowed.
     """
     from simgen.pipelines.robustness_options import robustness_metrics
     from simgen.train.evaluate import evaluate_dataset
