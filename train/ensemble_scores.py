@@ -27,6 +27,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Sequence
 
+import numpy as np
 import torch
 
 from simgen.train.inputs import InputTransform
@@ -85,6 +86,17 @@ def pad_background(scores: list[torch.Tensor]) -> list[torch.Tensor]:
     when another member has it ``(N, K+1)``, so the fused background is the mean over all members."""
     width = max(s.shape[-1] for s in scores)
     return [s if s.shape[-1] == width else torch.nn.functional.pad(s, (0, width - s.shape[-1])) for s in scores]
+
+
+def content_key(frames: np.ndarray) -> tuple:
+    """A key for caching what is computed from ``frames``: their shape and a hash of their bytes."""
+    frames = np.ascontiguousarray(frames)
+    return frames.shape, hashlib.blake2b(frames.tobytes(), digest_size=16).digest()
+
+
+def gate_applies(inputs: Sequence[str]) -> bool:
+    """Whether a camera gate can narrow members of these input modes: they mix stabilised and plain ones."""
+    return len({m in STABILISED_INPUTS for m in inputs}) > 1
 
 
 def gated_members(inputs: Sequence[str], speed: float, gate: float | None) -> list[int]:
@@ -156,10 +168,6 @@ class ScoreEnsemble:
         heads = [getattr(m.model, "frame_head", None) for m in self.members]
         return None if any(h is None for h in heads) else heads
 
-    @staticmethod
-    def _key(frames: torch.Tensor) -> tuple:
-        return tuple(frames.shape), hashlib.blake2b(frames.contiguous().numpy().tobytes(), digest_size=16).digest()
-
     def member_scores(self, kind: str, frames: torch.Tensor, *, device="cpu",
                       which: Sequence[int] | None = None) -> list[torch.Tensor]:
         """Members' (``which``, default the active ones) ``clip`` ``(K,)`` or ``frame`` ``(N,K)`` probabilities
@@ -167,7 +175,7 @@ class ScoreEnsemble:
         from simgen.train.evaluate import clip_scores, frame_scores
 
         frames = frames if isinstance(frames, torch.Tensor) else torch.as_tensor(frames)
-        key = (kind, *self._key(frames))
+        key = (kind, *content_key(frames.numpy()))
         score = clip_scores if kind == "clip" else frame_scores
         out = []
         for i in self.active if which is None else which:
@@ -183,7 +191,7 @@ class ScoreEnsemble:
         from simgen.adapt.stabilise import camera_speed
 
         frames = frames if isinstance(frames, torch.Tensor) else torch.as_tensor(frames)
-        key = ("camera", *self._key(frames))
+        key = ("camera", *content_key(frames.numpy()))
         if key not in self._cache:
             self._cache[key] = camera_speed(frames.numpy())
         return self._cache[key]
@@ -191,8 +199,7 @@ class ScoreEnsemble:
     def fused_members(self, frames) -> list[int]:
         """The members the fused scores of ``frames`` average: the active ones, narrowed by the camera gate."""
         inputs = [self.members[i].meta["input"] for i in self.active]
-        mixed = len({m in STABILISED_INPUTS for m in inputs}) > 1
-        if self.camera_gate is None or not mixed:  # the gate can change nothing: skip the motion estimate
+        if self.camera_gate is None or not gate_applies(inputs):  # nothing to narrow: skip the motion estimate
             return list(self.active)
         return [self.active[i] for i in gated_members(inputs, self.camera_speed(frames), self.camera_gate)]
 

@@ -76,10 +76,10 @@ def _fused_scores(scored: list[list[dict]], inputs: list[str], camera_gate: floa
     """Per clip, the mean of the members' scores; with ``camera_gate`` and members of stabilised and plain
     inputs, a clip whose recorded camera speed exceeds it takes the stabilised members' alone (as
     :class:`simgen.train.ensemble_scores.ScoreEnsemble` does). Returns ``(scores [N,K], clips gated)``."""
-    from simgen.train.ensemble_scores import STABILISED_INPUTS, gated_members
+    from simgen.train.ensemble_scores import gate_applies, gated_members
 
     every = np.array([[p["scores"] for p in s] for s in scored])  # members x clips x classes
-    if camera_gate is None or len({i in STABILISED_INPUTS for i in inputs}) < 2:
+    if camera_gate is None or not gate_applies(inputs):
         return every.mean(0), 0
     # the members scored the same copies of the clips, so any member's record of their speeds will do
     speeds = next(([p["camera_speed"] for p in s] for s in scored if all("camera_speed" in p for p in s)), None)

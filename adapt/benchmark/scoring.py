@@ -80,12 +80,11 @@ _SPEEDS: dict[tuple, float] = {}
 def clip_camera_speed(clip: Clip, spec: ModelInput) -> float:
     """:func:`simgen.adapt.stabilise.camera_speed` of ``clip`` replayed at the model's frame rate, as a
     score ensemble's camera gate measures it (:class:`simgen.train.ensemble_scores.ScoreEnsemble`)."""
-    import hashlib
-
     from simgen.adapt.stabilise import camera_speed
+    from simgen.train.ensemble_scores import content_key
 
-    frames = np.ascontiguousarray(clip.frames[resample_fps(len(clip.frames), clip.fps, spec.fps)])
-    key = (frames.shape, hashlib.blake2b(frames.tobytes(), digest_size=16).digest())
+    frames = clip.frames[resample_fps(len(clip.frames), clip.fps, spec.fps)]
+    key = content_key(frames)
     if key not in _SPEEDS:
         _SPEEDS[key] = round(camera_speed(frames), 5)
     return _SPEEDS[key]
@@ -128,10 +127,13 @@ def score_conditions(model, clips: list[Clip], classes: list[str], spec: ModelIn
     method sees the same perturbed copies of a fold's clips. Each clip's prediction also records its
     camera speed (:func:`clip_camera_speed`).
     """
-    results = {}
-    for i, (name, transform) in enumerate({"clean": None, **conditions}.items()):
-        scored = clips if transform is None else transform(clips, np.random.default_rng((*rng_seed, i - 1)))
-        results[name] = score_clips(model, scored, classes, spec, device)
-        for p, c in zip(results[name]["predictions"], scored):  # for a camera gate of recipe ensembles
+    def scored(some: list[Clip]) -> dict:
+        metrics = score_clips(model, some, classes, spec, device)
+        for p, c in zip(metrics["predictions"], some):  # for the camera gate of recipe ensembles
             p["camera_speed"] = clip_camera_speed(c, spec)
+        return metrics
+
+    results = {"clean": scored(clips)}
+    for i, (name, transform) in enumerate(conditions.items()):
+        results[name] = scored(transform(clips, np.random.default_rng((*rng_seed, i))))
     return results
