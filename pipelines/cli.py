@@ -264,6 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
         from simgen.pipelines import adabn_commands
 
         adabn_commands.register(sub)
+        from simgen.pipelines import adapt_commands
+
+        adapt_commands.register(sub)
     from simgen.pipelines import calibrate_commands
 
     calibrate_commands.register(sub)

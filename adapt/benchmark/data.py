@@ -73,9 +73,9 @@ class RealClips:
         self.rows = [RealRow(path=r["path"], label=k, subject=r.get("subject", "")) for r, k in zip(self.reader.rows, labels)]
         self._all = ClipDataset(self.reader, self.cache, num_frames=1)  # keeps the file digests of the cache keys
 
-    def decode_all(self, progress: bool = False) -> None:
-        """Decode every clip now: an undecodable file stops the benchmark before any training."""
-        for i in range(len(self.rows)):
+    def decode_all(self, progress: bool = False, indices=None) -> None:
+        """Decode every clip (or those of ``indices``) now: an undecodable file stops before any training."""
+        for i in range(len(self.rows)) if indices is None else indices:
             try:
                 frames, _ = self._all.load(i)
             except TrainDataError as exc:
