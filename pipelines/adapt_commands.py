@@ -30,8 +30,7 @@ def _summary(record: dict, out: Path) -> str:
              f"{len(record['unlabelled'])} unlabelled real clips, in {record['seconds']:.0f} s"]
     for run in record["runs"]:
         info = run.get("info") or {}
-        start = info.get("start", "the start model")
-        step = f"kept its start ({start})" if run["chosen_step"] == 0 else f"chose step {run['chosen_step']}"
+        step = f"kept its start ({info.get('start', 'the start model')})" if run["chosen_step"] == 0 else f"chose step {run['chosen_step']}"
         if run.get("not_applicable"):
             step = f"not applicable: {run['not_applicable']}"
         kept = info.get("pseudo_labels") or {}
