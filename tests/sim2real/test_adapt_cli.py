@@ -1,0 +1,138 @@
+"""`simgen adapt`: a benchmark method applied to your own clips makes the benchmark's very model, keeps the
+people you leave out out, records what it used, and turns bad input into one line and exit status 2."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import torch
+
+from simgen.adapt.own_clips import ADAPT_METHODS
+from simgen.pipelines import adapt_commands
+from simgen.train.checkpoint import load_checkpoint, load_model
+
+FAST_ADAPT = ["--finetune-steps", "4", "--align-steps", "4", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def bench(synthetic, tmp_path_factory, sim2real_helpers):
+    """A one-fold benchmark run (test person ann, 1 shot, finetune) whose sim-only run is kept."""
+    from simgen.pipelines.cli import main
+
+    root = tmp_path_factory.mktemp("adapt")
+    real = sim2real_helpers.make_real(root / "real")
+    argv = ["sim2real", "--synthetic", synthetic, "--real", real, "--shots", "1", "--test-subjects", "ann",
+            "--methods", "finetune", "--out", root / "results.json", "--save-models", root / "models",
+            *sim2real_helpers.FAST]
+    assert main([str(a) for a in argv]) == 0
+    return root
+
+
+def _states_equal(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_the_method_lists_agree():
+    assert adapt_commands.ADAPT_METHODS == ADAPT_METHODS
+
+
+def test_adapt_makes_the_benchmarks_model_for_the_same_fold(bench, simgen_cli):
+    """Same start, same shots (--shots 1, --seed 0), same unlabelled clips: the same weights as sim2real's."""
+    out = bench / "own" / "finetune.pt"
+    code, stdout, err = simgen_cli.run(["adapt", "--checkpoint", bench / "models" / "sim-only-seed0" / "model.pt",
+                                        "--real", bench / "real", "--exclude-subjects", "ann", "--shots", "1",
+                                        "--method", "finetune", "--out", out, *FAST_ADAPT])
+    assert code == 0, err
+    ours = load_checkpoint(out)
+    theirs = load_checkpoint(bench / "models" / "finetune-seed0" / "model.pt")
+    assert _states_equal(ours["model"], theirs["model"])
+    results = json.loads((bench / "results.json").read_text())
+    run = results["runs"][0]
+    assert ours["meta"]["adapt"]["shots"] == run["shots"] and ours["meta"]["adapt"]["chosen_step"] == run["chosen_step"]
+    assert "wrote" in stdout and "finetune" in stdout
+
+
+def test_every_labelled_clip_is_a_shot_and_the_left_out_person_is_unused(bench, tmp_path, simgen_cli):
+    real = tmp_path / "real"
+    shutil.copytree(bench / "real", real)
+    rows = (real / "labels.csv").read_text().splitlines()
+    rows = [r if not r.startswith("ben/vertical") else r.replace(",vertical,", ",,") for r in rows]  # one unlabelled
+    (real / "labels.csv").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "best.pt"
+    code, stdout, err = simgen_cli.run(["adapt", "--checkpoint", bench / "models" / "sim-only-seed0" / "model.pt",
+                                        "--real", real, "--exclude-subjects", "ann", "--out", out, *FAST_ADAPT])
+    assert code == 0, err
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert sorted(record["shots"]) == ["ben/horizontal0.mp4", "ben/still0.mp4", "cat/horizontal0.mp4",
+                                       "cat/still0.mp4", "cat/vertical0.mp4"]
+    assert record["unlabelled"] == ["ben/vertical0.mp4"]
+    assert record["picked"] == "pseudo" and [r["method"] for r in record["runs"]] == ["finetune", "pseudo", "best"]
+    assert not any(p.startswith("ann/") for p in record["shots"] + record["unlabelled"])
+    assert record["runs"][1]["info"]["pseudo_labels"]["candidates"] == 1
+    model, meta = load_model(out)  # a checkpoint every command reads
+    assert meta["adapt"]["method"] == "best" and meta["classes"] == ["still", "horizontal", "vertical"]
+    code, _, err = simgen_cli.run(["evaluate", "--checkpoint", out, "--data", real, "--subjects", "ann",
+                                   "--out", tmp_path / "eval.json", "--no-progress"])
+    assert code == 0, err
+
+
+def _without_labels(real):
+    rows = (real / "labels.csv").read_text().splitlines()
+    (real / "labels.csv").write_text("\n".join([rows[0]] + [",".join([r.split(",")[0], "", r.split(",")[2]])
+                                                            for r in rows[1:]]) + "\n")
+
+
+def test_best_without_labels_is_adabn_new_statistics_same_weights(bench, tmp_path, simgen_cli):
+    start = bench / "models" / "sim-only-seed0" / "model.pt"
+    real = tmp_path / "real"
+    shutil.copytree(bench / "real", real)
+    _without_labels(real)
+    out = tmp_path / "adabn.pt"
+    code, stdout, err = simgen_cli.run(["adapt", "--checkpoint", start, "--real", real, "--exclude-subjects", "ann",
+                                        "--out", out, *FAST_ADAPT])
+    assert code == 0, err
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert record["picked"] == "adabn" and record["shots"] == [] and len(record["unlabelled"]) == 6
+    before, after = load_checkpoint(start)["model"], load_checkpoint(out)["model"]
+    stats = [k for k in before if k.endswith("running_mean")]
+    assert stats and any(not torch.equal(before[k], after[k]) for k in stats)
+    assert all(torch.equal(before[k], after[k]) for k in before if k.endswith(".weight") and "bn" not in k
+               and before[k].dim() > 1)
+
+
+@pytest.mark.parametrize("case", ["no-config", "unknown-person", "label", "shots", "no-labels", "same-out", "video"])
+def test_bad_input_is_one_line_and_status_2(case, bench, tmp_path, simgen_cli):
+    start = bench / "models" / "sim-only-seed0" / "model.pt"
+    real = tmp_path / "real"
+    shutil.copytree(bench / "real", real)
+    extra, expect = [], ""
+    if case == "no-config":
+        lone = tmp_path / "lone" / "model.pt"
+        lone.parent.mkdir()
+        shutil.copy(start, lone)
+        start, expect = lone, "config.yaml"
+    elif case == "unknown-person":
+        extra, expect = ["--exclude-subjects", "dan"], "dan"
+    elif case == "label":
+        text = (real / "labels.csv").read_text().replace("ben/still0.mp4,still", "ben/still0.mp4,jump")
+        (real / "labels.csv").write_text(text)
+        expect = "jump"
+    elif case == "shots":
+        extra, expect = ["--shots", "4"], "--shots 4"
+    elif case == "no-labels":
+        _without_labels(real)
+        extra, expect = ["--method", "finetune"], "label some clips"
+    elif case == "same-out":
+        extra, expect = [], "--checkpoint itself"
+    elif case == "video":
+        (real / "ben" / "still0.mp4").write_bytes(b"not a video")
+        expect = "still0.mp4"
+    out = start if case == "same-out" else tmp_path / "out.pt"
+    code, stdout, err = simgen_cli.run(["adapt", "--checkpoint", start, "--real", real, "--out", out, *extra,
+                                        *FAST_ADAPT])
+    assert code == 2, (case, err)
+    lines = [line for line in err.strip().splitlines() if "error" in line]
+    assert len(lines) == 1 and expect in lines[0], (case, err)
+    assert case == "same-out" or not out.exists()
