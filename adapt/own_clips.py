@@ -28,6 +28,9 @@ from simgen.adapt.benchmark.methods import METHODS, FoldData, MethodResult, Sett
 #: the methods that make one adapted network (``sim-only`` is the start itself; ``ensemble`` is no single
 #: network: give ``simgen evaluate``/``predict`` several checkpoints instead)
 ADAPT_METHODS = tuple(m for m in METHODS if m not in ("sim-only", "ensemble"))
+#: how a trained method's checkpoint is chosen: ``cv`` (leave one of your labelled people out at a time),
+#: ``label-free`` (the benchmark's rule), ``auto`` (cv when at least 2 people have labelled clips)
+SELECT_RULES = ("auto", "cv", "label-free")
 
 
 @dataclass
@@ -43,6 +46,7 @@ class AdaptRequest:
     exclude_subjects: list[str] | None = None
     label_map: dict[str, str] = field(default_factory=dict)
     seed: int = 0
+    select: str = "auto"  # SELECT_RULES
     settings: Settings = field(default_factory=Settings)
     device: str = "cpu"
     cache_dir: str | None = None
@@ -106,19 +110,24 @@ def own_fold(rows: list[RealRow], classes: list[str], *, shots: int | None, subj
                 unlabelled=tuple(i for i in chosen if i not in kept), test=())
 
 
-def adapt_checkpoint(req: AdaptRequest) -> tuple[dict, dict]:
-    """Run ``req.method`` (after the methods it needs) from ``req.checkpoint`` on ``req.real``.
+@dataclass
+class _Inputs:
+    """What every run of one ``simgen adapt`` call shares: the start model, the clips, how the model reads them."""
 
-    Returns ``(checkpoint, record)``: the adapted checkpoint (``meta.adapt`` says how it was made) and a
-    JSON-ready record of every method run (label-free scores, chosen step, pseudo-labels kept, seconds).
-    Raises :class:`BenchmarkInputError` on bad input (one line each).
-    """
-    from tqdm import tqdm
+    req: AdaptRequest
+    meta: dict
+    start_state: dict
+    real: object  # RealClips
+    train_cfg: object  # the start run's TrainConfig
+    syn_train: object
+    syn_val: list  # Clip
+    spec: object  # ModelInput
 
-    from simgen.adapt.benchmark.data import RealClips, fold_training_sets
-    from simgen.adapt.benchmark.runner import _clip, _synthetic_clips
+
+def _inputs(req: AdaptRequest) -> tuple[_Inputs, Fold]:
+    from simgen.adapt.benchmark.data import RealClips
+    from simgen.adapt.benchmark.runner import _synthetic_clips
     from simgen.adapt.benchmark.scoring import ModelInput
-    from simgen.adapt.benchmark.selection import SelectionSet, selection_score
     from simgen.train.checkpoint import load_checkpoint, model_from_checkpoint
     from simgen.train.data.cache import FrameCache
     from simgen.train.errors import TrainDataError
@@ -126,70 +135,166 @@ def adapt_checkpoint(req: AdaptRequest) -> tuple[dict, dict]:
 
     if req.method not in ADAPT_METHODS:
         raise BenchmarkInputError(f"--method: unknown method '{req.method}' (methods: {', '.join(ADAPT_METHODS)})")
-    t_start = time.time()
+    if req.select not in SELECT_RULES:
+        raise BenchmarkInputError(f"--select: unknown rule '{req.select}' (rules: {', '.join(SELECT_RULES)})")
     cfg = start_run_config(req.checkpoint, req.synthetic)
     try:
-        ckpt = load_checkpoint(req.checkpoint)
-        start_model, meta = model_from_checkpoint(ckpt, req.checkpoint)
+        start_model, meta = model_from_checkpoint(load_checkpoint(req.checkpoint), req.checkpoint)
     except TrainDataError as exc:
         raise BenchmarkInputError(f"--checkpoint {exc}") from None
     classes = list(meta["classes"])
-    cache = FrameCache(req.cache_dir)
     try:
-        real = RealClips(req.real, classes, req.label_map, size=meta["size"], cache=cache)
+        real = RealClips(req.real, classes, req.label_map, size=meta["size"], cache=FrameCache(req.cache_dir))
     except TrainDataError as exc:
         raise BenchmarkInputError(str(exc)) from None
-    where = str(Path(req.real) / "labels.csv")
     fold = own_fold(real.rows, classes, shots=req.shots, subjects=req.subjects, exclude_subjects=req.exclude_subjects,
-                    rng=np.random.default_rng((req.seed, 1)), where=where)
+                    rng=np.random.default_rng((req.seed, 1)), where=str(Path(req.real) / "labels.csv"))
+    if req.select == "cv" and len(_labelled_people(real.rows, fold)) < 2:
+        raise BenchmarkInputError(f"--select cv: needs labelled clips of at least 2 people in {req.real}/labels.csv "
+                                  f"(has {len(_labelled_people(real.rows, fold))}); use --select label-free")
     real.decode_all(indices=(*fold.shots, *fold.unlabelled))
-    train_cfg = cfg.model_copy(update=dict(seed=cfg.seed, progress=False, cache_dir=req.cache_dir))
+    train_cfg = cfg.model_copy(update=dict(progress=False, cache_dir=req.cache_dir))
     try:
-        syn_train, syn_val, syn_classes, _ = build_datasets(train_cfg)
+        syn_train, syn_val, syn_classes, _ = build_datasets(train_cfg)  # the start run's split (its seed)
     except TrainDataError as exc:
         raise BenchmarkInputError(f"--synthetic {train_cfg.synthetic}: {exc}") from None
     if list(syn_classes) != classes:
         raise BenchmarkInputError(f"--synthetic {train_cfg.synthetic}: classes {', '.join(syn_classes)} differ from "
                                   f"the model's ({', '.join(classes)})")
-    spec = ModelInput.from_meta(meta)
-    selection = SelectionSet(synthetic_val=_synthetic_clips(syn_val) if syn_val is not None else [],
-                             real_unlabelled=[_clip(real, i) for i in (fold.unlabelled or fold.shots)])
-    shots_ds, real_train = fold_training_sets(real, fold, sampler=train_cfg.sampler, num_frames=meta["num_frames"],
-                                              stride=meta["stride"], fps=train_cfg.fps, seed=req.seed)
+    return _Inputs(req=req, meta=meta, start_state=start_model.state_dict(), real=real, train_cfg=train_cfg,
+                   syn_train=syn_train, syn_val=_synthetic_clips(syn_val) if syn_val is not None else [],
+                   spec=ModelInput.from_meta(meta)), fold
+
+
+def _labelled_people(rows: list[RealRow], fold: Fold) -> list[str]:
+    return sorted({rows[i].subject for i in fold.shots if rows[i].subject})
+
+
+def _fold_data(inp: _Inputs, fold: Fold, heldout: tuple[int, ...] = ()) -> FoldData:
+    """The methods' view of ``fold`` (``heldout``: labelled clips scored at every checkpoint, never trained on)."""
+    from simgen.adapt.benchmark.data import fold_training_sets
+    from simgen.adapt.benchmark.runner import _clip
+    from simgen.adapt.benchmark.selection import SelectionSet, selection_score
+    from simgen.adapt.benchmark.methods import load_state
+
+    req, meta = inp.req, inp.meta
+    selection = SelectionSet(synthetic_val=inp.syn_val,
+                             real_unlabelled=[_clip(inp.real, i) for i in (fold.unlabelled or fold.shots)],
+                             real_heldout=[_clip(inp.real, i) for i in heldout])
+    shots_ds, real_train = fold_training_sets(inp.real, fold, sampler=inp.train_cfg.sampler,
+                                              num_frames=meta["num_frames"], stride=meta["stride"],
+                                              fps=inp.train_cfg.fps, seed=req.seed)
     head = meta.get("head") or {}
-    data = FoldData(seed=req.seed, classes=classes, input_mode=meta["input"], backbone=meta["backbone"],
-                    size=meta["size"], sim_state=start_model.state_dict(), synthetic_train=syn_train, shots=shots_ds,
-                    real_train=real_train, selection=selection, spec=spec, device=req.device,
+    data = FoldData(seed=req.seed, classes=list(meta["classes"]), input_mode=meta["input"], backbone=meta["backbone"],
+                    size=meta["size"], sim_state=inp.start_state, synthetic_train=inp.syn_train, shots=shots_ds,
+                    real_train=real_train, selection=selection, spec=inp.spec, device=req.device,
                     model_options=dict(frame_head=meta["frame_head"], frame_background=bool(meta.get("frame_background")),
                                        head=head.get("name", "linear"), causal=bool(head.get("causal")),
                                        positions=head.get("positions", "relative")),
-                    augment=train_cfg.augment)
-    data.sim_selection = selection_score(start_model, selection, spec, req.device)
+                    augment=inp.train_cfg.augment, keep_checkpoints=bool(heldout))
+    data.sim_selection = selection_score(load_state(data, inp.start_state), selection, inp.spec, req.device)
+    return data
+
+
+def _run(name: str, data: FoldData, inp: _Inputs, done: dict[str, MethodResult]) -> tuple[MethodResult, float]:
+    t0 = time.time()
+    torch.manual_seed(inp.req.seed * 10_000 + METHODS.index(name))  # as the benchmark seeds a method (fold 0)
+    result = run_method(name, data, inp.req.settings, done)
+    return result, time.time() - t0
+
+
+def cross_validate(inp: _Inputs, fold: Fold, to_run: list[str], bar) -> dict:
+    """Choose each trained method's step by leave-one-person-out over your labelled people.
+
+    For each person P with labelled clips, the methods run on every other person's clips (P's clips,
+    labelled or not, are left out) and P's labelled clips are scored at every checkpoint. A method's
+    step is the one with the most held-out clips right over all people (the later step on a tie); the
+    methods after it in the chain start, in every fold, from its checkpoint at that step.
+    Returns ``{"people", "methods": {NAME: {"accuracy": {STEP: acc}, "step": S}}, "estimate"}``.
+    """
+    rows = inp.real.rows
+    people = _labelled_people(rows, fold)
+    folds, datas = {}, {}
+    for p in people:
+        keep = lambda idx: tuple(i for i in idx if rows[i].subject != p)  # noqa: E731
+        folds[p] = Fold(name=f"cv-{p}", test_subjects=(p,), train_subjects=tuple(q for q in people if q != p),
+                        shots=keep(fold.shots), unlabelled=keep(fold.unlabelled), test=())
+        heldout = tuple(i for i in fold.shots if rows[i].subject == p)
+        datas[p] = (_fold_data(inp, folds[p], heldout), len(heldout))
+    done = {p: {} for p in people}
+    out: dict = {"people": people, "methods": {}}
+    for name in to_run:
+        per_step: dict[int, list[float]] = {}
+        for p in people:
+            bar.set_postfix_str(f"cross-validation, {p} held out: {name}")
+            data, n = datas[p]
+            result, _ = _run(name, data, inp, done[p])
+            done[p][name] = result
+            bar.update(1)
+            for step, _, sel in result.candidates or []:
+                per_step.setdefault(step, []).append(sel["heldout_accuracy"] * n)
+        if not per_step:  # no training of its own (adabn, best, a pseudo-labelling that kept too few)
+            continue
+        total = sum(n for _, n in datas.values())
+        accuracy = {step: round(sum(v) / total, 4) for step, v in sorted(per_step.items()) if len(v) == len(people)}
+        step = max(accuracy, key=lambda s: (accuracy[s], s))
+        out["methods"][name] = dict(accuracy=accuracy, step=step)
+        for p in people:  # later methods start from this method's model at the chosen step
+            result = done[p][name]
+            chosen = next((c for c in result.candidates if c[0] == step), None)
+            if chosen is not None:
+                result.state, result.chosen_step, result.selection = chosen[1], chosen[0], chosen[2]
+    last = next((m for m in reversed(to_run) if m in out["methods"]), None)
+    # the held-out accuracy at the chosen steps: optimistic, as the steps were chosen on it
+    out["estimate"] = out["methods"][last]["accuracy"][out["methods"][last]["step"]] if last else None
+    return out
+
+
+def adapt_checkpoint(req: AdaptRequest) -> tuple[dict, dict]:
+    """Run ``req.method`` (after the methods it needs) from ``req.checkpoint`` on ``req.real``.
+
+    Returns ``(checkpoint, record)``: the adapted checkpoint (``meta.adapt`` says how it was made) and a
+    JSON-ready record of every method run (scores, chosen step, pseudo-labels kept, seconds) and of the
+    cross-validation. Raises :class:`BenchmarkInputError` on bad input (one line each).
+    """
+    from tqdm import tqdm
+
+    t_start = time.time()
+    inp, fold = _inputs(req)
     to_run = run_order([req.method], 1 if fold.shots else 0)
+    rule = req.select
+    if rule == "auto":
+        rule = "cv" if len(_labelled_people(inp.real.rows, fold)) >= 2 else "label-free"
+    cv_people = _labelled_people(inp.real.rows, fold) if rule == "cv" else []
+    bar = tqdm(total=len(to_run) * (1 + len(cv_people)), desc="adapt", unit="run", disable=not req.progress)
+    cv = None
+    if rule == "cv":
+        cv = cross_validate(inp, fold, to_run, bar)
+    data = _fold_data(inp, fold)
     done: dict[str, MethodResult] = {}
     runs = []
-    bar = tqdm(to_run, desc="adapt", unit="method", disable=not req.progress)
-    for name in bar:
+    for name in to_run:
         bar.set_postfix_str(name)
-        t0 = time.time()
-        torch.manual_seed(req.seed * 10_000 + METHODS.index(name))  # as the benchmark seeds a method
-        result = run_method(name, data, req.settings, done)
+        data.select_step = cv["methods"][name]["step"] if cv and name in cv["methods"] else None
+        result, seconds = _run(name, data, inp, done)
         done[name] = result
-        runs.append(dict(method=name, seconds=round(time.time() - t0, 1), not_applicable=result.not_applicable,
+        bar.update(1)
+        runs.append(dict(method=name, seconds=round(seconds, 1), not_applicable=result.not_applicable,
                          selection=result.selection, chosen_step=result.chosen_step, picked=result.picked,
+                         chosen_by="cross-validation" if data.select_step is not None else "label-free",
                          history=result.history, **({"info": result.info} if result.info is not None else {})))
     bar.close()
     final = done[req.method]
     if final.state is None:
         raise BenchmarkInputError(f"--method {req.method}: {final.not_applicable or 'made no model'}"
                                   + ("; label some clips in labels.csv" if not fold.shots else ""))
-    paths = lambda idx: [real.rows[i].path for i in idx]  # noqa: E731
+    paths = lambda idx: [inp.real.rows[i].path for i in idx]  # noqa: E731
     record = dict(method=req.method, picked=final.picked, from_checkpoint=str(req.checkpoint),
-                  synthetic=str(train_cfg.synthetic), real=str(req.real), seed=req.seed,
-                  subjects=req.subjects, exclude_subjects=req.exclude_subjects,
-                  shots=paths(fold.shots), unlabelled=paths(fold.unlabelled),
+                  synthetic=str(inp.train_cfg.synthetic), real=str(req.real), seed=req.seed,
+                  subjects=req.subjects, exclude_subjects=req.exclude_subjects, select=rule,
+                  shots=paths(fold.shots), unlabelled=paths(fold.unlabelled), cross_validation=cv,
                   start_selection=data.sim_selection, selection=final.selection, chosen_step=final.chosen_step,
                   settings=asdict(req.settings), seconds=round(time.time() - t_start, 1))
-    out_ckpt = dict(meta=dict(meta, adapt={k: v for k, v in record.items() if k not in ("unlabelled",)}),
+    out_ckpt = dict(meta=dict(inp.meta, adapt={k: v for k, v in record.items() if k not in ("unlabelled",)}),
                     model=final.state)
     return out_ckpt, dict(record, runs=runs)

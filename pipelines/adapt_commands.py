@@ -21,6 +21,7 @@ from simgen.pipelines.sim2real_commands import METHODS, SCHEDULES
 
 #: kept in step with simgen.adapt.own_clips.ADAPT_METHODS (tested; not imported: --help must not load torch)
 ADAPT_METHODS = tuple(m for m in METHODS if m not in ("sim-only", "ensemble"))
+SELECT_RULES = ("auto", "cv", "label-free")  # simgen.adapt.own_clips.SELECT_RULES (tested)
 
 
 def _summary(record: dict, out: Path) -> str:
@@ -30,7 +31,8 @@ def _summary(record: dict, out: Path) -> str:
              f"{len(record['unlabelled'])} unlabelled real clips, in {record['seconds']:.0f} s"]
     for run in record["runs"]:
         info = run.get("info") or {}
-        step = f"kept its start ({info.get('start', 'the start model')})" if run["chosen_step"] == 0 else f"chose step {run['chosen_step']}"
+        step = (f"kept its start ({info.get('start', 'the start model')})" if run["chosen_step"] == 0
+                else f"step {run['chosen_step']}") + " by cross-validation" * (run["chosen_by"] == "cross-validation")
         if run.get("not_applicable"):
             step = f"not applicable: {run['not_applicable']}"
         kept = info.get("pseudo_labels") or {}
@@ -38,7 +40,13 @@ def _summary(record: dict, out: Path) -> str:
         lines.append(f"  {run['method']}: {step}{extra} ({run['seconds']:.0f} s)")
     fmt = lambda s: (f"score {s.get('score', float('nan')):.3f} (synthetic validation "  # noqa: E731
                      f"{(s.get('synthetic_val_accuracy') or 0) * 100:.1f}%, real entropy {s.get('real_entropy', 0):.3f})")
-    lines.append(f"label-free selection: start {fmt(start)}; adapted {fmt(sel)}")
+    lines.append(f"label-free scores: start {fmt(start)}; adapted {fmt(sel)}")
+    cv = record.get("cross_validation")
+    if cv:
+        steps = ", ".join(f"{m} step {c['step']}" for m, c in cv["methods"].items())
+        estimate = "n/a" if cv["estimate"] is None else f"{100 * cv['estimate']:.1f}%"
+        lines.append(f"cross-validation over {len(cv['people'])} people ({', '.join(cv['people'])}): {steps or 'no trained step'}; "
+                     f"held-out accuracy at the chosen steps {estimate} (optimistic: the steps were chosen on it)")
     lines.append(f"wrote {out} and {out.with_suffix('.json')}")
     return "\n".join(lines)
 
@@ -66,7 +74,8 @@ def cmd_adapt(args: argparse.Namespace) -> int:
         req = AdaptRequest(checkpoint=Path(args.checkpoint), real=Path(args.real), method=args.method,
                            synthetic=Path(args.synthetic) if args.synthetic else None, shots=args.shots,
                            subjects=args.subjects, exclude_subjects=args.exclude_subjects,
-                           label_map=parse_label_map(args.label_map), seed=args.seed, settings=settings,
+                           label_map=parse_label_map(args.label_map), seed=args.seed, select=args.select,
+                           settings=settings,
                            device=args.device, cache_dir=args.cache_dir, progress=args.progress)
         ckpt, record = adapt_checkpoint(req)
     except BenchmarkInputError as exc:
@@ -108,6 +117,10 @@ def register(sub) -> None:
     p.add_argument("--label-map", dest="label_map", metavar="REAL=SYN,...",
                    help="rename real labels to the model's classes, e.g. wave=wave1 (default: names must match)")
     p.add_argument("--seed", type=int_at_least(0), default=0, help="shots drawn, initialisation and batches")
+    p.add_argument("--select", choices=SELECT_RULES, default="auto",
+                   help="how each trained method's checkpoint is chosen: cv (leave one of your labelled people out at "
+                        "a time, keep the step with the most held-out clips right, then train on everyone), label-free "
+                        "(the benchmark's rule), auto (default: cv when at least 2 people have labelled clips)")
     s = p.add_argument_group("training lengths (the benchmark's defaults)")
     s.add_argument("--finetune-schedule", dest="finetune_schedule", choices=SCHEDULES, default="discriminative",
                    help="head, gradual or discriminative (see `simgen sim2real --help`)")

@@ -130,6 +130,11 @@ class FoldData:
     #: how the sim-only model was built beyond backbone/classes/input (frame_head, frame_background, head, ...)
     model_options: dict = field(default_factory=dict)
     augment: str = "light"  # the training augmentation (AUGMENT_PRESETS), as the sim-only run's
+    #: keep the checkpoint of this step (0: the start) instead of the label-free choice; ``simgen adapt`` sets
+    #: it from cross-validation over your labelled people (:mod:`simgen.adapt.own_clips`); None in the benchmark
+    select_step: int | None = None
+    #: keep every scored checkpoint in ``MethodResult.candidates`` (cross-validation needs them)
+    keep_checkpoints: bool = False
 
 
 @dataclass
@@ -144,6 +149,8 @@ class MethodResult:
     picked: str | None = None  # ``best``: the method it chose
     info: dict | None = None  # method-specific facts for the run record (``pseudo``: labels kept)
     model: nn.Module | None = None  # a model that is no single network's state (``ensemble``)
+    #: ``[(step, state, selection)]`` of every scored checkpoint, when ``FoldData.keep_checkpoints``
+    candidates: list | None = None
 
 
 def build_model(data: FoldData) -> nn.Module:
@@ -329,9 +336,13 @@ def train_and_select(data: FoldData, model: nn.Module, *, parts: list, sampler: 
             sel = selection_score(model, data.selection, data.spec, device)
             history.append(dict(step=step + 1, **stats, **sel))
             candidates.append((step + 1, copy.deepcopy(model.state_dict()), sel))
-    best = pick([(str(s), sel) for s, _, sel in candidates])
+    if data.select_step is None:
+        best = pick([(str(s), sel) for s, _, sel in candidates])
+    else:  # the step cross-validation chose (the nearest checkpoint if this run has no such step)
+        best = min(range(len(candidates)), key=lambda i: (abs(candidates[i][0] - data.select_step), -i))
     chosen_step, state, sel = candidates[best]
-    return MethodResult(state=state, selection=sel, chosen_step=chosen_step, history=history)
+    return MethodResult(state=state, selection=sel, chosen_step=chosen_step, history=history,
+                        candidates=candidates if data.keep_checkpoints else None)
 
 
 #: offset of the pretext tasks' random stream from the batches' (same seed, independent draws)

@@ -13,7 +13,7 @@ clips (collapse); synthetic accuracy alone cannot see the real domain at all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,10 +23,16 @@ from simgen.adapt.benchmark.scoring import Clip, ModelInput, clip_probabilities
 
 @dataclass
 class SelectionSet:
-    """What selection may look at for one fold: held-out synthetic clips (labelled) and real clips (labels unused)."""
+    """What selection may look at for one fold: held-out synthetic clips (labelled) and real clips (labels unused).
+
+    ``real_heldout``: labelled real clips of a person the run does not train on, scored for the record
+    (``heldout_accuracy``) but never part of ``score``: ``simgen adapt`` cross-validates over your people
+    with them (:mod:`simgen.adapt.own_clips`). The benchmark leaves it empty.
+    """
 
     synthetic_val: list[Clip]
     real_unlabelled: list[Clip]
+    real_heldout: list[Clip] = field(default_factory=list)
 
 
 def mean_entropy(probs: np.ndarray) -> float:
@@ -43,8 +49,11 @@ def selection_score(model, selection: SelectionSet, spec: ModelInput, device="cp
         probs = clip_probabilities(model, selection.synthetic_val, spec, device)
         syn_acc = float(np.mean(probs.argmax(1) == np.array([c.label for c in selection.synthetic_val])))
     entropy = mean_entropy(clip_probabilities(model, selection.real_unlabelled, spec, device))
-    return dict(score=round((syn_acc or 0.0) - entropy, 6), synthetic_val_accuracy=syn_acc,
-                real_entropy=round(entropy, 6))
+    out = dict(score=round((syn_acc or 0.0) - entropy, 6), synthetic_val_accuracy=syn_acc, real_entropy=round(entropy, 6))
+    if selection.real_heldout:
+        probs = clip_probabilities(model, selection.real_heldout, spec, device)
+        out["heldout_accuracy"] = float(np.mean(probs.argmax(1) == np.array([c.label for c in selection.real_heldout])))
+    return out
 
 
 def pick(candidates: list[tuple[str, dict]]) -> int:

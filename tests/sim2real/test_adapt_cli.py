@@ -9,7 +9,9 @@ import shutil
 import pytest
 import torch
 
-from simgen.adapt.own_clips import ADAPT_METHODS
+from simgen.adapt import own_clips
+from simgen.adapt.benchmark.methods import MethodResult
+from simgen.adapt.own_clips import ADAPT_METHODS, SELECT_RULES
 from simgen.pipelines import adapt_commands
 from simgen.train.checkpoint import load_checkpoint, load_model
 
@@ -36,6 +38,7 @@ def _states_equal(a: dict, b: dict) -> bool:
 
 def test_the_method_lists_agree():
     assert adapt_commands.ADAPT_METHODS == ADAPT_METHODS
+    assert adapt_commands.SELECT_RULES == SELECT_RULES
 
 
 def test_adapt_makes_the_benchmarks_model_for_the_same_fold(bench, simgen_cli):
@@ -43,7 +46,7 @@ def test_adapt_makes_the_benchmarks_model_for_the_same_fold(bench, simgen_cli):
     out = bench / "own" / "finetune.pt"
     code, stdout, err = simgen_cli.run(["adapt", "--checkpoint", bench / "models" / "sim-only-seed0" / "model.pt",
                                         "--real", bench / "real", "--exclude-subjects", "ann", "--shots", "1",
-                                        "--method", "finetune", "--out", out, *FAST_ADAPT])
+                                        "--method", "finetune", "--select", "label-free", "--out", out, *FAST_ADAPT])
     assert code == 0, err
     ours = load_checkpoint(out)
     theirs = load_checkpoint(bench / "models" / "finetune-seed0" / "model.pt")
@@ -136,3 +139,52 @@ def test_bad_input_is_one_line_and_status_2(case, bench, tmp_path, simgen_cli):
     lines = [line for line in err.strip().splitlines() if "error" in line]
     assert len(lines) == 1 and expect in lines[0], (case, err)
     assert case == "same-out" or not out.exists()
+
+
+def test_cross_validation_leaves_each_person_out_and_picks_the_best_step(bench, tmp_path, monkeypatch, simgen_cli):
+    """Each fold trains without one person and scores that person's clips; the step with the most held-out
+    clips right wins (the later one on a tie); the final run keeps that step; later methods start from it."""
+    seen = []
+    # held-out accuracy per (person, step): summed over people, step 2 has 2 of 6 right... step 3 wins
+    table = {"ben": {0: 0.0, 1: 1 / 3, 2: 2 / 3, 3: 2 / 3, 4: 1 / 3}, "cat": {0: 1 / 3, 1: 1 / 3, 2: 1 / 3, 3: 1 / 3, 4: 1 / 3}}
+    real_run = own_clips._run
+
+    def fake_run(name, data, inp, done):
+        if not data.keep_checkpoints:  # the final run on everyone: the real method, with the chosen step
+            seen.append(("final", name, data.select_step))
+            return real_run(name, data, inp, done)
+        rows = data.real_train.reader.rows
+        trained = {rows[i]["path"].split("/")[0] for i in data.real_train.indices}
+        person = data.selection.real_heldout[0].subject
+        seen.append((person, name, sorted(trained), sorted({c.subject for c in data.selection.real_heldout})))
+        if name != "finetune":
+            return MethodResult(state=done["finetune"].state, chosen_step=0, selection=done["finetune"].selection), 0.0
+        cands = [(s, {"marker": (person, s)}, dict(score=0.0, heldout_accuracy=a)) for s, a in table[person].items()]
+        return MethodResult(state=cands[0][1], chosen_step=0, candidates=cands, selection=cands[0][2]), 0.0
+
+    monkeypatch.setattr(own_clips, "_run", fake_run)
+    out = tmp_path / "cv.pt"
+    code, stdout, err = simgen_cli.run(["adapt", "--checkpoint", bench / "models" / "sim-only-seed0" / "model.pt",
+                                        "--real", bench / "real", "--exclude-subjects", "ann", "--out", out,
+                                        *FAST_ADAPT])
+    assert code == 0, err
+    folds = [s for s in seen if s[0] != "final"]
+    assert {(s[0], s[1]) for s in folds} == {(p, m) for p in ("ben", "cat") for m in ("finetune", "pseudo", "best")}
+    for person, _, trained, heldout in folds:
+        assert trained == sorted({"ben", "cat"} - {person}) and heldout == [person]
+    record = json.loads(out.with_suffix(".json").read_text())
+    cv = record["cross_validation"]
+    assert record["select"] == "cv" and cv["people"] == ["ben", "cat"]
+    assert cv["methods"]["finetune"]["step"] == 3  # 3 of 6 at steps 2 and 3: the later one
+    assert cv["methods"]["finetune"]["accuracy"]["3"] == pytest.approx(0.5)
+    assert ("final", "finetune", 3) in seen
+    runs = {r["method"]: r for r in record["runs"]}
+    assert runs["finetune"]["chosen_step"] == 3 and runs["finetune"]["chosen_by"] == "cross-validation"
+    assert "cross-validation over 2 people" in stdout
+
+
+def test_select_cv_needs_two_labelled_people(bench, tmp_path, simgen_cli):
+    code, _, err = simgen_cli.run(["adapt", "--checkpoint", bench / "models" / "sim-only-seed0" / "model.pt",
+                                   "--real", bench / "real", "--subjects", "ben", "--select", "cv",
+                                   "--out", tmp_path / "x.pt", *FAST_ADAPT])
+    assert code == 2 and "at least 2 people" in err
