@@ -5,10 +5,11 @@ out of training; this module applies one of them to every clip you have, to make
 deploy. The start is a ``simgen train`` run (its ``model.pt`` and ``config.yaml``: the synthetic
 clips and the training/validation split it used). Your labelled clips are the method's shots
 (all of them, or ``shots`` per class), the other clips of the chosen people are its unlabelled
-real clips (labels hidden from batches and samplers), and the checkpoint is chosen by the
-benchmark's label-free rule (synthetic validation accuracy minus the mean prediction entropy on
-the unlabelled real clips; :mod:`simgen.adapt.benchmark.selection`), so no clip is needed for
-testing here: keep the clips you will test on out (``exclude_subjects``) and score them with
+real clips (labels hidden from batches and samplers). A trained method's checkpoint is chosen by
+cross-validation over your labelled people when there are two or more (:func:`cross_validate`),
+else by the benchmark's label-free rule (synthetic validation accuracy minus the mean prediction
+entropy on the unlabelled real clips; :mod:`simgen.adapt.benchmark.selection`). No clip is needed
+for testing here: keep the people you will test on out (``exclude_subjects``) and score them with
 ``simgen evaluate``.
 """
 
@@ -237,6 +238,8 @@ def cross_validate(inp: _Inputs, fold: Fold, to_run: list[str], bar) -> dict:
             continue
         total = sum(n for _, n in datas.values())
         accuracy = {step: round(sum(v) / total, 4) for step, v in sorted(per_step.items()) if len(v) == len(people)}
+        if not accuracy:  # it trained in some folds only (pseudo-labels kept in some): label-free, as the benchmark
+            continue
         step = max(accuracy, key=lambda s: (accuracy[s], s))
         out["methods"][name] = dict(accuracy=accuracy, step=step)
         for p in people:  # later methods start from this method's model at the chosen step

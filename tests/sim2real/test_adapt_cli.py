@@ -157,6 +157,9 @@ def test_cross_validation_leaves_each_person_out_and_picks_the_best_step(bench, 
         trained = {rows[i]["path"].split("/")[0] for i in data.real_train.indices}
         person = data.selection.real_heldout[0].subject
         seen.append((person, name, sorted(trained), sorted({c.subject for c in data.selection.real_heldout})))
+        if name == "pseudo" and person == "ben":  # pseudo-labels kept for one person only: not cross-validated
+            return MethodResult(state=done["finetune"].state, chosen_step=0, selection=done["finetune"].selection,
+                                candidates=[(0, done["finetune"].state, dict(score=0.0, heldout_accuracy=1.0))]), 0.0
         if name != "finetune":
             return MethodResult(state=done["finetune"].state, chosen_step=0, selection=done["finetune"].selection), 0.0
         cands = [(s, {"marker": (person, s)}, dict(score=0.0, heldout_accuracy=a)) for s, a in table[person].items()]
@@ -177,7 +180,8 @@ def test_cross_validation_leaves_each_person_out_and_picks_the_best_step(bench, 
     assert record["select"] == "cv" and cv["people"] == ["ben", "cat"]
     assert cv["methods"]["finetune"]["step"] == 3  # 3 of 6 at steps 2 and 3: the later one
     assert cv["methods"]["finetune"]["accuracy"]["3"] == pytest.approx(0.5)
-    assert ("final", "finetune", 3) in seen
+    assert ("final", "finetune", 3) in seen and ("final", "pseudo", None) in seen
+    assert list(cv["methods"]) == ["finetune"]
     runs = {r["method"]: r for r in record["runs"]}
     assert runs["finetune"]["chosen_step"] == 3 and runs["finetune"]["chosen_by"] == "cross-validation"
     assert "cross-validation over 2 people" in stdout
