@@ -24,7 +24,8 @@ import numpy as np
 import torch
 
 from simgen.adapt.benchmark.folds import BenchmarkInputError, Fold, RealRow, sample_shots
-from simgen.adapt.benchmark.methods import METHODS, FoldData, MethodResult, Settings, run_method, run_order
+from simgen.adapt.benchmark.methods import (METHODS, FoldData, MethodResult, Settings, model_options, run_method,
+                                             run_order)
 
 #: the methods that make one adapted network (``sim-only`` is the start itself; ``ensemble`` is no single
 #: network: give ``simgen evaluate``/``predict`` several checkpoints instead)
@@ -185,13 +186,10 @@ def _fold_data(inp: _Inputs, fold: Fold, heldout: tuple[int, ...] = ()) -> FoldD
     shots_ds, real_train = fold_training_sets(inp.real, fold, sampler=inp.train_cfg.sampler,
                                               num_frames=meta["num_frames"], stride=meta["stride"],
                                               fps=inp.train_cfg.fps, seed=req.seed)
-    head = meta.get("head") or {}
     data = FoldData(seed=req.seed, classes=list(meta["classes"]), input_mode=meta["input"], backbone=meta["backbone"],
                     size=meta["size"], sim_state=inp.start_state, synthetic_train=inp.syn_train, shots=shots_ds,
                     real_train=real_train, selection=selection, spec=inp.spec, device=req.device,
-                    model_options=dict(frame_head=meta["frame_head"], frame_background=bool(meta.get("frame_background")),
-                                       head=head.get("name", "linear"), causal=bool(head.get("causal")),
-                                       positions=head.get("positions", "relative")),
+                    model_options=model_options(meta),
                     augment=inp.train_cfg.augment, keep_checkpoints=bool(heldout))
     data.sim_selection = selection_score(load_state(data, inp.start_state), selection, inp.spec, req.device)
     return data

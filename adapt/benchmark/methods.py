@@ -153,6 +153,14 @@ class MethodResult:
     candidates: list | None = None
 
 
+def model_options(meta: dict) -> dict:
+    """How a checkpoint's model was built beyond backbone/classes/input (``FoldData.model_options``)."""
+    head = meta.get("head") or {}
+    return dict(frame_head=meta["frame_head"], frame_background=bool(meta.get("frame_background")),
+                head=head.get("name", "linear"), causal=bool(head.get("causal")),
+                positions=head.get("positions", "relative"))
+
+
 def build_model(data: FoldData) -> nn.Module:
     return create_action_model(backbone=data.backbone, num_classes=len(data.classes), input_mode=data.input_mode,
                                **data.model_options)

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from simgen.adapt.benchmark.data import RealClips, fold_training_sets
 from simgen.adapt.benchmark.folds import BenchmarkInputError, Fold, make_folds, fold_splits
 from simgen.adapt.benchmark.methods import (AUTO_CANDIDATES, BEST_RECIPE, BEST_ZERO_SHOT, METHODS, FoldData, MethodResult,
-                                             Settings, run_method, run_order)
+                                             Settings, model_options, run_method, run_order)
 from simgen.adapt.benchmark.picks import pick_fold_shots
 from simgen.adapt.benchmark.results import summarise
 from simgen.adapt.benchmark.scoring import Clip, Condition, ModelInput, condition_record, score_conditions
@@ -183,10 +183,7 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
             syn_train, syn_val, _, _ = build_datasets(train_cfg.model_copy(update=dict(progress=False)))
             syn_val_clips = _synthetic_clips(syn_val) if syn_val is not None else []
             spec = ModelInput.from_meta(meta)
-            head = meta.get("head") or {}
-            model_options = dict(frame_head=meta["frame_head"], frame_background=bool(meta.get("frame_background")),
-                                 head=head.get("name", "linear"), causal=bool(head.get("causal")),
-                                 positions=head.get("positions", "relative"))
+            options = model_options(meta)
             common = dict(num_frames=train_cfg.num_frames, stride=train_cfg.stride, fps=train_cfg.fps, seed=seed)
             for f_index, fold in enumerate(prepared.folds[seed]):
                 fold = pick_fold_shots(cfg.shot_picker, fold, real.rows, model=sim_model, spec=spec, seed=seed,
@@ -200,7 +197,7 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                 data = FoldData(seed=seed, classes=classes, input_mode=train_cfg.input, backbone=train_cfg.model,
                                 size=train_cfg.size, sim_state=sim_model.state_dict(), synthetic_train=syn_train,
                                 shots=shots, real_train=real_train, selection=selection, spec=spec, device=cfg.device,
-                                model_options=model_options, augment=train_cfg.augment)
+                                model_options=options, augment=train_cfg.augment)
                 data.sim_selection = selection_score(sim_model, selection, spec, cfg.device)
                 videos = None
                 if cfg.task == "segment":  # the same joined videos for every method of this (seed, fold)
