@@ -105,7 +105,8 @@ def test_best_without_labels_is_adabn_new_statistics_same_weights(bench, tmp_pat
                and before[k].dim() > 1)
 
 
-@pytest.mark.parametrize("case", ["no-config", "unknown-person", "label", "shots", "no-labels", "same-out", "video"])
+@pytest.mark.parametrize("case", ["no-config", "bad-config", "garbage-checkpoint", "unknown-person", "label", "shots",
+                                  "no-labels", "same-out", "video"])
 def test_bad_input_is_one_line_and_status_2(case, bench, tmp_path, simgen_cli):
     start = bench / "models" / "sim-only-seed0" / "model.pt"
     real = tmp_path / "real"
@@ -116,6 +117,16 @@ def test_bad_input_is_one_line_and_status_2(case, bench, tmp_path, simgen_cli):
         lone.parent.mkdir()
         shutil.copy(start, lone)
         start, expect = lone, "config.yaml"
+    elif case in ("bad-config", "garbage-checkpoint"):
+        run = tmp_path / "run"
+        shutil.copytree(start.parent, run)
+        start = run / "model.pt"
+        if case == "bad-config":
+            (run / "config.yaml").write_text("epochs: [\n")
+            expect = "config.yaml"
+        else:
+            start.write_bytes(bytes(range(256)) * 8)
+            expect = "model.pt"
     elif case == "unknown-person":
         extra, expect = ["--exclude-subjects", "dan"], "dan"
     elif case == "label":
