@@ -266,6 +266,11 @@ def adapt_checkpoint(req: AdaptRequest) -> tuple[dict, dict]:
     rule = req.select
     if rule == "auto":
         rule = "cv" if len(_labelled_people(inp.real.rows, fold)) >= 2 else "label-free"
+    if rule == "label-free" and fold.shots and not fold.unlabelled:
+        print("simgen adapt: warning: every clip is labelled, so the label-free rule measures prediction entropy on "
+              "the clips it trains on and tends to keep the unadapted start (README: simgen adapt, measured); add "
+              "unlabelled clips (rows with an empty label), or label clips of a second person for --select cv",
+              file=sys.stderr)
     cv_people = _labelled_people(inp.real.rows, fold) if rule == "cv" else []
     bar = tqdm(total=len(to_run) * (1 + len(cv_people)), desc="adapt", unit="run", disable=not req.progress)
     cv = None

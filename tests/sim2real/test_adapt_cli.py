@@ -48,6 +48,7 @@ def test_adapt_makes_the_benchmarks_model_for_the_same_fold(bench, simgen_cli):
                                         "--real", bench / "real", "--exclude-subjects", "ann", "--shots", "1",
                                         "--method", "finetune", "--select", "label-free", "--out", out, *FAST_ADAPT])
     assert code == 0, err
+    assert "warning" not in err  # the fold's other clips are unlabelled: the label-free rule has its real term
     ours = load_checkpoint(out)
     theirs = load_checkpoint(bench / "models" / "finetune-seed0" / "model.pt")
     assert _states_equal(ours["model"], theirs["model"])
@@ -203,3 +204,10 @@ def test_select_cv_needs_two_labelled_people(bench, tmp_path, simgen_cli):
                                    "--real", bench / "real", "--subjects", "ben", "--select", "cv",
                                    "--out", tmp_path / "x.pt", *FAST_ADAPT])
     assert code == 2 and "at least 2 people" in err
+
+
+def test_label_free_with_every_clip_labelled_warns(bench, tmp_path, simgen_cli):
+    code, _, err = simgen_cli.run(["adapt", "--checkpoint", bench / "models" / "sim-only-seed0" / "model.pt",
+                                   "--real", bench / "real", "--exclude-subjects", "ann", "--select", "label-free",
+                                   "--method", "finetune", "--out", tmp_path / "x.pt", *FAST_ADAPT])
+    assert code == 0 and "warning: every clip is labelled" in err
