@@ -118,7 +118,7 @@ class _Inputs:
 
     req: AdaptRequest
     meta: dict
-    start_state: dict
+    start_model: torch.nn.Module
     real: object  # RealClips
     train_cfg: object  # the start run's TrainConfig
     syn_train: object
@@ -128,7 +128,7 @@ class _Inputs:
 
 def _inputs(req: AdaptRequest) -> tuple[_Inputs, Fold]:
     from simgen.adapt.benchmark.data import RealClips
-    from simgen.adapt.benchmark.runner import _synthetic_clips
+    from simgen.adapt.benchmark.runner import synthetic_clips
     from simgen.adapt.benchmark.scoring import ModelInput
     from simgen.train.checkpoint import load_checkpoint, model_from_checkpoint
     from simgen.train.data.cache import FrameCache
@@ -151,9 +151,10 @@ def _inputs(req: AdaptRequest) -> tuple[_Inputs, Fold]:
         raise BenchmarkInputError(str(exc)) from None
     fold = own_fold(real.rows, classes, shots=req.shots, subjects=req.subjects, exclude_subjects=req.exclude_subjects,
                     rng=np.random.default_rng((req.seed, 1)), where=str(Path(req.real) / "labels.csv"))
-    if req.select == "cv" and len(_labelled_people(real.rows, fold)) < 2:
+    labelled_people = _labelled_people(real.rows, fold)
+    if req.select == "cv" and len(labelled_people) < 2:
         raise BenchmarkInputError(f"--select cv: needs labelled clips of at least 2 people in {req.real}/labels.csv "
-                                  f"(has {len(_labelled_people(real.rows, fold))}); use --select label-free")
+                                  f"(has {len(labelled_people)}); use --select label-free")
     real.decode_all(indices=(*fold.shots, *fold.unlabelled))
     train_cfg = cfg.model_copy(update=dict(progress=False, cache_dir=req.cache_dir))
     try:
@@ -163,8 +164,8 @@ def _inputs(req: AdaptRequest) -> tuple[_Inputs, Fold]:
     if list(syn_classes) != classes:
         raise BenchmarkInputError(f"--synthetic {train_cfg.synthetic}: classes {', '.join(syn_classes)} differ from "
                                   f"the model's ({', '.join(classes)})")
-    return _Inputs(req=req, meta=meta, start_state=start_model.state_dict(), real=real, train_cfg=train_cfg,
-                   syn_train=syn_train, syn_val=_synthetic_clips(syn_val) if syn_val is not None else [],
+    return _Inputs(req=req, meta=meta, start_model=start_model, real=real, train_cfg=train_cfg,
+                   syn_train=syn_train, syn_val=synthetic_clips(syn_val) if syn_val is not None else [],
                    spec=ModelInput.from_meta(meta)), fold
 
 
@@ -175,23 +176,21 @@ def _labelled_people(rows: list[RealRow], fold: Fold) -> list[str]:
 def _fold_data(inp: _Inputs, fold: Fold, heldout: tuple[int, ...] = ()) -> FoldData:
     """The methods' view of ``fold`` (``heldout``: labelled clips scored at every checkpoint, never trained on)."""
     from simgen.adapt.benchmark.data import fold_training_sets
-    from simgen.adapt.benchmark.runner import _clip
     from simgen.adapt.benchmark.selection import SelectionSet, selection_score
-    from simgen.adapt.benchmark.methods import load_state
 
     req, meta = inp.req, inp.meta
     selection = SelectionSet(synthetic_val=inp.syn_val,
-                             real_unlabelled=[_clip(inp.real, i) for i in (fold.unlabelled or fold.shots)],
-                             real_heldout=[_clip(inp.real, i) for i in heldout])
+                             real_unlabelled=[inp.real.clip(i) for i in (fold.unlabelled or fold.shots)],
+                             real_heldout=[inp.real.clip(i) for i in heldout])
     shots_ds, real_train = fold_training_sets(inp.real, fold, sampler=inp.train_cfg.sampler,
                                               num_frames=meta["num_frames"], stride=meta["stride"],
                                               fps=inp.train_cfg.fps, seed=req.seed)
     data = FoldData(seed=req.seed, classes=list(meta["classes"]), input_mode=meta["input"], backbone=meta["backbone"],
-                    size=meta["size"], sim_state=inp.start_state, synthetic_train=inp.syn_train, shots=shots_ds,
+                    size=meta["size"], sim_state=inp.start_model.state_dict(), synthetic_train=inp.syn_train, shots=shots_ds,
                     real_train=real_train, selection=selection, spec=inp.spec, device=req.device,
                     model_options=model_options(meta),
                     augment=inp.train_cfg.augment, keep_checkpoints=bool(heldout))
-    data.sim_selection = selection_score(load_state(data, inp.start_state), selection, inp.spec, req.device)
+    data.sim_selection = selection_score(inp.start_model, selection, inp.spec, req.device)
     return data
 
 
@@ -263,16 +262,15 @@ def adapt_checkpoint(req: AdaptRequest) -> tuple[dict, dict]:
     t_start = time.time()
     inp, fold = _inputs(req)
     to_run = run_order([req.method], 1 if fold.shots else 0)
-    rule = req.select
-    if rule == "auto":
-        rule = "cv" if len(_labelled_people(inp.real.rows, fold)) >= 2 else "label-free"
+    people = _labelled_people(inp.real.rows, fold)
+    rule = req.select if req.select != "auto" else "cv" if len(people) >= 2 else "label-free"
     if rule == "label-free" and fold.shots and not fold.unlabelled:
         print("simgen adapt: warning: every clip is labelled, so the label-free rule measures prediction entropy on "
               "the clips it trains on and tends to keep the unadapted start (README: simgen adapt, measured); add "
               "unlabelled clips (rows with an empty label), or label clips of a second person for --select cv",
               file=sys.stderr)
-    cv_people = _labelled_people(inp.real.rows, fold) if rule == "cv" else []
-    bar = tqdm(total=len(to_run) * (1 + len(cv_people)), desc="adapt", unit="run", disable=not req.progress)
+    bar = tqdm(total=len(to_run) * (1 + (len(people) if rule == "cv" else 0)), desc="adapt", unit="run",
+               disable=not req.progress)
     cv = None
     if rule == "cv":
         cv = cross_validate(inp, fold, to_run, bar)

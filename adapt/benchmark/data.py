@@ -89,6 +89,14 @@ class RealClips:
         labels = {i: (-1 if i in hidden else self.rows[i].label) for i in indices}
         return ViewDataset(LabelView(self.reader, self.classes, labels), indices, self.cache, sampler=sampler, **kwargs)
 
+    def clip(self, i: int):
+        """Clip ``i`` as a :class:`~simgen.adapt.benchmark.scoring.Clip` (frames, fps, mapped label, person)."""
+        from simgen.adapt.benchmark.scoring import Clip
+
+        frames, fps = self.frames(i)
+        r = self.rows[i]
+        return Clip(key=r.path, frames=frames, fps=fps, label=r.label, subject=r.subject)
+
     def frames(self, i: int) -> tuple[np.ndarray, float]:
         """Decoded frames ``uint8[T,H,W,3]`` of clip ``i`` and their frame rate."""
         frames, ann = self._all.load(i)

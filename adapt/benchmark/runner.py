@@ -129,13 +129,8 @@ def _seeds(cfg: BenchmarkConfig) -> list[int]:
     return list(range(cfg.first_seed, cfg.first_seed + cfg.seeds))
 
 
-def _clip(real: RealClips, i: int) -> Clip:
-    frames, fps = real.frames(i)
-    r = real.rows[i]
-    return Clip(key=r.path, frames=frames, fps=fps, label=r.label, subject=r.subject)
-
-
-def _synthetic_clips(ds) -> list[Clip]:
+def synthetic_clips(ds) -> list[Clip]:
+    """Every clip of a synthetic ``ClipDataset`` as a :class:`Clip` (for selection)."""
     out = []
     for i in ds.indices:
         frames, ann = ds.load(i)
@@ -181,18 +176,18 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
             sim_seconds = time.time() - t0
             bar.update(1)
             syn_train, syn_val, _, _ = build_datasets(train_cfg.model_copy(update=dict(progress=False)))
-            syn_val_clips = _synthetic_clips(syn_val) if syn_val is not None else []
+            syn_val_clips = synthetic_clips(syn_val) if syn_val is not None else []
             spec = ModelInput.from_meta(meta)
             options = model_options(meta)
             common = dict(num_frames=train_cfg.num_frames, stride=train_cfg.stride, fps=train_cfg.fps, seed=seed)
             for f_index, fold in enumerate(prepared.folds[seed]):
                 fold = pick_fold_shots(cfg.shot_picker, fold, real.rows, model=sim_model, spec=spec, seed=seed,
-                                       fold_index=f_index, clip_of=lambda i: _clip(real, i), device=cfg.device)
+                                       fold_index=f_index, clip_of=real.clip, device=cfg.device)
                 if test_clips[fold.test_subjects] is None:
-                    test_clips[fold.test_subjects] = [_clip(real, i) for i in fold.test]
+                    test_clips[fold.test_subjects] = [real.clip(i) for i in fold.test]
                 clips = test_clips[fold.test_subjects]
                 selection = SelectionSet(synthetic_val=syn_val_clips,
-                                         real_unlabelled=[_clip(real, i) for i in (fold.unlabelled or fold.shots)])
+                                         real_unlabelled=[real.clip(i) for i in (fold.unlabelled or fold.shots)])
                 shots, real_train = fold_training_sets(real, fold, sampler=train_cfg.sampler, **common)
                 data = FoldData(seed=seed, classes=classes, input_mode=train_cfg.input, backbone=train_cfg.model,
                                 size=train_cfg.size, sim_state=sim_model.state_dict(), synthetic_train=syn_train,
