@@ -21,7 +21,7 @@ SCHEDULES = ("head", "gradual", "discriminative")
 HEADS = ("linear", "transformer", "gru", "mstcn")  # simgen.train.models.sequence (not imported: see above)
 #: kept in step with simgen.train.inputs.INPUT_MODES and simgen.train.config.AUGMENT_PRESETS (tested)
 INPUT_MODES = ("rgb", "gray", "diff", "sdiff", "pdiff", "psdiff", "rgb+diff")
-AUGMENTS = ("none", "light", "default", "strong", "robust")
+AUGMENTS = ("none", "light", "default", "strong", "robust", "occluded")
 SHOT_PICKERS = ("class-balanced", "random", "active")  # simgen.adapt.benchmark.picks
 
 
@@ -83,7 +83,8 @@ def cmd_sim2real(args: argparse.Namespace) -> int:
                               leave_one_subject_out=args.leave_one_subject_out,
                               label_map=parse_label_map(args.label_map), save_models=args.save_models,
                               reuse_sim=args.reuse_sim,
-                              model=args.model, input=args.input, augment=args.augment, size=args.size,
+                              model=args.model, input=args.input, augment=args.augment, adapt_augment=args.adapt_augment,
+                              size=args.size,
                               num_frames=args.num_frames, stride=args.stride,
                               device=args.device, cache_dir=args.cache_dir, progress=args.progress,
                               settings=settings, shot_picker=args.shot_picker, task=args.task, head=args.head,
@@ -195,6 +196,10 @@ def register(sub) -> None:
                    help="training augmentation of every method (as `simgen train --augment`): light, or robust "
                         "(+ a slower camera, a box in front of the person, JPEG 10-60, an H.264 round trip at CRF 28-51, noise, "
                         "blur)")
+    r.add_argument("--adapt-augment", dest="adapt_augment", choices=AUGMENTS, default=None,
+                   help="augmentation of the adapting methods' steps, if not --augment's (the sim-only model, and "
+                        "--reuse-sim-only's check, keep --augment's): e.g. occluded, robust with more, taller boxes "
+                        "in front of the person")
     r.add_argument("--size", type=int_at_least(16), default=64, help="square frame side")
     r.add_argument("--num-frames", dest="num_frames", type=int_at_least(2), default=16, help="frames per window T")
     r.add_argument("--stride", type=int_at_least(1), default=2, help="frame gap inside a window")

@@ -47,6 +47,8 @@ class BenchmarkConfig:
     model: str = "tiny3d"
     input: str = "diff"
     augment: str = "light"  # training augmentation of every method (simgen.train.config.AUGMENT_PRESETS)
+    #: the adapting methods' augmentation when not the sim-only run's (``--adapt-augment``); sim-only keeps ``augment``
+    adapt_augment: str | None = None
     size: int = 64
     num_frames: int = 16
     stride: int = 2
@@ -192,7 +194,7 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                 data = FoldData(seed=seed, classes=classes, input_mode=train_cfg.input, backbone=train_cfg.model,
                                 size=train_cfg.size, sim_state=sim_model.state_dict(), synthetic_train=syn_train,
                                 shots=shots, real_train=real_train, selection=selection, spec=spec, device=cfg.device,
-                                model_options=options, augment=train_cfg.augment)
+                                model_options=options, augment=cfg.adapt_augment or train_cfg.augment)
                 data.sim_selection = selection_score(sim_model, selection, spec, cfg.device)
                 videos = None
                 if cfg.task == "segment":  # the same joined videos for every method of this (seed, fold)
@@ -245,7 +247,7 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                   segment=(dict(asdict(cfg.segment), orders="numpy default_rng((seed, fold index, 2))",
                                videos="each test person's clips, each once per video, no class after itself")
                            if cfg.task == "segment" else None), model=cfg.model, input=cfg.input, augment=cfg.augment,
-                  size=cfg.size,
+                  adapt_augment=cfg.adapt_augment or cfg.augment, size=cfg.size,
                   num_frames=cfg.num_frames, stride=cfg.stride, device=cfg.device,
                   settings=asdict(cfg.settings), classes=classes,
                   selection_rule="synthetic-validation accuracy - mean normalised prediction entropy on the fold's "

@@ -206,18 +206,21 @@ class MovingOccluder(CameraTransform):
     ``width`` and height ``height`` (fractions of the frame), standing on the bottom edge,
     hanging from the top or spanning the middle, of one random colour (plus per-pixel
     texture noise), whose left edge moves at constant speed from a start to an end position
-    drawn independently in ``[-width, 1]`` (it may enter, leave, cross or stay put).
+    drawn independently in ``[-width, 1]`` (it may enter, leave, cross or stay put). With
+    ``travel``, the end lies at most that far from the start instead (left or right, uniform
+    distance): a pole or a slow passer-by that stays beside the person for a whole window.
 
     Args:
         width, height: ``(min, max)`` fractions of the frame side.
+        travel: the most the box moves over a window, as a fraction of the frame width, or ``None``.
 
     Shape:
         ``(B, C, T, H, W) -> (B, C, T, H, W)``.
     """
 
-    def __init__(self, *, width=(0.08, 0.5), height=(0.4, 1.0), p: float = 0.3):
+    def __init__(self, *, width=(0.08, 0.5), height=(0.4, 1.0), travel: float | None = None, p: float = 0.3):
         super().__init__(p)
-        self.width, self.height = width, height
+        self.width, self.height, self.travel = width, height, travel
 
     def generate_parameters(self, batch, generator=None):
         params = super().generate_parameters(batch, generator)
@@ -227,6 +230,9 @@ class MovingOccluder(CameraTransform):
                       start=-w + (1 + w) * u[2], end=-w + (1 + w) * u[3], anchor=(u[4] * 3).floor(),
                       colour=u[5:8].t(), texture=0.15 * torch.rand(batch, generator=generator))
         params["seed"] = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
+        if self.travel is not None:  # drawn last: without travel the draws are what they always were
+            v = torch.rand(2, batch, generator=generator)
+            params["end"] = params["start"] + torch.where(v[0] < 0.5, -1.0, 1.0) * self.travel * v[1]
         return params
 
     def apply_transform(self, video, params):

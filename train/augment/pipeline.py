@@ -96,6 +96,8 @@ def create_clip_augmentation(
     codec_crf: tuple[float, float] = (28.0, 51.0),
     frame_rate: tuple[float, float] | None = None,
     occluder: float = 0.0,
+    occluder_height: tuple[float, float] = (0.4, 1.0),
+    occluder_travel: float | None = None,
     luma_only: bool = False,
 ) -> ClipAugmentation:
     """Build a :class:`ClipAugmentation` from plain settings (0 / ``None`` disables a part).
@@ -110,6 +112,9 @@ def create_clip_augmentation(
         temporal_crop: minimum crop fraction, or ``None``.
         noise, blur, compression, occluder: per-clip probabilities of each camera effect
             (occluder: a :class:`MovingOccluder` box, drawn first so the camera effects apply to it).
+        occluder_height: the box's height range, as a fraction of the frame's.
+        occluder_travel: the most the box moves over a window (fraction of the width), or ``None``
+            (independent start and end).
         jpeg_quality: the compression's JPEG quality range.
         codec: per-clip probability of an H.264 round trip (:class:`VideoCodec`, on the CPU), applied
             after every other camera effect, as a camera's encoder is.
@@ -136,7 +141,7 @@ def create_clip_augmentation(
         temporal.append(RandomReverse(p=reverse))
     camera: list[nn.Module] = []
     if occluder > 0:
-        camera.append(MovingOccluder(p=occluder))
+        camera.append(MovingOccluder(height=occluder_height, travel=occluder_travel, p=occluder))
     if blur > 0:
         camera.append(MotionBlur(p=blur))
     if compression > 0:
