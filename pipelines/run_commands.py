@@ -1,4 +1,4 @@
-"""``simgen run RECIPE.yaml``: generate -> train -> adapt -> evaluate -> calibrate from one recipe file.
+"""``simgen run RECIPE.yaml``: generate -> train -> sim2real -> adapt -> evaluate -> calibrate from one recipe file.
 
 ``register(subparsers)`` adds the command. The whole recipe is checked (every stage's keys against
 its command, every input path, every ``$STAGE`` reference) before anything runs: a bad recipe is one
@@ -36,7 +36,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def register(subparsers) -> None:
     """Add ``run`` to an ``argparse`` subparsers object."""
     p = subparsers.add_parser(
-        "run", help="run a recipe: generate -> train -> adapt -> evaluate -> calibrate, skipping finished stages",
+        "run", help="run a recipe: generate -> train -> sim2real -> adapt -> evaluate -> calibrate, skipping "
+                    "finished stages",
         description="Run the stages of a recipe file (see pipelines/demo.yaml) in order, each into OUT/STAGE/ with a "
                     "done.json marker. Re-running skips finished stages, resumes an interrupted generate or train, and "
                     "re-runs a stage whose options (or an earlier stage it uses) changed, with every stage after it.")

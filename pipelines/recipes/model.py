@@ -1,12 +1,13 @@
 """What a recipe file may say, and the checks that run before any stage starts.
 
-A recipe names up to five stages, always run in this order::
+A recipe names up to six stages, always run in this order::
 
     stages:
       generate:  {preset: weizmann4, clips: 200, seed: 0}          # simgen generate
       train:     {synthetic: $generate, model: tiny3d, epochs: 80}  # simgen train
-      adapt:     {synthetic: $generate, real: DIR, shots: 1, ...}   # simgen sim2real
-      evaluate:  {data: DIR, checkpoint: $train/model.pt, folds: $adapt}
+      sim2real:  {synthetic: $generate, real: DIR, shots: 1, ...}   # simgen sim2real (the benchmark)
+      adapt:     {checkpoint: $train/model.pt, real: DIR}           # simgen adapt (the model to deploy)
+      evaluate:  {data: DIR, checkpoint: $train/model.pt, folds: $sim2real}
       calibrate: {synthetic: $generate, real: DIR, model: $train/model.pt}
 
 A stage's keys are the options of the command it runs (``num_frames`` or ``num-frames`` for
@@ -14,6 +15,8 @@ A stage's keys are the options of the command it runs (``num_frames`` or ``num-f
 accepts exactly what the command line does. The runner sets each stage's output options itself.
 ``$STAGE`` (optionally ``$STAGE/sub/path``) names an earlier stage's output; those references are
 the stages' dependencies. Relative paths are read from the current folder, as on the command line.
+Until 2026-12-02 the benchmark stage was called ``adapt``; such a recipe gets a one-line error
+saying so (:func:`_renamed_benchmark_stage`).
 """
 
 from __future__ import annotations
@@ -59,7 +62,9 @@ STAGES: dict[str, StageKind] = {
                           not_hashed=("workers", "backend", "ray_address", "quiet", "json")),
     "train": StageKind("train", "run", ("out", "resume", "force", "json"), ("synthetic", "real", "val", "weights"),
                        not_hashed=("workers", "no_progress", "verbose", "cache_dir", "tensorboard")),
-    "adapt": StageKind("sim2real", "", ("out", "save_models"), ("synthetic", "real"),
+    "sim2real": StageKind("sim2real", "", ("out", "save_models"), ("synthetic", "real"),
+                          not_hashed=("no_progress", "cache_dir")),
+    "adapt": StageKind("adapt", "model.pt", ("out",), ("checkpoint", "real", "synthetic"),
                        not_hashed=("no_progress", "cache_dir")),
     "evaluate": StageKind("evaluate", "", ("out", "subjects", "exclude_subjects", "json"),
                           ("data", "checkpoint"), not_hashed=("no_progress", "cache_dir", "json"), extra=("folds",)),
@@ -74,6 +79,7 @@ class StagesBlock(BaseModel):
 
     generate: dict[str, Any] | None = None
     train: dict[str, Any] | None = None
+    sim2real: dict[str, Any] | None = None
     adapt: dict[str, Any] | None = None
     evaluate: dict[str, Any] | None = None
     calibrate: dict[str, Any] | None = None
@@ -203,7 +209,18 @@ def references(value: Any) -> list[str]:
     return [REFERENCE.match(v).group(1) for v in values if is_reference(v)]
 
 
-def _check_stage(name: str, options: dict, parser: argparse.ArgumentParser, earlier: list[str], file: str) -> Stage:
+def _renamed_benchmark_stage(name: str, key: str, parsers: dict[str, argparse.ArgumentParser]) -> bool:
+    """Whether ``key`` of stage ``adapt`` is a ``simgen sim2real`` option: a recipe from before 2026-12-02,
+    when the benchmark stage was called ``adapt``."""
+    return name == "adapt" and "sim2real" in parsers and option_action(parsers["sim2real"], key) is not None
+
+
+RENAMED = ("the benchmark stage (`simgen sim2real`) is called sim2real since 2026-12-02, and adapt runs `simgen "
+           "adapt` (the model to deploy, adapted to every clip of real); rename the stage to sim2real")
+
+
+def _check_stage(name: str, options: dict, parser: argparse.ArgumentParser, earlier: list[str], file: str,
+                 parsers: dict[str, argparse.ArgumentParser] | None = None) -> Stage:
     kind = STAGES[name]
     depends: list[str] = []
     for key, value in options.items():
@@ -211,6 +228,8 @@ def _check_stage(name: str, options: dict, parser: argparse.ArgumentParser, earl
         key = str(key).replace("-", "_")
         action = option_action(parser, key)
         if key not in kind.extra:
+            if action is None and _renamed_benchmark_stage(name, key, parsers or {}):
+                raise RecipeError(f"not an option of `simgen adapt`: {RENAMED}", file=file, field=where)
             if action is None:
                 known = sorted({_key_name(a) for a in parser._actions if a.option_strings} - {"help", *kind.managed}
                                | set(kind.extra))
@@ -278,7 +297,7 @@ def _semantic_check(stage: Stage, args: argparse.Namespace, file: str) -> None:
             raise RecipeError(exc.message if not exc.file else f"{exc.file}: {exc.message}", file=file,
                               field=f"stages.generate.{exc.field}" if exc.field else "stages.generate") from None
         return
-    if stage.name not in ("train", "adapt"):
+    if stage.name not in ("train", "sim2real"):
         return
     from simgen.train.config import TrainConfig
 
@@ -325,17 +344,30 @@ def _evaluate_guard(recipe: Recipe, file: str) -> None:
     if ev is None:
         return
     if "checkpoint" not in ev.options and "folds" not in ev.options:
-        raise RecipeError("give checkpoint (a model scored on every clip of data) and/or folds ($adapt: each fold's "
-                          "model scored on its test people only)", file=file, field="stages.evaluate")
+        raise RecipeError("give checkpoint (a model scored on every clip of data) and/or folds ($sim2real: each "
+                          "fold's model scored on its test people only)", file=file, field="stages.evaluate")
     if "data" not in ev.options:
         raise RecipeError("required", file=file, field="stages.evaluate.data")
-    if "folds" in ev.options and references(ev.options["folds"]) != ["adapt"]:
-        raise RecipeError("expected $adapt (the sim2real stage's output)", file=file, field="stages.evaluate.folds")
+    if "folds" in ev.options and references(ev.options["folds"]) != ["sim2real"]:
+        hint = f"; {RENAMED}" if references(ev.options["folds"]) == ["adapt"] else ""
+        raise RecipeError(f"expected $sim2real (the benchmark stage's output){hint}", file=file,
+                          field="stages.evaluate.folds")
     checkpoints = ev.options.get("checkpoint", [])
     if train is not None and train.options.get("real") and "train" in references(checkpoints):
         raise RecipeError("the train stage learns from real clips (stages.train.real), so scoring its model on every "
                           "person of data would test on people it trained on; score adapted models by fold "
-                          "(folds: $adapt) instead", file=file, field="stages.evaluate.checkpoint")
+                          "(folds: $sim2real) instead", file=file, field="stages.evaluate.checkpoint")
+    adapt = recipe.stage("adapt")
+    if adapt is not None and "adapt" in references(checkpoints) and _same_folder(adapt.options.get("real"),
+                                                                                 ev.options["data"]):
+        raise RecipeError("the adapt stage's model learned from the clips of this folder (stages.adapt.real), so "
+                          "scoring it there would test on clips it trained on; its cross-validated estimate is in "
+                          "OUT/adapt/model.json, and the benchmark (folds: $sim2real) scores the same method on people "
+                          "it never saw", file=file, field="stages.evaluate.checkpoint")
+
+
+def _same_folder(a: Any, b: Any) -> bool:
+    return isinstance(a, str) and isinstance(b, str) and not is_reference(a) and Path(a).resolve() == Path(b).resolve()
 
 
 def stage_hash(stage: Stage, dep_hashes: dict[str, str]) -> str:
@@ -372,7 +404,8 @@ def load_recipe(path: str | Path) -> Recipe:
         options = given[name]
         if options is None:
             continue
-        stage = _check_stage(name, options, parsers[STAGES[name].command], [s.name for s in recipe.stages], file)
+        stage = _check_stage(name, options, parsers[STAGES[name].command], [s.name for s in recipe.stages], file,
+                             parsers)
         recipe.stages.append(stage)
     hash_stages(recipe.stages)
     _evaluate_guard(recipe, file)

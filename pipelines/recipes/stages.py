@@ -5,7 +5,9 @@ Layout under ``OUT``:
 - ``generate/``: ``dataset/`` (``$generate``), ``sheet.png`` (contact sheet), ``first.mp4`` (the first clip
   with keypoints and captions);
 - ``train/``: ``run/`` (``$train``: ``model.pt``, ``metrics.json``, ``log.csv``, ``last.pt``);
-- ``adapt/``: ``results.json`` (``simgen sim2real``) and ``models/`` (each method's model per seed and fold);
+- ``sim2real/``: ``results.json`` (``simgen sim2real``) and ``models/`` (each method's model per seed and fold);
+- ``adapt/``: ``model.pt`` (``$adapt``: ``simgen adapt``, the model adapted to every clip of ``real``) and
+  ``model.json`` (how: method, chosen steps, pseudo-labels, the cross-validated estimate);
 - ``evaluate/``: ``model.json`` (``checkpoint`` on every clip of ``data``), ``folds/*.json`` (each adapted
   fold model on its own test people only) and ``summary.json``;
 - ``calibrate/``: ``report.html`` and ``metrics.json``.
@@ -52,7 +54,7 @@ def run_train(ctx, resume: bool) -> StageResult:
     return StageResult([run / "model.pt", run / "metrics.json", run / "log.csv"], figures)
 
 
-def run_adapt(ctx, resume: bool) -> StageResult:
+def run_sim2real(ctx, resume: bool) -> StageResult:
     results = ctx.folder / "results.json"
     ctx.simgen(["sim2real", *ctx.argv(), "--out", results, "--save-models", ctx.folder / "models"])
     data = _json(results)
@@ -61,9 +63,26 @@ def run_adapt(ctx, resume: bool) -> StageResult:
     return StageResult([results, ctx.folder / "models"], figures)
 
 
-def fold_models(adapt_dir: Path) -> list[dict]:
+def run_adapt(ctx, resume: bool) -> StageResult:
+    model = ctx.folder / "model.pt"
+    ctx.simgen(["adapt", *ctx.argv(), "--out", model])
+    record = _json(model.with_suffix(".json"))
+    how = record["method"] + (f" (= {record['picked']})" if record.get("picked") else "")
+    figures = {"method": how, "real clips": f"{len(record['shots'])} labelled, {len(record['unlabelled'])} unlabelled"}
+    for run in record["runs"]:
+        figures[f"{run['method']} checkpoint"] = (run.get("not_applicable") or
+                                                  (f"step {run['chosen_step']}" if run["chosen_step"] else "its start")
+                                                  + f" (by {run['chosen_by']})")
+    cv = record.get("cross_validation")
+    if cv and cv.get("estimate") is not None:  # honest only as an upper bound: the steps were chosen on it
+        figures["leave-one-person-out accuracy at the chosen steps (optimistic)"] = (
+            f"{_pct(cv['estimate'])} over {len(cv['people'])} people")
+    return StageResult([model, model.with_suffix(".json")], figures)
+
+
+def fold_models(sim2real_dir: Path) -> list[dict]:
     """Each saved model of a sim2real run with the people it was tested on (and never trained or selected on)."""
-    cfg = _json(adapt_dir / "results.json")["config"]
+    cfg = _json(sim2real_dir / "results.json")["config"]
     multi = len(cfg["folds"]) > 1
     out = []
     for method in cfg["methods"]:
@@ -71,7 +90,7 @@ def fold_models(adapt_dir: Path) -> list[dict]:
             continue
         for seed in cfg["seeds"]:
             for fold in cfg["folds"]:
-                folder = adapt_dir / "models" / f"{method}-seed{seed}"
+                folder = sim2real_dir / "models" / f"{method}-seed{seed}"
                 model = (folder / f"test-{fold['name']}" if multi else folder) / "model.pt"
                 out.append(dict(method=method, seed=seed, fold=fold["name"], test_subjects=fold["test_subjects"],
                                 model=model))
@@ -92,10 +111,10 @@ def run_evaluate(ctx, resume: bool) -> StageResult:
         figures["model accuracy (every clip of data)"] = f"{_pct(m['accuracy'])} of {m['n_clips']} clips"
         outputs += [out, out.with_name("model.predictions.csv")]
     if "folds" in ctx.stage.options:
-        adapt_dir = Path(ctx.resolve(ctx.stage.options["folds"]))
-        benchmark = _json(adapt_dir / "results.json")["methods"]
+        sim2real_dir = Path(ctx.resolve(ctx.stage.options["folds"]))
+        benchmark = _json(sim2real_dir / "results.json")["methods"]
         per_method: dict[str, dict] = {}
-        for item in fold_models(adapt_dir):
+        for item in fold_models(sim2real_dir):
             out = ctx.folder / "folds" / f"{item['method']}-seed{item['seed']}-{item['fold']}.json"
             out.parent.mkdir(parents=True, exist_ok=True)
             # only the fold's test people: the fold's model never trained or selected on them
@@ -129,5 +148,5 @@ def run_calibrate(ctx, resume: bool) -> StageResult:
     return StageResult([ctx.folder / "report.html", ctx.folder / "metrics.json"], figures)
 
 
-RUNNERS = {"generate": run_generate, "train": run_train, "adapt": run_adapt, "evaluate": run_evaluate,
-           "calibrate": run_calibrate}
+RUNNERS = {"generate": run_generate, "train": run_train, "sim2real": run_sim2real, "adapt": run_adapt,
+           "evaluate": run_evaluate, "calibrate": run_calibrate}

@@ -25,12 +25,13 @@ from simgen.pipelines.recipes.stages import StageResult
 
 
 def write_recipe(path: Path, real: Path, **changes) -> Path:
-    """A five-stage recipe; ``changes``: ``{stage: {key: value}}`` merged into it."""
+    """A six-stage recipe; ``changes``: ``{stage: {key: value}}`` merged into it."""
     stages = {
         "generate": {"preset": "demo", "clips": 4, "seed": 0},
         "train": {"synthetic": "$generate", "epochs": 2},
-        "adapt": {"synthetic": "$generate", "real": str(real), "shots": 1, "leave_one_subject_out": True},
-        "evaluate": {"data": str(real), "checkpoint": "$train/model.pt", "folds": "$adapt"},
+        "sim2real": {"synthetic": "$generate", "real": str(real), "shots": 1, "leave_one_subject_out": True},
+        "adapt": {"checkpoint": "$train/model.pt", "real": str(real), "shots": 1},
+        "evaluate": {"data": str(real), "checkpoint": "$train/model.pt", "folds": "$sim2real"},
         "calibrate": {"synthetic": "$generate", "real": str(real), "model": "$train/model.pt"},
     }
     for stage, options in changes.items():
@@ -84,7 +85,7 @@ def test_a_second_run_skips_every_finished_stage(tmp_path, real, fake_stages, ca
     calls, _ = fake_stages
     recipe = load_recipe(write_recipe(tmp_path / "r.yaml", real))
     run_recipe(recipe, tmp_path / "out")
-    assert ran(calls) == ["generate", "train", "adapt", "evaluate", "calibrate"]
+    assert ran(calls) == ["generate", "train", "sim2real", "adapt", "evaluate", "calibrate"]
     done = json.loads((tmp_path / "out" / "train" / "done.json").read_text())
     assert done["depends"] == {"generate": recipe.stage("generate").hash} and done["seconds"] >= 0
     assert done["hash"] == recipe.stage("train").hash and done["outputs"] == [str(tmp_path / "out/train/out.txt")]
@@ -93,7 +94,7 @@ def test_a_second_run_skips_every_finished_stage(tmp_path, real, fake_stages, ca
     run_recipe(load_recipe(tmp_path / "r.yaml"), tmp_path / "out")
     assert ran(calls) == []
     printed = capsys.readouterr().out
-    assert printed.count(" skip ") == 5 and "out/calibrate/out.txt" in printed  # the plan, then the files to open
+    assert printed.count(" skip ") == 6 and "out/calibrate/out.txt" in printed  # the plan, then the files to open
     assert {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()} == before
 
 
@@ -103,9 +104,10 @@ def test_a_changed_later_stage_reruns_it_and_what_uses_it_only(tmp_path, real, f
     ran(calls)
     recipe = load_recipe(write_recipe(tmp_path / "r.yaml", real, train={"epochs": 3}))
     assert [(s.stage.name, s.action) for s in plan(recipe, tmp_path / "out")] == [
-        ("generate", "skip"), ("train", "run"), ("adapt", "skip"), ("evaluate", "run"), ("calibrate", "run")]
+        ("generate", "skip"), ("train", "run"), ("sim2real", "skip"), ("adapt", "run"), ("evaluate", "run"),
+        ("calibrate", "run")]
     run_recipe(recipe, tmp_path / "out")
-    assert ran(calls) == ["train", "evaluate", "calibrate"]
+    assert ran(calls) == ["train", "adapt", "evaluate", "calibrate"]
     assert "--epochs 3" in (tmp_path / "out/train/out.txt").read_text()
     # the last stage alone
     run_recipe(load_recipe(write_recipe(tmp_path / "r.yaml", real, train={"epochs": 3}, calibrate={"bootstrap": 20})),
@@ -121,21 +123,21 @@ def test_a_changed_first_stage_reruns_everything_after_it(tmp_path, real, fake_s
     reasons = {s.stage.name: s.reason for s in plan(recipe, tmp_path / "out")}
     assert reasons["generate"] == "its options changed" and "uses generate" in reasons["train"]
     run_recipe(recipe, tmp_path / "out")
-    assert ran(calls) == ["generate", "train", "adapt", "evaluate", "calibrate"]
+    assert ran(calls) == ["generate", "train", "sim2real", "adapt", "evaluate", "calibrate"]
 
 
 def test_a_stage_whose_input_changed_while_it_was_left_out_reruns(tmp_path, real, fake_stages):
     """The dependency hashes in done.json, not only this run's plan, decide: train's data was remade without it."""
     calls, _ = fake_stages
     run_recipe(load_recipe(write_recipe(tmp_path / "r.yaml", real)), tmp_path / "out")
-    only_generate = dict(train=None, adapt=None, evaluate=None, calibrate=None)
+    only_generate = dict(train=None, sim2real=None, adapt=None, evaluate=None, calibrate=None)
     run_recipe(load_recipe(write_recipe(tmp_path / "r.yaml", real, generate={"clips": 6}, **only_generate)),
                tmp_path / "out")
     ran(calls)
     recipe = load_recipe(write_recipe(tmp_path / "r.yaml", real, generate={"clips": 6}))
     assert {s.stage.name: s.reason for s in plan(recipe, tmp_path / "out")}["train"] == "an earlier stage changed"
     run_recipe(recipe, tmp_path / "out")
-    assert ran(calls) == ["train", "adapt", "evaluate", "calibrate"]
+    assert ran(calls) == ["train", "sim2real", "adapt", "evaluate", "calibrate"]
 
 
 def test_until_stops_after_a_stage_and_the_next_run_continues(tmp_path, real, fake_stages, simgen_cli):
@@ -144,9 +146,9 @@ def test_until_stops_after_a_stage_and_the_next_run_continues(tmp_path, real, fa
     assert simgen_cli.run(["run", recipe, "--out", tmp_path / "out", "--until", "train"])[0] == 0
     assert ran(calls) == ["generate", "train"]
     assert simgen_cli.run(["run", recipe, "--out", tmp_path / "out"])[0] == 0
-    assert ran(calls) == ["adapt", "evaluate", "calibrate"]
+    assert ran(calls) == ["sim2real", "adapt", "evaluate", "calibrate"]
     simgen_cli.one_line_error(["run", recipe, "--out", tmp_path / "out", "--until", "trian"], "--until trian",
-                              "generate, train, adapt")
+                              "generate, train, sim2real, adapt")
 
 
 def test_how_not_what_options_do_not_rerun(tmp_path, real, fake_stages):
@@ -171,8 +173,8 @@ def test_a_killed_stage_resumes_and_ends_like_an_uninterrupted_run(tmp_path, rea
     steps = plan(load_recipe(recipe_path), tmp_path / "out")
     assert [(s.stage.name, s.action) for s in steps][:2] == [("generate", "skip"), ("train", "resume")]
     run_recipe(load_recipe(recipe_path), tmp_path / "out")
-    assert calls == [("train", True), ("adapt", False), ("evaluate", False), ("calibrate", False)]
-    for stage in ("generate", "train", "adapt", "evaluate", "calibrate"):
+    assert calls == [("train", True), ("sim2real", False), ("adapt", False), ("evaluate", False), ("calibrate", False)]
+    for stage in ("generate", "train", "sim2real", "adapt", "evaluate", "calibrate"):
         clean = (tmp_path / "clean" / stage / "out.txt").read_text().replace("clean", "X")
         assert (tmp_path / "out" / stage / "out.txt").read_text().replace("out", "X") == clean.replace("out", "X")
 
@@ -180,29 +182,29 @@ def test_a_killed_stage_resumes_and_ends_like_an_uninterrupted_run(tmp_path, rea
 def test_a_stage_interrupted_in_a_command_that_cannot_resume_starts_over(tmp_path, real, fake_stages):
     calls, fail = fake_stages
     recipe_path = write_recipe(tmp_path / "r.yaml", real)
-    fail["adapt"] = 1
+    fail["sim2real"] = 1
     with pytest.raises(RuntimeError):
         run_recipe(load_recipe(recipe_path), tmp_path / "out")
-    (tmp_path / "out/adapt/half_written.json").write_text("{")
+    (tmp_path / "out/sim2real/half_written.json").write_text("{")
     step = plan(load_recipe(recipe_path), tmp_path / "out")[2]
     assert (step.action, step.reason) == ("run", "interrupted; starts over (`simgen sim2real` cannot resume)")
     ran(calls)
     run_recipe(load_recipe(recipe_path), tmp_path / "out")
-    assert ran(calls) == ["adapt", "evaluate", "calibrate"]
-    assert not (tmp_path / "out/adapt/half_written.json").exists()  # the folder was emptied first
+    assert ran(calls) == ["sim2real", "adapt", "evaluate", "calibrate"]
+    assert not (tmp_path / "out/sim2real/half_written.json").exists()  # the folder was emptied first
 
 
 def test_a_rerun_after_a_change_is_not_mistaken_for_finished_when_killed(tmp_path, real, fake_stages):
     """A changed stage's old done.json goes before the stage starts: reverting the change then re-runs it."""
     calls, fail = fake_stages
-    run_recipe(load_recipe(write_recipe(tmp_path / "r.yaml", real, adapt=None, evaluate=None, calibrate=None)),
-               tmp_path / "out")
+    only_train = dict(sim2real=None, adapt=None, evaluate=None, calibrate=None)
+    run_recipe(load_recipe(write_recipe(tmp_path / "r.yaml", real, **only_train)), tmp_path / "out")
     fail["train"] = 1
     with pytest.raises(RuntimeError):
-        run_recipe(load_recipe(write_recipe(tmp_path / "r.yaml", real, train={"epochs": 9}, adapt=None, evaluate=None,
-                                            calibrate=None)), tmp_path / "out")
+        run_recipe(load_recipe(write_recipe(tmp_path / "r.yaml", real, train={"epochs": 9}, **only_train)),
+                   tmp_path / "out")
     ran(calls)
-    recipe = load_recipe(write_recipe(tmp_path / "r.yaml", real, adapt=None, evaluate=None, calibrate=None))
+    recipe = load_recipe(write_recipe(tmp_path / "r.yaml", real, **only_train))
     assert [s.action for s in plan(recipe, tmp_path / "out")] == ["skip", "run"]
 
 
@@ -236,6 +238,16 @@ BAD = [
     ("stages: {generate: {preset: demo}, train: {synthetic: $generate, real: REAL}, "
      "evaluate: {data: REAL, checkpoint: $train/model.pt}}\n", "field 'stages.evaluate.checkpoint'",
      "test on people it trained on"),
+    # a recipe from before the benchmark stage was renamed sim2real
+    ("stages: {generate: {preset: demo}, adapt: {synthetic: $generate, real: REAL, shots: 1, "
+     "leave_one_subject_out: true}}\n", "field 'stages.adapt.leave_one_subject_out'", "rename the stage to sim2real"),
+    ("stages: {generate: {preset: demo}, train: {synthetic: $generate}, sim2real: {synthetic: $generate, real: REAL, "
+     "shots: 1, leave_one_subject_out: true}, adapt: {checkpoint: $train/model.pt, real: REAL}, "
+     "evaluate: {data: REAL, folds: $adapt}}\n",
+     "field 'stages.evaluate.folds'", "expected $sim2real"),
+    ("stages: {generate: {preset: demo}, train: {synthetic: $generate}, adapt: {checkpoint: $train/model.pt, "
+     "real: REAL}, evaluate: {data: REAL, checkpoint: $adapt}}\n", "field 'stages.evaluate.checkpoint'",
+     "clips it trained on"),
 ]
 
 
@@ -259,8 +271,11 @@ def test_the_shipped_recipes_are_valid(weizmann_dir, monkeypatch):
     monkeypatch.chdir(root)  # their real-clip paths are relative to the checkout, as on the command line
     for name in ("demo", "weizmann4"):
         recipe = load_recipe(root / "pipelines" / f"{name}.yaml")
-        assert [s.name for s in recipe.stages] == ["generate", "train", "adapt", "evaluate", "calibrate"]
-        assert recipe.stage("adapt").options["leave_one_subject_out"] is True  # test people by the benchmark's folds
+        assert [s.name for s in recipe.stages] == ["generate", "train", "sim2real", "adapt", "evaluate", "calibrate"]
+        assert recipe.stage("sim2real").options["leave_one_subject_out"] is True  # test people by the benchmark's folds
+        # the deployed model: the benchmark's method and label count, on every person
+        assert recipe.stage("adapt").options.get("method", "best") in recipe.stage("sim2real").options["methods"]
+        assert recipe.stage("adapt").options["shots"] == recipe.stage("sim2real").options["shots"]
         assert "real" not in recipe.stage("train").options  # so the train model may be scored on every person
 
 
@@ -314,8 +329,8 @@ def test_evaluate_scores_each_fold_model_on_its_own_test_people_only(tmp_path, r
     recipe = load_recipe(write_recipe(tmp_path / "r.yaml", real, evaluate={"no_progress": True}))
     out = tmp_path / "out"
     folds = [{"name": p, "test_subjects": [p]} for p in ("ann", "ben", "cat")]
-    (out / "adapt").mkdir(parents=True)
-    (out / "adapt" / "results.json").write_text(json.dumps({
+    (out / "sim2real").mkdir(parents=True)
+    (out / "sim2real" / "results.json").write_text(json.dumps({
         "config": {"methods": ["sim-only", "dann", "best"], "seeds": [0, 1], "folds": folds},
         "methods": {"best": {"accuracy_mean": 0.5}, "dann": {"accuracy_mean": 0.5}}}))
     (out / "evaluate").mkdir()
@@ -337,8 +352,43 @@ def test_evaluate_scores_each_fold_model_on_its_own_test_people_only(tmp_path, r
         model = Path(argv[argv.index("--checkpoint") + 1])
         person = model.parent.name.removeprefix("test-")
         assert argv[argv.index("--subjects") + 1] == person and "--no-progress" in argv
-        assert "--exclude-subjects" not in argv and model.parts[-5:-3] == ("adapt", "models")
+        assert "--exclude-subjects" not in argv and model.parts[-5:-3] == ("sim2real", "models")
     summary = json.loads((out / "evaluate" / "summary.json").read_text())
     assert summary["folds"]["best"]["accuracy"] == round(2 / 6, 4)  # right on ann only: 2 seeds x 3 folds
     assert summary["folds"]["best"]["n_clips"] == 6 and summary["folds"]["best"]["correct"] == 2
     assert out / "evaluate" / "summary.json" in result.outputs
+
+
+def test_the_adapt_stage_runs_simgen_adapt_into_its_folder_and_reports_how(tmp_path, real):
+    """The adapt stage's command, recorded: the train model, the real folder, the stage's options, OUT/adapt/model.pt;
+    its figures come from the model.json that `simgen adapt` writes beside the model."""
+    from simgen.pipelines.recipes.runner import Context
+
+    recipe = load_recipe(write_recipe(tmp_path / "r.yaml", real, adapt={"select": "cv", "seed": 3}))
+    out = tmp_path / "out"
+    (out / "adapt").mkdir(parents=True)
+    ctx = Context(recipe, out, recipe.stage("adapt"), echo=lambda _: None)
+    commands = []
+
+    def fake_simgen(argv):
+        argv = [str(a) for a in argv]
+        commands.append(argv)
+        Path(argv[argv.index("--out") + 1]).with_suffix(".json").write_text(json.dumps({
+            "method": "best", "picked": "pseudo", "shots": [1, 2, 3, 4], "unlabelled": list(range(16)),
+            "runs": [{"method": "finetune", "chosen_step": 45, "chosen_by": "cross-validation"},
+                     {"method": "pseudo", "chosen_step": 0, "chosen_by": "cross-validation"}],
+            "cross_validation": {"people": ["a", "b"], "estimate": 0.75}}))
+    ctx.simgen = fake_simgen
+    result = stage_runners.run_adapt(ctx, resume=False)
+    (argv,) = commands
+    assert argv[0] == "adapt" and argv[argv.index("--checkpoint") + 1] == str(out / "train/run/model.pt")
+    assert argv[argv.index("--real") + 1] == str(real) and argv[argv.index("--shots") + 1] == "1"
+    assert argv[argv.index("--select") + 1] == "cv" and argv[argv.index("--seed") + 1] == "3"
+    assert argv[argv.index("--out") + 1] == str(out / "adapt/model.pt")
+    assert result.outputs == [out / "adapt/model.pt", out / "adapt/model.json"]
+    assert result.figures["method"] == "best (= pseudo)" and result.figures["real clips"] == "4 labelled, 16 unlabelled"
+    assert result.figures["finetune checkpoint"] == "step 45 (by cross-validation)"
+    assert result.figures["pseudo checkpoint"] == "its start (by cross-validation)"
+    assert "75.0% over 2 people" in result.figures["leave-one-person-out accuracy at the chosen steps (optimistic)"]
+    # a later stage's $adapt is that model
+    assert ctx.resolve("$adapt") == str(out / "adapt/model.pt")

@@ -49,6 +49,34 @@ def test_sdiff_and_robust_reach_the_saved_models_and_the_sim_only_model_is_reuse
     assert len(trained) == 1
 
 
+def test_adapt_augment_changes_the_adapting_steps_only_and_keeps_the_sim_only_model_reusable(
+        synthetic, tmp_path, monkeypatch, sim2real_helpers):
+    import simgen.adapt.benchmark.methods as methods
+    import simgen.train.fit as fit_module
+    from simgen.train.config import AUGMENT_PRESETS
+
+    real = sim2real_helpers.make_real(tmp_path / "real")
+    common = ["--synthetic", synthetic, "--real", real, "--shots", "1", "--test-subjects", "ann",
+              "--save-models", tmp_path / "models", "--methods", "sim-only,finetune", *sim2real_helpers.FAST]
+    assert _run(["sim2real", *common, "--augment", "robust", "--out", tmp_path / "a.json"]) == 0
+    built, trained = [], []
+    real_build, real_fit = methods.create_clip_augmentation, fit_module.fit
+    monkeypatch.setattr(methods, "create_clip_augmentation", lambda **kw: built.append(kw) or real_build(**kw))
+    monkeypatch.setattr(fit_module, "fit", lambda cfg, **kw: trained.append(cfg) or real_fit(cfg, **kw))
+    rmtree = __import__("shutil").rmtree
+    rmtree(tmp_path / "models" / "finetune-seed0")  # a free folder for this run's finetune model
+    assert _run(["sim2real", *common, "--augment", "robust", "--adapt-augment", "occluded", "--reuse-sim-only",
+                 "--out", tmp_path / "b.json"]) == 0
+    assert trained == []  # the sim-only model is the robust one of the first run
+    assert built and all(kw["occluder"] == 0.6 and kw["occluder_travel"] == 0.3 for kw in built)
+    assert {k: v for k, v in built[0].items() if k not in ("size", "luma_only")} == AUGMENT_PRESETS["occluded"]
+    b = json.loads((tmp_path / "b.json").read_text())
+    assert (b["config"]["augment"], b["config"]["adapt_augment"]) == ("robust", "occluded")
+    a = json.loads((tmp_path / "a.json").read_text())
+    assert a["config"]["adapt_augment"] == "robust"  # not given: the sim-only run's
+    assert b["methods"]["sim-only"]["confusion"] == a["methods"]["sim-only"]["confusion"]
+
+
 def test_saved_models_of_an_earlier_run_are_not_replaced(synthetic, tmp_path, capsys, sim2real_helpers):
     """K = 0 after K = 1 into one folder would have replaced best-seed0 without a word."""
     real = sim2real_helpers.make_real(tmp_path / "real")

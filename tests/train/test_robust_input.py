@@ -147,6 +147,25 @@ def test_the_occluder_is_one_opaque_box_moving_at_constant_speed():
     assert torch.equal(MovingOccluder(p=0.0)(video), video)
 
 
+def test_an_occluder_with_travel_stays_near_its_start_and_draws_the_rest_as_before():
+    from simgen.train.augment import MovingOccluder
+
+    free = MovingOccluder(p=1.0).generate_parameters(2000, generator=torch.Generator().manual_seed(5))
+    slow = MovingOccluder(travel=0.3, p=1.0).generate_parameters(2000, generator=torch.Generator().manual_seed(5))
+    for key in ("width", "height", "start", "anchor", "colour", "texture", "seed"):  # travel is drawn after these
+        assert torch.equal(torch.as_tensor(free[key]), torch.as_tensor(slow[key])), key
+    moved = (slow["end"] - slow["start"]).abs()
+    assert float(moved.max()) <= 0.3 + 1e-6 and float(moved.max()) > 0.25  # up to the travel, in both directions
+    assert bool(((slow["end"] - slow["start"]) < 0).any()) and bool(((slow["end"] - slow["start"]) > 0).any())
+    assert float((free["end"] - free["start"]).abs().max()) > 0.9  # without travel a box may cross the whole frame
+    video = torch.zeros(2, 3, 10, 40, 40)
+    box = MovingOccluder(width=(0.25, 0.25), height=(1.0, 1.0), travel=0.1, p=1.0)
+    out = box(video, torch.Generator().manual_seed(1))
+    for clip in (out != 0).any(1).any(1):  # (T, W): covered columns per frame
+        lefts = [int(torch.nonzero(c).min()) for c in clip if c.any() and not c[0] and not c[-1]]
+        assert not lefts or max(lefts) - min(lefts) <= 0.1 * 40 + 1  # moved at most 10% of the width
+
+
 def _swinging_block(frames=12, size=64):
     """A dark block sliding 1 px a frame across a mid-grey frame, RGB in ``[0, 1]``: ``(1, 3, T, H, W)``."""
     v = torch.full((1, 3, frames, size, size), 0.6)
@@ -189,6 +208,21 @@ def test_the_robust_preset_builds_with_its_own_ranges():
     assert any(isinstance(t, RandomFrameRate) and t.divisor == (1.0, 2.0) for t in aug.temporal.transforms)
     v, _ = aug(torch.rand(4, 3, 8, 32, 32), generator=torch.Generator().manual_seed(0))
     assert v.shape == (4, 3, 8, 32, 32) and 0 <= float(v.min()) and float(v.max()) <= 1
+
+
+def test_the_occluded_preset_is_robust_with_more_taller_slower_boxes():
+    from simgen.train.augment.camera import MovingOccluder
+    from simgen.train.augment.pipeline import create_clip_augmentation
+    from simgen.train.config import AUGMENT_PRESETS
+
+    robust, occluded = AUGMENT_PRESETS["robust"], AUGMENT_PRESETS["occluded"]
+    assert {k: v for k, v in occluded.items() if not k.startswith("occluder")} == {
+        k: v for k, v in robust.items() if not k.startswith("occluder")}
+    aug = create_clip_augmentation(size=32, luma_only=True, **occluded)
+    (box,) = [m for m in aug.camera if isinstance(m, MovingOccluder)]
+    assert (box.p, box.height, box.travel) == (0.6, (0.7, 1.0), 0.3)
+    (plain,) = [m for m in create_clip_augmentation(size=32, **robust).camera if isinstance(m, MovingOccluder)]
+    assert (plain.p, plain.height, plain.travel) == (0.3, (0.4, 1.0), None)
 
 
 def test_the_mixed_preset_validates_and_mixes_in_every_condition():
