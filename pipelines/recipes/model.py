@@ -361,9 +361,9 @@ def _evaluate_guard(recipe: Recipe, file: str) -> None:
     if adapt is not None and "adapt" in references(checkpoints) and _same_folder(adapt.options.get("real"),
                                                                                  ev.options["data"]):
         raise RecipeError("the adapt stage's model learned from the clips of this folder (stages.adapt.real), so "
-                          "scoring it there would test on clips it trained on; its cross-validated estimate is in "
-                          "OUT/adapt/model.json, and the benchmark (folds: $sim2real) scores the same method on people "
-                          "it never saw", file=file, field="stages.evaluate.checkpoint")
+                          "scoring it there would test on clips it trained on; the benchmark (folds: $sim2real) scores "
+                          "the same method on people it never saw (and OUT/adapt/model.json holds a leave-one-person-"
+                          "out estimate with select: cv)", file=file, field="stages.evaluate.checkpoint")
 
 
 def _same_folder(a: Any, b: Any) -> bool:
