@@ -198,8 +198,8 @@ def register(sub) -> None:
                         "blur)")
     r.add_argument("--adapt-augment", dest="adapt_augment", choices=AUGMENTS, default=None,
                    help="augmentation of the adapting methods' steps, if not --augment's (the sim-only model, and "
-                        "--reuse-sim-only's check, keep --augment's): e.g. occluded, robust with more, taller boxes "
-                        "in front of the person")
+                        "--reuse-sim-only's check, keep --augment's): e.g. occluded, robust with more, taller, slower "
+                        "boxes in front of the person")
     r.add_argument("--size", type=int_at_least(16), default=64, help="square frame side")
     r.add_argument("--num-frames", dest="num_frames", type=int_at_least(2), default=16, help="frames per window T")
     r.add_argument("--stride", type=int_at_least(1), default=2, help="frame gap inside a window")

@@ -34,6 +34,10 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
 
 
+#: what a dead progress manager raises: in this process (its pipe) or in a worker (re-raised by ``result()``)
+_LOST_LINK = (EOFError, ConnectionError)
+
+
 def _drain(ticks, on_clip: Callable[[int], None]) -> None:
     while True:
         try:
@@ -61,12 +65,20 @@ def run_local(
         try:
             while pending:
                 done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
-                _drain(ticks, on_clip)
+                try:
+                    _drain(ticks, on_clip)
+                except _LOST_LINK:  # the progress manager (also a child process) was killed
+                    first = min(shard_of[f] for f in done | pending)
+                    raise WorkerLostError(f"shard {first}: a worker process died (the job's progress process; "
+                                          "killed or out of memory)") from None
                 for future in done:
                     try:
                         rows = future.result()
                     except BrokenProcessPool:  # a worker was killed (OOM killer, kill -9): no traceback
                         raise WorkerLostError(f"shard {shard_of[future]}: a worker process died (killed or out of memory)") from None
+                    except _LOST_LINK:  # the worker lost the progress manager
+                        raise WorkerLostError(f"shard {shard_of[future]}: a worker process died (the job's progress "
+                                              "process; killed or out of memory)") from None
                     yield rows
         except BaseException:
             for future in pending:

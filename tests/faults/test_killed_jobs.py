@@ -142,8 +142,9 @@ def test_a_killed_ray_worker_has_its_task_retried(tmp_path):
 
 
 def _busiest_child() -> int | None:
-    """This process's child with the most CPU time: a pool worker making shards (the pool's
-    progress manager, also a child, mostly sleeps)."""
+    """This process's child with the most CPU time: usually a pool worker making shards, sometimes the
+    pool's progress manager (also a child, serving every clip's tick; it was once in CI). Either death is
+    the same one line (``test_a_killed_progress_manager_is_one_line_too``)."""
     me, busiest, most = os.getpid(), None, -1
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -189,6 +190,47 @@ def test_a_killed_pool_worker_is_one_line_naming_the_shard_and_keeps_finished_sh
     assert "\n" not in message
     kept = _keys(out)
     assert len(kept) >= 4 and len(kept) == len(set(kept))  # the finished shards' rows survive
+
+
+@pytest.mark.parametrize("where", ["here", "in a worker"])
+def test_a_killed_progress_manager_is_one_line_too(tmp_path, monkeypatch, where):
+    """The pool's progress manager is a child process as well (the kill above once hit it in CI): its broken pipe,
+    seen here or re-raised from a worker, is the same one line, and finished shards are kept."""
+    from simgen.errors import WorkerLostError
+    from simgen.jobs import backends
+    from simgen.jobs.runner import generate_dataset
+    from simgen.spec import load_spec
+
+    calls = []
+    if where == "here":
+        real_drain = backends._drain
+
+        def drain(ticks, on_clip):
+            calls.append(1)
+            if _shards(tmp_path / "job") >= 2:
+                raise BrokenPipeError(32, "Broken pipe")
+            real_drain(ticks, on_clip)
+        monkeypatch.setattr(backends, "_drain", drain)
+    else:  # the task runs in a worker, so it is a picklable object, not a closure
+        monkeypatch.setattr(backends, "generate_shard", _FailLate(backends.generate_shard))
+    overrides = {"clips": 12, "frames": 4, "size": [32, 32], "output.shard_size": 2, "seed": 5}
+    with pytest.raises(WorkerLostError) as caught:
+        generate_dataset(load_spec(preset="demo", overrides=overrides), tmp_path / "job", workers=2, progress=False)
+    message = str(caught.value)
+    assert message.startswith("shard ") and "the job's progress process" in message and "\n" not in message
+    assert caught.value.exit_status == 1 and len(_keys(tmp_path / "job")) >= 2
+
+
+class _FailLate:
+    """A picklable shard task that raises what a worker sees when the progress manager is gone, from shard 2 on."""
+
+    def __init__(self, task):
+        self.task = task
+
+    def __call__(self, spec_data, out_dir, index, actions_dir, ticks=None):
+        if index >= 2:
+            raise EOFError("the progress manager is gone")
+        return self.task(spec_data, out_dir, index, actions_dir, ticks)
 
 
 def test_a_ray_worker_that_dies_on_every_try_is_one_line_naming_the_shard(tmp_path, monkeypatch):
