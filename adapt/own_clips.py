@@ -186,7 +186,8 @@ def _fold_data(inp: _Inputs, fold: Fold, heldout: tuple[int, ...] = ()) -> FoldD
                                               num_frames=meta["num_frames"], stride=meta["stride"],
                                               fps=inp.train_cfg.fps, seed=req.seed)
     data = FoldData(seed=req.seed, classes=list(meta["classes"]), input_mode=meta["input"], backbone=meta["backbone"],
-                    size=meta["size"], sim_state=inp.start_model.state_dict(), synthetic_train=inp.syn_train, shots=shots_ds,
+                    size=meta["size"], sim_state=inp.start_model.state_dict(), synthetic_train=inp.syn_train,
+                    shots=shots_ds,
                     real_train=real_train, selection=selection, spec=inp.spec, device=req.device,
                     model_options=model_options(meta),
                     augment=inp.train_cfg.augment, keep_checkpoints=bool(heldout))

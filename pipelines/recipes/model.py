@@ -212,7 +212,7 @@ def references(value: Any) -> list[str]:
 def _renamed_benchmark_stage(name: str, key: str, parsers: dict[str, argparse.ArgumentParser]) -> bool:
     """Whether ``key`` of stage ``adapt`` is a ``simgen sim2real`` option: a recipe from before 2026-12-02,
     when the benchmark stage was called ``adapt``."""
-    return name == "adapt" and "sim2real" in parsers and option_action(parsers["sim2real"], key) is not None
+    return name == "adapt" and option_action(parsers["sim2real"], key) is not None
 
 
 RENAMED = ("the benchmark stage (`simgen sim2real`) is called sim2real since 2026-12-02, and adapt runs `simgen "
@@ -220,7 +220,7 @@ RENAMED = ("the benchmark stage (`simgen sim2real`) is called sim2real since 202
 
 
 def _check_stage(name: str, options: dict, parser: argparse.ArgumentParser, earlier: list[str], file: str,
-                 parsers: dict[str, argparse.ArgumentParser] | None = None) -> Stage:
+                 parsers: dict[str, argparse.ArgumentParser]) -> Stage:
     kind = STAGES[name]
     depends: list[str] = []
     for key, value in options.items():
@@ -228,7 +228,7 @@ def _check_stage(name: str, options: dict, parser: argparse.ArgumentParser, earl
         key = str(key).replace("-", "_")
         action = option_action(parser, key)
         if key not in kind.extra:
-            if action is None and _renamed_benchmark_stage(name, key, parsers or {}):
+            if action is None and _renamed_benchmark_stage(name, key, parsers):
                 raise RecipeError(f"not an option of `simgen adapt`: {RENAMED}", file=file, field=where)
             if action is None:
                 known = sorted({_key_name(a) for a in parser._actions if a.option_strings} - {"help", *kind.managed}

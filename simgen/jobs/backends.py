@@ -38,6 +38,10 @@ def _exit_with_parent(parent: int) -> None:
 _LOST_LINK = (EOFError, ConnectionError)
 
 
+def _manager_lost(shard: int) -> WorkerLostError:
+    return WorkerLostError(f"shard {shard}: a worker process died (the job's progress process; killed or out of memory)")
+
+
 def _drain(ticks, on_clip: Callable[[int], None]) -> None:
     while True:
         try:
@@ -68,17 +72,14 @@ def run_local(
                 try:
                     _drain(ticks, on_clip)
                 except _LOST_LINK:  # the progress manager (also a child process) was killed
-                    first = min(shard_of[f] for f in done | pending)
-                    raise WorkerLostError(f"shard {first}: a worker process died (the job's progress process; "
-                                          "killed or out of memory)") from None
+                    raise _manager_lost(min(shard_of[f] for f in done | pending)) from None
                 for future in done:
                     try:
                         rows = future.result()
                     except BrokenProcessPool:  # a worker was killed (OOM killer, kill -9): no traceback
                         raise WorkerLostError(f"shard {shard_of[future]}: a worker process died (killed or out of memory)") from None
                     except _LOST_LINK:  # the worker lost the progress manager
-                        raise WorkerLostError(f"shard {shard_of[future]}: a worker process died (the job's progress "
-                                              "process; killed or out of memory)") from None
+                        raise _manager_lost(shard_of[future]) from None
                     yield rows
         except BaseException:
             for future in pending:

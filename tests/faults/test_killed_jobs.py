@@ -201,12 +201,10 @@ def test_a_killed_progress_manager_is_one_line_too(tmp_path, monkeypatch, where)
     from simgen.jobs.runner import generate_dataset
     from simgen.spec import load_spec
 
-    calls = []
     if where == "here":
         real_drain = backends._drain
 
         def drain(ticks, on_clip):
-            calls.append(1)
             if _shards(tmp_path / "job") >= 2:
                 raise BrokenPipeError(32, "Broken pipe")
             real_drain(ticks, on_clip)

@@ -51,6 +51,8 @@ def test_sdiff_and_robust_reach_the_saved_models_and_the_sim_only_model_is_reuse
 
 def test_adapt_augment_changes_the_adapting_steps_only_and_keeps_the_sim_only_model_reusable(
         synthetic, tmp_path, monkeypatch, sim2real_helpers):
+    import shutil
+
     import simgen.adapt.benchmark.methods as methods
     import simgen.train.fit as fit_module
     from simgen.train.config import AUGMENT_PRESETS
@@ -63,8 +65,7 @@ def test_adapt_augment_changes_the_adapting_steps_only_and_keeps_the_sim_only_mo
     real_build, real_fit = methods.create_clip_augmentation, fit_module.fit
     monkeypatch.setattr(methods, "create_clip_augmentation", lambda **kw: built.append(kw) or real_build(**kw))
     monkeypatch.setattr(fit_module, "fit", lambda cfg, **kw: trained.append(cfg) or real_fit(cfg, **kw))
-    rmtree = __import__("shutil").rmtree
-    rmtree(tmp_path / "models" / "finetune-seed0")  # a free folder for this run's finetune model
+    shutil.rmtree(tmp_path / "models" / "finetune-seed0")  # a free folder for this run's finetune model
     assert _run(["sim2real", *common, "--augment", "robust", "--adapt-augment", "occluded", "--reuse-sim-only",
                  "--out", tmp_path / "b.json"]) == 0
     assert trained == []  # the sim-only model is the robust one of the first run
