@@ -277,7 +277,8 @@ def _add_train(sub) -> None:
                    "tsm_r18 | r3d_18 | mc3_18 | r2plus1d_18 | s3d")
     m.add_argument("--input", default="diff", help="rgb | gray | diff | sdiff (difference after cancelling camera "
                    "motion, also at test time) | pdiff (difference of each window zoomed onto its moving region: "
-                   "a smaller or off-centre person looks as in training) | psdiff (both) | rgb+diff")
+                   "a smaller or off-centre person looks as in training) | psdiff (both) | rgb+diff (two streams) | "
+                   "psrgb+diff (two streams, both stabilised and cropped as psdiff)")
     m.add_argument("--weights", metavar="FILE", help="backbone weights (torchvision state dict), loaded weights_only "
                    "(default: random init)")
     m.add_argument("--no-frame-head", dest="frame_head", action="store_false", help="no per-frame head")

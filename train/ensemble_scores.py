@@ -34,7 +34,7 @@ from simgen.train.inputs import InputTransform
 from simgen.train.metrics.ensemble import FUSIONS, fuse_scores
 
 #: input modes that undo the camera's motion before differencing (:func:`simgen.train.inputs.stabilised_gray`)
-STABILISED_INPUTS = ("sdiff", "psdiff")
+STABILISED_INPUTS = ("sdiff", "psdiff", "psrgb+diff")
 #: meta fields every member must share: what the clips are read as, and what the outputs mean
 SHARED_META = ("classes", "size")
 

@@ -1,4 +1,5 @@
-"""Input representations: RGB, grayscale, temporal difference (plain, stabilised, person-centred), RGB + difference."""
+"""Input representations: RGB, grayscale, temporal difference (plain, stabilised, person-centred), RGB + difference
+(plain, or both streams stabilised and person-centred)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from simgen.train.person_crop import person_crop
+from simgen.train.person_crop import crop_windows, motion_boxes, person_crop
 
-INPUT_MODES = ("rgb", "gray", "diff", "sdiff", "pdiff", "psdiff", "rgb+diff")
+INPUT_MODES = ("rgb", "gray", "diff", "sdiff", "pdiff", "psdiff", "rgb+diff", "psrgb+diff")
+#: modes whose models are two streams: channels 0-2 RGB, channel 3 a difference
+TWO_STREAM_INPUTS = ("rgb+diff", "psrgb+diff")
 _MEAN, _STD = 0.45, 0.225  # Kinetics statistics, so torchvision weights see familiar ranges
 #: px between the points ``sdiff`` tracks: on 10 weizmann4_dev clips under the benchmark's moving crop
 #: (strength 0.1 / 0.3) the stabilised clips' mean frame difference was 3.07 / 4.23 grey levels with
@@ -18,7 +21,7 @@ _SDIFF_GRID = 6
 
 def input_channels(mode: str) -> int:
     """Channels a model receives for ``mode``."""
-    return {"rgb": 3, "gray": 1, "diff": 1, "sdiff": 1, "pdiff": 1, "psdiff": 1, "rgb+diff": 4}[check_mode(mode)]
+    return {"rgb": 3, "gray": 1, "diff": 1, "sdiff": 1, "pdiff": 1, "psdiff": 1, "rgb+diff": 4, "psrgb+diff": 4}[check_mode(mode)]
 
 
 def luma_only(mode: str) -> bool:
@@ -52,12 +55,24 @@ def stabilised_gray(gray: torch.Tensor) -> torch.Tensor:
     The motion (a similarity per frame, LK flow + RANSAC, :func:`simgen.adapt.stabilise.stabilise`)
     is estimated on the clip's 8-bit grey levels and applied to the float ones, on the CPU.
     """
+    return stabilised(gray, gray)
+
+
+def stabilised(video: torch.Tensor, gray: torch.Tensor) -> torch.Tensor:
+    """``video (B,C,T,H,W)`` warped by the camera motion estimated on its grey levels ``gray (B,1,T,H,W)``.
+
+    One motion for all channels, so an RGB clip and its luma stay aligned pixel for pixel (a bilinear warp
+    is linear: the luma of the warped clip is the warped luma).
+    """
     from simgen.adapt.stabilise import stabilise  # numpy/OpenCV only; no model code
 
     g = gray.detach().float().cpu().numpy()[:, 0]
     levels = np.clip(np.rint(g * 255.0), 0, 255).astype(np.uint8)
-    out = np.stack([stabilise(levels[b], values=g[b], grid_step=_SDIFF_GRID) for b in range(len(g))])
-    return torch.from_numpy(out[:, None]).to(device=gray.device, dtype=gray.dtype)
+    values = video.detach().float().cpu().permute(0, 2, 3, 4, 1).numpy()  # (B,T,H,W,C): OpenCV's layout
+    values = np.ascontiguousarray(values[..., 0] if values.shape[-1] == 1 else values)
+    out = np.stack([stabilise(levels[b], values=values[b], grid_step=_SDIFF_GRID) for b in range(len(g))])
+    out = torch.from_numpy(out if out.ndim == 5 else out[..., None]).permute(0, 4, 1, 2, 3)
+    return out.to(device=video.device, dtype=video.dtype).contiguous()
 
 
 class InputTransform(nn.Module):
@@ -73,11 +88,14 @@ class InputTransform(nn.Module):
     prediction apply it without being told. ``pdiff`` (person-centred difference) zooms each
     window onto its moving region before differencing (:mod:`simgen.train.person_crop`), so a
     smaller or off-centre person looks as the training clips' do; ``psdiff`` stabilises, then
-    crops.
+    crops. ``psrgb+diff`` keeps appearance beside motion: the RGB clip is stabilised and cropped
+    exactly as ``psdiff``'s grey levels are (one warp, one box per window), so its channel 3 is
+    ``psdiff`` and channels 0-2 show the same region in colour. A difference sees an occluder
+    only at its moving edges; the RGB stream also sees what it hides.
 
     Args:
-        mode: ``rgb`` | ``gray`` | ``diff`` | ``sdiff`` | ``pdiff`` | ``psdiff`` | ``rgb+diff`` (channels 0-2 RGB, 3
-            difference: the two-stream models split them again).
+        mode: ``rgb`` | ``gray`` | ``diff`` | ``sdiff`` | ``pdiff`` | ``psdiff`` | ``rgb+diff`` | ``psrgb+diff``
+            (the last two: channels 0-2 RGB, 3 difference; the two-stream models split them again).
         diff_scale: multiplier bringing frame differences to roughly unit variance.
 
     Shape:
@@ -99,6 +117,12 @@ class InputTransform(nn.Module):
         if self.mode == "rgb":
             return (video - _MEAN) / _STD
         gray = to_gray(video)
+        if self.mode == "psrgb+diff":
+            video = stabilised(video, gray)
+            boxes = motion_boxes(to_gray(video))
+            video = crop_windows(video, boxes)
+            diff = temporal_difference(to_gray(video)) * self.diff_scale
+            return torch.cat([(video - _MEAN) / _STD, diff], dim=1)
         if self.mode == "gray":
             return (gray - _MEAN) / _STD
         if self.mode in ("sdiff", "psdiff"):

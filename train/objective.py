@@ -38,7 +38,7 @@ class TrainObjective(nn.Module):
     Args:
         model: an :class:`~train.models.ActionModel`.
         augment: a :class:`ClipAugmentation` (or ``None``).
-        input_mode: ``rgb`` | ``gray`` | ``diff`` | ``rgb+diff``.
+        input_mode: one of :data:`simgen.train.inputs.INPUT_MODES`.
         clip_loss: supervised loss for clip logits.
         weak: enable :class:`WeakFrameLoss`.
         selfsup: names of pretext tasks (keys of ``PRETEXT_TASKS``).

@@ -7,7 +7,7 @@ from typing import Callable
 
 from torch import nn
 
-from simgen.train.inputs import check_mode, input_channels
+from simgen.train.inputs import TWO_STREAM_INPUTS, check_mode, input_channels
 from simgen.train.models.heads import ActionModel, ClipHead, FrameHead, TemporalDropout, TwoStream
 from simgen.train.models.sequence import HEADS, create_sequence_head
 from simgen.train.models.tiny3d import create_tiny3d
@@ -71,13 +71,13 @@ def create_action_model(
 ) -> ActionModel:
     """Build backbone + heads.
 
-    ``rgb+diff`` builds two backbones of the same kind (RGB stream, difference
-    stream) and concatenates their features (late fusion).
+    ``rgb+diff`` and ``psrgb+diff`` build two backbones of the same kind (RGB stream,
+    difference stream) and concatenate their features (late fusion).
 
     Args:
         backbone: one of :data:`BACKBONES`.
         num_classes: ``K``.
-        input_mode: ``rgb`` | ``gray`` | ``diff`` | ``rgb+diff``.
+        input_mode: one of :data:`simgen.train.inputs.INPUT_MODES`.
         frame_head: also build a per-frame head.
         frame_background: the per-frame head gets one more output, ``K``: background
             (transition/idle frames between actions), so it need not give them an action.
@@ -99,7 +99,7 @@ def create_action_model(
     if head not in HEADS:
         raise ValueError(f"unknown head {head!r}; expected one of {list(HEADS)}")
     build = BACKBONES[backbone]
-    if input_mode == "rgb+diff":
+    if input_mode in TWO_STREAM_INPUTS:
         net: nn.Module = TwoStream(build(in_channels=3, weights=weights), build(in_channels=1, weights=weights), split=3)
     else:
         net = build(in_channels=input_channels(input_mode), weights=weights)
