@@ -156,6 +156,18 @@ def _open_sources(cfg) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Handler of ``simgen evaluate``."""
+    import simgen.train.evaluate as evaluate
+
+    # every clip score of this command (one model, an ensemble, perturbed copies) crops this way; restored after,
+    # so a caller running several commands in one process (tests, recipes) is not left with it
+    before, evaluate.CROP_SPAN = evaluate.CROP_SPAN, args.crop_span
+    try:
+        return _evaluate(args)
+    finally:
+        evaluate.CROP_SPAN = before
+
+
+def _evaluate(args: argparse.Namespace) -> int:
     from simgen.train.checkpoint import load_model
     from simgen.train.data.batch import ClipDataset
     from simgen.train.data.cache import FrameCache
@@ -209,7 +221,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from simgen.train.evaluate import write_predictions
 
     metrics.update(checkpoint=[str(c) for c in args.checkpoint], data=str(args.data), task=args.task,
-                   subjects=args.subjects, exclude_subjects=args.exclude_subjects,
+                   subjects=args.subjects, exclude_subjects=args.exclude_subjects, crop_span=args.crop_span,
                    predictions_csv=str(predictions_path))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(metrics, indent=2))
@@ -398,6 +410,11 @@ def _add_evaluate(sub) -> None:
                    help="median filter length in frames (--smoothing median)")
     p.add_argument("--min-duration", dest="min_duration", type=int_at_least(1), default=8,
                    help="Viterbi minimum segment length in frames (--smoothing viterbi)")
+    p.add_argument("--crop-span", dest="crop_span", choices=["clip", "window"], default="clip",
+                   help="person-centred inputs (pdiff, psdiff, psrgb+diff), clip scores: clip = one crop box from "
+                        "the whole clip's motion for every window when the camera is still (an occluder hiding one "
+                        "arm for a window does not move it onto the other), window = each window its own box, as "
+                        "in training (the only way before session 15)")
     p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
     p.add_argument("--cache-dir", dest="cache_dir", help="keep decoded frames here as memory maps (default: in memory)")
     p.add_argument("--strict", action="store_true", help="stop at the first corrupt clip")

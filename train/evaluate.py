@@ -7,19 +7,30 @@ import torch
 
 from simgen.train.data.batch import ClipDataset, to_float_video
 from simgen.train.data.samplers import dense_windows
-from simgen.train.inputs import InputTransform
+from simgen.train.inputs import InputTransform, clip_crop_box
 from simgen.train.metrics.clip import clip_metrics
 from simgen.train.metrics.decode import decode_frame_scores
 from simgen.train.metrics.segment import segmentation_metrics
 
 
+#: how far a person-centred input's crop reaches when a clip is classified: ``clip`` (one box from the whole
+#: clip's motion for every window, :func:`~simgen.train.inputs.clip_crop_box`; a moving camera keeps per-window
+#: boxes) or ``window`` (each window its own box, as in training; the only way before session 15).
+#: ``simgen evaluate --crop-span`` sets it. Per-frame scores (segments) always crop per window: a video may
+#: chain actions whose regions differ.
+CROP_SPANS = ("clip", "window")
+CROP_SPAN = "clip"
+
+
 @torch.no_grad()
-def _window_outputs(model, input_tf, frames: torch.Tensor, windows: np.ndarray, device, batch_size: int):
-    """Run the model on windows ``(W,T)`` of one clip's frames ``uint8[N,H,W,3]``."""
+def _window_outputs(model, input_tf, frames: torch.Tensor, windows: np.ndarray, device, batch_size: int,
+                    box: torch.Tensor | None = None):
+    """Run the model on windows ``(W,T)`` of one clip's frames ``uint8[N,H,W,3]`` (``box``: one crop for all)."""
     clips, frame_logits = [], []
     for s in range(0, len(windows), batch_size):
         idx = torch.from_numpy(windows[s : s + batch_size])
-        x = input_tf(to_float_video(frames[idx].to(device)))
+        boxes = None if box is None else box.to(device).expand(len(idx), 3)
+        x = input_tf(to_float_video(frames[idx].to(device)), boxes)
         out = model(x)
         clips.append(torch.softmax(out["clip"].float(), 1).cpu())
         if "frame" in out:
@@ -28,12 +39,18 @@ def _window_outputs(model, input_tf, frames: torch.Tensor, windows: np.ndarray, 
 
 
 def clip_scores(model, input_tf, frames: torch.Tensor, *, num_frames: int, stride: int, device,
-                batch_size: int = 16) -> torch.Tensor:
-    """Class probabilities of a whole clip: mean over non-overlapping windows (``float[K]``)."""
+                batch_size: int = 16, crop_span: str | None = None) -> torch.Tensor:
+    """Class probabilities of a whole clip: mean over non-overlapping windows (``float[K]``).
+
+    ``crop_span``: see :data:`CROP_SPAN` (its default)."""
     if hasattr(model, "fused_clip_scores"):
         return model.fused_clip_scores(frames, device=device)
+    span = CROP_SPAN if crop_span is None else crop_span
+    if span not in CROP_SPANS:
+        raise ValueError(f"unknown crop span {span!r}; expected one of {list(CROP_SPANS)}")
     wins = dense_windows(len(frames), num_frames, stride)
-    probs, _ = _window_outputs(model, input_tf, frames, wins, device, batch_size)
+    box = clip_crop_box(frames, input_tf.mode, stride) if span == "clip" else None
+    probs, _ = _window_outputs(model, input_tf, frames, wins, device, batch_size, box)
     return probs.mean(0)
 
 

@@ -7,11 +7,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from simgen.train.person_crop import crop_windows, motion_boxes, person_crop
+from simgen.train.person_crop import crop_windows, motion_boxes
 
 INPUT_MODES = ("rgb", "gray", "diff", "sdiff", "pdiff", "psdiff", "rgb+diff", "psrgb+diff")
 #: modes whose models are two streams: channels 0-2 RGB, channel 3 a difference
 TWO_STREAM_INPUTS = ("rgb+diff", "psrgb+diff")
+#: modes that zoom each window onto its moving region (:mod:`simgen.train.person_crop`)
+CROPPED_INPUTS = ("pdiff", "psdiff", "psrgb+diff")
+#: camera speed (:func:`simgen.adapt.stabilise.camera_speed`) up to which a clip counts as filmed by a still
+#: camera, so that its crop may span the whole clip: the camera gate's default (still real clips <= 0.0020,
+#: the benchmark's mildest moving crop >= 0.0096)
+STILL_CAMERA = 0.008
 _MEAN, _STD = 0.45, 0.225  # Kinetics statistics, so torchvision weights see familiar ranges
 #: px between the points ``sdiff`` tracks: on 10 weizmann4_dev clips under the benchmark's moving crop
 #: (strength 0.1 / 0.3) the stabilised clips' mean frame difference was 3.07 / 4.23 grey levels with
@@ -75,6 +81,37 @@ def stabilised(video: torch.Tensor, gray: torch.Tensor) -> torch.Tensor:
     return out.to(device=video.device, dtype=video.dtype).contiguous()
 
 
+def clip_crop_box(frames: torch.Tensor, mode: str, stride: int) -> torch.Tensor | None:
+    """One crop box for every window of a clip filmed by a still camera: where the whole clip moves.
+
+    A window's own box (:func:`~simgen.train.person_crop.motion_boxes`) follows what moves in it. When an
+    occluder hides one of a person's two waving arms for most of a window, the box closes on the other arm,
+    and the crop looks like a one-arm wave (on ``weizmann4_dev`` under the benchmark's 0.45 bar the boxes of
+    wave2 clips moved from the middle, x 0.48, to the waving side, x 0.67, where wave1's sit). Over the whole
+    clip the bar has swept on and each arm was seen moving, so the clip's box holds the person.
+
+    Args:
+        frames: ``uint8[N,H,W,3]``, the clip.
+        mode: the model's input mode.
+        stride: the model's frame gap: the box is found on every ``stride``-th frame, as its windows see them.
+
+    Returns:
+        ``(3,)`` box as :func:`~simgen.train.person_crop.motion_boxes` gives, or ``None`` (each window keeps
+        its own box) when ``mode`` does not crop, the clip has fewer than 2 frames, or its camera moves faster
+        than :data:`STILL_CAMERA` (a box found in one frame's coordinates would not fit the others').
+    """
+    if check_mode(mode) not in CROPPED_INPUTS or len(frames) < 2:
+        return None
+    from simgen.adapt.stabilise import camera_speed  # numpy/OpenCV only; no model code
+
+    if camera_speed(frames.cpu().numpy()) > STILL_CAMERA:
+        return None
+    gray = to_gray(frames[::stride][None].permute(0, 4, 1, 2, 3).float() / 255.0)
+    if mode in ("psdiff", "psrgb+diff"):
+        gray = stabilised_gray(gray)
+    return motion_boxes(gray)[0]
+
+
 class InputTransform(nn.Module):
     """Turn augmented RGB clips into the model's input representation.
 
@@ -111,7 +148,9 @@ class InputTransform(nn.Module):
         self.mode = check_mode(mode)
         self.diff_scale = diff_scale
 
-    def forward(self, video: torch.Tensor) -> torch.Tensor:
+    def forward(self, video: torch.Tensor, boxes: torch.Tensor | None = None) -> torch.Tensor:
+        """``boxes (B, 3)``: the person-centred modes' crop per window (default: each window's own,
+        :func:`~simgen.train.person_crop.motion_boxes`); e.g. one clip's :func:`clip_crop_box` for all."""
         if video.shape[1] != 3:
             raise ValueError(f"InputTransform expects RGB clips (B,3,T,H,W), got {tuple(video.shape)}")
         if self.mode == "rgb":
@@ -119,8 +158,7 @@ class InputTransform(nn.Module):
         gray = to_gray(video)
         if self.mode == "psrgb+diff":
             video = stabilised(video, gray)
-            boxes = motion_boxes(to_gray(video))
-            video = crop_windows(video, boxes)
+            video = crop_windows(video, motion_boxes(to_gray(video)) if boxes is None else boxes)
             diff = temporal_difference(to_gray(video)) * self.diff_scale
             return torch.cat([(video - _MEAN) / _STD, diff], dim=1)
         if self.mode == "gray":
@@ -128,7 +166,7 @@ class InputTransform(nn.Module):
         if self.mode in ("sdiff", "psdiff"):
             gray = stabilised_gray(gray)
         if self.mode in ("pdiff", "psdiff"):
-            gray = person_crop(gray)
+            gray = crop_windows(gray, motion_boxes(gray) if boxes is None else boxes)
         diff = temporal_difference(gray) * self.diff_scale
         if self.mode == "rgb+diff":
             return torch.cat([(video - _MEAN) / _STD, diff], dim=1)

@@ -115,8 +115,8 @@ def test_a_pdiff_checkpoint_is_cropped_by_evaluate_without_being_told(synthetic_
                          "--input", "pdiff", *train_cli.FAST) == 0
     assert load_model(run / "model.pt")[1]["input"] == "pdiff"
     calls = []
-    real = inputs.person_crop
-    monkeypatch.setattr(inputs, "person_crop", lambda gray: calls.append(gray.shape[0]) or real(gray))
+    real = inputs.crop_windows
+    monkeypatch.setattr(inputs, "crop_windows", lambda gray, boxes: calls.append(gray.shape[0]) or real(gray, boxes))
     assert train_cli.run("evaluate", "--checkpoint", run / "model.pt", "--data", synthetic_dir,
                          "--out", tmp_path / "m.json", "--no-progress") == 0
     assert sum(calls) >= 12 and json.loads((tmp_path / "m.json").read_text())["n_clips"] == 12

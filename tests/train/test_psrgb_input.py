@@ -82,5 +82,5 @@ def test_a_psrgb_checkpoint_is_stabilised_and_cropped_by_evaluate(synthetic_dir,
     monkeypatch.setattr(inputs, "stabilised", lambda video, gray: calls.append(video.shape[1]) or real(video, gray))
     assert train_cli.run("evaluate", "--checkpoint", run / "model.pt", "--data", synthetic_dir,
                          "--out", tmp_path / "m.json", "--no-progress") == 0
-    assert calls and set(calls) == {3}  # the RGB clips, not their grey levels alone
+    assert calls.count(3) >= 12  # every clip's RGB windows (the 1-channel calls: the clip's crop box)
     assert json.loads((tmp_path / "m.json").read_text())["n_clips"] == 12
