@@ -27,6 +27,7 @@ from simgen.adapt.benchmark.scoring import Clip, Condition, ModelInput, conditio
 from simgen.adapt.benchmark.segment import (SegmentSettings, chain_test_clips, check_chained, check_test_people,
                                             score_segmentation)
 from simgen.adapt.benchmark.selection import SelectionSet, selection_score
+from simgen.train import evaluate
 
 
 @dataclass
@@ -247,7 +248,7 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                   segment=(dict(asdict(cfg.segment), orders="numpy default_rng((seed, fold index, 2))",
                                videos="each test person's clips, each once per video, no class after itself")
                            if cfg.task == "segment" else None), model=cfg.model, input=cfg.input, augment=cfg.augment,
-                  adapt_augment=cfg.adapt_augment or cfg.augment, size=cfg.size,
+                  adapt_augment=cfg.adapt_augment or cfg.augment, size=cfg.size, crop_span=evaluate.CROP_SPAN,
                   num_frames=cfg.num_frames, stride=cfg.stride, device=cfg.device,
                   settings=asdict(cfg.settings), classes=classes,
                   selection_rule="synthetic-validation accuracy - mean normalised prediction entropy on the fold's "

@@ -73,6 +73,7 @@ def test_adapt_augment_changes_the_adapting_steps_only_and_keeps_the_sim_only_mo
     assert {k: v for k, v in built[0].items() if k not in ("size", "luma_only")} == AUGMENT_PRESETS["occluded"]
     b = json.loads((tmp_path / "b.json").read_text())
     assert (b["config"]["augment"], b["config"]["adapt_augment"]) == ("robust", "occluded")
+    assert b["config"]["crop_span"] == "clip"  # how its person-centred clip scores were cropped
     a = json.loads((tmp_path / "a.json").read_text())
     assert a["config"]["adapt_augment"] == "robust"  # not given: the sim-only run's
     assert b["methods"]["sim-only"]["confusion"] == a["methods"]["sim-only"]["confusion"]
