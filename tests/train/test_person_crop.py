@@ -4,6 +4,7 @@ ignores sparse noise, and makes a small person's input look like a large one's."
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from simgen.train.person_crop import crop_windows, motion_boxes, person_crop
@@ -104,7 +105,9 @@ def test_pdiff_makes_a_small_person_look_like_a_large_one():
     assert similarity("psdiff") > 0.6  # a still camera: stabilising changes nothing
 
 
-def test_a_pdiff_checkpoint_is_cropped_by_evaluate_without_being_told(synthetic_dir, train_cli, tmp_path, monkeypatch):
+@pytest.mark.parametrize("mode,channels", [("pdiff", 1), ("psrgb+diff", 3)])
+def test_a_cropping_checkpoint_is_cropped_by_evaluate_without_being_told(mode, channels, synthetic_dir, train_cli,
+                                                                         tmp_path, monkeypatch):
     import json
 
     import simgen.train.inputs as inputs
@@ -112,11 +115,13 @@ def test_a_pdiff_checkpoint_is_cropped_by_evaluate_without_being_told(synthetic_
 
     run = tmp_path / "run"
     assert train_cli.run("train", "--synthetic", synthetic_dir, "--out", run, "--epochs", "1", "--val-fraction", "0",
-                         "--input", "pdiff", *train_cli.FAST) == 0
-    assert load_model(run / "model.pt")[1]["input"] == "pdiff"
+                         "--input", mode, *train_cli.FAST) == 0
+    assert load_model(run / "model.pt")[1]["input"] == mode
     calls = []
     real = inputs.crop_windows
-    monkeypatch.setattr(inputs, "crop_windows", lambda gray, boxes: calls.append(gray.shape[0]) or real(gray, boxes))
+    monkeypatch.setattr(inputs, "crop_windows", lambda video, boxes: calls.append(video.shape[:2]) or real(video, boxes))
     assert train_cli.run("evaluate", "--checkpoint", run / "model.pt", "--data", synthetic_dir,
                          "--out", tmp_path / "m.json", "--no-progress") == 0
-    assert sum(calls) >= 12 and json.loads((tmp_path / "m.json").read_text())["n_clips"] == 12
+    # every window of the 12 clips cropped; psrgb+diff crops its (stabilised) RGB windows, the grey levels follow
+    assert sum(n for n, _ in calls) >= 12 and {c for _, c in calls} == {channels}
+    assert json.loads((tmp_path / "m.json").read_text())["n_clips"] == 12

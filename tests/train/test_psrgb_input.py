@@ -1,12 +1,9 @@
 """``psrgb+diff``: appearance beside motion, both stabilised and person-centred. Its difference channel is
 ``psdiff``; its RGB stream shows the same box, holds still under a panning camera, and makes a small person
-look like a large one; models are two streams; the checkpoint records it and evaluate applies it."""
+look like a large one; models are two streams (the checkpoint and evaluate: ``test_person_crop``)."""
 
 from __future__ import annotations
 
-import json
-
-import pytest
 import torch
 
 from simgen.train.inputs import InputTransform, TWO_STREAM_INPUTS, input_channels, luma_only, to_gray
@@ -67,20 +64,3 @@ def test_the_camera_gate_counts_psrgb_as_stabilised():
 
     assert gate_applies(["diff", "psrgb+diff"])
     assert gated_members(["diff", "psrgb+diff"], speed=0.05, gate=0.008) == [1]
-
-
-def test_a_psrgb_checkpoint_is_stabilised_and_cropped_by_evaluate(synthetic_dir, train_cli, tmp_path, monkeypatch):
-    import simgen.train.inputs as inputs
-    from simgen.train.checkpoint import load_model
-
-    run = tmp_path / "run"
-    assert train_cli.run("train", "--synthetic", synthetic_dir, "--out", run, "--epochs", "1", "--val-fraction", "0",
-                         "--input", "psrgb+diff", *train_cli.FAST) == 0
-    assert load_model(run / "model.pt")[1]["input"] == "psrgb+diff"
-    calls = []
-    real = inputs.stabilised
-    monkeypatch.setattr(inputs, "stabilised", lambda video, gray: calls.append(video.shape[1]) or real(video, gray))
-    assert train_cli.run("evaluate", "--checkpoint", run / "model.pt", "--data", synthetic_dir,
-                         "--out", tmp_path / "m.json", "--no-progress") == 0
-    assert calls.count(3) >= 12  # every clip's RGB windows (the 1-channel calls: the clip's crop box)
-    assert json.loads((tmp_path / "m.json").read_text())["n_clips"] == 12
