@@ -42,8 +42,8 @@ def camera_gate(text: str) -> float | None:
 def add_camera_gate_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--camera-gate", dest="camera_gate", type=camera_gate, default=CAMERA_GATE, metavar="SPEED",
                    help="with models of stabilised (sdiff, psdiff, psrgb+diff) and of plain inputs: a clip whose "
-                        "camera moves faster than SPEED (fraction of the frame width per frame, LK flow + RANSAC) is scored by "
-                        "the stabilised models alone, since plain frame differences fall to chance under a moving "
+                        "camera moves faster than SPEED (fraction of the frame width per frame, LK flow + RANSAC) "
+                        "is scored by the stabilised models alone, since plain frame differences fall to chance under a moving "
                         "camera; off: always every model")
 
 

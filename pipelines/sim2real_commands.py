@@ -191,8 +191,8 @@ def register(sub) -> None:
     r.add_argument("--input", choices=INPUT_MODES, default="diff",
                    help="input of every method's model: diff, sdiff (differences after cancelling the camera's "
                         "motion, at training and test time alike), pdiff (each window zoomed onto its moving "
-                        "region), psdiff (both), psrgb+diff (psdiff beside the RGB clip stabilised and cropped alike); see "
-                        "`simgen train --help`")
+                        "region), psdiff (both), psrgb+diff (psdiff beside the RGB clip stabilised and cropped "
+                        "alike); see `simgen train --help`")
     r.add_argument("--augment", choices=AUGMENTS, default="light",
                    help="training augmentation of every method (as `simgen train --augment`): light, or robust "
                         "(+ a slower camera, a box in front of the person, JPEG 10-60, an H.264 round trip at CRF 28-51, noise, "

@@ -27,7 +27,8 @@ _SDIFF_GRID = 6
 
 def input_channels(mode: str) -> int:
     """Channels a model receives for ``mode``."""
-    return {"rgb": 3, "gray": 1, "diff": 1, "sdiff": 1, "pdiff": 1, "psdiff": 1, "rgb+diff": 4, "psrgb+diff": 4}[check_mode(mode)]
+    check_mode(mode)
+    return 4 if mode in TWO_STREAM_INPUTS else 3 if mode == "rgb" else 1
 
 
 def luma_only(mode: str) -> bool:
