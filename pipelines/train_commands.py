@@ -22,6 +22,10 @@ from simgen.pipelines.cli_support import (
     int_at_least,
 )
 
+#: ``--crop-span`` choices, the default first: kept in step with simgen.train.evaluate.CROP_SPANS (tested; a copy
+#: so that building the parser does not import torch)
+CROP_SPANS = ("clip", "window")
+
 
 def _error(cmd: str, message: str) -> int:
     print(f"simgen {cmd}: error: {message}", file=sys.stderr)
@@ -410,7 +414,7 @@ def _add_evaluate(sub) -> None:
                    help="median filter length in frames (--smoothing median)")
     p.add_argument("--min-duration", dest="min_duration", type=int_at_least(1), default=8,
                    help="Viterbi minimum segment length in frames (--smoothing viterbi)")
-    p.add_argument("--crop-span", dest="crop_span", choices=["clip", "window"], default="clip",
+    p.add_argument("--crop-span", dest="crop_span", choices=CROP_SPANS, default=CROP_SPANS[0],
                    help="person-centred inputs (pdiff, psdiff, psrgb+diff), clip scores: clip = one crop box from "
                         "the whole clip's motion for every window when the camera is still (an occluder hiding one "
                         "arm for a window does not move it onto the other), window = each window its own box, as "

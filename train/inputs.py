@@ -15,8 +15,9 @@ TWO_STREAM_INPUTS = ("rgb+diff", "psrgb+diff")
 #: modes that zoom each window onto its moving region (:mod:`simgen.train.person_crop`)
 CROPPED_INPUTS = ("pdiff", "psdiff", "psrgb+diff")
 #: camera speed (:func:`simgen.adapt.stabilise.camera_speed`) up to which a clip counts as filmed by a still
-#: camera, so that its crop may span the whole clip: the camera gate's default (still real clips <= 0.0020,
-#: the benchmark's mildest moving crop >= 0.0096)
+#: camera, so that its crop may span the whole clip: the camera gate's default,
+#: :data:`simgen.pipelines.ensemble_options.CAMERA_GATE` (equal, tested; a copy so that the CLI need not import
+#: torch to build its parser), whose comment gives the measurements
 STILL_CAMERA = 0.008
 _MEAN, _STD = 0.45, 0.225  # Kinetics statistics, so torchvision weights see familiar ranges
 #: px between the points ``sdiff`` tracks: on 10 weizmann4_dev clips under the benchmark's moving crop

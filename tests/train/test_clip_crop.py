@@ -87,6 +87,16 @@ def test_clip_scores_crops_every_window_with_the_clips_box_unless_told_window():
         clip_scores(model, spy, frames, num_frames=8, stride=2, device="cpu", crop_span="video")
 
 
+def test_the_cli_copies_match_what_they_copy():
+    import simgen.pipelines.train_commands as train_commands
+    import simgen.train.evaluate as evaluate
+    from simgen.pipelines.ensemble_options import CAMERA_GATE
+    from simgen.train.inputs import STILL_CAMERA
+
+    assert train_commands.CROP_SPANS == evaluate.CROP_SPANS and evaluate.CROP_SPAN == evaluate.CROP_SPANS[0]
+    assert STILL_CAMERA == CAMERA_GATE
+
+
 def test_evaluate_crop_span_is_recorded_and_does_not_outlive_the_command(synthetic_dir, train_cli, tmp_path):
     import simgen.train.evaluate as evaluate
 
