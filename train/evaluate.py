@@ -13,8 +13,8 @@ from simgen.train.metrics.decode import decode_frame_scores
 from simgen.train.metrics.segment import segmentation_metrics
 
 
-#: how far a person-centred input's crop reaches when a clip is classified: ``clip`` (one box from the whole
-#: clip's motion for every window, :func:`~simgen.train.inputs.clip_crop_box`; a moving camera keeps per-window
+#: how far a person-centred input's crop reaches when a clip is classified: ``clip`` (one box pooled from all
+#: the clip's windows' motion for every window, :func:`~simgen.train.inputs.clip_crop_box`; a moving camera keeps per-window
 #: boxes) or ``window`` (each window its own box, as in training; the only way before session 15).
 #: ``simgen evaluate --crop-span`` sets it. Per-frame scores (segments) always crop per window: a video may
 #: chain actions whose regions differ.
@@ -49,7 +49,7 @@ def clip_scores(model, input_tf, frames: torch.Tensor, *, num_frames: int, strid
     if span not in CROP_SPANS:
         raise ValueError(f"unknown crop span {span!r}; expected one of {list(CROP_SPANS)}")
     wins = dense_windows(len(frames), num_frames, stride)
-    box = clip_crop_box(frames, input_tf.mode, stride) if span == "clip" else None
+    box = clip_crop_box(frames, input_tf.mode, wins) if span == "clip" else None
     probs, _ = _window_outputs(model, input_tf, frames, wins, device, batch_size, box)
     return probs.mean(0)
 

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from simgen.train.person_crop import crop_windows, motion_boxes
+from simgen.train.person_crop import crop_windows, motion_boxes, pooled_box
 
 INPUT_MODES = ("rgb", "gray", "diff", "sdiff", "pdiff", "psdiff", "rgb+diff", "psrgb+diff")
 #: modes whose models are two streams: channels 0-2 RGB, channel 3 a difference
@@ -83,19 +83,21 @@ def stabilised(video: torch.Tensor, gray: torch.Tensor) -> torch.Tensor:
     return out.to(device=video.device, dtype=video.dtype).contiguous()
 
 
-def clip_crop_box(frames: torch.Tensor, mode: str, stride: int) -> torch.Tensor | None:
-    """One crop box for every window of a clip filmed by a still camera: where the whole clip moves.
+def clip_crop_box(frames: torch.Tensor, mode: str, windows: np.ndarray) -> torch.Tensor | None:
+    """One crop box for every window of a clip filmed by a still camera: where the clip's windows move.
 
     A window's own box (:func:`~simgen.train.person_crop.motion_boxes`) follows what moves in it. When an
     occluder hides one of a person's two waving arms for most of a window, the box closes on the other arm,
     and the crop looks like a one-arm wave (on ``weizmann4_dev`` under the benchmark's 0.45 bar the boxes of
     wave2 clips moved from the middle, x 0.48, to the waving side, x 0.67, where wave1's sit). Over the whole
-    clip the bar has swept on and each arm was seen moving, so the clip's box holds the person.
+    clip the bar has swept on and each arm was seen moving in some window, so one box pooled from all the
+    windows' motion (:func:`~simgen.train.person_crop.pooled_box`) holds the person.
 
     Args:
         frames: ``uint8[N,H,W,3]``, the clip.
         mode: the model's input mode.
-        stride: the model's frame gap: the box is found on every ``stride``-th frame, as its windows see them.
+        windows: ``int[W,T]``, the frame indices of the windows the model will see (stabilised one by one
+            for ``ps*`` modes, as :class:`InputTransform` does).
 
     Returns:
         ``(3,)`` box as :func:`~simgen.train.person_crop.motion_boxes` gives, or ``None`` (each window keeps
@@ -108,10 +110,10 @@ def clip_crop_box(frames: torch.Tensor, mode: str, stride: int) -> torch.Tensor 
 
     if camera_speed(frames.cpu().numpy()) > STILL_CAMERA:
         return None
-    gray = to_gray(frames[::stride][None].permute(0, 4, 1, 2, 3).float() / 255.0)
+    gray = to_gray(frames[torch.as_tensor(windows)].permute(0, 4, 1, 2, 3).float() / 255.0)
     if mode in ("psdiff", "psrgb+diff"):
         gray = stabilised_gray(gray)
-    return motion_boxes(gray)[0]
+    return pooled_box(gray)
 
 
 class InputTransform(nn.Module):

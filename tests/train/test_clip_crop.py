@@ -1,6 +1,7 @@
 """The crop of a clip filmed by a still camera spans the clip (``clip_crop_box``): a bar hiding one arm for a
-window moves that window's own box onto the other arm, the clip's box stays on the person; a moving camera,
-a mode without a crop and ``--crop-span window`` keep one box per window."""
+window moves that window's own box onto the other arm, the clip's box stays on the person; a region that moves in
+one window only (a codec's bursts) stays in the clip's box, however little it moves over the whole clip; a
+moving camera, a mode without a crop and ``--crop-span window`` keep one box per window."""
 
 from __future__ import annotations
 
@@ -30,29 +31,78 @@ def _filmed(frames=48, bar=0.0):
     return v
 
 
+def _box(frames: torch.Tensor, mode: str = "psdiff", num_frames: int = 16, stride: int = 1):
+    """The clip box over the windows a ``num_frames``-frame model at ``stride`` sees."""
+    from simgen.train.data.samplers import dense_windows
+
+    return clip_crop_box(frames, mode, dense_windows(len(frames), num_frames, stride))
+
+
 def _window_box(frames: torch.Tensor) -> torch.Tensor:
     return motion_boxes(to_gray(frames[None].permute(0, 4, 1, 2, 3).float() / 255))[0]
 
 
 def test_a_bar_moves_the_windows_boxes_but_not_the_clips():
     clean, occluded = _filmed(), _filmed(bar=0.45)
-    person = clip_crop_box(clean, "psdiff", 1)
+    person = _box(clean)
     first, last = _window_box(occluded[:16]), _window_box(occluded[-16:])
     # the bar hides one side, then the other: the windows' boxes close on the arm left in view
     assert abs(float(first[0] - person[0])) > 0.1 and abs(float(last[0] - person[0])) > 0.1
     assert float((first[0] - person[0]) * (last[0] - person[0])) < 0  # on opposite sides
-    spanned = clip_crop_box(occluded, "psdiff", 1)
+    spanned = _box(occluded)
     assert abs(float(spanned[0] - person[0])) < 0.05 and abs(float(spanned[1] - person[1])) < 0.05
-    assert clip_crop_box(occluded, "psrgb+diff", 1) is not None
+    assert _box(occluded, "psrgb+diff") is not None
+
+
+def _bursts(frames=48):
+    """``uint8[T,64,64,3]``: a block on the left that flickers every 3rd step all along, and one on the right
+    that flickers every second step in the first 16 frames only (as H.264 at CRF 48 updates a region in
+    bursts): over the whole clip the right one changes in 8 of 47 steps, under the 20% floor; in the first
+    window in 7 of 15."""
+    v = torch.from_numpy(_scene()).expand(frames, -1, -1, -1).clone()
+    for t in range(frames):
+        v[t, 24:40, 12:20] = 200 if (t // 3) % 2 else 20
+        if t < 16:
+            v[t, 24:40, 44:52] = 200 if (t // 2) % 2 else 20
+        else:
+            v[t, 24:40, 44:52] = 20
+    return v
+
+
+def test_a_region_that_moves_in_one_window_only_stays_in_the_clip_box():
+    frames = _bursts()
+    whole = _window_box(frames)  # one frequency map over the whole clip: only the left block passes the floor
+    assert float(whole[0]) < 0.35
+    for mode in ("pdiff", "psdiff"):
+        box = _box(frames, mode)
+        lo, hi = float(box[0] - box[2] / 2), float(box[0] + box[2] / 2)
+        assert lo <= 12 / 64 and hi >= 52 / 64  # both blocks inside
+
+
+def test_every_window_counts_the_same_in_the_clip_box():
+    """A large region moving in the first window only must not outweigh a small one moving in the two others
+    (the windows' weights are scaled to sum 1 before they are averaged)."""
+    frames = torch.from_numpy(_scene()).expand(48, -1, -1, -1).clone()
+    for t in range(48):
+        frames[t, 16:48, 8:24] = 200 if (t < 16 and t % 2) else 20
+        frames[t, 28:32, 48:50] = 200 if (t >= 16 and t % 2) else 20
+    for mode in ("pdiff", "psdiff"):
+        box = _box(frames, mode)
+        assert float(box[0] - box[2] / 2) <= 8 / 64 and float(box[0] + box[2] / 2) >= 50 / 64
+
+
+def test_a_clip_of_one_window_gets_that_windows_box():
+    frames = _filmed(frames=16, bar=0.3)
+    assert torch.equal(_box(frames, "pdiff", num_frames=16), _window_box(frames))
 
 
 def test_a_moving_camera_a_plain_mode_or_one_frame_keep_a_box_per_window():
     panning = (_clip(pan_px=1.5)[0].permute(1, 2, 3, 0) * 255).round().to(torch.uint8)
     still = (_clip(pan_px=0.0)[0].permute(1, 2, 3, 0) * 255).round().to(torch.uint8)
-    assert clip_crop_box(still, "psdiff", 1) is not None
-    assert clip_crop_box(panning, "psdiff", 1) is None
-    assert clip_crop_box(still, "diff", 1) is None and clip_crop_box(still, "rgb+diff", 1) is None
-    assert clip_crop_box(still[:1], "psdiff", 1) is None
+    assert _box(still) is not None
+    assert _box(panning) is None
+    assert _box(still, "diff") is None and _box(still, "rgb+diff") is None
+    assert _box(still[:1]) is None
 
 
 class _Spy(InputTransform):
@@ -79,7 +129,7 @@ def test_clip_scores_crops_every_window_with_the_clips_box_unless_told_window():
     n = len(dense_windows(len(frames), 8, 2))
     assert n >= 3 and len(spy.seen) == (n + 1) // 2 and all(b is not None for b in spy.seen)  # 2 windows a batch
     boxes = torch.cat(spy.seen)
-    assert torch.equal(boxes, boxes[:1].expand(n, 3)) and torch.equal(boxes[0], clip_crop_box(frames, "psdiff", 2))
+    assert torch.equal(boxes, boxes[:1].expand(n, 3)) and torch.equal(boxes[0], _box(frames, num_frames=8, stride=2))
     spy.seen.clear()
     clip_scores(model, spy, frames, num_frames=8, stride=2, device="cpu", crop_span="window")
     assert spy.seen == [None]
