@@ -416,9 +416,9 @@ def _add_evaluate(sub) -> None:
                    help="Viterbi minimum segment length in frames (--smoothing viterbi)")
     p.add_argument("--crop-span", dest="crop_span", choices=CROP_SPANS, default=CROP_SPANS[0],
                    help="person-centred inputs (pdiff, psdiff, psrgb+diff), clip scores: clip = one crop box from "
-                        "the motion of all the clip's windows (each counted the same) for every window when the camera "
-                        "is still (an occluder hiding one arm for a window does not move it onto the other), window = each window its own box, as "
-                        "in training (the only way before session 15)")
+                        "the motion of all the clip's windows (each counted the same) for every window when the "
+                        "camera is still (an occluder hiding one arm for a window does not move it onto the other), "
+                        "window = each window its own box, as in training (the only way before session 15)")
     p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
     p.add_argument("--cache-dir", dest="cache_dir", help="keep decoded frames here as memory maps (default: in memory)")
     p.add_argument("--strict", action="store_true", help="stop at the first corrupt clip")

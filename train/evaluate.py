@@ -13,9 +13,9 @@ from simgen.train.metrics.decode import decode_frame_scores
 from simgen.train.metrics.segment import segmentation_metrics
 
 
-#: how far a person-centred input's crop reaches when a clip is classified: ``clip`` (one box pooled from all
-#: the clip's windows' motion for every window, :func:`~simgen.train.inputs.clip_crop_box`; a moving camera keeps per-window
-#: boxes) or ``window`` (each window its own box, as in training; the only way before session 15).
+#: how far a person-centred input's crop reaches when a clip is classified: ``clip`` (one box pooled from the
+#: motion of all the clip's windows, for every window, :func:`~simgen.train.inputs.clip_crop_box`; a moving
+#: camera keeps per-window boxes) or ``window`` (each window its own box, as in training; the only way before session 15).
 #: ``simgen evaluate --crop-span`` sets it. Per-frame scores (segments) always crop per window: a video may
 #: chain actions whose regions differ.
 CROP_SPANS = ("clip", "window")

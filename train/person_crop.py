@@ -95,9 +95,7 @@ def motion_boxes(gray: torch.Tensor, *, threshold: float = MOTION_THRESHOLD, cov
         (almost) no motion, or a single frame, gets the whole frame ``(0.5, 0.5, 1)``.
     """
     weight, freq = motion_weights(gray, threshold=threshold, min_frequency=min_frequency)
-    located = freq.mean((1, 2)) >= MIN_MOTION
-    if gray.shape[2] < 2:
-        located = torch.zeros_like(located, dtype=torch.bool)
+    located = freq.mean((1, 2)) >= MIN_MOTION  # false for a single frame too (no step moves)
     return _boxes(weight, located, coverage=coverage, margin=margin, min_side=min_side).to(gray.dtype)
 
 
@@ -115,8 +113,6 @@ def pooled_box(gray: torch.Tensor) -> torch.Tensor:
     weight, freq = motion_weights(gray)
     weight = weight / weight.sum((1, 2), keepdim=True).clamp_min(1e-12)
     located = freq.mean().reshape(1) >= MIN_MOTION
-    if gray.shape[2] < 2:
-        located = torch.zeros_like(located)
     return _boxes(weight.mean(0, keepdim=True), located, coverage=COVERAGE, margin=MARGIN,
                   min_side=MIN_SIDE)[0].to(gray.dtype)
 
