@@ -55,7 +55,7 @@ def motion_weights(gray: torch.Tensor, *, threshold: float = MOTION_THRESHOLD,
     ``min_frequency`` (or ``freq`` itself when no pixel of the window moves that often).
     """
     if gray.ndim != 5 or gray.shape[1] != 1:
-        raise ValueError(f"motion_boxes expects grey clips (B,1,T,H,W), got {tuple(gray.shape)}")
+        raise ValueError(f"motion boxes need grey clips (B,1,T,H,W), got {tuple(gray.shape)}")
     g = gray[:, 0].float()
     if g.shape[1] < 2:
         zero = torch.zeros_like(g[:, 0])
