@@ -23,6 +23,7 @@ HEADS = ("linear", "transformer", "gru", "mstcn")  # simgen.train.models.sequenc
 INPUT_MODES = ("rgb", "gray", "diff", "sdiff", "pdiff", "psdiff", "rgb+diff", "psrgb+diff")
 AUGMENTS = ("none", "light", "default", "strong", "robust", "occluded")
 SHOT_PICKERS = ("class-balanced", "random", "active")  # simgen.adapt.benchmark.picks
+SELECT_RULES = ("label-free", "adapted")  # simgen.adapt.benchmark.methods.SELECT_RULES (tested)
 
 
 def _methods(text: str) -> list[str]:
@@ -77,7 +78,7 @@ def cmd_sim2real(args: argparse.Namespace) -> int:
         settings = Settings(sim_epochs=args.sim_epochs, finetune_schedule=args.finetune_schedule,
                             finetune_steps=args.finetune_steps, align_steps=args.align_steps,
                             real_only_steps=args.real_only_steps, pseudo_threshold=args.pseudo_threshold,
-                            pseudo_min_kept=args.pseudo_min_kept)
+                            pseudo_min_kept=args.pseudo_min_kept, select=args.select)
         cfg = BenchmarkConfig(synthetic=args.synthetic, real=args.real, shots=args.shots, methods=args.methods,
                               seeds=args.seeds, first_seed=args.first_seed, test_subjects=args.test_subjects,
                               leave_one_subject_out=args.leave_one_subject_out,
@@ -181,6 +182,10 @@ def register(sub) -> None:
     s.add_argument("--pseudo-min-kept", dest="pseudo_min_kept", type=fraction, default=1 / 3,
                    help="pseudo: when fewer than this share of the unlabelled clips is kept, keep the start model "
                         "instead of fine-tuning (default a third)")
+    s.add_argument("--select", choices=SELECT_RULES, default="label-free",
+                   help="which checkpoints the label-free rule compares: label-free (default: every scored step and "
+                        "the method's starting model), adapted (the same, but with --shots >= 1 a method that starts "
+                        "from the sim-only model never returns it unchanged)")
     s.add_argument("--real-only-steps", dest="real_only_steps", type=int_at_least(1), default=200,
                    help="steps of real-only")
     r = p.add_argument_group("run")
