@@ -49,7 +49,9 @@ class AdaptRequest:
     label_map: dict[str, str] = field(default_factory=dict)
     seed: int = 0
     select: str = "auto"  # SELECT_RULES
-    settings: Settings = field(default_factory=Settings)
+    #: the benchmark's lengths and rates; the label-free rule compares the start too, as cross-validation
+    #: (``--select cv``) may choose it (the benchmark's default ``adapted`` never returns it with shots)
+    settings: Settings = field(default_factory=lambda: Settings(select="label-free"))
     device: str = "cpu"
     cache_dir: str | None = None
     progress: bool = True

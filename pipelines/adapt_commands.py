@@ -70,7 +70,8 @@ def cmd_adapt(args: argparse.Namespace) -> int:
 
     try:
         settings = Settings(finetune_schedule=args.finetune_schedule, finetune_steps=args.finetune_steps,
-                            align_steps=args.align_steps, pseudo_threshold=args.pseudo_threshold)
+                            align_steps=args.align_steps, pseudo_threshold=args.pseudo_threshold,
+                            select="label-free")  # as measured for simgen adapt; cv may choose the start
         req = AdaptRequest(checkpoint=Path(args.checkpoint), real=Path(args.real), method=args.method,
                            synthetic=Path(args.synthetic) if args.synthetic else None, shots=args.shots,
                            subjects=args.subjects, exclude_subjects=args.exclude_subjects,

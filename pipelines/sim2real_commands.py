@@ -182,10 +182,11 @@ def register(sub) -> None:
     s.add_argument("--pseudo-min-kept", dest="pseudo_min_kept", type=fraction, default=1 / 3,
                    help="pseudo: when fewer than this share of the unlabelled clips is kept, keep the start model "
                         "instead of fine-tuning (default a third)")
-    s.add_argument("--select", choices=SELECT_RULES, default="label-free",
-                   help="which checkpoints the label-free rule compares: label-free (default: every scored step and "
-                        "the method's starting model), adapted (the same, but with --shots >= 1 a method that starts "
-                        "from the sim-only model never returns it unchanged)")
+    s.add_argument("--select", choices=SELECT_RULES, default="adapted",
+                   help="which checkpoints the label-free rule compares: adapted (default: every scored step and the "
+                        "method's starting model, but with --shots >= 1 a method that starts from the sim-only model "
+                        "never returns it unchanged), label-free (the start always a candidate; the default until "
+                        "2026-12-02)")
     s.add_argument("--real-only-steps", dest="real_only_steps", type=int_at_least(1), default=200,
                    help="steps of real-only")
     r = p.add_argument_group("run")

@@ -26,8 +26,8 @@ def bench(synthetic, tmp_path_factory, sim2real_helpers):
     root = tmp_path_factory.mktemp("adapt")
     real = sim2real_helpers.make_real(root / "real")
     argv = ["sim2real", "--synthetic", synthetic, "--real", real, "--shots", "1", "--test-subjects", "ann",
-            "--methods", "finetune", "--out", root / "results.json", "--save-models", root / "models",
-            *sim2real_helpers.FAST]
+            "--methods", "finetune", "--select", "label-free", "--out", root / "results.json", "--save-models",
+            root / "models", *sim2real_helpers.FAST]  # label-free: the rule simgen adapt keeps (the start a candidate)
     assert main([str(a) for a in argv]) == 0
     return root
 
@@ -56,6 +56,7 @@ def test_adapt_makes_the_benchmarks_model_for_the_same_fold(bench, simgen_cli):
     run = results["runs"][0]
     assert ours["meta"]["adapt"]["shots"] == run["shots"] and ours["meta"]["adapt"]["chosen_step"] == run["chosen_step"]
     assert "wrote" in stdout and "finetune" in stdout
+    assert ours["meta"]["adapt"]["settings"]["select"] == "label-free"  # not the benchmark's default, adapted
 
 
 def test_every_labelled_clip_is_a_shot_and_the_left_out_person_is_unused(bench, tmp_path, simgen_cli):

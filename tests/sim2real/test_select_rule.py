@@ -15,6 +15,15 @@ def test_the_cli_lists_the_benchmarks_rules():
     assert sim2real_commands.SELECT_RULES == methods.SELECT_RULES
 
 
+def test_the_benchmark_defaults_to_adapted_and_simgen_adapt_keeps_label_free():
+    from simgen.adapt.benchmark.runner import BenchmarkConfig
+    from simgen.adapt.own_clips import AdaptRequest
+
+    assert methods.Settings().select == "adapted"
+    assert BenchmarkConfig.__dataclass_fields__["settings"].default_factory().select == "adapted"
+    assert AdaptRequest.__dataclass_fields__["settings"].default_factory().select == "label-free"
+
+
 @pytest.fixture
 def start_scores_best(monkeypatch):
     """Every checkpoint a method scores after its start gets a lower score than the one before it."""
