@@ -35,6 +35,13 @@ ADAPT_METHODS = tuple(m for m in METHODS if m not in ("sim-only", "ensemble"))
 SELECT_RULES = ("auto", "cv", "label-free")
 
 
+def adapt_settings(**lengths) -> Settings:
+    """The benchmark's :class:`Settings` (``lengths``: steps, rates) with the ``label-free`` rule: the start stays a
+    candidate, as cross-validation (``--select cv``) may choose it (the benchmark's default ``adapted`` never
+    returns it when there are shots)."""
+    return Settings(**lengths, select="label-free")
+
+
 @dataclass
 class AdaptRequest:
     """What to adapt, to which clips, how."""
@@ -49,9 +56,7 @@ class AdaptRequest:
     label_map: dict[str, str] = field(default_factory=dict)
     seed: int = 0
     select: str = "auto"  # SELECT_RULES
-    #: the benchmark's lengths and rates; the label-free rule compares the start too, as cross-validation
-    #: (``--select cv``) may choose it (the benchmark's default ``adapted`` never returns it with shots)
-    settings: Settings = field(default_factory=lambda: Settings(select="label-free"))
+    settings: Settings = field(default_factory=adapt_settings)
     device: str = "cpu"
     cache_dir: str | None = None
     progress: bool = True

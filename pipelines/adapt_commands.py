@@ -64,14 +64,12 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     except SimgenError as exc:
         return print_error("adapt", str(exc))
     from simgen.adapt.benchmark.folds import BenchmarkInputError, parse_label_map
-    from simgen.adapt.benchmark.methods import Settings
-    from simgen.adapt.own_clips import AdaptRequest, adapt_checkpoint
+    from simgen.adapt.own_clips import AdaptRequest, adapt_checkpoint, adapt_settings
     from simgen.train.checkpoint import save_atomic
 
     try:
-        settings = Settings(finetune_schedule=args.finetune_schedule, finetune_steps=args.finetune_steps,
-                            align_steps=args.align_steps, pseudo_threshold=args.pseudo_threshold,
-                            select="label-free")  # as measured for simgen adapt; cv may choose the start
+        settings = adapt_settings(finetune_schedule=args.finetune_schedule, finetune_steps=args.finetune_steps,
+                                  align_steps=args.align_steps, pseudo_threshold=args.pseudo_threshold)
         req = AdaptRequest(checkpoint=Path(args.checkpoint), real=Path(args.real), method=args.method,
                            synthetic=Path(args.synthetic) if args.synthetic else None, shots=args.shots,
                            subjects=args.subjects, exclude_subjects=args.exclude_subjects,

@@ -117,10 +117,10 @@ class Settings:
 #: with labelled shots a method starting from the sim-only model never returns it unchanged. Why ``adapted``:
 #: the rule's synthetic term sees the forgetting that fine-tuning on real shots causes, its entropy term
 #: little of the gain, so it kept the unadapted start in 3 of 5 folds of the default recipe on seed 17 (80%;
-#: README, "The clean targets on new seeds 17, 18 and 19") and in 9 of 15 folds of ``simgen adapt`` at K = 4
-#: on seeds 13-15 with no unlabelled clips. ``adapted`` became the benchmark's default in session 17 by a rule fixed before its runs (new seeds
-#: 20-22, default recipe ``best`` at K = 1: 93.3 -> 96.7%, mean of the perturbed levels 59.2 -> 59.0; the robust
-#: recipe, seed 20: 95 -> 100%; README, "Never the unadapted start when there are shots").
+#: not reproduced on regenerated clips) and in 9 of 15 folds of ``simgen adapt`` at K = 4 on seeds 13-15 with
+#: no unlabelled clips. ``adapted`` became the benchmark's default on 2026-12-02 by a rule fixed before its
+#: runs (new seeds 20-22, default recipe ``best`` at K = 1: 93.3 -> 96.7%, mean of the perturbed levels
+#: 59.2 -> 59.0; the robust recipe, seed 20: 95 -> 100%; README, "Never the unadapted start when there are shots").
 SELECT_RULES = ("label-free", "adapted")
 
 

@@ -70,8 +70,8 @@ def test_adapted_never_returns_the_sim_only_model_with_shots(synthetic, real, tm
 
 def test_adapted_changes_nothing_without_shots(synthetic, real, tmp_path, sim2real_helpers, start_scores_best):
     res = _run(synthetic, real, tmp_path, sim2real_helpers, "adapted", shots="0")
-    steps = {r["method"]: r["chosen_step"] for r in res["runs"] if r["method"] == "coral"}
-    assert steps["coral"] == 0
+    coral = next(r for r in res["runs"] if r["method"] == "coral")
+    assert coral["chosen_step"] == 0
 
 
 def test_an_unknown_rule_is_refused(simgen_cli, synthetic, real, tmp_path):

@@ -51,7 +51,9 @@ def test_encoding_is_a_pure_function_of_the_frames():
     """encode_mp4 pins the heap (M_PERTURB) in the process that encodes: 30 encodes of the same frames, one
     output. x264 reads heap memory it never wrote; without the pin the same frames gave 5 distinct outputs of
     30 when this was written. That control was dropped on 2026-12-02: on a fresh CI clone 30 unpinned encodes
-    were identical (the garbage depends on the allocator's state), so it failed without any code change."""
+    were identical (the garbage depends on the allocator's state), so it failed without any code change.
+    On such a machine this test passes without the pin too (checked by disabling it, 2026-12-02): it guards
+    the pin only where the allocator leaves differing garbage."""
     assert _distinct_encodings() == 1
 
 
