@@ -124,6 +124,16 @@ class Settings:
 SELECT_RULES = ("label-free", "adapted")
 
 
+def describe_selection(select: str, shots: int) -> str:
+    """The checkpoint rule in force, in words, for a results file's ``config``."""
+    score = ("synthetic-validation accuracy - mean normalised prediction entropy on the fold's unlabelled real "
+             "clips of the training people; later checkpoint on a tie")
+    if select == "adapted" and shots > 0:
+        return (score + "; candidates: the method's scored checkpoints, never the sim-only start it began from "
+                "(--select adapted with shots)")
+    return score + f"; candidates: the method's scored checkpoints and its starting model (--select {select})"
+
+
 @dataclass
 class FoldData:
     """What a method may use in one (seed, fold): never a test person's clip."""

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from simgen.adapt.benchmark.data import RealClips, fold_training_sets
 from simgen.adapt.benchmark.folds import BenchmarkInputError, Fold, make_folds, fold_splits
 from simgen.adapt.benchmark.methods import (AUTO_CANDIDATES, BEST_RECIPE, BEST_ZERO_SHOT, METHODS, FoldData, MethodResult,
-                                             Settings, model_options, run_method, run_order)
+                                             Settings, describe_selection, model_options, run_method, run_order)
 from simgen.adapt.benchmark.picks import pick_fold_shots
 from simgen.adapt.benchmark.results import summarise
 from simgen.adapt.benchmark.scoring import Clip, Condition, ModelInput, condition_record, score_conditions
@@ -251,8 +251,7 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
                   adapt_augment=cfg.adapt_augment or cfg.augment, size=cfg.size, crop_span=evaluate.CROP_SPAN,
                   num_frames=cfg.num_frames, stride=cfg.stride, device=cfg.device,
                   settings=asdict(cfg.settings), classes=classes,
-                  selection_rule="synthetic-validation accuracy - mean normalised prediction entropy on the fold's "
-                                 "unlabelled real clips of the training people; later checkpoint on a tie",
+                  selection_rule=describe_selection(cfg.settings.select, cfg.shots),
                   auto_candidates=list(AUTO_CANDIDATES), best_recipe=dict(zero_shot=BEST_ZERO_SHOT, with_shots=BEST_RECIPE), seconds=round(time.time() - t_start, 1),
                   machine=dict(cpus=os.cpu_count(), torch_threads=torch.get_num_threads(), platform=platform.platform(),
                                cuda=torch.cuda.get_device_name(0) if cfg.device.startswith("cuda") else None))

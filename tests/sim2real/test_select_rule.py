@@ -54,6 +54,7 @@ def test_label_free_keeps_the_start_when_it_scores_best(synthetic, real, tmp_pat
     # the sim-only score (computed before training, also rigged) is above every later checkpoint's
     assert steps["finetune"] == 0 and steps["coral"] == 0
     assert res["config"]["settings"]["select"] == "label-free"
+    assert "and its starting model" in res["config"]["selection_rule"]
 
 
 def test_adapted_never_returns_the_sim_only_model_with_shots(synthetic, real, tmp_path, sim2real_helpers,
@@ -66,12 +67,14 @@ def test_adapted_never_returns_the_sim_only_model_with_shots(synthetic, real, tm
     preds = {r["method"]: r["predictions"] for r in res["runs"]}
     assert steps["best"] == 0 and preds["best"] == preds["finetune"]
     assert res["config"]["settings"]["select"] == "adapted"
+    assert "never the sim-only start" in res["config"]["selection_rule"]
 
 
 def test_adapted_changes_nothing_without_shots(synthetic, real, tmp_path, sim2real_helpers, start_scores_best):
     res = _run(synthetic, real, tmp_path, sim2real_helpers, "adapted", shots="0")
     coral = next(r for r in res["runs"] if r["method"] == "coral")
     assert coral["chosen_step"] == 0
+    assert "and its starting model" in res["config"]["selection_rule"]  # the rule as it applied at K = 0
 
 
 def test_an_unknown_rule_is_refused(simgen_cli, synthetic, real, tmp_path):
