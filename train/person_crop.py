@@ -134,8 +134,3 @@ def crop_windows(video: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
     grid = F.affine_grid(theta.repeat_interleave(t, 0).to(frames.dtype), [b * t, c, h, w], align_corners=False)
     out = F.grid_sample(frames, grid, mode="bilinear", padding_mode="border", align_corners=False)
     return out.reshape(b, t, c, h, w).permute(0, 2, 1, 3, 4)
-
-
-def person_crop(gray: torch.Tensor) -> torch.Tensor:
-    """``gray (B,1,T,H,W)`` with each window zoomed onto its moving region (:func:`motion_boxes`)."""
-    return crop_windows(gray, motion_boxes(gray))

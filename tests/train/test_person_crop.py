@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from simgen.train.person_crop import crop_windows, motion_boxes, person_crop
+from simgen.train.person_crop import crop_windows, motion_boxes
 
 
 def _person(scale=1.0, cx=32.0, cy=32.0, frames=16, size=64, background=0.6):
@@ -80,9 +80,9 @@ def test_the_whole_frame_box_is_the_identity_and_a_quadrant_box_zooms_in():
     assert float(zoomed[..., 1:-1, 1:-1].min()) > 0.99  # the top-left quadrant fills the frame
 
 
-def test_a_window_gets_one_box_for_all_its_frames():
-    out = person_crop(_person(0.5))
+def test_a_window_box_crops_each_frame_alike():
     boxes = motion_boxes(_person(0.5))
+    out = crop_windows(_person(0.5), boxes)
     per_frame = crop_windows(_person(0.5)[:, :, :1], boxes)  # the first frame alone, with the window's box
     assert torch.allclose(out[:, :, :1], per_frame)
 
