@@ -8,7 +8,7 @@ target features normalised as the source features were in training.
 Why here: a sim-only model reads real clips whose frame differences are larger than the synthetic
 ones (real wave2's moving area at a 2-frame gap is about 3x synthetic wave2's, as large as synthetic
 jack's), and takes real waves and bends for jack. Halving the real differences by hand moved one
-sim-only model from 80% to 95% on weizmann4_dev (a diagnostic that looked at the test clips, README);
+sim-only model from 80% to 95% on weizmann4_dev (a diagnostic that looked at the test clips, docs/sim2real-log.md);
 AdaBN makes such a correction from unlabelled clips, per layer, without a hand-set factor.
 """
 

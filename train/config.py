@@ -197,7 +197,7 @@ BACKBONE_DEFAULTS: dict[str, dict[str, float | int]] = {
 #: learned the synthetic classes best in a CPU budget; ``default``/``strong`` add the temporal and
 #: camera-realism transforms meant for sim-to-real transfer; ``robust`` is ``light`` plus what footage
 #: outside the lab adds (issue 11), each in a range of its own, not the test perturbations' levels
-#: (README, "sim2real", robust variant): a slower camera (sample-and-hold, rate / 1-2 on the window's
+#: (docs/sim2real-log.md, "Robust variant"): a slower camera (sample-and-hold, rate / 1-2 on the window's
 #: timeline), a box in front of the person (still or crossing), JPEG quality 10-60, an H.264 round trip
 #: at CRF 28-51 (a quarter of the clips: x264 skips slowly changing blocks, which JPEG does not imitate;
 #: the one part that shares the test's code, ``h264_roundtrip``), sensor noise and blur.
@@ -214,7 +214,7 @@ AUGMENT_PRESETS: dict[str, dict] = {
 #: clips, 0.7-1.0 of the frame's height, moving at most 0.3 of the width over a window. Why: under
 #: ``robust`` a box hid a given arm's region (x 0.28-0.42 or 0.58-0.72, y 0.2-0.45) in 3/4 of a window's
 #: frames in 0.6% of windows (20,000 draws), so a one-arm wave meant ``wave1`` whatever stood beside
-#: it; here 3.8%. Measured (README, "Occluders in training"): occlusion 0.3 72 -> 80% over three seeds,
+#: it; here 3.8%. Measured (docs/sim2real-log.md, "Occluders in training"): occlusion 0.3 72 -> 80% over three seeds,
 #: still far below clean; on new seeds 17-18 (session 16) below the robust recipe (occlusion 0.3 90 vs 92.5,
 #: mean of the 14 levels 91.6 vs 93.4), so no recipe uses it.
 AUGMENT_PRESETS["occluded"] = dict(AUGMENT_PRESETS["robust"], occluder=0.6, occluder_height=(0.7, 1.0),

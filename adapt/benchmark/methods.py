@@ -41,7 +41,7 @@ AUTO_CANDIDATES = ("sim-only", "finetune", "dann", "coral", "mmd")
 #: windows agree, then fine-tuned on both). With none: ``adabn-pseudo``, the same from the sim-only model
 #: whose batch-norm statistics were re-estimated on those unlabelled clips (AdaBN), then AdaBN once more.
 #: Checkpoints by the label-free rule.
-#: History (README, "sim2real"): with the forward-sweeping waves no alignment helped at 0 shots; at 1
+#: History (docs/sim2real-log.md): with the forward-sweeping waves no alignment helped at 0 shots; at 1
 #: shot DANN scored 100% in both seed-0 runs and was ``best`` (3-seed mean 93.3% against finetune's
 #: 95.0%). With the sideways waves ``pseudo`` was the one method at 100% at 0 shots on seed 0; it was
 #: made ``best`` at 0 shots on that seed before seeds 1 and 2 ran. At 1 shot DANN never beat
@@ -120,7 +120,8 @@ class Settings:
 #: not reproduced on regenerated clips) and in 9 of 15 folds of ``simgen adapt`` at K = 4 on seeds 13-15 with
 #: no unlabelled clips. ``adapted`` became the benchmark's default on 2026-12-02 by a rule fixed before its
 #: runs (new seeds 20-22, default recipe ``best`` at K = 1: 93.3 -> 96.7%, mean of the perturbed levels
-#: 59.2 -> 59.0; the robust recipe, seed 20: 95 -> 100%; README, "Never the unadapted start when there are shots").
+#: 59.2 -> 59.0; the robust recipe, seed 20: 95 -> 100%; docs/sim2real-log.md, "Never the unadapted start
+#: when there are shots").
 SELECT_RULES = ("label-free", "adapted")
 
 

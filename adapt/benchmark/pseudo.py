@@ -27,7 +27,7 @@ the synthetic clips. This guard came after a measurement (session 10): from the 
 ``psdiff`` models at K = 0, ``adabn-pseudo`` kept 7, 0 and 20 of 80 clips on seeds 0-2 and
 scored 55/90/80% where its start (``adabn``) scored 95/90/100%; the ``diff`` runs of
 sessions 8-9 kept 39-48 of 80 (K = 0) and 44-51 of 60 (K = 1), above the guard. It is measured
-on seeds that no decision saw (README).
+on seeds that no decision saw (docs/sim2real-log.md).
 
 The decision uses the model's probabilities only. How many kept labels are right is
 counted afterwards, for the report, from the labels the benchmark hides.

@@ -34,7 +34,7 @@ class SegmentSettings:
     """How test videos are made and decoded (``--chain-videos``, ``--chain-gap``, ``--median-size``, ``--min-duration``).
 
     ``min_duration`` (Viterbi's shortest segment, frames at the model's rate) defaults to
-    25 = 1 s at 25 fps, the setting of the README's earlier real segmentation figures, fixed
+    25 = 1 s at 25 fps, the setting of the earlier real segmentation figures (README, Results), fixed
     before this benchmark ran; the real clips last 2-4 s each.
     """
 
