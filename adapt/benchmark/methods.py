@@ -121,7 +121,8 @@ class Settings:
 #: no unlabelled clips. ``adapted`` became the benchmark's default on 2026-12-02 by a rule fixed before its
 #: runs (new seeds 20-22, default recipe ``best`` at K = 1: 93.3 -> 96.7%, mean of the perturbed levels
 #: 59.2 -> 59.0; the robust recipe, seed 20: 95 -> 100%; docs/sim2real-log.md, "Never the unadapted start
-#: when there are shots").
+#: when there are shots"). The other side (session 18, seed 21): the robust recipe's fine-tuning lost a clip
+#: that its sim-only start had right (95 -> 90%), which ``adapted`` could not keep (README, "Latest full measurement").
 SELECT_RULES = ("label-free", "adapted")
 
 
