@@ -128,14 +128,21 @@ class Settings:
 SELECT_RULES = ("label-free", "adapted")
 
 
+def start_is_candidate(select: str, with_shots: bool) -> bool:
+    """Whether rule ``select`` lets a method return the sim-only model it started from."""
+    if select not in SELECT_RULES:
+        raise ValueError(f"unknown selection rule {select!r}; expected one of {', '.join(SELECT_RULES)}")
+    return not (select == "adapted" and with_shots)
+
+
 def describe_selection(select: str, shots: int) -> str:
     """The checkpoint rule in force, in words, for a results file's ``config``."""
     score = ("synthetic-validation accuracy - mean normalised prediction entropy on the fold's unlabelled real "
              "clips of the training people; later checkpoint on a tie")
-    if select == "adapted" and shots > 0:
-        return (score + "; candidates: the method's scored checkpoints, never the sim-only start it began from "
-                "(--select adapted with shots)")
-    return score + f"; candidates: the method's scored checkpoints and its starting model (--select {select})"
+    if start_is_candidate(select, shots > 0):
+        return score + f"; candidates: the method's scored checkpoints and its starting model (--select {select})"
+    return (score + "; candidates: the method's scored checkpoints, never the sim-only start it began from "
+            "(--select adapted with shots)")
 
 
 @dataclass
@@ -388,9 +395,7 @@ _PRETEXT_STREAM = 7919
 def start_candidate(data: FoldData, settings: Settings) -> tuple[dict, dict] | None:
     """The sim-only model as a candidate of a method that starts from it, or None where ``settings.select``
     excludes it (``adapted``, with shots)."""
-    if settings.select not in SELECT_RULES:
-        raise ValueError(f"unknown selection rule {settings.select!r}; expected one of {', '.join(SELECT_RULES)}")
-    if settings.select == "adapted" and data.shots is not None:
+    if not start_is_candidate(settings.select, with_shots=data.shots is not None):
         return None
     return data.sim_state, data.sim_selection
 

@@ -80,11 +80,15 @@ def test_the_whole_frame_box_is_the_identity_and_a_quadrant_box_zooms_in():
     assert float(zoomed[..., 1:-1, 1:-1].min()) > 0.99  # the top-left quadrant fills the frame
 
 
-def test_a_window_box_crops_each_frame_alike():
-    boxes = motion_boxes(_person(0.5))
-    out = crop_windows(_person(0.5), boxes)
-    per_frame = crop_windows(_person(0.5)[:, :, :1], boxes)  # the first frame alone, with the window's box
-    assert torch.allclose(out[:, :, :1], per_frame)
+def test_each_window_gets_its_own_box_for_all_its_frames():
+    windows = torch.cat([_person(0.5), _person(0.55, cx=26, cy=36)])  # two windows, two different boxes
+    boxes = motion_boxes(windows)
+    assert not torch.allclose(boxes[0], boxes[1])
+    out = crop_windows(windows, boxes)
+    last = windows.shape[2] - 1
+    for t in (0, last):  # a frame alone, cropped with its window's box
+        per_frame = crop_windows(windows[:, :, t : t + 1], boxes)
+        assert torch.allclose(out[:, :, t : t + 1], per_frame, atol=1e-6)
 
 
 def test_pdiff_makes_a_small_person_look_like_a_large_one():
