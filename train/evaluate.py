@@ -7,7 +7,7 @@ import torch
 
 from simgen.train.data.batch import ClipDataset, to_float_video
 from simgen.train.data.samplers import dense_windows
-from simgen.train.inputs import InputTransform, clip_crop_box
+from simgen.train.inputs import InputTransform, crop_spans_clip
 from simgen.train.metrics.clip import clip_metrics
 from simgen.train.metrics.decode import decode_frame_scores
 from simgen.train.metrics.segment import segmentation_metrics
@@ -24,14 +24,21 @@ CROP_SPAN = "clip"
 
 @torch.no_grad()
 def _window_outputs(model, input_tf, frames: torch.Tensor, windows: np.ndarray, device, batch_size: int,
-                    box: torch.Tensor | None = None):
-    """Run the model on windows ``(W,T)`` of one clip's frames ``uint8[N,H,W,3]`` (``box``: one crop for all)."""
+                    pool_box: bool = False):
+    """Run the model on windows ``(W,T)`` of one clip's frames ``uint8[N,H,W,3]``.
+
+    ``pool_box``: every window cropped with one box pooled from all their motion; their inputs are then built
+    together (each window stabilised once, the box found on those frames) before the model sees them in
+    batches."""
+    if pool_box:
+        pooled = input_tf(to_float_video(frames[torch.from_numpy(windows)].to(device)), pool_box=True)
+        inputs = (pooled[s : s + batch_size] for s in range(0, len(windows), batch_size))
+    else:
+        inputs = (input_tf(to_float_video(frames[torch.from_numpy(windows[s : s + batch_size])].to(device)))
+                  for s in range(0, len(windows), batch_size))
     clips, frame_logits = [], []
-    for s in range(0, len(windows), batch_size):
-        idx = torch.from_numpy(windows[s : s + batch_size])
-        boxes = None if box is None else box.to(device).expand(len(idx), 3)
-        x = input_tf(to_float_video(frames[idx].to(device)), boxes)
-        out = model(x)
+    for batch in inputs:
+        out = model(batch)
         clips.append(torch.softmax(out["clip"].float(), 1).cpu())
         if "frame" in out:
             frame_logits.append(torch.softmax(out["frame"].float(), 1).cpu())
@@ -49,8 +56,8 @@ def clip_scores(model, input_tf, frames: torch.Tensor, *, num_frames: int, strid
     if span not in CROP_SPANS:
         raise ValueError(f"unknown crop span {span!r}; expected one of {list(CROP_SPANS)}")
     wins = dense_windows(len(frames), num_frames, stride)
-    box = clip_crop_box(frames, input_tf.mode, wins) if span == "clip" else None
-    probs, _ = _window_outputs(model, input_tf, frames, wins, device, batch_size, box)
+    pool = span == "clip" and crop_spans_clip(frames, input_tf.mode)
+    probs, _ = _window_outputs(model, input_tf, frames, wins, device, batch_size, pool)
     return probs.mean(0)
 
 

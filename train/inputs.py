@@ -83,6 +83,17 @@ def stabilised(video: torch.Tensor, gray: torch.Tensor) -> torch.Tensor:
     return out.to(device=video.device, dtype=video.dtype).contiguous()
 
 
+def crop_spans_clip(frames: torch.Tensor, mode: str) -> bool:
+    """Whether one crop box serves every window of a clip: ``mode`` crops, the clip has 2 frames or more and its
+    camera moves no faster than :data:`STILL_CAMERA` (a box found in one frame's coordinates would not fit
+    another's). ``frames``: ``uint8[N,H,W,3]``."""
+    if check_mode(mode) not in CROPPED_INPUTS or len(frames) < 2:
+        return False
+    from simgen.adapt.stabilise import camera_speed  # numpy/OpenCV only; no model code
+
+    return camera_speed(frames.cpu().numpy()) <= STILL_CAMERA
+
+
 def clip_crop_box(frames: torch.Tensor, mode: str, windows: np.ndarray) -> torch.Tensor | None:
     """One crop box for every window of a clip filmed by a still camera: where the clip's windows move.
 
@@ -91,7 +102,9 @@ def clip_crop_box(frames: torch.Tensor, mode: str, windows: np.ndarray) -> torch
     and the crop looks like a one-arm wave (on ``weizmann4_dev`` under the benchmark's 0.45 bar the boxes of
     wave2 clips moved from the middle, x 0.48, to the waving side, x 0.67, where wave1's sit). Over the whole
     clip the bar has swept on and each arm was seen moving in some window, so one box pooled from all the
-    windows' motion (:func:`~simgen.train.person_crop.pooled_box`) holds the person.
+    windows' motion (:func:`~simgen.train.person_crop.pooled_box`) holds the person. Scoring does not call
+    this (it would stabilise every window twice): ``InputTransform(mode)(windows, pool_box=True)`` crops with
+    the same box; this gives the box alone.
 
     Args:
         frames: ``uint8[N,H,W,3]``, the clip.
@@ -101,19 +114,12 @@ def clip_crop_box(frames: torch.Tensor, mode: str, windows: np.ndarray) -> torch
 
     Returns:
         ``(3,)`` box as :func:`~simgen.train.person_crop.motion_boxes` gives, or ``None`` (each window keeps
-        its own box) when ``mode`` does not crop, the clip has fewer than 2 frames, or its camera moves faster
-        than :data:`STILL_CAMERA` (a box found in one frame's coordinates would not fit the others').
+        its own box) when :func:`crop_spans_clip` says no.
     """
-    if check_mode(mode) not in CROPPED_INPUTS or len(frames) < 2:
+    if not crop_spans_clip(frames, mode):
         return None
-    from simgen.adapt.stabilise import camera_speed  # numpy/OpenCV only; no model code
-
-    if camera_speed(frames.cpu().numpy()) > STILL_CAMERA:
-        return None
-    gray = to_gray(frames[torch.as_tensor(windows)].permute(0, 4, 1, 2, 3).float() / 255.0)
-    if mode in ("psdiff", "psrgb+diff"):
-        gray = stabilised_gray(gray)
-    return pooled_box(gray)
+    video = frames[torch.as_tensor(windows)].permute(0, 4, 1, 2, 3).float() / 255.0
+    return pooled_box(InputTransform(mode).crop_reference(video)[1])
 
 
 class InputTransform(nn.Module):
@@ -152,25 +158,46 @@ class InputTransform(nn.Module):
         self.mode = check_mode(mode)
         self.diff_scale = diff_scale
 
-    def forward(self, video: torch.Tensor, boxes: torch.Tensor | None = None) -> torch.Tensor:
-        """``boxes (B, 3)``: the person-centred modes' crop per window (default: each window's own,
-        :func:`~simgen.train.person_crop.motion_boxes`); e.g. one clip's :func:`clip_crop_box` for all."""
-        if video.shape[1] != 3:
-            raise ValueError(f"InputTransform expects RGB clips (B,3,T,H,W), got {tuple(video.shape)}")
-        if self.mode == "rgb":
-            return (video - _MEAN) / _STD
+    def crop_reference(self, video: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """A cropped mode's clips before the crop: ``(video, gray)``, both stabilised for ``ps*`` modes (one
+        motion estimate per window); the crop boxes are found on ``gray``."""
         gray = to_gray(video)
         if self.mode == "psrgb+diff":
             video = stabilised(video, gray)
-            video = crop_windows(video, motion_boxes(to_gray(video)) if boxes is None else boxes)
-            diff = temporal_difference(to_gray(video)) * self.diff_scale
-            return torch.cat([(video - _MEAN) / _STD, diff], dim=1)
+            return video, to_gray(video)
+        if self.mode == "psdiff":
+            gray = stabilised_gray(gray)
+        return video, gray
+
+    def forward(self, video: torch.Tensor, boxes: torch.Tensor | None = None, *,
+                pool_box: bool = False) -> torch.Tensor:
+        """``boxes (B, 3)``: the person-centred modes' crop per window (default: each window's own,
+        :func:`~simgen.train.person_crop.motion_boxes`). ``pool_box``: ``video`` holds every window of one
+        clip, and all are cropped with one box pooled from their motion
+        (:func:`~simgen.train.person_crop.pooled_box`, what :func:`clip_crop_box` gives)."""
+        if video.shape[1] != 3:
+            raise ValueError(f"InputTransform expects RGB clips (B,3,T,H,W), got {tuple(video.shape)}")
+        if pool_box and (boxes is not None or self.mode not in CROPPED_INPUTS):
+            raise ValueError(f"pool_box needs a cropped input mode {list(CROPPED_INPUTS)} and no boxes; "
+                             f"got {self.mode!r}{' with boxes' if boxes is not None else ''}")
+        if self.mode == "rgb":
+            return (video - _MEAN) / _STD
+        if self.mode in CROPPED_INPUTS:
+            video, gray = self.crop_reference(video)
+            if pool_box:
+                boxes = pooled_box(gray).expand(len(gray), 3)
+            elif boxes is None:
+                boxes = motion_boxes(gray)
+            if self.mode == "psrgb+diff":
+                video = crop_windows(video, boxes)
+                diff = temporal_difference(to_gray(video)) * self.diff_scale
+                return torch.cat([(video - _MEAN) / _STD, diff], dim=1)
+            return temporal_difference(crop_windows(gray, boxes)) * self.diff_scale
+        gray = to_gray(video)
         if self.mode == "gray":
             return (gray - _MEAN) / _STD
-        if self.mode in ("sdiff", "psdiff"):
+        if self.mode == "sdiff":
             gray = stabilised_gray(gray)
-        if self.mode in ("pdiff", "psdiff"):
-            gray = crop_windows(gray, motion_boxes(gray) if boxes is None else boxes)
         diff = temporal_difference(gray) * self.diff_scale
         if self.mode == "rgb+diff":
             return torch.cat([(video - _MEAN) / _STD, diff], dim=1)

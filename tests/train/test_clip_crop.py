@@ -106,35 +106,69 @@ def test_a_moving_camera_a_plain_mode_or_one_frame_keep_a_box_per_window():
 
 
 class _Spy(InputTransform):
-    """Records the boxes each batch of windows was cropped with."""
+    """Records how each batch of windows was to be cropped: ``"pooled"``, the boxes given, or ``None``."""
 
     def __init__(self, mode):
         super().__init__(mode)
         self.seen = []
 
-    def forward(self, video, boxes=None):
-        self.seen.append(None if boxes is None else boxes.clone())
-        return super().forward(video, boxes)
+    def forward(self, video, boxes=None, *, pool_box=False):
+        self.seen.append("pooled" if pool_box else None if boxes is None else boxes.clone())
+        return super().forward(video, boxes, pool_box=pool_box)
 
 
-def test_clip_scores_crops_every_window_with_the_clips_box_unless_told_window():
+def _counting_stabilise(monkeypatch) -> list:
+    """Count the windows :func:`simgen.adapt.stabilise.stabilise` warps (``camera_speed`` does not call it)."""
+    import simgen.adapt.stabilise as stab
+
+    calls, real = [], stab.stabilise
+    monkeypatch.setattr(stab, "stabilise", lambda frames, **kw: calls.append(1) or real(frames, **kw))
+    return calls
+
+
+def test_clip_scores_crops_every_window_with_the_clips_box_unless_told_window(monkeypatch):
     from simgen.train.data.samplers import dense_windows
+    from simgen.train.data.batch import to_float_video
     from simgen.train.evaluate import clip_scores
     from simgen.train.models import create_action_model
 
+    torch.manual_seed(0)
     model = create_action_model(backbone="tiny3d", num_classes=3, input_mode="psdiff", frame_head=False).eval()
     frames = _filmed(bar=0.45)
+    wins = dense_windows(len(frames), 8, 2)
+    n = len(wins)
+    # what scoring gave before the windows' inputs were built together: each window cropped with the clip's box
+    tf = InputTransform("psdiff")
+    with torch.no_grad():
+        x = tf(to_float_video(frames[torch.from_numpy(wins)]), _box(frames, num_frames=8, stride=2).expand(n, 3))
+        expected = torch.cat([torch.softmax(model(x[s : s + 2])["clip"], 1) for s in range(0, n, 2)]).mean(0)
     spy = _Spy("psdiff")
-    clip_scores(model, spy, frames, num_frames=8, stride=2, device="cpu", batch_size=2)
-    n = len(dense_windows(len(frames), 8, 2))
-    assert n >= 3 and len(spy.seen) == (n + 1) // 2 and all(b is not None for b in spy.seen)  # 2 windows a batch
-    boxes = torch.cat(spy.seen)
-    assert torch.equal(boxes, boxes[:1].expand(n, 3)) and torch.equal(boxes[0], _box(frames, num_frames=8, stride=2))
+    calls = _counting_stabilise(monkeypatch)
+    got = clip_scores(model, spy, frames, num_frames=8, stride=2, device="cpu", batch_size=2)
+    assert n >= 3 and spy.seen == ["pooled"] and len(calls) == n  # every window stabilised once
+    assert torch.equal(got, expected)
     spy.seen.clear()
+    calls.clear()
     clip_scores(model, spy, frames, num_frames=8, stride=2, device="cpu", crop_span="window")
-    assert spy.seen == [None]
+    assert spy.seen == [None] and len(calls) == n
     with pytest.raises(ValueError, match="crop span"):
         clip_scores(model, spy, frames, num_frames=8, stride=2, device="cpu", crop_span="video")
+
+
+def test_pool_box_crops_with_the_clip_box_and_refuses_what_it_cannot_pool():
+    frames = _filmed(bar=0.45)
+    from simgen.train.data.samplers import dense_windows
+
+    wins = dense_windows(len(frames), 8, 2)
+    video = frames[torch.from_numpy(wins)].permute(0, 4, 1, 2, 3).float() / 255
+    for mode in ("pdiff", "psdiff", "psrgb+diff"):
+        box = _box(frames, mode, num_frames=8, stride=2)
+        tf = InputTransform(mode)
+        assert torch.equal(tf(video, pool_box=True), tf(video, box.expand(len(wins), 3)))
+    with pytest.raises(ValueError, match="pool_box"):
+        InputTransform("diff")(video, pool_box=True)
+    with pytest.raises(ValueError, match="pool_box"):
+        InputTransform("psdiff")(video, box.expand(len(wins), 3), pool_box=True)
 
 
 def test_the_cli_copies_match_what_they_copy():
