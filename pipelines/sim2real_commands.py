@@ -150,7 +150,9 @@ def register(sub) -> None:
     p.add_argument("--test-perturb", dest="test_perturb", type=comma_list, metavar="LIST",
                    help="also score perturbed copies of the test clips at every severity level of each named "
                         "perturbation: occlusion, camera, scale, fps, compression (levels: simgen.adapt.perturb."
-                        "PERTURBATIONS); results.json methods.NAME.perturbations.KIND.LEVEL (default: clean only)")
+                        "PERTURBATIONS); results.json methods.NAME.perturbations.KIND.LEVEL, and "
+                        "methods.NAME.difference_ceiling.KIND.LEVEL: clips left frozen (every frame one picture) and "
+                        "the most a model of frame differences alone can score there (default: clean only)")
     p.add_argument("--shot-picker", dest="shot_picker", choices=SHOT_PICKERS, default="class-balanced",
                    help="which training-people clips get labelled: class-balanced (K per class), random (K x classes "
                         "drawn uniformly), active (K x classes ranked by the fold's sim-only model: uncertainty x "

@@ -153,8 +153,9 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
             scores, gated = _fused_scores(scored, inputs, camera_gate, f"seed {seed} fold {fold} ({condition})")
             pred = [int(v.argmax()) for v in scores]
             metrics = clip_metrics(truth, pred, classes)
-            metrics["predictions"] = [dict(p, predicted=classes[k], scores=[round(float(v), 4) for v in sc])
-                                      for p, k, sc in zip(head["predictions"], pred, scores)]
+            metrics["predictions"] = [dict(p, label=classes[t], predicted=classes[k],
+                                           scores=[round(float(v), 4) for v in sc])
+                                      for p, t, k, sc in zip(scored[0], truth, pred, scores)]
             if condition == "clean":
                 preds = metrics["predictions"]
             conditions[condition] = dict(condition_record(metrics, with_predictions=condition != "clean"),

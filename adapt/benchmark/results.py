@@ -14,14 +14,31 @@ def _pooled(runs: list[dict], classes: list[str], key: str = "clean") -> tuple[d
     return per_class, cm.tolist()
 
 
-def _seed_accuracies(runs: list[dict], key: str) -> list[float]:
-    """Accuracy of each seed, pooled over its folds' test clips."""
+def _seed_accuracies(runs: list[dict], key: str, field: str = "correct") -> list[float]:
+    """Accuracy of each seed, pooled over its folds' test clips (``field``: the record's count of right clips)."""
     out = []
     for seed in sorted({r["seed"] for r in runs}):
         mine = [r for r in runs if r["seed"] == seed]
-        correct = sum(r["conditions"][key]["correct"] for r in mine)
+        correct = sum(r["conditions"][key][field] for r in mine)
         total = sum(r["conditions"][key]["n_clips"] for r in mine)
         out.append(correct / max(total, 1))
+    return out
+
+
+def _difference_ceilings(runs: list[dict], conditions: list[str]) -> dict:
+    """``{KIND: {LEVEL: {frozen_clips, accuracy}}}`` for the perturbed conditions whose records say which clips
+    are frozen (:func:`simgen.adapt.benchmark.scoring.condition_record`): frozen test clips a seed (mean over
+    seeds) and the most a model of frame differences alone can score there (pooled per seed, mean over seeds)."""
+    out: dict = {}
+    seeds = sorted({r["seed"] for r in runs})
+    for key in conditions:
+        if not all("difference_ceiling" in r["conditions"][key] for r in runs):
+            continue
+        kind, _, level = key.partition("@")
+        frozen = [sum(r["conditions"][key]["frozen"] for r in runs if r["seed"] == s) for s in seeds]
+        out.setdefault(kind, {})[level] = dict(
+            frozen_clips=round(float(np.mean(frozen)), 2),
+            accuracy=round(float(np.mean(_seed_accuracies(runs, key, "difference_ceiling"))), 4))
     return out
 
 
@@ -32,7 +49,9 @@ def summarise(runs: list[dict], methods: list[str], classes: list[str]) -> dict:
     ``accuracy_mean`` / ``accuracy_std``: mean and standard deviation over seeds of the accuracy
     pooled over every fold's test clips (with one seed the std is 0: see ``fold_std``);
     ``per_fold``: fold -> mean accuracy over seeds; ``per_class`` and ``confusion`` (counts,
-    rows = truth, columns = prediction, in ``classes`` order): pooled over folds and seeds.
+    rows = truth, columns = prediction, in ``classes`` order): pooled over folds and seeds;
+    ``perturbations``: KIND -> LEVEL -> accuracy, and ``difference_ceiling`` (:func:`_difference_ceilings`)
+    beside it.
     A method that does not apply (e.g. ``real-only`` at 0 shots) gets ``not_applicable``.
     """
     out = {}
@@ -62,6 +81,9 @@ def summarise(runs: list[dict], methods: list[str], classes: list[str]) -> dict:
                 kind, _, level = key.partition("@")
                 perturbed.setdefault(kind, {})[level] = round(float(np.mean(_seed_accuracies(mine, key))), 4)
             entry["perturbations"] = perturbed
+            ceilings = _difference_ceilings(mine, conditions)
+            if ceilings:
+                entry["difference_ceiling"] = ceilings
         if all("segment" in r for r in mine):
             from simgen.adapt.benchmark.segment import summarise_segment  # loads torch: only when there is one
 
@@ -89,12 +111,26 @@ def table(summary: dict, folds: list[str]) -> str:
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in [head, *rows]]
     notes = [f"{m}: n/a ({e['not_applicable']})" for m, e in summary.items() if e.get("not_applicable")]
+    notes += frozen_notes(summary)
     segment = ""
     if any(e.get("segment") for e in summary.values()):
         from simgen.adapt.benchmark.segment import segment_table
 
         segment = segment_table(summary, folds)
     return "\n".join(lines + notes + (["", segment] if segment else []))
+
+
+def frozen_notes(summary: dict) -> list[str]:
+    """One line per perturbed level that left test clips frozen (every frame one picture), with the most a model
+    of frame differences alone can score there: such a level's loss is not the model's to recover."""
+    entry = next((e for e in summary.values() if e.get("difference_ceiling")), None)
+    if entry is None:
+        return []
+    per_seed = entry["n_test_clips"] / max(len(entry["per_seed"]), 1)
+    return [f"{kind}@{level}: {c['frozen_clips']:g} of {per_seed:g} test clips frozen (every frame one picture); "
+            f"a model of frame differences alone (diff, sdiff, pdiff, psdiff) labels them all alike: at most "
+            f"{100 * c['accuracy']:.1f}% there"
+            for kind, levels in entry["difference_ceiling"].items() for level, c in levels.items() if c["frozen_clips"]]
 
 
 def merge(results: list[dict]) -> dict:

@@ -149,6 +149,14 @@ def test_perturbed_test_clips_are_scored_per_kind_and_level(synthetic, real, tmp
             assert sum(p["predicted"] == q["label"] for p, q in zip(c["predictions"], run["predictions"])) == c["correct"]
             assert all(p["predicted"] == res["config"]["classes"][max(range(len(p["scores"])), key=p["scores"].__getitem__)]
                        for p in c["predictions"])
+    # which clips are frozen, and how many a model of differences (this one: diff) could get right at most
+    assert res["config"]["input"] == "diff"
+    for r in res["runs"]:
+        for name, c in r["conditions"].items():
+            flags = [p["frozen"] for p in (r["predictions"] if name == "clean" else c["predictions"])]
+            assert all(isinstance(f, bool) for f in flags) and c["frozen"] == sum(flags)
+            assert c["correct"] <= c["difference_ceiling"] <= c["n_clips"]
+    assert set(res["methods"]["sim-only"]["difference_ceiling"]) == {"fps", "occlusion"}
     # and its camera speed (for the camera gate of recipe ensembles): the same copies for every method
     other = next(r for r in res["runs"] if r["method"] == "finetune")
     for name, c in run["conditions"].items():
