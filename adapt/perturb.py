@@ -36,6 +36,7 @@ Example:
 from __future__ import annotations
 
 import io
+from collections import Counter
 
 import cv2
 import numpy as np
@@ -195,3 +196,28 @@ def apply_perturbation(frames: np.ndarray, fps: float, kind: str, severity: floa
     if kind == "fps":
         return frames[kept_frames(len(frames), kind, severity)].copy(), float(fps) / round(severity)
     return h264_roundtrip(frames, fps, severity), float(fps)
+
+
+def is_frozen(frames: np.ndarray) -> bool:
+    """Whether every frame of a clip is the same picture (H.264 at CRF 48 returns 4 of the 20 ``weizmann4_dev``
+    clips as one still, every later frame skipped). A model whose input is made of frame differences alone
+    (:data:`simgen.train.inputs.DIFFERENCE_INPUTS`) sees zeros in such a clip, whatever it shows, and gives
+    every frozen clip the same scores (to float rounding of the mean over its windows)."""
+    frames = np.asarray(frames)
+    return bool(len(frames) < 2 or (frames == frames[:1]).all())
+
+
+def difference_ceiling(predictions: list[dict]) -> tuple[int, int]:
+    """``(frozen clips, most clips right)`` of one model on ``predictions`` (each with ``label`` and ``frozen``)
+    for a model that sees frame differences alone: it gives all the frozen clips one label, so at most the
+    largest class among them is right, and every other clip may be."""
+    frozen = Counter(p["label"] for p in predictions if p["frozen"])
+    n_frozen = sum(frozen.values())
+    return n_frozen, len(predictions) - n_frozen + max(frozen.values(), default=0)
+
+
+def frozen_note(condition: str, frozen: float, clips: float, ceiling: float) -> str:
+    """The line a report prints for a perturbed level that left ``frozen`` of ``clips`` test clips frozen, where
+    a model of frame differences alone scores at most ``ceiling`` (a fraction)."""
+    return (f"{condition}: {frozen:g} of {clips:g} test clips frozen (every frame one picture); a model of frame "
+            f"differences alone (diff, sdiff, pdiff, psdiff) labels them all alike: at most {100 * ceiling:.1f}% there")

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from simgen.adapt.chain import ChainedVideo, chain_by_subject
-from simgen.adapt.perturb import PERTURBATIONS, apply_perturbation, kept_frames
+from simgen.adapt.perturb import PERTURBATIONS, apply_perturbation, difference_ceiling, is_frozen, kept_frames
 from simgen.train.data.samplers import resample_fps
 from simgen.train.evaluate import clip_scores, frame_scores
 from simgen.train.inputs import InputTransform
@@ -80,8 +80,10 @@ def evaluate_perturbed(model, dataset, *, kinds: Sequence[str], input_mode: str,
 
     Returns:
         ``{"clean": M, KIND: {LEVEL: M}}`` where ``M`` holds ``accuracy``, ``macro_f1``,
-        ``per_class``, ``n_clips`` and (perturbed) ``drop``: clean minus perturbed accuracy,
-        in points; plus ``levels`` ``{KIND: [LEVEL, ...]}`` and ``seed``.
+        ``per_class``, ``n_clips``, ``frozen`` (clips that reach the model as one still picture, after
+        resampling) and ``difference_ceiling`` (the most a model of frame differences alone can score:
+        :func:`~simgen.adapt.perturb.difference_ceiling`, one model for every clip) and (perturbed) ``drop``:
+        clean minus perturbed accuracy, in points; plus ``levels`` ``{KIND: [LEVEL, ...]}`` and ``seed``.
     """
     from tqdm import tqdm
 
@@ -94,7 +96,10 @@ def evaluate_perturbed(model, dataset, *, kinds: Sequence[str], input_mode: str,
         for level in PERTURBATIONS[kind]:
             preds[(kind, level)] = []
 
-    def predict(frames: np.ndarray) -> int:
+    frozen: dict[tuple[str, float], list[bool]] = {k: [] for k in preds}
+
+    def predict(frames: np.ndarray, key: tuple[str, float]) -> int:
+        frozen[key].append(is_frozen(frames))
         if preprocess is not None:
             frames = preprocess(frames)
         p = clip_scores(model, input_tf, torch.from_numpy(np.ascontiguousarray(frames)), num_frames=num_frames,
@@ -107,24 +112,26 @@ def evaluate_perturbed(model, dataset, *, kinds: Sequence[str], input_mode: str,
             continue
         y_true.append(clip["label"])
         frames, fps = clip["frames"].numpy(), clip_fps(dataset, j)
-        preds[("clean", 0.0)].append(predict(frames))
+        preds[("clean", 0.0)].append(predict(frames, ("clean", 0.0)))
         for kind in kinds:
             for level in PERTURBATIONS[kind]:
                 out, new_fps = apply_perturbation(frames, fps, kind, level, _rng(seed, dataset.indices[j], kind, level))
-                preds[(kind, level)].append(predict(_retime(out, new_fps, target_fps)))
+                preds[(kind, level)].append(predict(_retime(out, new_fps, target_fps), (kind, level)))
     if not y_true:
         raise ValueError("no labelled clip to score under perturbations")
 
-    def summary(pred: list[int]) -> dict:
-        m = clip_metrics(y_true, pred, classes)
-        return {k: m[k] for k in ("accuracy", "macro_f1", "per_class", "n_clips")}
+    def summary(key: tuple[str, float]) -> dict:
+        m = clip_metrics(y_true, preds[key], classes)
+        out = {k: m[k] for k in ("accuracy", "macro_f1", "per_class", "n_clips")}
+        n_frozen, most = difference_ceiling([dict(label=t, frozen=f) for t, f in zip(y_true, frozen[key])])
+        return dict(out, frozen=n_frozen, difference_ceiling=round(most / len(y_true), 4))
 
-    result: dict = {"clean": summary(preds[("clean", 0.0)])}
+    result: dict = {"clean": summary(("clean", 0.0))}
     clean = result["clean"]["accuracy"]
     for kind in kinds:
         result[kind] = {}
         for level in PERTURBATIONS[kind]:
-            m = summary(preds[(kind, level)])
+            m = summary((kind, level))
             m["drop"] = round(100 * (clean - m["accuracy"]), 2)
             result[kind][level_key(level)] = m
     result["levels"] = {k: [level_key(v) for v in PERTURBATIONS[k]] for k in kinds}

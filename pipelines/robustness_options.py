@@ -111,7 +111,13 @@ def robustness_summary(metrics: dict) -> str:
         rows = [["clean", "-", percent(r["clean"]["accuracy"]), "-"]]
         for kind, levels in r["levels"].items():
             rows += [[kind, lv, percent(r[kind][lv]["accuracy"]), f"{r[kind][lv]['drop']:.1f}"] for lv in levels]
-        lines += [table(["perturbation", "level", "accuracy", "drop (points)"], rows), ""]
+        lines += [table(["perturbation", "level", "accuracy", "drop (points)"], rows)]
+        from simgen.adapt.perturb import frozen_note
+
+        lines += [frozen_note(f"{kind}@{lv}", r[kind][lv]["frozen"], r[kind][lv]["n_clips"],
+                              r[kind][lv]["difference_ceiling"])
+                  for kind, levels in r["levels"].items() for lv in levels if r[kind][lv].get("frozen")]
+        lines += [""]
     if "segment_chained" in metrics:
         s = metrics["segment_chained"]
         rows = []

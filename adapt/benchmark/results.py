@@ -126,10 +126,10 @@ def frozen_notes(summary: dict) -> list[str]:
     entry = next((e for e in summary.values() if e.get("difference_ceiling")), None)
     if entry is None:
         return []
+    from simgen.adapt.perturb import frozen_note
+
     per_seed = entry["n_test_clips"] / max(len(entry["per_seed"]), 1)
-    return [f"{kind}@{level}: {c['frozen_clips']:g} of {per_seed:g} test clips frozen (every frame one picture); "
-            f"a model of frame differences alone (diff, sdiff, pdiff, psdiff) labels them all alike: at most "
-            f"{100 * c['accuracy']:.1f}% there"
+    return [frozen_note(f"{kind}@{level}", c["frozen_clips"], per_seed, c["accuracy"])
             for kind, levels in entry["difference_ceiling"].items() for level, c in levels.items() if c["frozen_clips"]]
 
 

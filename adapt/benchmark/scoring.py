@@ -6,13 +6,13 @@ clip list; :func:`score_conditions` loops over them and calls :func:`score_clips
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
 import torch
 
+from simgen.adapt.perturb import difference_ceiling, is_frozen
 from simgen.train.data.samplers import resample_fps
 from simgen.train.evaluate import clip_scores
 from simgen.train.frame_rate import model_fps
@@ -74,15 +74,6 @@ def score_clips(model, clips: list[Clip], classes: list[str], spec: ModelInput, 
     return metrics
 
 
-def is_frozen(frames: np.ndarray) -> bool:
-    """Whether every frame of a clip is the same picture (H.264 at CRF 48 returns 4 of the 20 ``weizmann4_dev``
-    clips as one still, every later frame skipped). A model whose input is made of frame differences alone
-    (:data:`simgen.train.inputs.DIFFERENCE_INPUTS`) sees zeros in such a clip, whatever it shows, and gives
-    every frozen clip the same scores (to float rounding of the mean over its windows)."""
-    frames = np.asarray(frames)
-    return bool(len(frames) < 2 or (frames == frames[:1]).all())
-
-
 #: camera speed of clips already measured, by content (every method of a fold scores the same copies)
 _SPEEDS: dict[tuple, float] = {}
 
@@ -100,21 +91,12 @@ def clip_camera_speed(clip: Clip, spec: ModelInput) -> float:
     return _SPEEDS[key]
 
 
-def difference_ceiling(predictions: list[dict]) -> tuple[int, int]:
-    """``(frozen clips, most clips right)`` of one model on ``predictions`` (each with ``label`` and ``frozen``)
-    for a model that sees frame differences alone: it gives all the frozen clips one label, so at most the
-    largest class among them is right, and every other clip may be."""
-    frozen = Counter(p["label"] for p in predictions if p["frozen"])
-    n_frozen = sum(frozen.values())
-    return n_frozen, len(predictions) - n_frozen + max(frozen.values(), default=0)
-
-
 def condition_record(metrics: dict, with_predictions: bool = False) -> dict:
     """What a run keeps of :func:`score_clips`'s ``metrics`` for one test condition: accuracy, clip count,
     right clips and confusion counts; with ``with_predictions`` also each clip's prediction and class scores
     (and camera speed and whether it is frozen, when known), for perturbed conditions, so that runs can be
     combined afterwards (``simgen.adapt.benchmark.ensemble``). When the predictions say which clips are frozen:
-    ``frozen`` (how many) and ``difference_ceiling`` (:func:`difference_ceiling`: the most clips a model of
+    ``frozen`` (how many) and ``difference_ceiling`` (:func:`~simgen.adapt.perturb.difference_ceiling`: the most clips a model of
     frame differences alone can get right)."""
     out = dict(accuracy=round(metrics["accuracy"], 4), n_clips=metrics["n_clips"],
                correct=int(sum(metrics["confusion_counts"][k][k] for k in range(len(metrics["classes"])))),
@@ -149,7 +131,7 @@ def score_conditions(model, clips: list[Clip], classes: list[str], spec: ModelIn
 
     A condition's randomness comes from ``numpy.random.default_rng((*rng_seed, i))``, so every
     method sees the same perturbed copies of a fold's clips. Each clip's prediction also records its
-    camera speed (:func:`clip_camera_speed`) and whether it is frozen as the model replays it (:func:`is_frozen`).
+    camera speed (:func:`clip_camera_speed`) and whether it is frozen as the model replays it (:func:`~simgen.adapt.perturb.is_frozen`).
     """
     def scored(some: list[Clip]) -> dict:
         metrics = score_clips(model, some, classes, spec, device)

@@ -78,6 +78,10 @@ def test_perturbations_reach_the_model_and_drops_are_in_points(motion_folder):
         # the moving camera makes every still clip look moving: half the clips wrong
         assert r["camera"][level]["accuracy"] == 0.5 and r["camera"][level]["drop"] == 50.0
         assert r["camera"][level]["per_class"]["still"] == 0.0
+    # the still clips reach the model as one picture; all are "still", so frozen clips cost a model of differences
+    # nothing; a moving camera unfreezes them
+    assert r["clean"]["frozen"] == 3 and r["clean"]["difference_ceiling"] == 1.0
+    assert all(r["camera"][level]["frozen"] == 0 for level in r["levels"]["camera"])
     for level in r["levels"]["scale"] + r["levels"]["fps"]:  # a static scene stays static, motion stays motion
         kind = "scale" if level in r["levels"]["scale"] else "fps"
         assert r[kind][level]["accuracy"] == 1.0 and r[kind][level]["drop"] == 0.0
@@ -154,3 +158,24 @@ def test_chained_decoding_turns_the_background_output_into_no_action():
     for name, pred in decode(probs, min_duration=4, num_classes=2).items():
         assert pred.tolist() == [0] * 12 + [-1] * 6 + [1] * 12, name
     assert decode(probs, min_duration=4)["raw"][12:18].tolist() == [2] * 6  # no background column: a class
+
+
+def test_frozen_clips_of_two_classes_cap_a_model_of_differences(tmp_path):
+    """Still clips labelled with two classes: a model of frame differences gives them one label, so at most the
+    larger class among them is right; the report prints the cap."""
+    from simgen.video import encode_mp4
+    from simgen.pipelines.robustness_options import robustness_summary
+
+    rng = np.random.default_rng(1)
+    lines = ["path,label,subject"]
+    for i, label in enumerate(["still", "still", "moving", "moving"]):
+        frames = _still(rng) if i != 3 else _moving(rng)  # c2: a "moving" clip that does not move
+        (tmp_path / f"c{i}.mp4").write_bytes(encode_mp4(frames, 25.0))
+        lines.append(f"c{i}.mp4,{label},s{i}")
+    (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
+    r = evaluate_perturbed(MotionDetector(), _dataset(tmp_path), kinds=["fps"], input_mode="rgb", num_frames=8,
+                           stride=1)
+    assert r["clean"]["frozen"] == 3 and r["clean"]["difference_ceiling"] == 0.75  # 3 of 4: both stills + c3
+    assert r["fps"]["2"]["frozen"] == 3 and r["clean"]["accuracy"] <= r["clean"]["difference_ceiling"]
+    text = robustness_summary({"perturbed": r})
+    assert "fps@2: 3 of 4 test clips frozen" in text and "at most 75.0% there" in text

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from simgen.adapt.benchmark.results import frozen_notes, summarise
-from simgen.adapt.benchmark.scoring import (Clip, ModelInput, clip_probabilities, condition_record,
-                                            difference_ceiling, is_frozen)
+from simgen.adapt.benchmark.scoring import Clip, ModelInput, clip_probabilities, condition_record
+from simgen.adapt.perturb import difference_ceiling, is_frozen
 from simgen.train.inputs import DIFFERENCE_INPUTS
 from simgen.train.metrics.clip import clip_metrics
 
