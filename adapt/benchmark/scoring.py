@@ -96,8 +96,8 @@ def condition_record(metrics: dict, with_predictions: bool = False) -> dict:
     right clips and confusion counts; with ``with_predictions`` also each clip's prediction and class scores
     (and camera speed and whether it is frozen, when known), for perturbed conditions, so that runs can be
     combined afterwards (``simgen.adapt.benchmark.ensemble``). When the predictions say which clips are frozen:
-    ``frozen`` (how many) and ``difference_ceiling`` (:func:`~simgen.adapt.perturb.difference_ceiling`: the most clips a model of
-    frame differences alone can get right)."""
+    ``frozen`` (how many) and ``difference_ceiling`` (:func:`~simgen.adapt.perturb.difference_ceiling`: the
+    most clips a model of frame differences alone can get right)."""
     out = dict(accuracy=round(metrics["accuracy"], 4), n_clips=metrics["n_clips"],
                correct=int(sum(metrics["confusion_counts"][k][k] for k in range(len(metrics["classes"])))),
                confusion_counts=metrics["confusion_counts"])
@@ -131,7 +131,8 @@ def score_conditions(model, clips: list[Clip], classes: list[str], spec: ModelIn
 
     A condition's randomness comes from ``numpy.random.default_rng((*rng_seed, i))``, so every
     method sees the same perturbed copies of a fold's clips. Each clip's prediction also records its
-    camera speed (:func:`clip_camera_speed`) and whether it is frozen as the model replays it (:func:`~simgen.adapt.perturb.is_frozen`).
+    camera speed (:func:`clip_camera_speed`) and whether it is frozen as the model replays it
+    (:func:`~simgen.adapt.perturb.is_frozen`).
     """
     def scored(some: list[Clip]) -> dict:
         metrics = score_clips(model, some, classes, spec, device)

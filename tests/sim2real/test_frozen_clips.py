@@ -44,7 +44,8 @@ def test_a_difference_model_gives_every_frozen_clip_the_same_scores(mode):
     assert np.allclose(probs[0], probs[1], rtol=0, atol=1e-6) and probs[0].argmax() == probs[1].argmax()
     rgb = create_action_model(backbone="tiny3d", num_classes=3, input_mode="rgb", frame_head=False).eval()
     probs = clip_probabilities(rgb, clips, ModelInput("rgb", 8, 1, None))
-    assert not np.allclose(probs[0], probs[1], rtol=0, atol=1e-6)  # the premise holds for differences only: appearance tells them apart
+    # the premise holds for differences only: appearance tells the pictures apart
+    assert not np.allclose(probs[0], probs[1], rtol=0, atol=1e-6)
 
 
 def test_the_ceiling_counts_the_largest_class_among_the_frozen_clips():
