@@ -15,7 +15,7 @@ TWO_STREAM_INPUTS = ("rgb+diff", "psrgb+diff")
 #: modes that zoom each window onto its moving region (:mod:`simgen.train.person_crop`)
 CROPPED_INPUTS = ("pdiff", "psdiff", "psrgb+diff")
 #: modes made of frame differences alone: a clip whose frames are all one picture gives them zeros whatever it
-#: shows, so a model reading them labels every such clip alike (:func:`simgen.adapt.benchmark.scoring.is_frozen`)
+#: shows, so a model reading them labels every such clip alike (:func:`simgen.adapt.perturb.is_frozen`)
 DIFFERENCE_INPUTS = ("diff", "sdiff", "pdiff", "psdiff")
 #: camera speed (:func:`simgen.adapt.stabilise.camera_speed`) up to which a clip counts as filmed by a still
 #: camera, so that its crop may span the whole clip: the camera gate's default,
