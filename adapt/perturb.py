@@ -198,15 +198,6 @@ def apply_perturbation(frames: np.ndarray, fps: float, kind: str, severity: floa
     return h264_roundtrip(frames, fps, severity), float(fps)
 
 
-def is_frozen(frames: np.ndarray) -> bool:
-    """Whether every frame of a clip is the same picture (H.264 at CRF 48 returns 4 of the 20 ``weizmann4_dev``
-    clips as one still, every later frame skipped). A model whose input is made of frame differences alone
-    (:data:`simgen.train.inputs.DIFFERENCE_INPUTS`) sees zeros in such a clip, whatever it shows, and gives
-    every frozen clip the same scores (to float rounding of the mean over its windows)."""
-    frames = np.asarray(frames)
-    return bool(len(frames) < 2 or (frames == frames[:1]).all())
-
-
 def difference_ceiling(predictions: list[dict]) -> tuple[int, int]:
     """``(frozen clips, most clips right)`` of one model on ``predictions`` (each with ``label`` and ``frozen``)
     for a model that sees frame differences alone: it gives all the frozen clips one label, so at most the

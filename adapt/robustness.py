@@ -19,10 +19,10 @@ import numpy as np
 import torch
 
 from simgen.adapt.chain import ChainedVideo, chain_by_subject
-from simgen.adapt.perturb import PERTURBATIONS, apply_perturbation, difference_ceiling, is_frozen, kept_frames
+from simgen.adapt.perturb import PERTURBATIONS, apply_perturbation, difference_ceiling, kept_frames
 from simgen.train.data.samplers import resample_fps
 from simgen.train.evaluate import clip_scores, frame_scores
-from simgen.train.inputs import InputTransform
+from simgen.train.inputs import InputTransform, is_frozen
 from simgen.train.metrics.clip import clip_metrics
 from simgen.train.metrics.decode import decode_frame_scores
 from simgen.train.metrics.segment import segmentation_metrics

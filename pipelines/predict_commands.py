@@ -91,6 +91,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
             continue
         pred = predict_frames(model, meta, frames, fps, device=device, smoothing=args.smoothing,
                               median_size=args.median_size, min_duration=args.min_duration, top_k=args.top_k)
+        if pred["sees_nothing_move"]:
+            print(f"warning: {video}: every frame is the same picture (a still, or a codec that never updated it); "
+                  f"the model reads frame differences only and gives every such video the same label",
+                  file=sys.stderr)
         files = dict(frames_csv=out / f"{name}.frames.csv", segments_json=out / f"{name}.segments.json",
                      segments_csv=out / f"{name}.segments.csv", video=out / f"{name}.labelled.mp4")
         write_frames_csv(pred, files["frames_csv"])
@@ -102,6 +106,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         results.append(dict(video=str(video), label=pred["clip"]["label"], confidence=pred["clip"]["confidence"],
                             top_k=pred["clip"]["top_k"], segments=len(pred["segments"]), frames=pred["frames"],
                             fps=pred["fps"], model_fps=pred["model_fps"], frames_scored=pred["frames_scored"],
+                            frozen=pred["frozen"], sees_nothing_move=pred["sees_nothing_move"],
                             files={k: str(v) for k, v in files.items()},
                             **({"members": pred["members"]} if "members" in pred else {})))
     checkpoints = [str(c) for c in args.checkpoint]

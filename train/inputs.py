@@ -15,7 +15,7 @@ TWO_STREAM_INPUTS = ("rgb+diff", "psrgb+diff")
 #: modes that zoom each window onto its moving region (:mod:`simgen.train.person_crop`)
 CROPPED_INPUTS = ("pdiff", "psdiff", "psrgb+diff")
 #: modes made of frame differences alone: a clip whose frames are all one picture gives them zeros whatever it
-#: shows, so a model reading them labels every such clip alike (:func:`simgen.adapt.perturb.is_frozen`)
+#: shows, so a model reading them labels every such clip alike (:func:`is_frozen`)
 DIFFERENCE_INPUTS = ("diff", "sdiff", "pdiff", "psdiff")
 #: camera speed (:func:`simgen.adapt.stabilise.camera_speed`) up to which a clip counts as filmed by a still
 #: camera, so that its crop may span the whole clip: the camera gate's default,
@@ -27,6 +27,15 @@ _MEAN, _STD = 0.45, 0.225  # Kinetics statistics, so torchvision weights see fam
 #: (strength 0.1 / 0.3) the stabilised clips' mean frame difference was 3.07 / 4.23 grey levels with
 #: every 6th px against 3.05 / 4.19 with every 3rd (unstabilised 5.39 / 11.23), at a quarter of the cost
 _SDIFF_GRID = 6
+
+
+def is_frozen(frames) -> bool:
+    """Whether every frame of a clip (``uint8[T,H,W,3]``, array or tensor) is the same picture, as H.264 at CRF 48
+    returns 4 of the 20 ``weizmann4_dev`` clips: one still, every later frame skipped. A model of
+    :data:`DIFFERENCE_INPUTS` sees zeros in such a clip, whatever it shows, and gives every frozen clip the same
+    scores (to float rounding of the mean over its windows)."""
+    frames = np.asarray(frames)
+    return bool(len(frames) < 2 or (frames == frames[:1]).all())
 
 
 def input_channels(mode: str) -> int:

@@ -16,7 +16,7 @@ from simgen.train.data.video_io import fit_frame, visit_frames
 from simgen.train.evaluate import _window_outputs, clip_scores, frame_scores
 from simgen.train.data.samplers import dense_windows
 from simgen.train.frame_rate import back_to_source, model_fps, to_model_rate
-from simgen.train.inputs import InputTransform
+from simgen.train.inputs import DIFFERENCE_INPUTS, InputTransform, is_frozen
 from simgen.train.metrics.decode import decode_frame_scores
 from simgen.train.metrics.segment import segments_of
 
@@ -84,8 +84,11 @@ def predict_frames(model, meta: dict, frames: np.ndarray, fps: float, *, device=
         dict with ``clip`` (``label``, ``confidence``, ``top_k`` [(label, p)]), ``frame_labels``
         (str per source frame), ``frame_confidence`` (float per source frame), ``segments``
         [dict(start_frame, end_frame (exclusive), start, end (seconds), label, confidence)] of
-        actions (background runs left out), ``fps``, ``model_fps``, ``frames``, ``frames_scored``; for a
-        score ensemble also ``members``: the names of those it fused (its camera gate may leave some out).
+        actions (background runs left out), ``fps``, ``model_fps``, ``frames``, ``frames_scored``, ``frozen``
+        (every frame the model sees is one picture, :func:`~simgen.train.inputs.is_frozen`) and
+        ``sees_nothing_move`` (frozen, and every model reads frame differences alone: its label is the one any
+        frozen video gets, whatever it shows); for a score ensemble also ``members``: the names of those it fused
+        (its camera gate may leave some out).
     """
     classes = list(meta["classes"])
     target = model_fps(meta)
@@ -116,6 +119,9 @@ def predict_frames(model, meta: dict, frames: np.ndarray, fps: float, *, device=
                frame_labels=[classes[k] if k >= 0 else BACKGROUND for k in src_labels.tolist()],
                frame_confidence=[round(float(c), 4) for c in src_conf],
                segments=segments, fps=fps, model_fps=target, frames=len(frames), frames_scored=len(timeline))
+    out["frozen"] = is_frozen(timeline)
+    inputs = [m.meta["input"] for m in model.members] if hasattr(model, "members") else [meta["input"]]
+    out["sees_nothing_move"] = out["frozen"] and all(mode in DIFFERENCE_INPUTS for mode in inputs)
     if hasattr(model, "fused_members"):  # a score ensemble: which members labelled this video (camera gate)
         out["members"] = [model.members[i].name for i in model.fused_members(timeline)]
     return out

@@ -12,11 +12,11 @@ from typing import Callable
 import numpy as np
 import torch
 
-from simgen.adapt.perturb import difference_ceiling, is_frozen
+from simgen.adapt.perturb import difference_ceiling
 from simgen.train.data.samplers import resample_fps
 from simgen.train.evaluate import clip_scores
 from simgen.train.frame_rate import model_fps
-from simgen.train.inputs import InputTransform
+from simgen.train.inputs import InputTransform, is_frozen
 from simgen.train.metrics.clip import clip_metrics
 
 
@@ -132,7 +132,7 @@ def score_conditions(model, clips: list[Clip], classes: list[str], spec: ModelIn
     A condition's randomness comes from ``numpy.random.default_rng((*rng_seed, i))``, so every
     method sees the same perturbed copies of a fold's clips. Each clip's prediction also records its
     camera speed (:func:`clip_camera_speed`) and whether it is frozen as the model replays it
-    (:func:`~simgen.adapt.perturb.is_frozen`).
+    (:func:`~simgen.train.inputs.is_frozen`).
     """
     def scored(some: list[Clip]) -> dict:
         metrics = score_clips(model, some, classes, spec, device)

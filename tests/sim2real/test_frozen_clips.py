@@ -12,8 +12,8 @@ import torch
 
 from simgen.adapt.benchmark.results import frozen_notes, summarise
 from simgen.adapt.benchmark.scoring import Clip, ModelInput, clip_probabilities, condition_record
-from simgen.adapt.perturb import difference_ceiling, is_frozen
-from simgen.train.inputs import DIFFERENCE_INPUTS
+from simgen.adapt.perturb import difference_ceiling
+from simgen.train.inputs import DIFFERENCE_INPUTS, is_frozen
 from simgen.train.metrics.clip import clip_metrics
 
 REAL = Path("../shared/data/weizmann4_dev")

@@ -194,3 +194,32 @@ def test_frame_labels_line_up_with_the_video_as_filmed_and_background_is_no_segm
     assert pred["frame_labels"] == ["dark"] * 30 + ["background"] * 10 + ["bright"] * 20
     assert [(s["start_frame"], s["end_frame"], s["label"]) for s in pred["segments"]] == [(0, 30, "dark"), (40, 60, "bright")]
     assert [(s["start"], s["end"]) for s in pred["segments"]] == [(0.0, 0.6), (0.8, 1.2)]  # seconds at 50 fps
+
+
+def test_a_video_with_nothing_moving_is_flagged_for_a_model_of_differences(checkpoint, helpers, tmp_path, simgen_cli):
+    """A still video reaches a ``diff`` model as zeros: whatever it shows, it gets the label every such video gets,
+    so the command says so (one warning line) and ``predictions.json`` records it."""
+    from simgen.train.checkpoint import load_model
+    from simgen.train.predict import predict_frames
+
+    rng = np.random.default_rng(5)
+    picture = np.full((20, 32, 32, 3), 40, np.uint8)
+    picture[:, 8:16, 8:16] = 200  # flat areas: the codec repeats the first frame exactly (a noisy one it refines)
+    still = helpers.write_video_file(tmp_path / "still.mp4", picture)
+    moving = helpers.write_video_file(tmp_path / "moving.mp4", helpers.moving_square("right", 20, 32, rng))
+    out = tmp_path / "out"
+    code, _, err = simgen_cli.run(["predict", "--checkpoint", checkpoint, still, moving, "--out", out,
+                                   "--no-progress", "--no-video"])
+    assert code == 0, err
+    warnings = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "still.mp4: every frame is the same picture" in warnings[0]
+    videos = json.loads((out / "predictions.json").read_text())["videos"]
+    assert [(v["frozen"], v["sees_nothing_move"]) for v in videos] == [(True, True), (False, False)]
+    # the same still frames read by an RGB model: frozen, but that model sees what they show
+    from simgen.train.models import create_action_model
+
+    _, meta = load_model(checkpoint)
+    assert meta["input"] == "diff"
+    rgb = create_action_model(backbone="tiny3d", num_classes=len(meta["classes"]), input_mode="rgb")
+    pred = predict_frames(rgb, dict(meta, input="rgb", frame_background="off"), picture, 25.0)
+    assert pred["frozen"] and not pred["sees_nothing_move"]
