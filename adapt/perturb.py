@@ -209,6 +209,8 @@ def difference_ceiling(predictions: list[dict]) -> tuple[int, int]:
 
 def frozen_note(condition: str, frozen: float, clips: float, ceiling: float) -> str:
     """The line a report prints for a perturbed level that left ``frozen`` of ``clips`` test clips frozen, where
-    a model of frame differences alone scores at most ``ceiling`` (a fraction)."""
+    a model of frame differences alone scores at most ``ceiling`` (a fraction). The modes it names are a copy of
+    :data:`simgen.train.inputs.DIFFERENCE_INPUTS` (this module loads no torch; tests/sim2real/test_frozen_clips.py
+    checks the line names exactly them)."""
     return (f"{condition}: {frozen:g} of {clips:g} test clips frozen (every frame one picture); a model of frame "
             f"differences alone (diff, sdiff, pdiff, psdiff) labels them all alike: at most {100 * ceiling:.1f}% there")
