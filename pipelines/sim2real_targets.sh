@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The configuration issue 11's targets are measured on, in one command (the "recipe ensemble"):
+#   1. the synthetic clips of both recipes, made when their folders are missing,
+#   2. the default recipe's benchmark (tiny3d, diff input, light augmentation, 200 weizmann4 clips),
+#   3. the robust recipe's (psdiff input, robust augmentation, 240 sim-only epochs, weizmann4_mixed clips),
+#   4. the two `best` models' clip scores averaged, camera gate on -> OUT/recipes_kK_seedS.json.
+# Leave one person out on the real folder, perturbed test copies (occlusion, camera, scale, fps,
+# compression). The members run one after the other on every core (torch threads = THREADS, default
+# all): on 2 cores that beats two one-thread jobs side by side, which leave a core idle once the
+# short one ends. Seconds per stage: OUT/times_kK_seedS.json.
+#   bash pipelines/sim2real_targets.sh [--seed S] [--shots K] [--real DIR] [--out DIR] [--dry-run]
+# Environment: SIMGEN (default .venv/bin/simgen), PY (default .venv/bin/python), THREADS,
+#              DEFAULT_SYN (default runs/acc/train), ROBUST_SYN (default runs/w4mixed/train).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SEED=0 SHOTS=1 REAL=../shared/data/weizmann4_dev OUT=runs/targets DRY=
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --seed) SEED=$2; shift 2 ;;
+    --shots) SHOTS=$2; shift 2 ;;
+    --real) REAL=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    --dry-run) DRY=1; shift ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "sim2real_targets.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+[[ "$SEED" =~ ^[0-9]+$ ]] || { echo "sim2real_targets.sh: --seed must be a whole number, got '$SEED'" >&2; exit 2; }
+[[ "$SHOTS" =~ ^[0-9]+$ ]] || { echo "sim2real_targets.sh: --shots must be a whole number, got '$SHOTS'" >&2; exit 2; }
+SIMGEN=${SIMGEN:-.venv/bin/simgen}
+PY=${PY:-.venv/bin/python}
+export OMP_NUM_THREADS=${THREADS:-$(nproc)}
+DEFAULT_SYN=${DEFAULT_SYN:-runs/acc/train}
+ROBUST_SYN=${ROBUST_SYN:-runs/w4mixed/train}
+TAG="k${SHOTS}_seed${SEED}"
+# K >= 1: `best` is `pseudo` from `finetune`; K = 0: `adabn-pseudo` from sim-only (README, Methods)
+if [[ "$SHOTS" == 0 ]]; then METHODS=sim-only,best; else METHODS=sim-only,finetune,best; fi
+COMMON=(--real "$REAL" --leave-one-subject-out --first-seed "$SEED" --seeds 1 --shots "$SHOTS"
+        --methods "$METHODS" --test-perturb occlusion,camera,scale,fps,compression)
+
+run() {  # print the command; run it unless --dry-run
+  echo "+ $*"
+  [[ -n "$DRY" ]] || "$@"
+}
+
+if [[ -z "$DRY" ]]; then
+  [[ -f "$REAL/labels.csv" ]] || { echo "sim2real_targets.sh: no labels.csv in the real folder $REAL (--real)" >&2; exit 2; }
+  mkdir -p "$OUT"
+fi
+declare -A SECONDS_OF
+stage() {  # stage NAME COMMAND...: run it and keep its wall seconds
+  local name=$1 start; shift
+  start=$(date +%s)
+  run "$@"
+  SECONDS_OF[$name]=$(( $(date +%s) - start ))
+}
+
+[[ -d "$DEFAULT_SYN" ]] || stage generate_default "$SIMGEN" generate --preset weizmann4 --clips 200 --seed 0 --out "$DEFAULT_SYN"
+[[ -d "$ROBUST_SYN" ]] || stage generate_robust "$SIMGEN" generate --preset weizmann4_mixed --out "$ROBUST_SYN"
+stage default "$SIMGEN" sim2real --synthetic "$DEFAULT_SYN" "${COMMON[@]}" \
+  --save-models "$OUT/default_models" --out "$OUT/default_$TAG.json"
+stage robust "$SIMGEN" sim2real --synthetic "$ROBUST_SYN" --input psdiff --augment robust --sim-epochs 240 "${COMMON[@]}" \
+  --save-models "$OUT/robust_models" --out "$OUT/robust_$TAG.json"
+stage ensemble "$PY" -m simgen.adapt.benchmark.ensemble --member "best=$OUT/default_$TAG.json" \
+  --member "best=$OUT/robust_$TAG.json" --name recipes --out "$OUT/recipes_$TAG.json"
+
+[[ -z "$DRY" ]] || exit 0
+{
+  echo "{\"threads\": $OMP_NUM_THREADS, \"cores\": $(nproc), \"seed\": $SEED, \"shots\": $SHOTS,"
+  for name in "${!SECONDS_OF[@]}"; do echo "  \"${name}_seconds\": ${SECONDS_OF[$name]},"; done
+  echo "  \"benchmark_seconds\": $(( SECONDS_OF[default] + SECONDS_OF[robust] + SECONDS_OF[ensemble] ))}"
+} > "$OUT/times_$TAG.json"
+cat "$OUT/times_$TAG.json"
+echo "wrote $OUT/recipes_$TAG.json (the ensemble), $OUT/default_$TAG.json, $OUT/robust_$TAG.json"
