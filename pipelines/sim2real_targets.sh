@@ -7,10 +7,13 @@
 # Leave one person out on the real folder, perturbed test copies (occlusion, camera, scale, fps,
 # compression). The members run one after the other on every core (torch threads = THREADS, default
 # all): on 2 cores that beats two one-thread jobs side by side, which leave a core idle once the
-# short one ends. Seconds per stage: OUT/times_kK_seedS.json.
+# short one ends. Seconds per stage: OUT/times_kK_seedS.json. A seed's sim-only models do not depend on K:
+# a run at another K of the same seed and OUT reuses them (copied, --reuse-sim-only checks the settings).
+# A member whose results file is there already is kept, not run again: rerun the same command after a failure.
 #   bash pipelines/sim2real_targets.sh [--seed S] [--shots K] [--real DIR] [--out DIR] [--dry-run]
 # Environment: SIMGEN (default .venv/bin/simgen), PY (default .venv/bin/python), THREADS,
-#              DEFAULT_SYN (default runs/acc/train), ROBUST_SYN (default runs/w4mixed/train).
+#              DEFAULT_SYN (default runs/acc/train), ROBUST_SYN (default runs/w4mixed/train),
+#              EXTRA (options appended to both benchmarks, e.g. a small budget for a trial run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEED=0 SHOTS=1 REAL=../shared/data/weizmann4_dev OUT=runs/targets DRY=
@@ -21,7 +24,7 @@ while [[ $# -gt 0 ]]; do
     --real) REAL=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --dry-run) DRY=1; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "sim2real_targets.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -37,6 +40,7 @@ TAG="k${SHOTS}_seed${SEED}"
 if [[ "$SHOTS" == 0 ]]; then METHODS=sim-only,best; else METHODS=sim-only,finetune,best; fi
 COMMON=(--real "$REAL" --leave-one-subject-out --first-seed "$SEED" --seeds 1 --shots "$SHOTS"
         --methods "$METHODS" --test-perturb occlusion,camera,scale,fps,compression)
+read -r -a EXTRA_ARGS <<< "${EXTRA:-}"  # after the recipe's options: the last of a repeated option wins
 
 run() {  # print the command; run it unless --dry-run
   echo "+ $*"
@@ -48,27 +52,49 @@ if [[ -z "$DRY" ]]; then
   mkdir -p "$OUT"
 fi
 declare -A SECONDS_OF
+KEPT=()
 stage() {  # stage NAME COMMAND...: run it and keep its wall seconds
   local name=$1 start; shift
   start=$(date +%s)
   run "$@"
   SECONDS_OF[$name]=$(( $(date +%s) - start ))
 }
+finished() {  # finished MEMBER: its results are there from an earlier call (a rerun after a failure keeps them)
+  [[ -z "$DRY" && -f "$OUT/$1_$TAG.json" ]] || return 1
+  echo "kept $OUT/$1_$TAG.json from an earlier run (delete it to run $1 again)"
+  KEPT+=("$1")
+}
 
 [[ -d "$DEFAULT_SYN" ]] || stage generate_default "$SIMGEN" generate --preset weizmann4 --clips 200 --seed 0 --out "$DEFAULT_SYN"
 [[ -d "$ROBUST_SYN" ]] || stage generate_robust "$SIMGEN" generate --preset weizmann4_mixed --out "$ROBUST_SYN"
-stage default "$SIMGEN" sim2real --synthetic "$DEFAULT_SYN" "${COMMON[@]}" \
-  --save-models "$OUT/default_models" --out "$OUT/default_$TAG.json"
+REUSED=()
+reuse_sim_only() {  # reuse_sim_only MEMBER: copy this seed's sim-only models from a run at another K, if any
+  local models="$OUT/$1_models_k$SHOTS" other
+  for other in "$OUT/$1"_models_k*/"sim-only-seed$SEED"; do
+    [[ -d "$other" && "$other" != "$models/"* && ! -e "$models/sim-only-seed$SEED" ]] || continue
+    run mkdir -p "$models"
+    run cp -r "$other" "$models/"
+    REUSED+=("$1"); REUSE_FLAG=(--reuse-sim-only); return
+  done
+  REUSE_FLAG=()
+}
+finished default || { reuse_sim_only default
+stage default "$SIMGEN" sim2real --synthetic "$DEFAULT_SYN" "${COMMON[@]}" ${REUSE_FLAG[@]+"${REUSE_FLAG[@]}"} \
+  --save-models "$OUT/default_models_k$SHOTS" --out "$OUT/default_$TAG.json" ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"}; }
+finished robust || { reuse_sim_only robust
 stage robust "$SIMGEN" sim2real --synthetic "$ROBUST_SYN" --input psdiff --augment robust --sim-epochs 240 "${COMMON[@]}" \
-  --save-models "$OUT/robust_models" --out "$OUT/robust_$TAG.json"
+  ${REUSE_FLAG[@]+"${REUSE_FLAG[@]}"} --save-models "$OUT/robust_models_k$SHOTS" --out "$OUT/robust_$TAG.json" \
+  ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"}; }
 stage ensemble "$PY" -m simgen.adapt.benchmark.ensemble --member "best=$OUT/default_$TAG.json" \
   --member "best=$OUT/robust_$TAG.json" --name recipes --out "$OUT/recipes_$TAG.json"
 
 [[ -z "$DRY" ]] || exit 0
+json_list() { local out="" m; for m in "$@"; do out+="${out:+, }\"$m\""; done; echo "$out"; }
 {
   echo "{\"threads\": $OMP_NUM_THREADS, \"cores\": $(nproc), \"seed\": $SEED, \"shots\": $SHOTS,"
+  echo "  \"sim_only_reused\": [$(json_list ${REUSED[@]+"${REUSED[@]}"})], \"kept_from_earlier_run\": [$(json_list ${KEPT[@]+"${KEPT[@]}"})],"
   for name in "${!SECONDS_OF[@]}"; do echo "  \"${name}_seconds\": ${SECONDS_OF[$name]},"; done
-  echo "  \"benchmark_seconds\": $(( SECONDS_OF[default] + SECONDS_OF[robust] + SECONDS_OF[ensemble] ))}"
+  echo "  \"benchmark_seconds\": $(( ${SECONDS_OF[default]:-0} + ${SECONDS_OF[robust]:-0} + SECONDS_OF[ensemble] ))}"
 } > "$OUT/times_$TAG.json"
 cat "$OUT/times_$TAG.json"
 echo "wrote $OUT/recipes_$TAG.json (the ensemble), $OUT/default_$TAG.json, $OUT/robust_$TAG.json"

@@ -1,0 +1,95 @@
+"""pipelines/sim2real_targets.sh, the targets' configuration in one command: both recipes' benchmarks and
+their ensemble run end to end (on tiny clips, with a budget of seconds), its dry run prints commands the CLI
+accepts, and bad arguments stop it before any work."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "pipelines" / "sim2real_targets.sh"
+SIMGEN = Path(sys.executable).parent / "simgen"
+
+
+def _run(args, env_extra=None, **kw):
+    env = dict(os.environ, SIMGEN=str(SIMGEN), PY=sys.executable, THREADS="1", **(env_extra or {}))
+    return subprocess.run(["bash", str(SCRIPT), *args], env=env, capture_output=True, text=True, **kw)
+
+
+def test_dry_run_prints_commands_the_cli_accepts(tmp_path):
+    from simgen.pipelines.cli import build_parser
+
+    for shots in ("0", "1"):
+        out = _run(["--dry-run", "--shots", shots, "--seed", "7", "--out", str(tmp_path / "o")],
+                   env_extra=dict(DEFAULT_SYN=str(tmp_path / "d"), ROBUST_SYN=str(tmp_path / "r")))
+        assert out.returncode == 0, out.stderr
+        lines = [shlex.split(line[2:]) for line in out.stdout.splitlines() if line.startswith("+ ")]
+        assert [argv[1] for argv in lines[:4]] == ["generate", "generate", "sim2real", "sim2real"]  # data missing
+        for argv in lines[:4]:
+            build_parser().parse_args(argv[1:])  # exits (fails the test) on an option the CLI lacks
+        default, robust = lines[2], lines[3]
+        assert default[default.index("--methods") + 1] == ("sim-only,best" if shots == "0" else "sim-only,finetune,best")
+        assert robust[robust.index("--input") + 1] == "psdiff" and robust[robust.index("--sim-epochs") + 1] == "240"
+        assert lines[4][2] == "simgen.adapt.benchmark.ensemble"
+        assert not (tmp_path / "o").exists()  # a dry run makes nothing
+
+
+@pytest.mark.parametrize("args, message", [(["--seed", "x"], "--seed must be a whole number"),
+                                          (["--shots", "-1"], "--shots must be a whole number"),
+                                          (["--bogus"], "unknown argument '--bogus'")])
+def test_bad_arguments_stop_before_any_work(tmp_path, args, message):
+    out = _run([*args, "--out", str(tmp_path / "o")])
+    assert out.returncode == 2 and message in out.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_real_folder_without_labels_is_named(tmp_path):
+    out = _run(["--real", str(tmp_path), "--out", str(tmp_path / "o")])
+    assert out.returncode == 2 and f"no labels.csv in the real folder {tmp_path}" in out.stderr
+
+
+@pytest.mark.skipif(not SIMGEN.exists(), reason=f"no simgen executable beside {sys.executable}")
+def test_both_recipes_and_their_ensemble_run_end_to_end(tmp_path, synthetic, sim2real_helpers):
+    real = sim2real_helpers.make_real(tmp_path / "real")
+    extra = " ".join([*sim2real_helpers.FAST, "--test-perturb", "occlusion"])  # one perturbation: seconds, not minutes
+    args = ["--seed", "3", "--shots", "1", "--real", str(real), "--out", str(tmp_path / "o")]
+    env = dict(DEFAULT_SYN=str(synthetic), ROBUST_SYN=str(synthetic), EXTRA=extra)
+
+    # the robust member fails (an empty synthetic folder): the default member's finished results stay
+    (tmp_path / "empty").mkdir()
+    out = _run(args, env_extra=dict(env, ROBUST_SYN=str(tmp_path / "empty")), timeout=600)
+    assert out.returncode != 0 and (tmp_path / "o" / "default_k1_seed3.json").is_file()
+    assert not (tmp_path / "o" / "recipes_k1_seed3.json").exists()
+    # the same command again: the default member is kept, not run again
+    out = _run(args, env_extra=env, timeout=600)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert "kept " + str(tmp_path / "o" / "default_k1_seed3.json") in out.stdout
+    recipes = json.loads((tmp_path / "o" / "recipes_k1_seed3.json").read_text())
+    assert recipes["config"]["ensemble_member_configs"][1]["differs"]["input"] == "psdiff"
+    assert len(recipes["runs"]) == 3  # one fold per person
+    assert set(recipes["methods"]["recipes"]["perturbations"]) == {"occlusion"}
+    for member in ("default", "robust"):
+        assert (tmp_path / "o" / f"{member}_models_k1" / "sim-only-seed3").is_dir()
+        assert json.loads((tmp_path / "o" / f"{member}_k1_seed3.json").read_text())["config"]["shots"] == 1
+    times = json.loads((tmp_path / "o" / "times_k1_seed3.json").read_text())
+    assert times["threads"] == 1 and times["sim_only_reused"] == [] and "generate_default_seconds" not in times
+    assert times["kept_from_earlier_run"] == ["default"] and "default_seconds" not in times
+    assert times["benchmark_seconds"] == times["robust_seconds"] + times["ensemble_seconds"]
+
+    # K = 0 of the same seed: the sim-only models come from the K = 1 run instead of being trained again
+    out = _run([*args[:2], "--shots", "0", *args[4:]], env_extra=env, timeout=600)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    times = json.loads((tmp_path / "o" / "times_k0_seed3.json").read_text())
+    assert times["sim_only_reused"] == ["default", "robust"] and times["kept_from_earlier_run"] == []
+    assert times["benchmark_seconds"] == times["default_seconds"] + times["robust_seconds"] + times["ensemble_seconds"]
+    for member in ("default", "robust"):
+        assert any((tmp_path / "o" / f"{member}_models_k0" / "sim-only-seed3").rglob("model.pt"))
+        assert json.loads((tmp_path / "o" / f"{member}_k0_seed3.json").read_text())["config"]["shots"] == 0
+    assert (tmp_path / "o" / "recipes_k0_seed3.json").is_file()
