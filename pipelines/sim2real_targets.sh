@@ -18,6 +18,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SEED=0 SHOTS=1 REAL=../shared/data/weizmann4_dev OUT=runs/targets DRY=
 while [[ $# -gt 0 ]]; do
+  case "$1" in --seed|--shots|--real|--out)
+    [[ $# -ge 2 ]] || { echo "sim2real_targets.sh: $1 needs a value" >&2; exit 2; } ;;
+  esac
   case "$1" in
     --seed) SEED=$2; shift 2 ;;
     --shots) SHOTS=$2; shift 2 ;;

@@ -43,9 +43,10 @@ def test_dry_run_prints_commands_the_cli_accepts(tmp_path):
 
 @pytest.mark.parametrize("args, message", [(["--seed", "x"], "--seed must be a whole number"),
                                           (["--shots", "-1"], "--shots must be a whole number"),
-                                          (["--bogus"], "unknown argument '--bogus'")])
+                                          (["--bogus"], "unknown argument '--bogus'"),
+                                          (["--out", "o", "--seed"], "--seed needs a value")])
 def test_bad_arguments_stop_before_any_work(tmp_path, args, message):
-    out = _run([*args, "--out", str(tmp_path / "o")])
+    out = _run(["--out", str(tmp_path / "o"), *args])
     assert out.returncode == 2 and message in out.stderr
     assert not (tmp_path / "o").exists()
 
