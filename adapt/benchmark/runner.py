@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -172,7 +173,11 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
             run_dir = (save_root if save_root else Path(scratch.name)) / f"sim-only-seed{seed}"
             # decoded synthetic frames on disk: the sim-only run and the adaptation runs share them
             train_cfg = _train_config(cfg, cfg.synthetic, str(run_dir), seed, str(Path(scratch.name) / "cache"))
-            if not (cfg.reuse_sim and _same_sim_run(run_dir, train_cfg)):
+            reused = cfg.reuse_sim and _same_sim_run(run_dir, train_cfg)
+            if cfg.reuse_sim:  # say which: a silent retrain would cost the time the flag was meant to save
+                bar.write(f"seed {seed}: sim-only model " + (f"reused from {run_dir / 'model.pt'}" if reused else
+                          f"trained: {run_dir} holds no finished run of these training settings"), file=sys.stderr)
+            if not reused:
                 torch.manual_seed(seed)
                 fit(train_cfg)
             sim_model, meta = load_model(run_dir / "model.pt")

@@ -89,6 +89,7 @@ def test_both_recipes_and_their_ensemble_run_end_to_end(tmp_path, synthetic, sim
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     times = json.loads((tmp_path / "o" / "times_k0_seed3.json").read_text())
     assert times["sim_only_reused"] == ["default", "robust"] and times["kept_from_earlier_run"] == []
+    assert out.stderr.count("seed 3: sim-only model reused from") == 2, out.stderr[-2000:]
     assert times["benchmark_seconds"] == times["default_seconds"] + times["robust_seconds"] + times["ensemble_seconds"]
     for member in ("default", "robust"):
         assert any((tmp_path / "o" / f"{member}_models_k0" / "sim-only-seed3").rglob("model.pt"))
