@@ -73,9 +73,9 @@ def check_targets(files: dict[str, dict], method: str, clean_min: float, max_dro
             raise TargetsInputError(f"seed {r['seed']} appears twice ({seen[r['seed']]} and {r['path']}): "
                                     "give each seed once")
         seen[r["seed"]] = r["path"]
-    keys = list(records[0]["levels"])
+    first = records[0]
+    keys = list(first["levels"])
     for r in records[1:]:
-        first = records[0]
         differ = sorted(k for k in set(r["config"]) & set(first["config"]) if r["config"][k] != first["config"][k])
         if differ:
             raise TargetsInputError(f"{r['path']}: config.{differ[0]} differs from {first['path']}'s "
@@ -83,7 +83,7 @@ def check_targets(files: dict[str, dict], method: str, clean_min: float, max_dro
                                     "check runs of one configuration")
         if set(r["levels"]) != set(keys):
             raise TargetsInputError(f"{r['path']}: perturbed levels {sorted(r['levels'])} differ from "
-                                    f"{records[0]['path']}'s {sorted(keys)}: check runs of one configuration")
+                                    f"{first['path']}'s {sorted(keys)}: check runs of one configuration")
     n = len(records)
     clean_mean = 100 * sum(r["clean"] for r in records) / n
     levels = {}
