@@ -10,6 +10,8 @@
 # short one ends. Seconds per stage: OUT/times_kK_seedS.json. A seed's sim-only models do not depend on K:
 # a run at another K of the same seed and OUT reuses them (copied, --reuse-sim-only checks the settings).
 # A member whose results file is there already is kept, not run again: rerun the same command after a failure.
+# Not a `simgen run` recipe: a recipe has one stage of each kind and no ensemble stage, and this needs two
+# sim2real stages and the ensemble of their results.
 #   bash pipelines/sim2real_targets.sh [--seed S] [--shots K] [--real DIR] [--out DIR] [--dry-run]
 # Environment: SIMGEN (default .venv/bin/simgen), PY (default .venv/bin/python), THREADS,
 #              DEFAULT_SYN (default runs/acc/train), ROBUST_SYN (default runs/w4mixed/train),
@@ -27,7 +29,7 @@ while [[ $# -gt 0 ]]; do
     --real) REAL=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --dry-run) DRY=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "sim2real_targets.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
