@@ -10,9 +10,15 @@ apply). Nothing is trained or chosen: every member counts equally.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Callable
+
 import numpy as np
 import torch
 from torch import nn
+from tqdm import tqdm
+
+from simgen.adapt.benchmark.stability import STABILITY_CONDITIONS
 
 #: the members: with shots (K >= 1), and at K = 0
 MEMBERS_WITH_SHOTS = ("finetune", "dann", "coral", "mmd")
@@ -52,6 +58,12 @@ def run_ensemble(data, settings, done) -> "MethodResult":
                         picked="+".join(names), model=model)
 
 
+#: what ``config.member_weights`` says of a stability-weighted ensemble
+WEIGHTS_RULE = ("stability: each member's share of unchanged predictions between the real clips of the fold's "
+                "training people (labels unread) and their perturbed copies ("
+                + ", ".join(f"{kind} {level:g}" for kind, level in STABILITY_CONDITIONS)
+                + "); the fused scores are the members' weighted mean")
+
 #: config fields in which runs of one benchmark split over several calls (by ``--methods`` or
 #: ``--first-seed``) may differ
 _CALL_FIELDS = {"methods", "seconds", "machine", "seeds"}
@@ -72,15 +84,18 @@ def _condition_predictions(run: dict, condition: str) -> list[dict] | None:
     return (run.get("conditions", {}).get(condition) or {}).get("predictions")
 
 
-def _fused_scores(scored: list[list[dict]], inputs: list[str], camera_gate: float | None, where: str):
-    """Per clip, the mean of the members' scores; with ``camera_gate`` and members of stabilised and plain
-    inputs, a clip whose recorded camera speed exceeds it takes the stabilised members' alone (as
-    :class:`simgen.train.ensemble_scores.ScoreEnsemble` does). Returns ``(scores [N,K], clips gated)``."""
+def _fused_scores(scored: list[list[dict]], inputs: list[str], camera_gate: float | None, where: str,
+                  weights: list[float] | None = None):
+    """Per clip, the mean of the members' scores (weighted by ``weights`` when given); with ``camera_gate`` and
+    members of stabilised and plain inputs, a clip whose recorded camera speed exceeds it takes the stabilised
+    members' alone (as :class:`simgen.train.ensemble_scores.ScoreEnsemble` does). Returns
+    ``(scores [N,K], clips gated)``."""
     from simgen.train.ensemble_scores import gate_applies, gated_members
 
     every = np.array([[p["scores"] for p in s] for s in scored])  # members x clips x classes
+    w = np.ones(len(every)) if weights is None or not np.sum(weights) > 0 else np.asarray(weights, float)
     if camera_gate is None or not gate_applies(inputs):
-        return every.mean(0), 0
+        return np.average(every, axis=0, weights=w), 0
     # the members scored the same copies of the clips, so any member's record of their speeds will do
     speeds = next(([p["camera_speed"] for p in s] for s in scored if all("camera_speed" in p for p in s)), None)
     if speeds is None:
@@ -90,12 +105,43 @@ def _fused_scores(scored: list[list[dict]], inputs: list[str], camera_gate: floa
     for j, speed in enumerate(speeds):
         keep = gated_members(inputs, speed, camera_gate)
         gated += len(keep) < len(inputs)
-        out.append(every[keep, j].mean(0))
+        out.append(np.average(every[keep, j], axis=0, weights=w[keep] if w[keep].sum() > 0 else None))
     return np.array(out), gated
 
 
+def saved_model(root: str | Path, method: str, seed: int, fold: str) -> Path:
+    """Where ``simgen sim2real --save-models ROOT`` kept ``method``'s model of (``seed``, ``fold``):
+    ``ROOT/METHOD-seedS/test-FOLD/model.pt``, or ``ROOT/METHOD-seedS/model.pt`` for a one-fold benchmark."""
+    folder = Path(root) / f"{method}-seed{seed}"
+    per_fold = folder / f"test-{fold}" / "model.pt"
+    return per_fold if per_fold.is_file() or not (folder / "model.pt").is_file() else folder / "model.pt"
+
+
+def stability_weigher(members: list[tuple[str, list[dict]]], model_roots: list[str], real: str | None = None,
+                      device="cpu") -> Callable[[int, str], list[float]]:
+    """``(seed, fold) -> weights``: each member's :func:`~simgen.adapt.benchmark.stability.stability_weights`
+    from its saved model (``model_roots[i]``: member ``i``'s ``--save-models`` folder) on the real clips of the
+    fold's training people (``real``, default: the folder the benchmark read)."""
+    from simgen.adapt.benchmark.stability import stability_weights
+
+    if len(model_roots) != len(members):
+        raise ValueError(f"--member-models: {len(model_roots)} folder(s) for {len(members)} members (one per --member, "
+                         "in the same order)")
+    real = real or members[0][1][0]["config"]["real"]
+
+    def weigh(seed: int, fold: str) -> list[float]:
+        paths = [saved_model(root, method, seed, fold) for (method, _), root in zip(members, model_roots)]
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing:
+            raise ValueError(f"no saved model for seed {seed} fold {fold}: {', '.join(missing)} (--member-models "
+                             "takes the folders the members' benchmarks were given as --save-models)")
+        return stability_weights(paths, real, seed, device)
+    return weigh
+
+
 def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensemble",
-                     camera_gate: float | None = None) -> dict:
+                     camera_gate: float | None = None,
+                     weigh: Callable[[int, str], list[float]] | None = None, progress: bool = False) -> dict:
     """The equal-weight ensemble of ``members`` = ``[(method, [results.json, ...]), ...]``: per (seed, fold),
     each test clip's class scores averaged over the members' recorded scores (kept to 4 decimals), under
     the clean condition and every perturbed one all members recorded clip scores for (the benchmark
@@ -105,7 +151,9 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
     come from benchmarks of different recipes (e.g. ``diff`` + ``light`` on one synthetic set and ``psdiff``
     + ``robust`` on another) when they agree on ``TEST_FIELDS`` and, per (seed, fold), on the shots and the
     test clips. ``camera_gate``: for members of stabilised and plain inputs (``config.input``), see
-    :func:`_fused_scores`; each condition's record counts the clips it narrowed (``gated``). Returns
+    :func:`_fused_scores`; each condition's record counts the clips it narrowed (``gated``). ``weigh``: the
+    members' weights of a (seed, fold) (e.g. :func:`stability_weigher`), recorded in each run as
+    ``member_weights``; without it every member counts the same. Returns
     ``{"methods": {name: summary}, "config", "runs"}``.
 
     Raises ``ValueError`` naming what differs, or the (seed, fold) a member has no scored run of.
@@ -134,7 +182,8 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
                     slot[i] = run
     labels = [m if sum(n == m for n, _ in members) == 1 else f"{m}#{i + 1}" for i, (m, _) in enumerate(members)]
     runs = []
-    for (seed, fold), got in sorted(by_key.items(), key=lambda kv: kv[0][0]):
+    items = sorted(by_key.items(), key=lambda kv: kv[0][0])
+    for (seed, fold), got in tqdm(items, desc="member weights", unit="fold", disable=not (progress and weigh)):
         missing = [labels[i] for i, run in enumerate(got) if run is None]
         if missing:
             raise ValueError(f"cannot ensemble: seed {seed} fold {fold} has no scored run of {', '.join(missing)}")
@@ -145,12 +194,14 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
                 raise ValueError(f"cannot ensemble: seed {seed} fold {fold}: {label} was scored on other clips "
                                  f"or trained with other shots than {labels[0]}")
         truth = [classes.index(p["label"]) for p in head["predictions"]]
+        weights = weigh(seed, fold) if weigh is not None else None
         conditions, preds = {}, None
         for condition in dict.fromkeys(["clean", *(head.get("conditions") or {})]):  # clean first, once
             scored = [_condition_predictions(run, condition) for run in got]
             if any(s is None for s in scored):
                 continue
-            scores, gated = _fused_scores(scored, inputs, camera_gate, f"seed {seed} fold {fold} ({condition})")
+            scores, gated = _fused_scores(scored, inputs, camera_gate, f"seed {seed} fold {fold} ({condition})",
+                                          weights)
             pred = [int(v.argmax()) for v in scores]
             metrics = clip_metrics(truth, pred, classes)
             metrics["predictions"] = [dict(p, label=classes[t], predicted=classes[k],
@@ -162,11 +213,12 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
                                          gated=gated)
         runs.append(dict(method=name, seed=seed, fold=fold, test_subjects=head["test_subjects"], shots=head["shots"],
                          seconds=0.0, not_applicable=None, picked="+".join(labels), conditions=conditions,
-                         predictions=preds))
+                         predictions=preds, **({} if weights is None else dict(member_weights=weights))))
     member_configs = [dict(method=m, differs={k: results[0]["config"].get(k)
                                               for k in _differences(first, results[0]["config"], _CALL_FIELDS)})
                       for m, results in members]
-    config = dict(first, methods=[name], ensemble_members=labels, camera_gate=camera_gate)
+    config = dict(first, methods=[name], ensemble_members=labels, camera_gate=camera_gate,
+                  member_weights=WEIGHTS_RULE if weigh is not None else "equal")
     if any(mc["differs"] for mc in member_configs):
         config["ensemble_member_configs"] = member_configs
     return dict(methods=summarise(runs, [name], classes), config=config, runs=runs)
@@ -218,21 +270,30 @@ def main(argv: list[str] | None = None) -> int:
                    help="members of stabilised and plain inputs: a clip whose recorded camera speed exceeds SPEED "
                         "takes the stabilised members' scores alone, as simgen evaluate/predict do; off: always "
                         f"the mean of all (default: {CAMERA_GATE})")
+    p.add_argument("--member-models", dest="member_models", action="append", default=[], metavar="DIR",
+                   help="weigh the members by their prediction stability (see simgen.adapt.benchmark.stability): "
+                        "each member's --save-models folder, one per --member in the same order")
+    p.add_argument("--real", help="with --member-models: the real folder the benchmarks read (default: the one "
+                                  "their config records)")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
     if bool(args.members) == bool(args.member) or bool(args.results) != bool(args.members):
         print("ensemble: give RESULTS... --members LIST, or --member METHOD=FILES (repeated)", file=sys.stderr)
+        return 2
+    if args.member_models and not args.member:
+        print("ensemble: --member-models goes with --member METHOD=FILES (one folder per member)", file=sys.stderr)
         return 2
     try:
         if args.members:
             out = ensemble_runs([json.loads(open(f).read()) for f in args.results], args.members.split(","), args.name)
         else:
             specs = [_member_option(m) for m in args.member]
-            out = ensemble_members([(m, [json.loads(open(f).read()) for f in files]) for m, files in specs], args.name,
-                                   args.camera_gate)
+            members = [(m, [json.loads(open(f).read()) for f in files]) for m, files in specs]
+            weigh = stability_weigher(members, args.member_models, args.real) if args.member_models else None
+            out = ensemble_members(members, args.name, args.camera_gate, weigh, progress=True)
             for mc, (_, files) in zip(out["config"].get("ensemble_member_configs", []), specs):
                 mc["files"] = files
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError) as exc:  # TrainDataError (an unreadable checkpoint) is a ValueError
         print(f"ensemble: {exc}", file=sys.stderr)
         return 2
     write_and_print(out, args.out)
