@@ -141,6 +141,8 @@ def h264_roundtrip(frames: np.ndarray, fps: float, crf: float) -> np.ndarray:
     import av
     from fractions import Fraction
 
+    from simgen.video import rgb_arrays
+
     t, h, w, _ = frames.shape
     # 4:2:0 needs even sides: pad by replication, crop after decoding
     ph, pw = h + h % 2, w + w % 2
@@ -156,7 +158,7 @@ def h264_roundtrip(frames: np.ndarray, fps: float, crf: float) -> np.ndarray:
         out.mux(stream.encode())
     buf.seek(0)
     with av.open(buf, "r") as inp:
-        decoded = [fr.to_ndarray(format="rgb24") for fr in inp.decode(video=0)]
+        decoded = list(rgb_arrays(inp.decode(video=0)))
     if len(decoded) != t:
         raise RuntimeError(f"H.264 round trip returned {len(decoded)} frames for {t}")
     return np.stack(decoded)[:, :h, :w]

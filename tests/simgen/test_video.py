@@ -117,3 +117,22 @@ def test_strict_decoding_reports_errors_that_concealment_hides():
             except Exception:
                 raised[strict] += 1
     assert raised[True] >= raised[False] + 0.15 * len(positions), (raised, len(positions))
+
+
+def test_one_reused_colour_converter_gives_the_pixels_of_one_per_frame():
+    import io
+
+    import av
+
+    from simgen.video import rgb_arrays
+
+    data = encode_mp4(_frames(), 25.0, crf=30)
+
+    def decoded(convert):
+        with av.open(io.BytesIO(data)) as container:
+            return np.stack(list(convert(container.decode(video=0))))
+
+    per_frame = decoded(lambda frames: (f.to_ndarray(format="rgb24") for f in frames))
+    shared = decoded(rgb_arrays)
+    assert shared.shape == (12, 48, 48, 3) and np.array_equal(shared, per_frame)
+    assert np.array_equal(decode_mp4(data), per_frame)

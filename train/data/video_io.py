@@ -62,6 +62,8 @@ def visit_frames(path: str | Path, visit: Callable[[np.ndarray], None]) -> float
     """
     import av  # local import: keeps ``import train`` light for non-video users
 
+    from simgen.video import rgb_arrays
+
     path = Path(path)
     if not path.is_file():
         raise VideoDecodeError(f"{path}: video file not found")
@@ -74,8 +76,8 @@ def visit_frames(path: str | Path, visit: Callable[[np.ndarray], None]) -> float
                 raise VideoDecodeError(f"{path}: no video stream in file")
             stream = container.streams.video[0]
             fps = float(stream.average_rate or stream.guessed_rate or 0.0)
-            for frame in container.decode(stream):
-                visit(frame.to_ndarray(format="rgb24"))
+            for rgb in rgb_arrays(container.decode(stream)):
+                visit(rgb)
                 count += 1
     except VideoDecodeError:
         raise
