@@ -143,5 +143,23 @@ def score_conditions(model, clips: list[Clip], classes: list[str], spec: ModelIn
 
     results = {"clean": scored(clips)}
     for i, (name, transform) in enumerate(conditions.items()):
-        results[name] = scored(transform(clips, np.random.default_rng((*rng_seed, i))))
+        results[name] = scored(_perturbed(clips, i, name, transform, rng_seed))
     return results
+
+
+#: the perturbed copies of the last fold's test clips: every method of a fold scores the same copies
+#: (same clips, same draws), so they are made once (H.264 round trips and moving crops are not free)
+_COPIES: dict[tuple, list[Clip]] = {}
+
+
+def _perturbed(clips: list[Clip], i: int, name: str, transform: Condition, rng_seed: tuple) -> list[Clip]:
+    """``transform(clips, default_rng((*rng_seed, i)))``, kept while the same clips are scored."""
+    from simgen.train.ensemble_scores import content_key
+
+    clips_key = tuple((c.key, c.fps, content_key(c.frames)) for c in clips)
+    key = (clips_key, tuple(rng_seed), i, name, id(transform))
+    if key not in _COPIES:
+        if any(k[0] != clips_key for k in _COPIES):  # another fold's clips: forget the last ones
+            _COPIES.clear()
+        _COPIES[key] = transform(clips, np.random.default_rng((*rng_seed, i)))
+    return _COPIES[key]

@@ -48,6 +48,30 @@ def test_conditions_are_scored_by_the_same_function_on_transformed_clips():
     assert out["freeze@1"]["accuracy"] == 0.5 and out["freeze@1"]["confusion_counts"] == [[1, 0], [1, 0]]
 
 
+def test_each_folds_perturbed_copies_are_made_once_for_all_its_methods():
+    rng = np.random.default_rng(0)
+    clips = [Clip("a", rng.integers(0, 255, (10, 8, 8, 3), dtype=np.uint8), 25.0, 0),
+             Clip("b", rng.integers(0, 255, (10, 8, 8, 3), dtype=np.uint8), 25.0, 1)]
+    spec, made = ModelInput("diff", 4, 1, None), []
+
+    def noisy(cs, rng):  # a random condition: the same draws must give the same copies
+        made.append(1)
+        return [Clip(c.key, np.clip(c.frames + rng.integers(0, 40, c.frames.shape), 0, 255).astype(np.uint8),
+                     c.fps, c.label) for c in cs]
+
+    def scores(out):
+        return [p["scores"] for p in out["noise@1"]["predictions"]]
+
+    first = score_conditions(_Brightness(), clips, ["still", "moving"], spec, {"noise@1": noisy}, (0, 0))
+    again = score_conditions(_Brightness(), clips, ["still", "moving"], spec, {"noise@1": noisy}, (0, 0))
+    assert len(made) == 1 and scores(again) == scores(first)  # the second method of the fold: no new copies
+    score_conditions(_Brightness(), clips, ["still", "moving"], spec, {"noise@1": noisy}, (1, 0))
+    assert len(made) == 2  # another seed: other draws
+    other = [Clip(c.key, 255 - c.frames, c.fps, c.label) for c in clips]  # same names, other pictures
+    score_conditions(_Brightness(), other, ["still", "moving"], spec, {"noise@1": noisy}, (0, 0))
+    assert len(made) == 3
+
+
 def test_entropy_and_pick():
     assert mean_entropy(np.array([[1.0, 0, 0, 0]])) == pytest.approx(0.0, abs=1e-9)
     assert mean_entropy(np.full((3, 4), 0.25)) == pytest.approx(1.0)
