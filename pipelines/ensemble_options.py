@@ -47,14 +47,32 @@ def add_camera_gate_option(p: argparse.ArgumentParser) -> None:
                         "camera; off: always every model")
 
 
+def member_weights(text: str) -> list[float]:
+    """``--member-weights``: numbers >= 0, comma-separated, not all 0."""
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, such as 0.65,0.97; got {text!r}") from None
+    if min(values) < 0 or not sum(values) > 0:
+        raise argparse.ArgumentTypeError(f"expected numbers >= 0, not all 0; got {text!r}")
+    return values
+
+
+def add_member_weights_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--member-weights", dest="member_weights", type=member_weights, metavar="W,W,...",
+                   help="with several --checkpoint files: one weight per checkpoint, in order, for the fusion (e.g. "
+                        "the prediction stability python -m simgen.adapt.benchmark.stability prints); default equal")
+
+
 def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fusion", choices=["mean", "vote"], default="mean",
                    help="with several --checkpoint files: fuse their scores by mean probability or by majority vote "
                         "(per clip, and per frame for --task segment); the JSON's 'ensemble' has both and each member")
     add_camera_gate_option(p)
+    add_member_weights_option(p)
 
 
-def load_ensemble(paths, fusion: str, camera_gate: float | None = None):
+def load_ensemble(paths, fusion: str, camera_gate: float | None = None, weights: list[float] | None = None):
     """``(ScoreEnsemble, meta of the fused outputs)`` of the checkpoints; ``ValueError`` naming a member that does not fit."""
     from simgen.train.checkpoint import load_model
     from simgen.train.ensemble_scores import Member, ScoreEnsemble, check_members, ensemble_meta
@@ -63,7 +81,10 @@ def load_ensemble(paths, fusion: str, camera_gate: float | None = None):
     names = [str(p) for p in paths]
     loaded = [load_model(p) for p in paths]
     check_members([meta for _, meta in loaded], names, model_fps)
-    return (ScoreEnsemble([Member(m, meta, n) for (m, meta), n in zip(loaded, names)], fusion, camera_gate=camera_gate),
+    if weights is not None and len(weights) != len(paths):
+        raise ValueError(f"--member-weights: {len(weights)} weight(s) for {len(paths)} checkpoints (one per --checkpoint)")
+    return (ScoreEnsemble([Member(m, meta, n) for (m, meta), n in zip(loaded, names)], fusion, camera_gate=camera_gate,
+                          weights=weights),
             ensemble_meta([meta for _, meta in loaded]))
 
 
@@ -102,7 +123,7 @@ def ensemble_metrics(args, ensemble, meta: dict, dataset, device, *, chain: bool
         rows.append(row)
     # what the headline ensemble fused so far (clean and perturbed clips, chained videos): how often the gate cut
     gate = dict(speed=ensemble.camera_gate, fused=ensemble.gate_counts["clips"], gated=ensemble.gate_counts["gated"])
-    return dict(fusion=args.fusion, camera_gate=gate, rows=rows)
+    return dict(fusion=args.fusion, camera_gate=gate, member_weights=ensemble.weights, rows=rows)
 
 
 def ensemble_summary(report: dict, classes: list[str]) -> str:

@@ -62,11 +62,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     device, msg = _resolve_device(args.device, distributed=False)
     if msg is not None:
         return print_error("predict", msg)
+    if args.member_weights and len(args.member_weights) != len(args.checkpoint):
+        return print_error("predict", f"--member-weights: {len(args.member_weights)} weight(s) for "
+                                      f"{len(args.checkpoint)} --checkpoint file(s) (one per member of an ensemble)")
     try:
         if len(args.checkpoint) > 1:  # e.g. the two recipes' models: members may differ in input and window
             from simgen.pipelines.ensemble_options import load_ensemble
 
-            model, meta = load_ensemble(args.checkpoint, "mean", args.camera_gate)
+            model, meta = load_ensemble(args.checkpoint, "mean", args.camera_gate, args.member_weights)
             if model.frame_head is None:
                 return print_error("predict", "--checkpoint: with several checkpoints every model needs its "
                                               "per-frame head (trained without --no-frame-head)")
@@ -122,7 +125,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def register(sub) -> None:
     """Add ``predict`` to an ``argparse`` subparsers object."""
-    from simgen.pipelines.ensemble_options import add_camera_gate_option
+    from simgen.pipelines.ensemble_options import add_camera_gate_option, add_member_weights_option
 
     p = sub.add_parser(
         "predict", help="label your own videos with a trained model (per-frame labels, segments, labelled MP4)",
@@ -138,6 +141,7 @@ def register(sub) -> None:
                         "averaged (e.g. the default and the robust recipe's models); they must share classes, frame "
                         "size and frame rate")
     add_camera_gate_option(p)
+    add_member_weights_option(p)
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the outputs (made if missing)")
     p.add_argument("--top-k", dest="top_k", type=int_at_least(1), default=3, help="clip labels listed per video")
     p.add_argument("--smoothing", choices=["none", "median", "viterbi"], default="viterbi",

@@ -195,10 +195,13 @@ def _evaluate(args: argparse.Namespace) -> int:
         return _error("evaluate", str(exc))
     try:
         ensemble = None
+        if args.member_weights and len(args.member_weights) != len(args.checkpoint):
+            raise ValueError(f"--member-weights: {len(args.member_weights)} weight(s) for {len(args.checkpoint)} "
+                             "--checkpoint file(s) (one per member of an ensemble)")
         if len(args.checkpoint) > 1:  # members may differ in window length, frame gap, backbone and head
             from simgen.pipelines.ensemble_options import load_ensemble
 
-            ensemble, meta = load_ensemble(args.checkpoint, args.fusion, args.camera_gate)
+            ensemble, meta = load_ensemble(args.checkpoint, args.fusion, args.camera_gate, args.member_weights)
             model = ensemble
         else:
             model, meta = load_model(args.checkpoint[0])

@@ -123,13 +123,16 @@ class ScoreEnsemble:
         members: the models.
         fusion: ``mean`` | ``vote`` (see :func:`fuse_scores`).
         only: score with this member alone (index), ignoring ``fusion``.
+        weights: one number >= 0 per member for the fusion (:func:`fuse_scores`), e.g. their prediction
+            stability (:mod:`simgen.adapt.benchmark.stability`); ``None``: equal.
         camera_gate: with members of stabilised and of plain inputs, a clip whose camera speed
             (:func:`simgen.adapt.stabilise.camera_speed`) exceeds this is fused over the stabilised ones
             alone (:func:`gated_members`); ``None``: every active member, always.
     """
 
     def __init__(self, members: Sequence[Member], fusion: str = "mean", *, only: int | None = None,
-                 active: Sequence[int] | None = None, camera_gate: float | None = None, _cache: dict | None = None):
+                 active: Sequence[int] | None = None, camera_gate: float | None = None,
+                 weights: Sequence[float] | None = None, _cache: dict | None = None):
         if not members:
             raise ValueError("nothing to ensemble")
         if fusion not in FUSIONS:
@@ -140,6 +143,10 @@ class ScoreEnsemble:
         if not self.active or not all(0 <= i < len(self.members) for i in self.active):
             raise ValueError(f"members {self.active} not in 0..{len(self.members) - 1}")
         self.camera_gate = camera_gate
+        if weights is not None and (len(weights) != len(self.members) or min(weights) < 0 or not sum(weights) > 0):
+            raise ValueError(f"member weights: expected {len(self.members)} numbers >= 0, not all 0 (one per member); "
+                             f"got {list(weights)}")
+        self.weights = None if weights is None else [float(w) for w in weights]
         self._cache = {} if _cache is None else _cache
         #: clips scored by the fused view, and how many of them the camera gate narrowed
         self.gate_counts = dict(clips=0, gated=0)
@@ -150,7 +157,8 @@ class ScoreEnsemble:
         ``camera_gate``: another gate (``None``: off), by default this one's."""
         return ScoreEnsemble(self.members, fusion or self.fusion, only=only,
                              active=self.active if active is None else active,
-                             camera_gate=self.camera_gate if camera_gate == "same" else camera_gate, _cache=self._cache)
+                             camera_gate=self.camera_gate if camera_gate == "same" else camera_gate,
+                             weights=self.weights, _cache=self._cache)
 
     def to(self, device) -> "ScoreEnsemble":
         for m in self.members:
@@ -209,7 +217,11 @@ class ScoreEnsemble:
         which = self.fused_members(frames)
         self.gate_counts["clips"] += 1
         self.gate_counts["gated"] += len(which) < len(self.active)
-        return fuse_scores(pad_background(self.member_scores(kind, frames, device=device, which=which)), self.fusion)
+        weights = None if self.weights is None else [self.weights[i] for i in which]
+        if weights is not None and not sum(weights) > 0:  # the gate kept only members weighted 0
+            weights = None
+        return fuse_scores(pad_background(self.member_scores(kind, frames, device=device, which=which)), self.fusion,
+                           weights)
 
     def fused_clip_scores(self, frames: torch.Tensor, *, device="cpu") -> torch.Tensor:
         """The clip's class probabilities ``(K,)``, fused."""

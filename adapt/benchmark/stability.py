@@ -80,9 +80,11 @@ def prediction_stability(model, spec, clips: list, perturbed: list[list], device
     return float(np.mean(kept))
 
 
-def stability_weights(model_paths: list[str | Path], real_root: str | Path, seed: int, device="cpu") -> list[float]:
+def stability_weights(model_paths: list[str | Path], real_root: str | Path, seed: int, device="cpu",
+                      exclude_subjects: list[str] | None = None) -> list[float]:
     """:func:`prediction_stability` of each saved model of one (seed, fold), on the clips of the people it was
-    not tested on (its checkpoint's ``meta.sim2real.test_subjects``, which must agree across the models).
+    not tested on (its checkpoint's ``meta.sim2real.test_subjects``, which must agree across the models), or,
+    with ``exclude_subjects``, on the clips of every other person (models not made by the benchmark).
 
     Raises ``ValueError`` naming the checkpoint whose test people differ or are not recorded, or the real
     folder when it holds no clip of another person.
@@ -91,8 +93,8 @@ def stability_weights(model_paths: list[str | Path], real_root: str | Path, seed
     from simgen.train.checkpoint import load_model
 
     loaded = [(Path(p), *load_model(p)) for p in model_paths]
-    tested = []
-    for path, _, meta in loaded:
+    tested = [sorted(exclude_subjects)] if exclude_subjects is not None else []
+    for path, _, meta in loaded if exclude_subjects is None else ():
         people = (meta.get("sim2real") or {}).get("test_subjects")
         if not people:
             raise ValueError(f"{path}: field 'meta.sim2real.test_subjects' missing (not saved by simgen sim2real "
@@ -105,9 +107,41 @@ def stability_weights(model_paths: list[str | Path], real_root: str | Path, seed
     for _, model, meta in loaded:
         clips = [c for c in real_clips(real_root, meta.get("size")) if c.subject not in tested[0]]
         if not clips:
-            raise ValueError(f"{real_root}: no clip of a person other than {', '.join(tested[0])} to measure the "
-                             "members' prediction stability on")
+            raise ValueError(f"{real_root}: no clip of a person other than {', '.join(tested[0]) or '(none)'} to "
+                             "measure the members' prediction stability on")
         perturbed = [[perturbed_copy(c, i, seed) for c in clips]
                      for i in range(len(STABILITY_CONDITIONS))]
         weights.append(round(prediction_stability(model, ModelInput.from_meta(meta), clips, perturbed, device), 4))
     return weights
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m simgen.adapt.benchmark.stability --checkpoint A.pt --checkpoint B.pt --real DIR``: print the
+    weights for ``simgen evaluate/predict --member-weights``."""
+    import argparse
+    import json
+    import sys
+
+    p = argparse.ArgumentParser(description="prediction stability of models on perturbed copies of real clips "
+                                            "(labels unread): weights for simgen evaluate/predict --member-weights")
+    p.add_argument("--checkpoint", action="append", required=True, metavar="FILE", help="a model; repeat per member")
+    p.add_argument("--real", required=True, metavar="DIR",
+                   help="real clips (labels.csv; labels are not read): not the clips you will test on")
+    p.add_argument("--exclude-subjects", dest="exclude_subjects", default="", metavar="A,B",
+                   help="people of --real to leave out (e.g. your test people)")
+    p.add_argument("--seed", type=int, default=0, help="the perturbations' draws (default 0)")
+    args = p.parse_args(argv)
+    people = [s for s in args.exclude_subjects.split(",") if s]
+    try:
+        weights = stability_weights(args.checkpoint, args.real, args.seed, exclude_subjects=people)
+    except (OSError, ValueError) as exc:  # TrainDataError (an unreadable checkpoint) is a ValueError
+        print(f"stability: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(dict(checkpoints=args.checkpoint, member_weights=weights,
+                          conditions=[f"{kind}@{level:g}" for kind, level in STABILITY_CONDITIONS])))
+    print("--member-weights " + ",".join(f"{w:g}" for w in weights))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

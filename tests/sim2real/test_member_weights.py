@@ -188,3 +188,19 @@ def test_cli_weighs_members_by_their_saved_models(tmp_path, capsys, sim2real_hel
 def test_the_weigher_needs_one_folder_per_member():
     with pytest.raises(ValueError, match="1 folder"):
         stability_weigher([("best", [A]), ("best", [B])], ["x"])
+
+
+def test_the_stability_command_prints_weights_for_evaluate_and_predict(tmp_path, sim2real_helpers, capsys):
+    real = sim2real_helpers.make_real(tmp_path / "real")  # ann, ben, cat
+    a = _checkpoint(tmp_path / "a.pt", None, seed=0)  # models of a user's own: no benchmark record
+    b = _checkpoint(tmp_path / "b.pt", None, seed=1)
+    assert stability.main(["--checkpoint", str(a), "--checkpoint", str(b), "--real", str(real),
+                           "--exclude-subjects", "ben"]) == 0
+    report, option = capsys.readouterr().out.strip().splitlines()
+    weights = json.loads(report)["member_weights"]
+    assert weights == stability_weights([a, b], real, 0, exclude_subjects=["ben"])
+    assert option == "--member-weights " + ",".join(f"{w:g}" for w in weights)
+    assert stability.main(["--checkpoint", str(a), "--real", str(real), "--exclude-subjects", "ann,ben,cat"]) == 2
+    assert "no clip of a person other than ann, ben, cat" in capsys.readouterr().err
+    assert stability.main(["--checkpoint", str(tmp_path / "none.pt"), "--real", str(real)]) == 2
+    assert "none.pt: checkpoint not found" in capsys.readouterr().err

@@ -112,6 +112,15 @@ def test_several_checkpoints_average_their_scores(checkpoint, tmp_path_factory, 
         tops[name] = dict(json.loads((tmp_path / name / "sq.segments.json").read_text())["clip"]["top_k"])
     for c in ("left", "right", "still"):
         assert tops["ab"][c] == pytest.approx((tops["a"][c] + tops["b"][c]) / 2, abs=2e-4)
+    code, _, err = simgen_cli.run(["predict", "--checkpoint", checkpoint, "--checkpoint", other, video, "--out",
+                                   tmp_path / "w", "--member-weights", "1,3", "--top-k", "3", "--no-progress"])
+    assert code == 0, err
+    weighted = dict(json.loads((tmp_path / "w" / "sq.segments.json").read_text())["clip"]["top_k"])
+    for c in ("left", "right", "still"):
+        assert weighted[c] == pytest.approx((tops["a"][c] + 3 * tops["b"][c]) / 4, abs=2e-4)
+    code, _, err = simgen_cli.run(["predict", "--checkpoint", checkpoint, video, "--out", tmp_path / "w1",
+                                   "--member-weights", "1,3", "--no-progress"])
+    assert code == 2 and "--member-weights: 2 weight(s) for 1 --checkpoint file(s)" in err
     check_outputs(tmp_path / "ab", "sq", 30, ["left", "right", "still"], top_k=3)
     assert json.loads((tmp_path / "ab" / "predictions.json").read_text())["checkpoint"] == [str(checkpoint), str(other)]
 

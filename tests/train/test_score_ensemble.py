@@ -46,6 +46,18 @@ def test_frames_are_fused_frame_by_frame():
         fuse_scores([a], "median")
 
 
+def test_member_weights_weigh_the_mean_and_the_votes():
+    a, b, c = P([0.6, 0.4]), P([0.6, 0.4]), P([0.0, 1.0])
+    assert torch.allclose(fuse_scores([a, c], "mean", [1, 3]), P([0.15, 0.85]))
+    assert torch.allclose(fuse_scores([a, c], "mean", [2, 2]), fuse_scores([a, c], "mean"))  # scale-free
+    vote = fuse_scores([a, b, c], "vote", [1, 1, 4])  # c outweighs the two others' votes
+    assert vote.argmax() == 1 and torch.allclose(vote.sum(), P(1.0))
+    assert torch.allclose(fuse_scores([a, b, c], "vote", [1, 1, 1]), fuse_scores([a, b, c], "vote"))
+    for bad in ([1], [1, -1], [0, 0]):
+        with pytest.raises(ValueError, match="member weights"):
+            fuse_scores([a, c], "mean", bad)
+
+
 def _member(num_frames, stride, seed, head="linear"):
     torch.manual_seed(seed)
     model = create_action_model(backbone="tiny3d", num_classes=3, input_mode="diff", head=head).eval()
@@ -76,6 +88,19 @@ def test_each_member_scores_with_its_own_window_and_the_scores_are_fused():
     assert fused_frames.shape == (40, 3)
     assert torch.allclose(fused_frames, fuse_scores(own_frames, "vote"), atol=1e-6)
     assert torch.allclose(clip_scores(ens.view(only=1), None, frames, num_frames=8, stride=1, device="cpu"), own[1])
+
+
+def test_a_weighted_ensemble_fuses_its_members_scores_by_weight_in_every_view():
+    members = [_member(8, 1, 0), _member(8, 2, 1)]
+    frames = _frames()
+    own = [clip_scores(ScoreEnsemble(members, only=i), None, frames, num_frames=8, stride=1, device="cpu")
+           for i in range(2)]
+    ens = ScoreEnsemble(members, weights=[1.0, 3.0])
+    fused = clip_scores(ens, None, frames, num_frames=8, stride=1, device="cpu")
+    assert torch.allclose(fused, (own[0] + 3 * own[1]) / 4, atol=1e-6)
+    assert ens.view(fusion="vote").weights == [1.0, 3.0]
+    with pytest.raises(ValueError, match="expected 2 numbers >= 0"):
+        ScoreEnsemble(members, weights=[1.0])
 
 
 def test_members_score_each_clip_once_whatever_the_views():
@@ -164,6 +189,16 @@ def test_snapshots_are_saved_and_evaluated_as_an_ensemble(tmp_path, synthetic_di
     assert all(set(r["per_class"]) == {"left", "right", "still"} for r in rows.values())
     # one input mode: the camera gate (on by default) cannot narrow anything
     assert m["ensemble"]["camera_gate"] == dict(speed=0.008, fused=m["n_clips"], gated=0)
+    assert m["ensemble"]["member_weights"] is None
+    # weights: members 2 and 3 weighted 0, the mean is member 1's
+    assert train_cli.run("evaluate", "--checkpoint", *snaps, other / "model.pt", "--data", synthetic_dir, "--out", ev,
+                         "--member-weights", "1,0,0", "--no-progress") == 0
+    w = json.loads(ev.read_text())
+    rows = {r["name"]: r for r in w["ensemble"]["rows"]}
+    assert w["ensemble"]["member_weights"] == [1.0, 0.0, 0.0]
+    assert rows["mean"]["per_class"] == rows["member 1"]["per_class"] and w["accuracy"] == rows["member 1"]["accuracy"]
+    assert train_cli.run("evaluate", "--checkpoint", *snaps, "--data", synthetic_dir, "--out", ev,
+                         "--member-weights", "1,0,0", "--no-progress") == 2
 
 
 def test_checkpoints_of_other_classes_are_a_one_line_error(tmp_path, synthetic_dir, learnable_dir, train_cli,

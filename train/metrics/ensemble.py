@@ -50,7 +50,8 @@ class Ensemble(nn.Module):
 FUSIONS = ("mean", "vote")
 
 
-def fuse_scores(probs: Sequence[torch.Tensor], fusion: str = "mean") -> torch.Tensor:
+def fuse_scores(probs: Sequence[torch.Tensor], fusion: str = "mean",
+                weights: Sequence[float] | None = None) -> torch.Tensor:
     """Join several models' probabilities of the same items; classes on the last dim.
 
     ``mean``: the mean probability (score fusion). ``vote``: each model votes for its
@@ -58,6 +59,9 @@ def fuse_scores(probs: Sequence[torch.Tensor], fusion: str = "mean") -> torch.Te
     models, so it still sums to 1, its argmax is the class with the most votes, and a tie
     goes to the tied class of higher mean probability (the mean, below 1, cannot outweigh
     one vote).
+
+    ``weights``: one number >= 0 per model (e.g. :mod:`simgen.adapt.benchmark.stability`'s), scaled to mean 1: a
+    weighted mean, and weighted votes.
 
     Shape:
         each ``(..., K)`` -> ``(..., K)``.
@@ -72,8 +76,12 @@ def fuse_scores(probs: Sequence[torch.Tensor], fusion: str = "mean") -> torch.Te
     if fusion not in FUSIONS:
         raise ValueError(f"unknown fusion {fusion!r}; expected one of {FUSIONS}")
     stack = torch.stack([p.float() for p in probs])
-    mean = stack.mean(0)
+    w = torch.ones(len(probs)) if weights is None else torch.as_tensor(list(weights), dtype=torch.float32)
+    if len(w) != len(probs) or bool((w < 0).any()) or not float(w.sum()) > 0:
+        raise ValueError(f"member weights must be {len(probs)} numbers >= 0, not all 0; got {list(map(float, w))}")
+    w = (w / w.mean()).view(-1, *[1] * (stack.dim() - 1))  # mean 1: equal weights are the plain mean and count
+    mean = (stack * w).mean(0)
     if fusion == "mean":
         return mean
-    votes = torch.nn.functional.one_hot(stack.argmax(-1), stack.shape[-1]).sum(0).float()
+    votes = (torch.nn.functional.one_hot(stack.argmax(-1), stack.shape[-1]).float() * w).sum(0)
     return (votes + mean) / (len(probs) + 1)
