@@ -81,8 +81,6 @@ def load_ensemble(paths, fusion: str, camera_gate: float | None = None, weights:
     names = [str(p) for p in paths]
     loaded = [load_model(p) for p in paths]
     check_members([meta for _, meta in loaded], names, model_fps)
-    if weights is not None and len(weights) != len(paths):
-        raise ValueError(f"--member-weights: {len(weights)} weight(s) for {len(paths)} checkpoints (one per --checkpoint)")
     return (ScoreEnsemble([Member(m, meta, n) for (m, meta), n in zip(loaded, names)], fusion, camera_gate=camera_gate,
                           weights=weights),
             ensemble_meta([meta for _, meta in loaded]))

@@ -141,9 +141,12 @@ def score_conditions(model, clips: list[Clip], classes: list[str], spec: ModelIn
             p["frozen"] = is_frozen(c.frames[resample_fps(len(c.frames), c.fps, spec.fps)])
         return metrics
 
+    from simgen.train.ensemble_scores import content_key
+
     results = {"clean": scored(clips)}
+    clips_key = tuple((c.key, c.fps, content_key(c.frames)) for c in clips) if conditions else ()  # hashed once
     for i, (name, transform) in enumerate(conditions.items()):
-        results[name] = scored(_perturbed(clips, i, name, transform, rng_seed))
+        results[name] = scored(_perturbed(clips, clips_key, i, name, transform, rng_seed))
     return results
 
 
@@ -152,11 +155,10 @@ def score_conditions(model, clips: list[Clip], classes: list[str], spec: ModelIn
 _COPIES: dict[tuple, list[Clip]] = {}
 
 
-def _perturbed(clips: list[Clip], i: int, name: str, transform: Condition, rng_seed: tuple) -> list[Clip]:
-    """``transform(clips, default_rng((*rng_seed, i)))``, kept while the same clips are scored."""
-    from simgen.train.ensemble_scores import content_key
-
-    clips_key = tuple((c.key, c.fps, content_key(c.frames)) for c in clips)
+def _perturbed(clips: list[Clip], clips_key: tuple, i: int, name: str, transform: Condition,
+               rng_seed: tuple) -> list[Clip]:
+    """``transform(clips, default_rng((*rng_seed, i)))``, kept while the same clips (``clips_key``: their names,
+    rates and contents) are scored."""
     key = (clips_key, tuple(rng_seed), i, name, id(transform))
     if key not in _COPIES:
         if any(k[0] != clips_key for k in _COPIES):  # another fold's clips: forget the last ones

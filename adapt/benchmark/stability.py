@@ -11,6 +11,10 @@ touched), the conditions one middle level of each perturbation family (:data:`ST
 Agreement under input corruption as a label-free measure of a model's reliability follows Hendrycks et al.,
 "AugMix" (ICLR 2020, consistency under corruptions), and Deng & Zheng, "Are Labels Always Necessary for
 Classifier Accuracy Evaluation?" (CVPR 2021, accuracy estimated from unlabelled, transformed sets).
+
+Stability is not accuracy: a model that ignores its input never changes its answer and scores 1. The weights
+are meant for members that are each accurate on clean clips (the recipes' ``best`` models), not for ranking
+arbitrary models.
 """
 
 from __future__ import annotations

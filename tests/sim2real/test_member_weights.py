@@ -54,7 +54,7 @@ def test_stability_is_the_share_of_predictions_a_perturbation_leaves_unchanged()
     assert prediction_stability(LeftOrRight(), spec, clips, [clips, clips]) == 1.0
     assert prediction_stability(LeftOrRight(), spec, clips, [clips, mirrored]) == 0.5
     assert prediction_stability(LeftOrRight(), spec, clips, [half, mirrored, clips]) == pytest.approx(6 / 12)
-    assert prediction_stability(Constant(), spec, clips, [mirrored]) == 1.0  # blind, hence stable: see the README
+    assert prediction_stability(Constant(), spec, clips, [mirrored]) == 1.0  # blind, hence stable (the module's caveat)
     with pytest.raises(ValueError, match="at least one clip"):
         prediction_stability(Constant(), spec, [], [[]])
 
