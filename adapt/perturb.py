@@ -141,7 +141,7 @@ def h264_roundtrip(frames: np.ndarray, fps: float, crf: float) -> np.ndarray:
     import av
     from fractions import Fraction
 
-    from simgen.video import rgb_arrays
+    from simgen.video import filled_heap, rgb_arrays
 
     t, h, w, _ = frames.shape
     # 4:2:0 needs even sides: pad by replication, crop after decoding
@@ -149,7 +149,7 @@ def h264_roundtrip(frames: np.ndarray, fps: float, crf: float) -> np.ndarray:
     padded = np.pad(frames, ((0, 0), (0, ph - h), (0, pw - w), (0, 0)), mode="edge")
     buf = io.BytesIO()
     rate = Fraction(fps).limit_denominator(1000) if fps > 0 else Fraction(25)
-    with av.open(buf, "w", format="mp4") as out:
+    with filled_heap(), av.open(buf, "w", format="mp4") as out:  # x264 reads memory it never wrote
         stream = out.add_stream("libx264", rate=rate)
         stream.width, stream.height, stream.pix_fmt = pw, ph, "yuv420p"
         stream.options = {"crf": str(int(round(crf))), "preset": "veryfast", "threads": "1"}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import tempfile
+import threading
 from fractions import Fraction
 from typing import Iterable, Iterator
 
@@ -13,8 +15,8 @@ import cv2
 import numpy as np
 
 
-def _fill_fresh_heap_memory() -> bool:
-    """Make glibc fill every malloc'd block with a fixed byte (mallopt M_PERTURB).
+def _fill_fresh_heap_memory(byte: int = 0x5A) -> bool:
+    """Make glibc fill every malloc'd block with a fixed byte (mallopt M_PERTURB; ``byte`` 0: stop).
 
     libx264 reads some memory it never wrote (seen with 48x48 clips): its output then
     depends on what earlier work left on the heap, so the same frames encoded in two
@@ -30,7 +32,7 @@ def _fill_fresh_heap_memory() -> bool:
         return False
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.mallopt(-6, 0x5A))  # -6 = M_PERTURB
+        return bool(libc.mallopt(-6, byte))  # -6 = M_PERTURB
     except (OSError, AttributeError):
         return False
 
@@ -45,6 +47,31 @@ def pin_heap_for_encoding() -> bool:
     if _heap_pinned is None:
         _heap_pinned = _fill_fresh_heap_memory()
     return _heap_pinned
+
+
+_fill_lock = threading.Lock()
+_fill_depth = 0  # encodes under way in this process's threads
+
+
+@contextlib.contextmanager
+def filled_heap():
+    """M_PERTURB while inside, unset after (unless the process pinned it): for an encode in a process that
+    mostly trains. An H.264 round trip (the codec augmentation, the benchmark's compressed test copies) in a
+    training run gave different pixels for the same frames and CRF in two runs of the same seed (3 of the
+    first 8 round trips of a ``robust`` epoch), so the run was not reproducible; pinning for the whole process
+    would slow every malloc of the training step (x1.19 on a CPU conv3d step)."""
+    global _fill_depth
+    with _fill_lock:
+        _fill_depth += 1
+        if _fill_depth == 1 and not _heap_pinned:
+            _fill_fresh_heap_memory()
+    try:
+        yield
+    finally:
+        with _fill_lock:
+            _fill_depth -= 1
+            if _fill_depth == 0 and not _heap_pinned:
+                _fill_fresh_heap_memory(0)
 
 
 def encode_mp4(frames: np.ndarray, fps: float, *, crf: int = 18, preset: str = "veryfast", params: str = "") -> bytes:
