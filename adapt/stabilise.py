@@ -19,6 +19,8 @@ chained warp drifted by 11-29 grey levels per pixel against 0.9-2.5 for LK + RAN
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -34,6 +36,16 @@ def _gray(frame: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
 
 
+@functools.lru_cache(maxsize=64)
+def _grid(h: int, w: int, grid_step: int) -> np.ndarray:
+    """The tracked points ``float32[P,1,2]`` (x, y) of an ``h x w`` frame: the same for every frame pair, so
+    made once per size (read-only: OpenCV only reads them)."""
+    ys, xs = np.mgrid[2 : h - 2 : grid_step, 2 : w - 2 : grid_step]
+    points = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float32)[:, None]
+    points.setflags(write=False)
+    return points
+
+
 def motion_and_support(prev: np.ndarray, cur: np.ndarray, grid_step: int = _GRID_STEP) -> tuple[np.ndarray, float]:
     """Similarity ``A`` (3x3) with ``cur(A x) ~ prev(x)`` (where a point of ``prev`` went in ``cur``),
     and the share of grid points that agree with it (RANSAC inliers).
@@ -41,9 +53,7 @@ def motion_and_support(prev: np.ndarray, cur: np.ndarray, grid_step: int = _GRID
     Identity and support 0 when too few points track or RANSAC finds no model (flat frames).
     """
     g0, g1 = _gray(prev), _gray(cur)
-    h, w = g0.shape
-    ys, xs = np.mgrid[2 : h - 2 : grid_step, 2 : w - 2 : grid_step]
-    p0 = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float32)[:, None]
+    p0 = _grid(*g0.shape, grid_step)
     p1, status, _ = cv2.calcOpticalFlowPyrLK(g0, g1, p0, None, winSize=(9, 9), maxLevel=2)
     ok = status.ravel() == 1
     if ok.sum() < 6:

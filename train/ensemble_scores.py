@@ -23,7 +23,6 @@ scored by the stabilising members alone (:func:`gated_members`).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -31,6 +30,7 @@ import numpy as np
 import torch
 
 from simgen.train.inputs import InputTransform
+from simgen.train.memo import camera_speed, content_key
 from simgen.train.metrics.ensemble import FUSIONS, fuse_scores
 
 #: input modes that undo the camera's motion before differencing (:func:`simgen.train.inputs.stabilised_gray`)
@@ -86,12 +86,6 @@ def pad_background(scores: list[torch.Tensor]) -> list[torch.Tensor]:
     when another member has it ``(N, K+1)``, so the fused background is the mean over all members."""
     width = max(s.shape[-1] for s in scores)
     return [s if s.shape[-1] == width else torch.nn.functional.pad(s, (0, width - s.shape[-1])) for s in scores]
-
-
-def content_key(frames: np.ndarray) -> tuple:
-    """A key for caching what is computed from ``frames``: their shape and a hash of their bytes."""
-    frames = np.ascontiguousarray(frames)
-    return frames.shape, hashlib.blake2b(frames.tobytes(), digest_size=16).digest()
 
 
 def gate_applies(inputs: Sequence[str]) -> bool:
@@ -196,13 +190,8 @@ class ScoreEnsemble:
 
     def camera_speed(self, frames) -> float:
         """:func:`simgen.adapt.stabilise.camera_speed` of ``frames`` (``uint8[N,H,W,3]``), once per content."""
-        from simgen.adapt.stabilise import camera_speed
-
-        frames = frames if isinstance(frames, torch.Tensor) else torch.as_tensor(frames)
-        key = ("camera", *content_key(frames.numpy()))
-        if key not in self._cache:
-            self._cache[key] = camera_speed(frames.numpy())
-        return self._cache[key]
+        frames = frames.numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames)
+        return camera_speed(frames)
 
     def fused_members(self, frames) -> list[int]:
         """The members the fused scores of ``frames`` average: the active ones, narrowed by the camera gate."""

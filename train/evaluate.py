@@ -7,7 +7,8 @@ import torch
 
 from simgen.train.data.batch import ClipDataset, to_float_video
 from simgen.train.data.samplers import dense_windows
-from simgen.train.inputs import InputTransform, crop_spans_clip
+from simgen.train.inputs import CROPPED_INPUTS, InputTransform, crop_spans_clip
+from simgen.train.memo import active_inputs, content_key
 from simgen.train.metrics.clip import clip_metrics
 from simgen.train.metrics.decode import decode_frame_scores
 from simgen.train.metrics.segment import segmentation_metrics
@@ -22,22 +23,36 @@ CROP_SPANS = ("clip", "window")
 CROP_SPAN = "clip"
 
 
+def _window_inputs(input_tf, frames: torch.Tensor, windows: np.ndarray, device, batch_size: int, pool_box: bool,
+                   key: tuple | None = None):
+    """The model inputs of windows ``(W,T)`` of ``frames``, in batches of ``batch_size``: made as they are used,
+    or kept and reused inside :func:`simgen.train.memo.remembered_inputs` (``key``: the frames'
+    :func:`~simgen.train.memo.content_key`, when the caller has it)."""
+    def make():
+        if pool_box:
+            pooled = input_tf(to_float_video(frames[torch.from_numpy(windows)].to(device)), pool_box=True)
+            return (pooled[s : s + batch_size] for s in range(0, len(windows), batch_size))
+        return (input_tf(to_float_video(frames[torch.from_numpy(windows[s : s + batch_size])].to(device)))
+                for s in range(0, len(windows), batch_size))
+
+    memo = active_inputs()
+    if memo is None:
+        return make()
+    key = (key or content_key(frames.cpu()), input_tf.mode, input_tf.diff_scale, windows.shape, windows.tobytes(),
+           pool_box, batch_size, str(device))
+    return memo.get(key, make)
+
+
 @torch.no_grad()
 def _window_outputs(model, input_tf, frames: torch.Tensor, windows: np.ndarray, device, batch_size: int,
-                    pool_box: bool = False):
+                    pool_box: bool = False, key: tuple | None = None):
     """Run the model on windows ``(W,T)`` of one clip's frames ``uint8[N,H,W,3]``.
 
     ``pool_box``: every window cropped with one box pooled from all their motion; their inputs are then built
     together (each window stabilised once, the box found on those frames) before the model sees them in
-    batches."""
-    if pool_box:
-        pooled = input_tf(to_float_video(frames[torch.from_numpy(windows)].to(device)), pool_box=True)
-        inputs = (pooled[s : s + batch_size] for s in range(0, len(windows), batch_size))
-    else:
-        inputs = (input_tf(to_float_video(frames[torch.from_numpy(windows[s : s + batch_size])].to(device)))
-                  for s in range(0, len(windows), batch_size))
+    batches. ``key``: see :func:`_window_inputs`."""
     clips, frame_logits = [], []
-    for batch in inputs:
+    for batch in _window_inputs(input_tf, frames, windows, device, batch_size, pool_box, key):
         out = model(batch)
         clips.append(torch.softmax(out["clip"].float(), 1).cpu())
         if "frame" in out:
@@ -56,8 +71,10 @@ def clip_scores(model, input_tf, frames: torch.Tensor, *, num_frames: int, strid
     if span not in CROP_SPANS:
         raise ValueError(f"unknown crop span {span!r}; expected one of {list(CROP_SPANS)}")
     wins = dense_windows(len(frames), num_frames, stride)
-    pool = span == "clip" and crop_spans_clip(frames, input_tf.mode)
-    probs, _ = _window_outputs(model, input_tf, frames, wins, device, batch_size, pool)
+    # the frames' content key, hashed once, when something is looked up by it
+    key = content_key(frames.cpu()) if active_inputs() is not None or input_tf.mode in CROPPED_INPUTS else None
+    pool = span == "clip" and crop_spans_clip(frames, input_tf.mode, key=key)
+    probs, _ = _window_outputs(model, input_tf, frames, wins, device, batch_size, pool, key)
     return probs.mean(0)
 
 

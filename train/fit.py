@@ -36,6 +36,7 @@ from simgen.train.errors import TrainDataError
 from simgen.train.evaluate import evaluate_dataset, split_size_warning
 from simgen.train.frame_rate import training_fps
 from simgen.train.inputs import luma_only
+from simgen.train.memo import INPUT_MEMO_BYTES, InputMemo, remembered_inputs
 from simgen.train.models import create_action_model
 from simgen.train.objective import TrainObjective
 from simgen.train.objectives.supervised import ClassificationLoss, class_balance_weights
@@ -294,6 +295,7 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
     csv_log = _CsvLog(out / "log.csv", resume, history) if main else None
     meta = model_meta(cfg, classes, defaulted, train_fps=training_fps(cfg.fps, train_ds), frame_background=background)
     t_start = time.time()
+    val_inputs = InputMemo(INPUT_MEMO_BYTES)  # the same clips every validation: their model inputs built once
 
     for epoch in range(start_epoch, cfg.epochs):
         _set_epoch(train_ds, epoch)
@@ -333,8 +335,9 @@ def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
             row["curriculum_pool"] = len(sampler.pool(epoch))
         if validate:  # every rank scores its share of the clips, so none waits idle for rank 0
             sync_buffers_from_rank0(model)
-            vm = validate_sharded(evaluate_dataset, model, val_ds, input_mode=cfg.input, num_frames=cfg.num_frames,
-                                  stride=cfg.stride, device=device)
+            with remembered_inputs(val_inputs):
+                vm = validate_sharded(evaluate_dataset, model, val_ds, input_mode=cfg.input,
+                                      num_frames=cfg.num_frames, stride=cfg.stride, device=device)
             row.update(val_accuracy=round(vm["accuracy"], 5), val_macro_f1=round(vm["macro_f1"], 5))
             val_details[epoch + 1] = dict(val_per_class=vm["per_class"], val_confusion_counts=vm["confusion_counts"])
             score = vm["accuracy"]

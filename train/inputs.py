@@ -95,15 +95,16 @@ def stabilised(video: torch.Tensor, gray: torch.Tensor) -> torch.Tensor:
     return out.to(device=video.device, dtype=video.dtype).contiguous()
 
 
-def crop_spans_clip(frames: torch.Tensor, mode: str) -> bool:
+def crop_spans_clip(frames: torch.Tensor, mode: str, key: tuple | None = None) -> bool:
     """Whether one crop box serves every window of a clip: ``mode`` crops, the clip has 2 frames or more and its
     camera moves no faster than :data:`STILL_CAMERA` (a box found in one frame's coordinates would not fit
-    another's). ``frames``: ``uint8[N,H,W,3]``."""
+    another's). ``frames``: ``uint8[N,H,W,3]``; ``key``: their :func:`~simgen.train.memo.content_key`, if known
+    (the speed is measured once per content)."""
     if check_mode(mode) not in CROPPED_INPUTS or len(frames) < 2:
         return False
-    from simgen.adapt.stabilise import camera_speed  # numpy/OpenCV only; no model code
+    from simgen.train.memo import camera_speed
 
-    return camera_speed(frames.cpu().numpy()) <= STILL_CAMERA
+    return camera_speed(frames.cpu().numpy(), key) <= STILL_CAMERA
 
 
 def clip_crop_box(frames: torch.Tensor, mode: str, windows: np.ndarray) -> torch.Tensor | None:

@@ -74,21 +74,13 @@ def score_clips(model, clips: list[Clip], classes: list[str], spec: ModelInput, 
     return metrics
 
 
-#: camera speed of clips already measured, by content (every method of a fold scores the same copies)
-_SPEEDS: dict[tuple, float] = {}
-
-
 def clip_camera_speed(clip: Clip, spec: ModelInput) -> float:
     """:func:`simgen.adapt.stabilise.camera_speed` of ``clip`` replayed at the model's frame rate, as a
-    score ensemble's camera gate measures it (:class:`simgen.train.ensemble_scores.ScoreEnsemble`)."""
-    from simgen.adapt.stabilise import camera_speed
-    from simgen.train.ensemble_scores import content_key
+    score ensemble's camera gate measures it (:class:`simgen.train.ensemble_scores.ScoreEnsemble`); measured
+    once per content (:func:`simgen.train.memo.camera_speed`: every method of a fold scores the same copies)."""
+    from simgen.train.memo import camera_speed
 
-    frames = clip.frames[resample_fps(len(clip.frames), clip.fps, spec.fps)]
-    key = content_key(frames)
-    if key not in _SPEEDS:
-        _SPEEDS[key] = round(camera_speed(frames), 5)
-    return _SPEEDS[key]
+    return round(camera_speed(clip.frames[resample_fps(len(clip.frames), clip.fps, spec.fps)]), 5)
 
 
 def condition_record(metrics: dict, with_predictions: bool = False) -> dict:
@@ -141,7 +133,7 @@ def score_conditions(model, clips: list[Clip], classes: list[str], spec: ModelIn
             p["frozen"] = is_frozen(c.frames[resample_fps(len(c.frames), c.fps, spec.fps)])
         return metrics
 
-    from simgen.train.ensemble_scores import content_key
+    from simgen.train.memo import content_key
 
     results = {"clean": scored(clips)}
     clips_key = tuple((c.key, c.fps, content_key(c.frames)) for c in clips) if conditions else ()  # hashed once

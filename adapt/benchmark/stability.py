@@ -62,7 +62,7 @@ def perturbed_copy(clip, condition: int, seed: int, conditions=STABILITY_CONDITI
     the same copy for every member and fold of a seed."""
     from simgen.adapt.perturb import apply_perturbation
 
-    from simgen.train.ensemble_scores import content_key
+    from simgen.train.memo import content_key
 
     kind, severity = conditions[condition]
     cache_key = (clip.key, content_key(clip.frames), clip.fps, kind, severity, seed)  # by content: any folder

@@ -19,6 +19,23 @@ def test_memmap_cache_decodes_once_and_round_trips(tmp_path):
     assert ann2 == ann == {"fps": 30.0, "label": "a", "frame_labels": ["a"] * 5}
 
 
+def test_a_clips_metadata_is_parsed_once_per_cache(tmp_path, monkeypatch):
+    """An epoch reads every clip again: its JSON (annotations with per-frame keypoints, tens of kB) is
+    parsed on the first read only, and later reads give the same frames and annotations."""
+    import simgen.train.data.cache as cache_module
+
+    frames = np.arange(2 * 4 * 4 * 3, dtype=np.uint8).reshape(2, 4, 4, 3)
+    FrameCache(tmp_path).get("k", lambda: (frames, {"fps": 25.0, "boxes": [[1, 2, 3, 4]] * 2}))
+    parsed = []
+    real_loads = cache_module.json.loads
+    monkeypatch.setattr(cache_module.json, "loads", lambda text: parsed.append(1) or real_loads(text))
+    cache = FrameCache(tmp_path)
+    for _ in range(5):
+        out, ann = cache.get("k", lambda: (_ for _ in ()).throw(AssertionError("decoded again")))
+        assert np.array_equal(out, frames) and ann == {"fps": 25.0, "boxes": [[1, 2, 3, 4]] * 2}
+    assert len(parsed) == 1 and cache.hits == 5 and cache.misses == 0
+
+
 def test_incomplete_entry_is_not_trusted(tmp_path):
     cache = FrameCache(tmp_path)
     data_path, meta_path = cache._paths("k")

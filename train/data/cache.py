@@ -65,6 +65,9 @@ class FrameCache:
         if self.directory is not None:
             self.directory.mkdir(parents=True, exist_ok=True)
         self._memory: dict[str, tuple[np.ndarray, dict]] = {}
+        #: the metadata of clips already found on disk, by key: a clip's JSON (its annotations, per-frame
+        #: keypoints and boxes included) is parsed once per process, not on every read of every epoch
+        self._meta: dict[str, dict] = {}
         self.hits = 0
         self.misses = 0
 
@@ -93,12 +96,15 @@ class FrameCache:
                 self.hits += 1
             return self._memory[key]
         data_path, meta_path = self._paths(key)
-        if meta_path.is_file():
-            meta = json.loads(meta_path.read_text())
-            if meta.get("key") == key:
-                self.hits += 1
-                frames = np.memmap(data_path, dtype=np.uint8, mode="r", shape=tuple(meta["shape"]))
-                return frames, meta["annotations"]
+        meta = self._meta.get(key)
+        if meta is None and meta_path.is_file():
+            found = json.loads(meta_path.read_text())
+            if found.get("key") == key:
+                meta = self._meta[key] = found
+        if meta is not None:
+            self.hits += 1
+            frames = np.memmap(data_path, dtype=np.uint8, mode="r", shape=tuple(meta["shape"]))
+            return frames, meta["annotations"]
         self.misses += 1
         frames, ann = load()
         frames = np.ascontiguousarray(frames, dtype=np.uint8)
@@ -107,6 +113,8 @@ class FrameCache:
         os.replace(tmp, data_path)
         meta = dict(key=key, shape=list(frames.shape), annotations=ann)
         tmp_meta = meta_path.with_suffix(f".tmp{os.getpid()}")
-        tmp_meta.write_text(json.dumps(meta, default=_jsonable))
+        text = json.dumps(meta, default=_jsonable)
+        tmp_meta.write_text(text)
         os.replace(tmp_meta, meta_path)
-        return frames, json.loads(json.dumps(ann, default=_jsonable))
+        self._meta[key] = json.loads(text)
+        return frames, self._meta[key]["annotations"]
