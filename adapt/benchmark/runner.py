@@ -153,6 +153,12 @@ def _save(state: dict, meta: dict, path: Path) -> None:
 
 def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str, Condition] | None = None) -> dict:
     """Train and score every (method, fold, seed); returns ``{"methods", "config", "runs"}``."""
+    # every method's checkpoints are scored on a fold's same selection and test clips: their inputs built once
+    with remembered_inputs():
+        return _run_benchmark(cfg, prepared, conditions)
+
+
+def _run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str, Condition] | None) -> dict:
     from simgen.train.checkpoint import load_model
     from simgen.train.fit import build_datasets, fit
 
@@ -168,82 +174,80 @@ def run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[str
     save_root = Path(cfg.save_models) if cfg.save_models else None
     multi = len(prepared.splits) > 1
     try:
-        # every method's checkpoints are scored on the fold's same selection and test clips: inputs built once
-        with remembered_inputs():
-            for seed in _seeds(cfg):
-                bar.set_postfix_str(f"seed {seed}: sim-only training")
-                t0 = time.time()
-                run_dir = (save_root if save_root else Path(scratch.name)) / f"sim-only-seed{seed}"
-                # decoded synthetic frames on disk: the sim-only run and the adaptation runs share them
-                train_cfg = _train_config(cfg, cfg.synthetic, str(run_dir), seed, str(Path(scratch.name) / "cache"))
-                reused = cfg.reuse_sim and _same_sim_run(run_dir, train_cfg)
-                if cfg.reuse_sim:  # say which: a silent retrain would cost the time the flag was meant to save
-                    bar.write(f"seed {seed}: sim-only model " + (f"reused from {run_dir / 'model.pt'}" if reused else
-                              f"trained: {run_dir} holds no finished run of these training settings"), file=sys.stderr)
-                if not reused:
-                    torch.manual_seed(seed)
-                    fit(train_cfg)
-                sim_model, meta = load_model(run_dir / "model.pt")
-                sim_seconds = time.time() - t0
-                bar.update(1)
-                syn_train, syn_val, _, _ = build_datasets(train_cfg.model_copy(update=dict(progress=False)))
-                syn_val_clips = synthetic_clips(syn_val) if syn_val is not None else []
-                spec = ModelInput.from_meta(meta)
-                options = model_options(meta)
-                common = dict(num_frames=train_cfg.num_frames, stride=train_cfg.stride, fps=train_cfg.fps, seed=seed)
-                for f_index, fold in enumerate(prepared.folds[seed]):
-                    fold = pick_fold_shots(cfg.shot_picker, fold, real.rows, model=sim_model, spec=spec, seed=seed,
-                                           fold_index=f_index, clip_of=real.clip, device=cfg.device)
-                    if test_clips[fold.test_subjects] is None:
-                        test_clips[fold.test_subjects] = [real.clip(i) for i in fold.test]
-                    clips = test_clips[fold.test_subjects]
-                    selection = SelectionSet(synthetic_val=syn_val_clips,
-                                             real_unlabelled=[real.clip(i) for i in (fold.unlabelled or fold.shots)])
-                    shots, real_train = fold_training_sets(real, fold, sampler=train_cfg.sampler, **common)
-                    data = FoldData(seed=seed, classes=classes, input_mode=train_cfg.input, backbone=train_cfg.model,
-                                    size=train_cfg.size, sim_state=sim_model.state_dict(), synthetic_train=syn_train,
-                                    shots=shots, real_train=real_train, selection=selection, spec=spec, device=cfg.device,
-                                    model_options=options, augment=cfg.adapt_augment or train_cfg.augment)
-                    data.sim_selection = selection_score(sim_model, selection, spec, cfg.device)
-                    videos = None
-                    if cfg.task == "segment":  # the same joined videos for every method of this (seed, fold)
-                        videos, video_fps = chain_test_clips(clips, spec.fps, np.random.default_rng((seed, f_index, 2)),
-                                                             cfg.segment)
-                        check_chained(videos, fold, real.rows)
-                    done: dict[str, MethodResult] = {}
-                    for method in to_run:
-                        bar.set_postfix_str(f"seed {seed} fold {fold.name}: {method}")
-                        t0 = time.time()
-                        # initialisation and dropout from (seed, fold, method): a method's result does not
-                        # depend on which other methods ran before it
-                        torch.manual_seed(seed * 10_000 + f_index * 100 + METHODS.index(method))
-                        result = run_method(method, data, cfg.settings, done)
-                        done[method] = result
-                        seconds = time.time() - t0 + (sim_seconds / len(prepared.splits) if method == "sim-only" else 0.0)
-                        record = dict(method=method, seed=seed, fold=fold.name, test_subjects=list(fold.test_subjects),
-                                      shots=[real.rows[i].path for i in fold.shots], seconds=round(seconds, 2),
-                                      not_applicable=result.not_applicable, selection=result.selection,
-                                      chosen_step=result.chosen_step, picked=result.picked, history=result.history)
-                        if result.info is not None:
-                            record["info"] = result.info
-                        if result.state is not None:
-                            model = (result.model if result.model is not None
-                                     else sim_model if method == "sim-only" else _load(data, result.state))
-                            scored = score_conditions(model, clips, classes, spec, conditions, (seed, f_index), cfg.device)
-                            record["conditions"] = {k: condition_record(v, with_predictions=k != "clean")
-                                                   for k, v in scored.items()}
-                            record["predictions"] = scored["clean"]["predictions"]
-                            if videos is not None and result.model is None:  # an ensemble has no per-frame output
-                                record["segment"] = score_segmentation(model, videos, video_fps, spec, len(classes),
-                                                                       cfg.segment, cfg.device)
-                            if save_root is not None and method != "sim-only" and method in cfg.methods and result.model is None:
-                                m_meta = dict(meta, sim2real=dict(method=method, seed=seed, test_subjects=list(fold.test_subjects),
-                                                                  shots=record["shots"], picked=result.picked))
-                                folder = save_root / f"{method}-seed{seed}"
-                                _save(result.state, m_meta, (folder / f"test-{fold.name}" if multi else folder) / "model.pt")
-                        if method in cfg.methods:
-                            runs.append(record)
-                        bar.update(1)
+        for seed in _seeds(cfg):
+            bar.set_postfix_str(f"seed {seed}: sim-only training")
+            t0 = time.time()
+            run_dir = (save_root if save_root else Path(scratch.name)) / f"sim-only-seed{seed}"
+            # decoded synthetic frames on disk: the sim-only run and the adaptation runs share them
+            train_cfg = _train_config(cfg, cfg.synthetic, str(run_dir), seed, str(Path(scratch.name) / "cache"))
+            reused = cfg.reuse_sim and _same_sim_run(run_dir, train_cfg)
+            if cfg.reuse_sim:  # say which: a silent retrain would cost the time the flag was meant to save
+                bar.write(f"seed {seed}: sim-only model " + (f"reused from {run_dir / 'model.pt'}" if reused else
+                          f"trained: {run_dir} holds no finished run of these training settings"), file=sys.stderr)
+            if not reused:
+                torch.manual_seed(seed)
+                fit(train_cfg)
+            sim_model, meta = load_model(run_dir / "model.pt")
+            sim_seconds = time.time() - t0
+            bar.update(1)
+            syn_train, syn_val, _, _ = build_datasets(train_cfg.model_copy(update=dict(progress=False)))
+            syn_val_clips = synthetic_clips(syn_val) if syn_val is not None else []
+            spec = ModelInput.from_meta(meta)
+            options = model_options(meta)
+            common = dict(num_frames=train_cfg.num_frames, stride=train_cfg.stride, fps=train_cfg.fps, seed=seed)
+            for f_index, fold in enumerate(prepared.folds[seed]):
+                fold = pick_fold_shots(cfg.shot_picker, fold, real.rows, model=sim_model, spec=spec, seed=seed,
+                                       fold_index=f_index, clip_of=real.clip, device=cfg.device)
+                if test_clips[fold.test_subjects] is None:
+                    test_clips[fold.test_subjects] = [real.clip(i) for i in fold.test]
+                clips = test_clips[fold.test_subjects]
+                selection = SelectionSet(synthetic_val=syn_val_clips,
+                                         real_unlabelled=[real.clip(i) for i in (fold.unlabelled or fold.shots)])
+                shots, real_train = fold_training_sets(real, fold, sampler=train_cfg.sampler, **common)
+                data = FoldData(seed=seed, classes=classes, input_mode=train_cfg.input, backbone=train_cfg.model,
+                                size=train_cfg.size, sim_state=sim_model.state_dict(), synthetic_train=syn_train,
+                                shots=shots, real_train=real_train, selection=selection, spec=spec, device=cfg.device,
+                                model_options=options, augment=cfg.adapt_augment or train_cfg.augment)
+                data.sim_selection = selection_score(sim_model, selection, spec, cfg.device)
+                videos = None
+                if cfg.task == "segment":  # the same joined videos for every method of this (seed, fold)
+                    videos, video_fps = chain_test_clips(clips, spec.fps, np.random.default_rng((seed, f_index, 2)),
+                                                         cfg.segment)
+                    check_chained(videos, fold, real.rows)
+                done: dict[str, MethodResult] = {}
+                for method in to_run:
+                    bar.set_postfix_str(f"seed {seed} fold {fold.name}: {method}")
+                    t0 = time.time()
+                    # initialisation and dropout from (seed, fold, method): a method's result does not
+                    # depend on which other methods ran before it
+                    torch.manual_seed(seed * 10_000 + f_index * 100 + METHODS.index(method))
+                    result = run_method(method, data, cfg.settings, done)
+                    done[method] = result
+                    seconds = time.time() - t0 + (sim_seconds / len(prepared.splits) if method == "sim-only" else 0.0)
+                    record = dict(method=method, seed=seed, fold=fold.name, test_subjects=list(fold.test_subjects),
+                                  shots=[real.rows[i].path for i in fold.shots], seconds=round(seconds, 2),
+                                  not_applicable=result.not_applicable, selection=result.selection,
+                                  chosen_step=result.chosen_step, picked=result.picked, history=result.history)
+                    if result.info is not None:
+                        record["info"] = result.info
+                    if result.state is not None:
+                        model = (result.model if result.model is not None
+                                 else sim_model if method == "sim-only" else _load(data, result.state))
+                        scored = score_conditions(model, clips, classes, spec, conditions, (seed, f_index), cfg.device)
+                        record["conditions"] = {k: condition_record(v, with_predictions=k != "clean")
+                                               for k, v in scored.items()}
+                        record["predictions"] = scored["clean"]["predictions"]
+                        if videos is not None and result.model is None:  # an ensemble has no per-frame output
+                            record["segment"] = score_segmentation(model, videos, video_fps, spec, len(classes),
+                                                                   cfg.segment, cfg.device)
+                        if save_root is not None and method != "sim-only" and method in cfg.methods and result.model is None:
+                            m_meta = dict(meta, sim2real=dict(method=method, seed=seed, test_subjects=list(fold.test_subjects),
+                                                              shots=record["shots"], picked=result.picked))
+                            folder = save_root / f"{method}-seed{seed}"
+                            _save(result.state, m_meta, (folder / f"test-{fold.name}" if multi else folder) / "model.pt")
+                    if method in cfg.methods:
+                        runs.append(record)
+                    bar.update(1)
     finally:
         bar.close()
         scratch.cleanup()
