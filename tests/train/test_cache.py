@@ -36,6 +36,21 @@ def test_a_clips_metadata_is_parsed_once_per_cache(tmp_path, monkeypatch):
     assert len(parsed) == 1 and cache.hits == 5 and cache.misses == 0
 
 
+def test_the_parsed_metadata_kept_is_bounded(tmp_path, monkeypatch):
+    """Parsed, a clip's annotations take ~250 KB: a large set must not keep them all; the most recently read stay."""
+    import simgen.train.data.cache as cache_module
+
+    monkeypatch.setattr(cache_module, "META_KEPT", 3)
+    cache = FrameCache(tmp_path)
+    frames = np.zeros((1, 2, 2, 3), np.uint8)
+    for k in "abcd":
+        cache.get(k, lambda: (frames, {}))
+    assert list(cache._meta) == ["b", "c", "d"]
+    cache.get("b", lambda: (frames, {}))  # read again: now the most recent
+    cache.get("e", lambda: (frames, {}))
+    assert list(cache._meta) == ["d", "b", "e"] and cache.misses == 5 and cache.hits == 1
+
+
 def test_incomplete_entry_is_not_trusted(tmp_path):
     cache = FrameCache(tmp_path)
     data_path, meta_path = cache._paths("k")

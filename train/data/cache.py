@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import OrderedDict
 from pathlib import Path
 from typing import Callable
 
@@ -41,6 +42,10 @@ def content_fingerprint(reader, index: int) -> str:
         return "unreadable"  # decoding it will fail and name the file
 
 
+#: how many clips' parsed metadata a :class:`FrameCache` keeps (see ``FrameCache._meta``)
+META_KEPT = 512
+
+
 class FrameCache:
     """Store ``uint8[T,H,W,3]`` clips as raw files that ``np.memmap`` reopens.
 
@@ -65,9 +70,10 @@ class FrameCache:
         if self.directory is not None:
             self.directory.mkdir(parents=True, exist_ok=True)
         self._memory: dict[str, tuple[np.ndarray, dict]] = {}
-        #: the metadata of clips already found on disk, by key: a clip's JSON (its annotations, per-frame
-        #: keypoints and boxes included) is parsed once per process, not on every read of every epoch
-        self._meta: dict[str, dict] = {}
+        #: the metadata of clips already found on disk, by key, the most recently used last: a clip's JSON is
+        #: parsed once, not on every read of every epoch. Parsed, a weizmann4_mixed clip's (per-frame keypoints
+        #: and boxes) takes about 250 KB, so at most META_KEPT are kept (a 400-clip set whole, ~130 MB)
+        self._meta: OrderedDict[str, dict] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
@@ -97,10 +103,12 @@ class FrameCache:
             return self._memory[key]
         data_path, meta_path = self._paths(key)
         meta = self._meta.get(key)
-        if meta is None and meta_path.is_file():
+        if meta is not None:
+            self._meta.move_to_end(key)
+        elif meta_path.is_file():
             found = json.loads(meta_path.read_text())
             if found.get("key") == key:
-                meta = self._meta[key] = found
+                meta = self._keep_meta(key, found)
         if meta is not None:
             self.hits += 1
             frames = np.memmap(data_path, dtype=np.uint8, mode="r", shape=tuple(meta["shape"]))
@@ -116,5 +124,10 @@ class FrameCache:
         text = json.dumps(meta, default=_jsonable)
         tmp_meta.write_text(text)
         os.replace(tmp_meta, meta_path)
-        self._meta[key] = json.loads(text)
-        return frames, self._meta[key]["annotations"]
+        return frames, self._keep_meta(key, json.loads(text))["annotations"]
+
+    def _keep_meta(self, key: str, meta: dict) -> dict:
+        self._meta[key] = meta
+        if len(self._meta) > META_KEPT:
+            self._meta.popitem(last=False)
+        return meta
