@@ -21,7 +21,7 @@ SCHEDULES = ("head", "gradual", "discriminative")
 HEADS = ("linear", "transformer", "gru", "mstcn")  # simgen.train.models.sequence (not imported: see above)
 #: kept in step with simgen.train.inputs.INPUT_MODES and simgen.train.config.AUGMENT_PRESETS (tested)
 INPUT_MODES = ("rgb", "gray", "diff", "sdiff", "pdiff", "psdiff", "rgb+diff", "psrgb+diff")
-AUGMENTS = ("none", "light", "default", "strong", "robust", "occluded")
+AUGMENTS = ("none", "light", "default", "strong", "robust", "occluded", "light-occluder")
 SHOT_PICKERS = ("class-balanced", "random", "active")  # simgen.adapt.benchmark.picks
 SELECT_RULES = ("label-free", "adapted")  # simgen.adapt.benchmark.methods.SELECT_RULES (tested)
 

@@ -337,11 +337,12 @@ def _add_train(sub) -> None:
                    help="snapshot ensemble: restart the cosine schedule N times (N must divide --epochs) and save "
                         "the end of each cycle as RUN/snapshotK.pt; evaluate them together with "
                         "`simgen evaluate --checkpoint RUN/snapshot1.pt RUN/snapshot2.pt ...`")
-    o.add_argument("--augment", choices=["none", "light", "default", "strong", "robust", "occluded"], default="light",
+    o.add_argument("--augment", choices=["none", "light", "default", "strong", "robust", "occluded", "light-occluder"],
+                   default="light",
                    help="light: per-clip geometry + brightness/contrast; default/strong add temporal and camera-realism transforms; "
                         "robust: light + a slower camera, a box in front of the person, JPEG 10-60, an H.264 round trip (CRF 28-51), "
                         "noise, blur; occluded: robust with more, taller, slower boxes (60%% of clips, 0.7-1.0 of "
-                        "the height)")
+                        "the height); light-occluder: light + robust's box (30%% of clips)")
     o.add_argument("--label-smoothing", dest="label_smoothing", type=float, default=0.1,
                    help="cross-entropy label smoothing, in [0, 1)")
     o.add_argument("--class-balance", dest="class_balance", action="store_true", help="inverse-frequency class weights")
