@@ -225,6 +225,22 @@ def test_the_occluded_preset_is_robust_with_more_taller_slower_boxes():
     assert (plain.p, plain.height, plain.travel) == (0.3, (0.4, 1.0), None)
 
 
+def test_the_light_occluder_preset_is_light_plus_the_robust_box_alone():
+    from simgen.train.augment.camera import MovingOccluder
+    from simgen.train.augment.pipeline import create_clip_augmentation
+    from simgen.train.config import AUGMENT_PRESETS
+
+    aug = create_clip_augmentation(size=32, **AUGMENT_PRESETS["light-occluder"])
+    (box,) = aug.camera  # no noise, blur, JPEG or H.264: a box in front of the person and nothing else
+    assert isinstance(box, MovingOccluder) and (box.p, box.height, box.travel) == (0.3, (0.4, 1.0), None)
+    assert len(aug.temporal.transforms) == len(create_clip_augmentation(size=32, **AUGMENT_PRESETS["light"]).temporal.transforms)
+    # the box is drawn: on a black clip, some clips of a batch get a box (30% each), the rest stay black
+    video = torch.zeros(16, 3, 8, 32, 32)
+    boxed = aug.camera[0](video, generator=torch.Generator().manual_seed(0))
+    hit = boxed.flatten(1).amax(1) > 0
+    assert 0 < int(hit.sum()) < 16
+
+
 def test_the_mixed_preset_validates_and_mixes_in_every_condition():
     from simgen.spec import load_spec, preset_names
 
