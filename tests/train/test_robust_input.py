@@ -233,7 +233,8 @@ def test_the_light_occluder_preset_is_light_plus_the_robust_box_alone():
     aug = create_clip_augmentation(size=32, **AUGMENT_PRESETS["light-occluder"])
     (box,) = aug.camera  # no noise, blur, JPEG or H.264: a box in front of the person and nothing else
     assert isinstance(box, MovingOccluder) and (box.p, box.height, box.travel) == (0.3, (0.4, 1.0), None)
-    assert len(aug.temporal.transforms) == len(create_clip_augmentation(size=32, **AUGMENT_PRESETS["light"]).temporal.transforms)
+    light = create_clip_augmentation(size=32, **AUGMENT_PRESETS["light"])
+    assert len(aug.temporal.transforms) == len(light.temporal.transforms)
     # the box is drawn: on a black clip, some clips of a batch get a box (30% each), the rest stay black
     video = torch.zeros(16, 3, 8, 32, 32)
     boxed = aug.camera[0](video, generator=torch.Generator().manual_seed(0))
