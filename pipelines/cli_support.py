@@ -19,6 +19,10 @@ from simgen.errors import SimgenError
 
 EXIT_USAGE = 2
 
+#: ``--augment`` choices of `simgen train` and `simgen sim2real`, kept in step with simgen.train.config.AUGMENT_PRESETS
+#: (tested; not imported here: --help must not load torch)
+AUGMENTS = ("none", "light", "default", "strong", "robust", "occluded", "light-occluder")
+
 #: Files `simgen train` writes into a run folder (``--force`` removes exactly these).
 RUN_FILES = ("model.pt", "last.pt", "best.pt", "config.yaml", "metrics.json", "log.csv", "log.csv.tmp")
 RUN_GLOBS = ("epoch*.pt", "*.pt.tmp*")

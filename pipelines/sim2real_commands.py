@@ -11,17 +11,16 @@ import argparse
 import json
 
 from simgen.errors import SimgenError
-from simgen.pipelines.cli_support import (fraction, check_input, check_output_file, check_output_folder, comma_list,
-                                          did_you_mean, int_at_least, print_error)
+from simgen.pipelines.cli_support import (AUGMENTS, fraction, check_input, check_output_file, check_output_folder,
+                                          comma_list, did_you_mean, int_at_least, print_error)
 
 #: kept in step with simgen.adapt.benchmark.methods (not imported here: --help must not load torch)
 METHODS = ("sim-only", "real-only", "finetune", "dann", "coral", "mmd", "selfsup", "auto", "best", "pseudo", "ensemble",
            "adabn", "adabn-pseudo")
 SCHEDULES = ("head", "gradual", "discriminative")
 HEADS = ("linear", "transformer", "gru", "mstcn")  # simgen.train.models.sequence (not imported: see above)
-#: kept in step with simgen.train.inputs.INPUT_MODES and simgen.train.config.AUGMENT_PRESETS (tested)
+#: kept in step with simgen.train.inputs.INPUT_MODES (tested)
 INPUT_MODES = ("rgb", "gray", "diff", "sdiff", "pdiff", "psdiff", "rgb+diff", "psrgb+diff")
-AUGMENTS = ("none", "light", "default", "strong", "robust", "occluded", "light-occluder")
 SHOT_PICKERS = ("class-balanced", "random", "active")  # simgen.adapt.benchmark.picks
 SELECT_RULES = ("label-free", "adapted")  # simgen.adapt.benchmark.methods.SELECT_RULES (tested)
 

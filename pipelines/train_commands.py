@@ -15,6 +15,7 @@ from pathlib import Path
 
 from simgen.errors import SimgenError
 from simgen.pipelines.cli_support import (
+    AUGMENTS,
     check_input,
     check_output_file,
     claim_run_folder,
@@ -337,8 +338,7 @@ def _add_train(sub) -> None:
                    help="snapshot ensemble: restart the cosine schedule N times (N must divide --epochs) and save "
                         "the end of each cycle as RUN/snapshotK.pt; evaluate them together with "
                         "`simgen evaluate --checkpoint RUN/snapshot1.pt RUN/snapshot2.pt ...`")
-    o.add_argument("--augment", choices=["none", "light", "default", "strong", "robust", "occluded", "light-occluder"],
-                   default="light",
+    o.add_argument("--augment", choices=AUGMENTS, default="light",
                    help="light: per-clip geometry + brightness/contrast; default/strong add temporal and camera-realism transforms; "
                         "robust: light + a slower camera, a box in front of the person, JPEG 10-60, an H.264 round trip (CRF 28-51), "
                         "noise, blur; occluded: robust with more, taller, slower boxes (60%% of clips, 0.7-1.0 of "

@@ -72,7 +72,7 @@ class FrameCache:
         self._memory: dict[str, tuple[np.ndarray, dict]] = {}
         #: the metadata of clips already found on disk, by key, the most recently used last: a clip's JSON is
         #: parsed once, not on every read of every epoch. Parsed, a weizmann4_mixed clip's (per-frame keypoints
-        #: and boxes) takes about 250 KB, so at most META_KEPT are kept (a 400-clip set whole, ~130 MB)
+        #: and boxes) takes about 250 KB, so at most META_KEPT are kept (~130 MB; a 400-clip set whole)
         self._meta: OrderedDict[str, dict] = OrderedDict()
         self.hits = 0
         self.misses = 0
