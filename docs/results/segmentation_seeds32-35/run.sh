@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Segmentation of the targets configuration (stability-weighted recipe ensemble, camera gate 0.008) on seeds 32-35.
+set -euo pipefail
+cd "$(dirname "$0")/../../.."  # the project root
+export OMP_NUM_THREADS=2
+for S in 32 33 34 35; do
+  if [[ $S == 35 ]]; then D=runs/s24/t35; else D=runs/s23/targets; fi
+  for K in 1 0; do
+    for F in s0 s1 s2 s3 s4; do
+      out=runs/s25/seg/k${K}_seed${S}_${F}.json
+      [[ -f $out ]] && continue
+      W=$(.venv/bin/python -c "
+import json; d=json.load(open('$D/recipes_k${K}_seed${S}.json'))
+print(','.join(str(w) for w in [r for r in d['runs'] if r['fold']=='$F'][0]['member_weights']))")
+      .venv/bin/simgen evaluate --checkpoint $D/default_models_k$K/best-seed$S/test-$F/model.pt \
+        $D/robust_models_k$K/best-seed$S/test-$F/model.pt --member-weights $W \
+        --data ../shared/data/weizmann4_dev --subjects $F --task segment --smoothing viterbi --min-duration 25 \
+        --seed $S --out $out > ${out%.json}.log 2>&1
+      echo "$S $K $F $W done"
+    done
+  done
+done
+touch runs/s25/seg.done
