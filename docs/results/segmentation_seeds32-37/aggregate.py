@@ -1,6 +1,6 @@
 """Summary of the session-25 segmentation runs (one `simgen evaluate --task segment` JSON per K, seed and person).
 
-    python docs/results/segmentation_seeds32-35/aggregate.py runs/s25/seg > docs/results/segmentation_seeds32-35/summary.json
+    python docs/results/segmentation_seeds32-37/aggregate.py runs/s25/seg > docs/results/segmentation_seeds32-37/summary.json
 
 Each run's figure pools its person's 2 chained videos; a set's figure is the mean over its (seed, person) runs.
 """
@@ -9,7 +9,7 @@ import json
 import statistics
 import sys
 
-SETS = {"seeds 32-34": {"32", "33", "34"}, "seed 35": {"35"}}
+SETS = {"seeds 32-34": {"32", "33", "34"}, "seeds 35-37": {"35", "36", "37"}}
 runs = []
 for path in sorted(glob.glob(f"{sys.argv[1]}/k*_seed*_s*.json")):
     name = path.rsplit("/", 1)[-1][:-5]

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Segmentation of the targets configuration (stability-weighted recipe ensemble, camera gate 0.008) on seeds 32-35.
+# Segmentation of the targets configuration (stability-weighted recipe ensemble, camera gate 0.008) on seeds 32-37,
+# from the kept best models of sessions 23 (32-34), 24 (35) and 25 (36-37); one JSON per K, seed and person in runs/s25/seg.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."  # the project root
 export OMP_NUM_THREADS=2
-for S in 32 33 34 35; do
-  if [[ $S == 35 ]]; then D=runs/s24/t35; else D=runs/s23/targets; fi
+for S in 32 33 34 35 36 37; do
+  case $S in 35) D=runs/s24/t35 ;; 36|37) D=runs/s25/targets ;; *) D=runs/s23/targets ;; esac
   for K in 1 0; do
     for F in s0 s1 s2 s3 s4; do
       out=runs/s25/seg/k${K}_seed${S}_${F}.json
@@ -20,4 +21,3 @@ print(','.join(str(w) for w in [r for r in d['runs'] if r['fold']=='$F'][0]['mem
     done
   done
 done
-touch runs/s25/seg.done
