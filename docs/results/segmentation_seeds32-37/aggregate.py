@@ -1,6 +1,7 @@
 """Summary of the session-25 segmentation runs (one `simgen evaluate --task segment` JSON per K, seed and person).
 
-    python docs/results/segmentation_seeds32-37/aggregate.py runs/s25/seg > docs/results/segmentation_seeds32-37/summary.json
+    python docs/results/segmentation_seeds32-37/aggregate.py runs/s25/seg \
+        > docs/results/segmentation_seeds32-37/summary.json
 
 Each run's figure pools its person's 2 chained videos; a set's figure is the mean over its (seed, person) runs.
 """
@@ -26,9 +27,11 @@ for path in sorted(glob.glob(f"{sys.argv[1]}/k*_seed*_s*.json")):
 means = []
 for (shots, config, decoding) in sorted({(r["shots"], r["config"], r["decoding"]) for r in runs}):
     for set_name, seeds in SETS.items():
-        sel = [r for r in runs if (r["shots"], r["config"], r["decoding"]) == (shots, config, decoding) and r["seed"] in seeds]
+        sel = [r for r in runs
+               if (r["shots"], r["config"], r["decoding"]) == (shots, config, decoding) and r["seed"] in seeds]
         means.append(dict(shots=shots, config=config, decoding=decoding, set=set_name, runs=len(sel),
-                          **{m: round(statistics.mean(r[m] for r in sel), 3) for m in ("f1@25", "edit", "frame_accuracy")},
+                          **{m: round(statistics.mean(r[m] for r in sel), 3)
+                             for m in ("f1@25", "edit", "frame_accuracy")},
                           per_seed={s: [round(statistics.mean(r[m] for r in sel if r["seed"] == s), 3)
                                         for m in ("f1@25", "edit")] for s in sorted(seeds)}))
 json.dump(dict(means=means, runs=runs), sys.stdout, indent=1)

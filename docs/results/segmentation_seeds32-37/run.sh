@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Segmentation of the targets configuration (stability-weighted recipe ensemble, camera gate 0.008) on seeds 32-37,
-# from the kept best models of sessions 23 (32-34), 24 (35) and 25 (36-37); one JSON per K, seed and person in runs/s25/seg.
+# from the kept best models of sessions 23 (32-34), 24 (35) and 25 (36-37);
+# one JSON per K, seed and person in runs/s25/seg.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."  # the project root
 export OMP_NUM_THREADS=2
