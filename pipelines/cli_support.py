@@ -23,6 +23,10 @@ EXIT_USAGE = 2
 #: (tested; not imported here: --help must not load torch)
 AUGMENTS = ("none", "light", "default", "strong", "robust", "occluded", "light-occluder")
 
+#: ``--precision`` choices of `simgen train` and `simgen sim2real`: "auto" and the keys of
+#: simgen.train.device.AUTOCAST_DTYPES (tested; not imported here, as above)
+PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+
 #: Files `simgen train` writes into a run folder (``--force`` removes exactly these).
 RUN_FILES = ("model.pt", "last.pt", "best.pt", "config.yaml", "metrics.json", "log.csv", "log.csv.tmp")
 RUN_GLOBS = ("epoch*.pt", "*.pt.tmp*")

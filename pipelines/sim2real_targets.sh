@@ -14,7 +14,8 @@
 # Not a `simgen run` recipe: a recipe has one stage of each kind and no ensemble stage, and this needs two
 # sim2real stages and the ensemble of their results.
 #   bash pipelines/sim2real_targets.sh [--seed S] [--shots K] [--real DIR] [--out DIR] [--dry-run]
-# Environment: SIMGEN (default .venv/bin/simgen), PY (default .venv/bin/python), THREADS,
+# Environment: SIMGEN (default .venv/bin/simgen), PY (default .venv/bin/python), THREADS, PRECISION (the
+#              sim-only trainings' autocast: default bf16 where the CPU has bf16 instructions, else fp32),
 #              DEFAULT_SYN (default runs/acc/train), ROBUST_SYN (default runs/w4mixed/train),
 #              EXTRA (options appended to both benchmarks, e.g. a small budget for a trial run).
 set -euo pipefail
@@ -30,7 +31,7 @@ while [[ $# -gt 0 ]]; do
     --real) REAL=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --dry-run) DRY=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "sim2real_targets.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -39,13 +40,16 @@ done
 SIMGEN=${SIMGEN:-.venv/bin/simgen}
 PY=${PY:-.venv/bin/python}
 export OMP_NUM_THREADS=${THREADS:-$(nproc)}
+# bf16 autocast trained the robust recipe's sim-only model x1.2 faster than fp32 on the 2-core VM (AVX512-BF16);
+# a CPU without bf16 instructions would emulate it, slower than fp32
+PRECISION=${PRECISION:-$(grep -qsE 'avx512_bf16|amx_bf16' /proc/cpuinfo && echo bf16 || echo fp32)}
 DEFAULT_SYN=${DEFAULT_SYN:-runs/acc/train}
 ROBUST_SYN=${ROBUST_SYN:-runs/w4mixed/train}
 TAG="k${SHOTS}_seed${SEED}"
 # K >= 1: `best` is `pseudo` from `finetune`; K = 0: `adabn-pseudo` from sim-only (README, Methods)
 if [[ "$SHOTS" == 0 ]]; then METHODS=sim-only,best; else METHODS=sim-only,finetune,best; fi
 COMMON=(--real "$REAL" --leave-one-subject-out --first-seed "$SEED" --seeds 1 --shots "$SHOTS"
-        --methods "$METHODS" --test-perturb occlusion,camera,scale,fps,compression)
+        --methods "$METHODS" --test-perturb occlusion,camera,scale,fps,compression --precision "$PRECISION")
 read -r -a EXTRA_ARGS <<< "${EXTRA:-}"  # after the recipe's options: the last of a repeated option wins
 
 run() {  # print the command; run it unless --dry-run
@@ -98,7 +102,7 @@ stage ensemble "$PY" -m simgen.adapt.benchmark.ensemble --member "best=$OUT/defa
 [[ -z "$DRY" ]] || exit 0
 json_list() { local out="" m; for m in "$@"; do out+="${out:+, }\"$m\""; done; echo "$out"; }
 {
-  echo "{\"threads\": $OMP_NUM_THREADS, \"cores\": $(nproc), \"seed\": $SEED, \"shots\": $SHOTS,"
+  echo "{\"threads\": $OMP_NUM_THREADS, \"cores\": $(nproc), \"precision\": \"$PRECISION\", \"seed\": $SEED, \"shots\": $SHOTS,"
   echo "  \"sim_only_reused\": [$(json_list ${REUSED[@]+"${REUSED[@]}"})], \"kept_from_earlier_run\": [$(json_list ${KEPT[@]+"${KEPT[@]}"})],"
   for name in "${!SECONDS_OF[@]}"; do echo "  \"${name}_seconds\": ${SECONDS_OF[$name]},"; done
   echo "  \"benchmark_seconds\": $(( ${SECONDS_OF[default]:-0} + ${SECONDS_OF[robust]:-0} + SECONDS_OF[ensemble] ))}"

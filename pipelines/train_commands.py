@@ -16,6 +16,7 @@ from pathlib import Path
 from simgen.errors import SimgenError
 from simgen.pipelines.cli_support import (
     AUGMENTS,
+    PRECISIONS,
     check_input,
     check_output_file,
     claim_run_folder,
@@ -370,7 +371,7 @@ def _add_train(sub) -> None:
     r = p.add_argument_group("run")
     r.add_argument("--device", default="cpu",
                    help="cpu | cuda | cuda:N; under torchrun give cuda: each process takes the GPU of its LOCAL_RANK")
-    r.add_argument("--precision", choices=["auto", "bf16", "fp16", "fp32"], default="auto",
+    r.add_argument("--precision", choices=PRECISIONS, default="auto",
                    help="auto: bf16 on a GPU that supports it (fp16 with loss scaling on one that does not), fp32 on "
                         "the CPU; RUN/config.yaml records the choice")
     r.add_argument("--no-amp", dest="precision", action="store_const", const="fp32", help="same as --precision fp32")

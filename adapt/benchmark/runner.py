@@ -56,6 +56,8 @@ class BenchmarkConfig:
     num_frames: int = 16
     stride: int = 2
     device: str = "cpu"
+    #: the sim-only trainings' autocast precision (``simgen train --precision``); the adapting methods run in fp32
+    precision: str = "auto"
     cache_dir: str | None = None
     progress: bool = True
     shot_picker: str = "class-balanced"  # see .picks
@@ -83,7 +85,8 @@ def _train_config(cfg: BenchmarkConfig, synthetic: str, out: str, seed: int, cac
     return TrainConfig(synthetic=synthetic, out=out, model=cfg.model, input=cfg.input, augment=cfg.augment,
                        epochs=cfg.settings.sim_epochs,
                        size=cfg.size, num_frames=cfg.num_frames, stride=cfg.stride, head=cfg.head,
-                       select="best", val_every=5, seed=seed, device=cfg.device, progress=False,
+                       select="best", val_every=5, seed=seed, device=cfg.device, precision=cfg.precision,
+                       progress=False,
                        cache_dir=cache_dir or cfg.cache_dir).with_backbone_defaults()[0]
 
 
@@ -261,7 +264,7 @@ def _run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[st
                                videos="each test person's clips, each once per video, no class after itself")
                            if cfg.task == "segment" else None), model=cfg.model, input=cfg.input, augment=cfg.augment,
                   adapt_augment=cfg.adapt_augment or cfg.augment, size=cfg.size, crop_span=evaluate.CROP_SPAN,
-                  num_frames=cfg.num_frames, stride=cfg.stride, device=cfg.device,
+                  num_frames=cfg.num_frames, stride=cfg.stride, device=cfg.device, precision=cfg.precision,
                   settings=asdict(cfg.settings), classes=classes,
                   selection_rule=describe_selection(cfg.settings.select, cfg.shots),
                   auto_candidates=list(AUTO_CANDIDATES), best_recipe=dict(zero_shot=BEST_ZERO_SHOT, with_shots=BEST_RECIPE), seconds=round(time.time() - t_start, 1),

@@ -142,3 +142,35 @@ def test_chained_synthetic_clips_give_every_method_the_sim_only_models_backgroun
                  "--methods", "finetune,best", "--out", tmp_path / "r.json", *sim2real_helpers.FAST]) == 0
     res = json.loads((tmp_path / "r.json").read_text())
     assert res["methods"]["best"]["n_test_clips"] == 3
+
+
+def test_precision_reaches_the_sim_only_training_and_its_reuse_check(synthetic, tmp_path, monkeypatch, capsys,
+                                                                     sim2real_helpers):
+    import yaml
+
+    import simgen.train.fit as fit_module
+    from simgen.pipelines.cli_support import PRECISIONS
+    from simgen.train.device import AUTOCAST_DTYPES
+
+    assert PRECISIONS == ("auto", *AUTOCAST_DTYPES)
+    real = sim2real_helpers.make_real(tmp_path / "real")
+    common = ["--synthetic", synthetic, "--real", real, "--shots", "1", "--test-subjects", "ann", "--methods",
+              "sim-only", "--save-models", tmp_path / "models", *sim2real_helpers.FAST]
+    assert _run(["sim2real", *common, "--precision", "bf16", "--out", tmp_path / "a.json"]) == 0
+    assert json.loads((tmp_path / "a.json").read_text())["config"]["precision"] == "bf16"
+    saved = yaml.safe_load((tmp_path / "models" / "sim-only-seed0" / "config.yaml").read_text())
+    assert saved["precision"] == "bf16"
+
+    trained = []
+    real_fit = fit_module.fit
+    monkeypatch.setattr(fit_module, "fit", lambda cfg, **kw: trained.append(cfg) or real_fit(cfg, **kw))
+    assert _run(["sim2real", *common, "--precision", "bf16", "--reuse-sim-only", "--out", tmp_path / "b.json"]) == 0
+    assert trained == []  # same precision: reused
+    assert _run(["sim2real", *common, "--precision", "fp32", "--reuse-sim-only", "--out", tmp_path / "c.json"]) == 0
+    assert [c.precision for c in trained] == ["fp32"]  # a bf16 model is not taken for an fp32 run
+
+    capsys.readouterr()
+    rc = _run(["sim2real", *common, "--precision", "fp16", "--out", tmp_path / "d.json"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "--precision fp16: needs a CUDA device" in err[0]
+    assert not (tmp_path / "d.json").exists()
