@@ -4,13 +4,15 @@
         > docs/results/segmentation_seeds32-37/summary.json
 
 Each run's figure pools its person's 2 chained videos; a set's figure is the mean over its (seed, person) runs.
+Other sets (session 26): `aggregate.py runs/s26/seg "seeds 38-40=38,39,40"`.
 """
 import glob
 import json
 import statistics
 import sys
 
-SETS = {"seeds 32-34": {"32", "33", "34"}, "seeds 35-37": {"35", "36", "37"}}
+SETS = ({"seeds 32-34": {"32", "33", "34"}, "seeds 35-37": {"35", "36", "37"}} if len(sys.argv) < 3 else
+        {name: set(seeds.split(",")) for name, seeds in (a.split("=") for a in sys.argv[2:])})
 runs = []
 for path in sorted(glob.glob(f"{sys.argv[1]}/k*_seed*_s*.json")):
     name = path.rsplit("/", 1)[-1][:-5]
