@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Segmentation of the targets configuration (stability-weighted recipe ensemble, camera gate 0.008) on seeds 32-37,
 # from the kept best models of sessions 23 (32-34), 24 (35) and 25 (36-37);
-# one JSON per K, seed and person in runs/s25/seg.
+# one JSON per K, seed and person in runs/s25/seg. Other seeds (session 26): SEEDS="38 39 40" SEG_OUT=runs/s26/seg.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."  # the project root
 export OMP_NUM_THREADS=2
-for S in 32 33 34 35 36 37; do
-  case $S in 35) D=runs/s24/t35 ;; 36|37) D=runs/s25/targets ;; *) D=runs/s23/targets ;; esac
+SEG_OUT=${SEG_OUT:-runs/s25/seg}
+mkdir -p "$SEG_OUT"
+for S in ${SEEDS:-32 33 34 35 36 37}; do
+  case $S in 35) D=runs/s24/t35 ;; 36|37) D=runs/s25/targets ;; 38|39|40) D=runs/s26/targets ;; *) D=runs/s23/targets ;; esac
   for K in 1 0; do
     for F in s0 s1 s2 s3 s4; do
-      out=runs/s25/seg/k${K}_seed${S}_${F}.json
+      out=$SEG_OUT/k${K}_seed${S}_${F}.json
       [[ -f $out ]] && continue
       W=$(.venv/bin/python -c "
 import json; d=json.load(open('$D/recipes_k${K}_seed${S}.json'))
