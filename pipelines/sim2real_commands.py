@@ -222,7 +222,7 @@ def register(sub) -> None:
     r.add_argument("--precision", choices=PRECISIONS, default="auto",
                    help="the sim-only trainings' autocast precision (`simgen train --precision`): auto = bf16 on a GPU "
                         "that has it, else fp16 on a GPU, fp32 on the CPU; on a CPU with AVX512-BF16 or AMX, bf16 "
-                        "trained the sim-only models in 0.8-0.87 of fp32's time (2-core VM, 2026-12-03). The "
+                        "trained the sim-only models in 0.66-0.84 of fp32's time (2-core VM, 2026-12-03). The "
                         "adapting methods run in fp32")
     r.add_argument("--cache-dir", dest="cache_dir", help="keep decoded frames here as memory maps (default: a "
                    "temporary folder)")

@@ -40,7 +40,7 @@ done
 SIMGEN=${SIMGEN:-.venv/bin/simgen}
 PY=${PY:-.venv/bin/python}
 export OMP_NUM_THREADS=${THREADS:-$(nproc)}
-# bf16 autocast trained the sim-only models in 0.8-0.87 of fp32's time on the 2-core VM (AVX512-BF16, session 26);
+# bf16 autocast trained the sim-only models in 0.66-0.84 of fp32's time on the 2-core VM (AVX512-BF16, session 26);
 # a CPU without bf16 instructions would emulate it, slower than fp32
 PRECISION=${PRECISION:-$(grep -qsE 'avx512_bf16|amx_bf16' /proc/cpuinfo && echo bf16 || echo fp32)}
 DEFAULT_SYN=${DEFAULT_SYN:-runs/acc/train}

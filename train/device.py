@@ -74,7 +74,7 @@ def resolve_precision(option: str, device: torch.device) -> str:
     ``auto``: bf16 on a GPU that supports it (same range as fp32, so no loss scaling is
     needed), fp16 with a GradScaler on an older GPU, fp32 on the CPU (bf16 is asked for
     there: it changes the numbers, and is fast only with bf16 instructions; with AVX512-BF16
-    it trained tiny3d's sim-only models in 0.8-0.87 of fp32's time, session 26). fp16 on
+    it trained tiny3d's sim-only models in 0.66-0.84 of fp32's time, session 26). fp16 on
     the CPU is refused: the GradScaler path is only tested on CUDA.
     """
     if option not in ("auto", *AUTOCAST_DTYPES):

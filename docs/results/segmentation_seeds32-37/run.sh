@@ -8,7 +8,9 @@ export OMP_NUM_THREADS=2
 SEG_OUT=${SEG_OUT:-runs/s25/seg}
 mkdir -p "$SEG_OUT"
 for S in ${SEEDS:-32 33 34 35 36 37}; do
-  case $S in 35) D=runs/s24/t35 ;; 36|37) D=runs/s25/targets ;; 38|39|40) D=runs/s26/targets ;; *) D=runs/s23/targets ;; esac
+  case $S in
+    35) D=runs/s24/t35 ;; 36|37) D=runs/s25/targets ;; 38|39|40) D=runs/s26/targets ;; *) D=runs/s23/targets ;;
+  esac
   for K in 1 0; do
     for F in s0 s1 s2 s3 s4; do
       out=$SEG_OUT/k${K}_seed${S}_${F}.json
