@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from simgen.adapt.benchmark.clip_stability import CLIP_WEIGHTS_RULE, clip_stability_weigher
 from simgen.adapt.benchmark.stability import STABILITY_CONDITIONS
 
 #: the members: with shots (K >= 1), and at K = 0
@@ -84,18 +85,31 @@ def _condition_predictions(run: dict, condition: str) -> list[dict] | None:
     return (run.get("conditions", {}).get(condition) or {}).get("predictions")
 
 
+def _clip_weights(w: np.ndarray, stable: np.ndarray | None, keep: list[int] | np.ndarray) -> np.ndarray | None:
+    """The weights of members ``keep`` on one clip: ``w * stable`` (per-clip stability), or ``w`` where that is all
+    0 (or there is no per-clip stability), or ``None`` (equal) where ``w`` is all 0 too."""
+    if stable is not None and (w[keep] * stable[keep]).sum() > 0:
+        return w[keep] * stable[keep]
+    return w[keep] if w[keep].sum() > 0 else None
+
+
 def _fused_scores(scored: list[list[dict]], inputs: list[str], camera_gate: float | None, where: str,
-                  weights: list[float] | None = None):
-    """Per clip, the mean of the members' scores (weighted by ``weights`` when given); with ``camera_gate`` and
-    members of stabilised and plain inputs, a clip whose recorded camera speed exceeds it takes the stabilised
-    members' alone (as :class:`simgen.train.ensemble_scores.ScoreEnsemble` does). Returns
+                  weights: list[float] | None = None, stability: np.ndarray | None = None):
+    """Per clip, the mean of the members' scores (weighted by ``weights`` when given, and by each member's
+    per-clip ``stability`` [members, clips] when given, see :mod:`simgen.adapt.benchmark.clip_stability`); with
+    ``camera_gate`` and members of stabilised and plain inputs, a clip whose recorded camera speed exceeds it
+    takes the stabilised members' alone (as :class:`simgen.train.ensemble_scores.ScoreEnsemble` does). Returns
     ``(scores [N,K], clips gated)``."""
     from simgen.train.ensemble_scores import gate_applies, gated_members
 
     every = np.array([[p["scores"] for p in s] for s in scored])  # members x clips x classes
     w = np.ones(len(every)) if weights is None or not np.sum(weights) > 0 else np.asarray(weights, float)
     if camera_gate is None or not gate_applies(inputs):
-        return np.average(every, axis=0, weights=w), 0
+        if stability is None:
+            return np.average(every, axis=0, weights=w), 0
+        everyone = np.arange(len(every))
+        return np.array([np.average(every[:, j], axis=0, weights=_clip_weights(w, stability[:, j], everyone))
+                         for j in range(every.shape[1])]), 0
     # the members scored the same copies of the clips, so any member's record of their speeds will do
     speeds = next(([p["camera_speed"] for p in s] for s in scored if all("camera_speed" in p for p in s)), None)
     if speeds is None:
@@ -105,7 +119,8 @@ def _fused_scores(scored: list[list[dict]], inputs: list[str], camera_gate: floa
     for j, speed in enumerate(speeds):
         keep = gated_members(inputs, speed, camera_gate)
         gated += len(keep) < len(inputs)
-        out.append(np.average(every[keep, j], axis=0, weights=w[keep] if w[keep].sum() > 0 else None))
+        out.append(np.average(every[keep, j], axis=0,
+                              weights=_clip_weights(w, None if stability is None else stability[:, j], keep)))
     return np.array(out), gated
 
 
@@ -141,7 +156,8 @@ def stability_weigher(members: list[tuple[str, list[dict]]], model_roots: list[s
 
 def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensemble",
                      camera_gate: float | None = None,
-                     weigh: Callable[[int, str], list[float]] | None = None, progress: bool = False) -> dict:
+                     weigh: Callable[[int, str], list[float]] | None = None, progress: bool = False,
+                     clip_weigh: Callable[[int, str, list[dict]], dict[str, np.ndarray]] | None = None) -> dict:
     """The equal-weight ensemble of ``members`` = ``[(method, [results.json, ...]), ...]``: per (seed, fold),
     each test clip's class scores averaged over the members' recorded scores (kept to 4 decimals), under
     the clean condition and every perturbed one all members recorded clip scores for (the benchmark
@@ -153,7 +169,9 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
     test clips. ``camera_gate``: for members of stabilised and plain inputs (``config.input``), see
     :func:`_fused_scores`; each condition's record counts the clips it narrowed (``gated``). ``weigh``: the
     members' weights of a (seed, fold) (e.g. :func:`stability_weigher`), recorded in each run as
-    ``member_weights``; without it every member counts the same. Returns
+    ``member_weights``; without it every member counts the same. ``clip_weigh``: each member's per-clip stability
+    of a (seed, fold) given its members' runs (:func:`~simgen.adapt.benchmark.clip_stability.clip_stability_weigher`),
+    multiplying the weights clip by clip and recorded with each prediction as ``member_stability``. Returns
     ``{"methods": {name: summary}, "config", "runs"}``.
 
     Raises ``ValueError`` naming what differs, or the (seed, fold) a member has no scored run of.
@@ -183,7 +201,8 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
     labels = [m if sum(n == m for n, _ in members) == 1 else f"{m}#{i + 1}" for i, (m, _) in enumerate(members)]
     runs = []
     items = sorted(by_key.items(), key=lambda kv: kv[0][0])
-    for (seed, fold), got in tqdm(items, desc="member weights", unit="fold", disable=not (progress and weigh)):
+    for (seed, fold), got in tqdm(items, desc="member weights", unit="fold",
+                                  disable=not (progress and (weigh or clip_weigh))):
         missing = [labels[i] for i, run in enumerate(got) if run is None]
         if missing:
             raise ValueError(f"cannot ensemble: seed {seed} fold {fold} has no scored run of {', '.join(missing)}")
@@ -195,18 +214,24 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
                                  f"or trained with other shots than {labels[0]}")
         truth = [classes.index(p["label"]) for p in head["predictions"]]
         weights = weigh(seed, fold) if weigh is not None else None
+        stability = clip_weigh(seed, fold, got) if clip_weigh is not None else {}
         conditions, preds = {}, None
         for condition in dict.fromkeys(["clean", *(head.get("conditions") or {})]):  # clean first, once
             scored = [_condition_predictions(run, condition) for run in got]
             if any(s is None for s in scored):
                 continue
+            if clip_weigh is not None and condition not in stability:
+                raise ValueError(f"seed {seed} fold {fold}: no per-clip stability of the condition {condition}")
+            stable = stability.get(condition)
             scores, gated = _fused_scores(scored, inputs, camera_gate, f"seed {seed} fold {fold} ({condition})",
-                                          weights)
+                                          weights, stable)
             pred = [int(v.argmax()) for v in scores]
             metrics = clip_metrics(truth, pred, classes)
             metrics["predictions"] = [dict(p, label=classes[t], predicted=classes[k],
-                                           scores=[round(float(v), 4) for v in sc])
-                                      for p, t, k, sc in zip(scored[0], truth, pred, scores)]
+                                           scores=[round(float(v), 4) for v in sc],
+                                           **({} if stable is None else
+                                              dict(member_stability=[round(float(x), 4) for x in stable[:, j]])))
+                                      for j, (p, t, k, sc) in enumerate(zip(scored[0], truth, pred, scores))]
             if condition == "clean":
                 preds = metrics["predictions"]
             conditions[condition] = dict(condition_record(metrics, with_predictions=condition != "clean"),
@@ -217,8 +242,9 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
     member_configs = [dict(method=m, differs={k: results[0]["config"].get(k)
                                               for k in _differences(first, results[0]["config"], _CALL_FIELDS)})
                       for m, results in members]
+    rule = WEIGHTS_RULE if weigh is not None else "equal"
     config = dict(first, methods=[name], ensemble_members=labels, camera_gate=camera_gate,
-                  member_weights=WEIGHTS_RULE if weigh is not None else "equal")
+                  member_weights=rule if clip_weigh is None else f"{rule}; {CLIP_WEIGHTS_RULE}")
     if any(mc["differs"] for mc in member_configs):
         config["ensemble_member_configs"] = member_configs
     return dict(methods=summarise(runs, [name], classes), config=config, runs=runs)
@@ -273,6 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--member-models", dest="member_models", action="append", default=[], metavar="DIR",
                    help="weigh the members by their prediction stability (see simgen.adapt.benchmark.stability): "
                         "each member's --save-models folder, one per --member in the same order")
+    p.add_argument("--clip-stability", dest="clip_stability", action="store_true",
+                   help="with --member-models: also weigh each member clip by clip, by how often it keeps its answer "
+                        "on perturbed copies of that test clip (see simgen.adapt.benchmark.clip_stability)")
     p.add_argument("--real", help="with --member-models: the real folder the benchmarks read (default: the one "
                                   "their config records)")
     p.add_argument("--out", required=True)
@@ -283,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.member_models and not args.member:
         print("ensemble: --member-models goes with --member METHOD=FILES (one folder per member)", file=sys.stderr)
         return 2
+    if args.clip_stability and not args.member_models:
+        print("ensemble: --clip-stability needs --member-models (the members' saved models)", file=sys.stderr)
+        return 2
     try:
         if args.members:
             out = ensemble_runs([json.loads(open(f).read()) for f in args.results], args.members.split(","), args.name)
@@ -290,7 +322,8 @@ def main(argv: list[str] | None = None) -> int:
             specs = [_member_option(m) for m in args.member]
             members = [(m, [json.loads(open(f).read()) for f in files]) for m, files in specs]
             weigh = stability_weigher(members, args.member_models, args.real) if args.member_models else None
-            out = ensemble_members(members, args.name, args.camera_gate, weigh, progress=True)
+            clip_weigh = clip_stability_weigher(members, args.member_models, args.real) if args.clip_stability else None
+            out = ensemble_members(members, args.name, args.camera_gate, weigh, progress=True, clip_weigh=clip_weigh)
             for mc, (_, files) in zip(out["config"].get("ensemble_member_configs", []), specs):
                 mc["files"] = files
     except (OSError, ValueError, KeyError) as exc:  # TrainDataError (an unreadable checkpoint) is a ValueError

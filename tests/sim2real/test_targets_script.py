@@ -57,7 +57,7 @@ def test_a_real_folder_without_labels_is_named(tmp_path):
 
 
 @pytest.mark.skipif(not SIMGEN.exists(), reason=f"no simgen executable beside {sys.executable}")
-def test_both_recipes_and_their_ensemble_run_end_to_end(tmp_path, synthetic, sim2real_helpers):
+def test_both_recipes_and_their_ensemble_run_end_to_end(tmp_path, synthetic, sim2real_helpers, capsys):
     real = sim2real_helpers.make_real(tmp_path / "real")
     extra = " ".join([*sim2real_helpers.FAST, "--test-perturb", "occlusion"])  # one perturbation: seconds, not minutes
     args = ["--seed", "3", "--shots", "1", "--real", str(real), "--out", str(tmp_path / "o")]
@@ -85,6 +85,23 @@ def test_both_recipes_and_their_ensemble_run_end_to_end(tmp_path, synthetic, sim
     assert times["threads"] == 1 and times["sim_only_reused"] == [] and "generate_default_seconds" not in times
     assert times["kept_from_earlier_run"] == ["default"] and "default_seconds" not in times
     assert times["benchmark_seconds"] == times["robust_seconds"] + times["ensemble_seconds"]
+
+    # per-clip weights: the test clips and their perturbed copies rebuilt from the real folder score as recorded
+    from simgen.adapt.benchmark.ensemble import main as ensemble_main
+
+    o = tmp_path / "o"
+    clip_args = ["--member", f"best={o}/default_k1_seed3.json", "--member", f"best={o}/robust_k1_seed3.json",
+                 "--member-models", str(o / "default_models_k1"), "--member-models", str(o / "robust_models_k1"),
+                 "--clip-stability", "--name", "recipes", "--out", str(tmp_path / "clip.json")]
+    assert ensemble_main(clip_args) == 0
+    clip_runs = json.loads((tmp_path / "clip.json").read_text())["runs"]
+    for run in clip_runs:
+        for preds in (run["predictions"], run["conditions"]["occlusion@0.45"]["predictions"]):
+            assert all(len(p["member_stability"]) == 2 and all(0 <= s <= 1 for s in p["member_stability"])
+                       for p in preds)
+    other = sim2real_helpers.make_real(tmp_path / "other", seed=2)  # the same clip names, other pictures
+    assert ensemble_main([*clip_args, "--real", str(other)]) == 2
+    assert "score differently from the member's recorded scores" in capsys.readouterr().err
 
     # K = 0 of the same seed: the sim-only models come from the K = 1 run instead of being trained again
     out = _run([*args[:2], "--shots", "0", *args[4:]], env_extra=env, timeout=600)

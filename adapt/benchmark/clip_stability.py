@@ -1,0 +1,136 @@
+"""Per-clip weights for a recipe ensemble: how often each member keeps its answer on *this* test clip when
+the clip is perturbed once more (its labels, and every other clip's, unread).
+
+The fold-level weights of :mod:`simgen.adapt.benchmark.stability` say which member holds up on footage in
+general; a clip that is already occluded or compressed needs the member that holds up on it. Here member
+``i``'s weight on test clip ``j`` is ``w_i * s_ij``: ``w_i`` its fold-level stability, ``s_ij`` the share of
+the :data:`~simgen.adapt.benchmark.stability.STABILITY_CONDITIONS` under which its predicted class on a
+perturbed copy of clip ``j`` equals its predicted class on clip ``j`` (every condition's copy of a test clip
+is a clip of its own here). Disagreement among a test input's augmented copies as that input's uncertainty
+follows Ayhan & Berens, "Test-time data augmentation for estimation of heteroscedastic aleatoric
+uncertainty in deep neural networks" (MIDL 2018).
+
+The ensemble is computed after the members' benchmarks, from their results and saved models, so the test
+clips and their perturbed copies are rebuilt here as the benchmark made them (the same decoded frames, the
+same draws: ``default_rng((seed, fold index, condition index))`` over the fold's clips in their recorded
+order). Each member's scores on the rebuilt copies must match the scores its benchmark recorded; a mismatch
+(another real folder, another perturbation code) stops with an error instead of weighting the wrong clips.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+#: what ``config.member_weights`` adds for per-clip weights
+CLIP_WEIGHTS_RULE = ("per clip: each member's fold weight times its share of unchanged predictions between the "
+                     "test clip (as scored, in each condition) and its copies under the same perturbations (labels "
+                     "unread); the fold weights where every member's product is 0")
+
+#: the largest difference between a recorded score (kept to 4 decimals) and the same score recomputed
+SCORE_TOLERANCE = 2e-3
+
+
+def recheck_copy(clip, condition: int, seed: int):
+    """``clip`` under ``STABILITY_CONDITIONS[condition]``, drawn as the fold-level copies are
+    (:func:`~simgen.adapt.benchmark.stability.perturbed_copy`) but not kept: a seed has hundreds of them."""
+    from simgen.adapt.benchmark.stability import _RNG_TAG, STABILITY_CONDITIONS
+    from simgen.adapt.perturb import apply_perturbation
+
+    kind, severity = STABILITY_CONDITIONS[condition]
+    rng = np.random.default_rng((seed, _RNG_TAG, condition, zlib.crc32(clip.key.encode())))
+    frames, fps = apply_perturbation(clip.frames, clip.fps, kind, severity, rng)
+    return replace(clip, frames=frames, fps=fps)
+
+
+def clip_stability(model, spec, clips: list, seed: int, device="cpu") -> tuple[np.ndarray, np.ndarray]:
+    """``(probabilities [N,K], stability [N])`` of ``model`` on ``clips``: stability is the share of the
+    stability conditions under which a clip's predicted class stays what it is on the clip itself."""
+    from simgen.adapt.benchmark.scoring import clip_probabilities
+    from simgen.adapt.benchmark.stability import STABILITY_CONDITIONS
+
+    probs = clip_probabilities(model, clips, spec, device)
+    if not clips:
+        return probs, np.zeros(0)
+    kept = [clip_probabilities(model, [recheck_copy(c, k, seed) for c in clips], spec, device).argmax(1)
+            == probs.argmax(1) for k in range(len(STABILITY_CONDITIONS))]
+    return probs, np.mean(kept, axis=0)
+
+
+def _condition_from_name(name: str):
+    from simgen.adapt.benchmark.scoring import perturbation_condition
+    from simgen.adapt.perturb import PERTURBATIONS, apply_perturbation
+
+    kind, _, level = name.partition("@")
+    levels = [v for v in PERTURBATIONS.get(kind, ()) if f"{v:g}" == level]
+    if not levels:
+        raise ValueError(f"cannot rebuild the test condition {name!r}: not one of this build's perturbations")
+    return perturbation_condition(kind, levels[0], apply_perturbation)
+
+
+def rebuilt_test_clips(config: dict, run: dict, real_root: str | Path, size: int | None) -> dict[str, list]:
+    """``{"clean": clips, CONDITION: copies, ...}`` of one (seed, fold) run, as the benchmark scored them:
+    the clips ``run["predictions"]`` names, in that order, then each of ``config["test_conditions"]``."""
+    from simgen.adapt.benchmark.stability import real_clips
+
+    by_key = {c.key: c for c in real_clips(real_root, size)}
+    keys = [p["clip"] for p in run["predictions"]]
+    missing = [k for k in keys if k not in by_key]
+    if missing:
+        raise ValueError(f"{real_root}: no clip {', '.join(missing)} (seed {run['seed']} fold {run['fold']}'s test "
+                         "clips): the members were scored on another real folder (--real)")
+    clips = [by_key[k] for k in keys]
+    folds = [f["name"] for f in config["folds"]]
+    f_index = folds.index(run["fold"])
+    out = {"clean": clips}
+    for i, name in enumerate(config.get("test_conditions") or []):
+        out[name] = _condition_from_name(name)(clips, np.random.default_rng((run["seed"], f_index, i)))
+    return out
+
+
+def check_recorded(scores: np.ndarray, recorded: list[dict], where: str) -> None:
+    """Raise ``ValueError`` when recomputed scores differ from a run's recorded ones."""
+    want = np.array([p["scores"] for p in recorded], float)
+    if want.shape != scores.shape or np.abs(want - scores).max(initial=0.0) > SCORE_TOLERANCE:
+        worst = np.abs(want - scores).max() if want.shape == scores.shape else float("nan")
+        raise ValueError(f"{where}: the rebuilt clips score differently from the member's recorded scores "
+                         f"(largest difference {worst:.4f}): another real folder or perturbation code than the "
+                         "benchmark's")
+
+
+def clip_stability_weigher(members: list[tuple[str, list[dict]]], model_roots: list[str], real: str | None = None,
+                           device="cpu") -> Callable[[int, str, list[dict]], dict[str, np.ndarray]]:
+    """``(seed, fold, member runs) -> {condition: stability [members, clips]}`` from each member's saved model
+    (``model_roots[i]``, as for :func:`~simgen.adapt.benchmark.ensemble.stability_weigher`)."""
+    from simgen.adapt.benchmark.ensemble import _condition_predictions, saved_model
+    from simgen.adapt.benchmark.scoring import ModelInput
+    from simgen.train.checkpoint import load_model
+
+    if len(model_roots) != len(members):
+        raise ValueError(f"--member-models: {len(model_roots)} folder(s) for {len(members)} members (one per --member, "
+                         "in the same order)")
+    configs = [results[0]["config"] for _, results in members]
+    real = real or configs[0]["real"]
+
+    def weigh(seed: int, fold: str, runs: list[dict]) -> dict[str, np.ndarray]:
+        out: dict[str, list] = {}
+        for i, ((method, _), root, run) in enumerate(zip(members, model_roots, runs)):
+            path = saved_model(root, method, seed, fold)
+            if not path.is_file():
+                raise ValueError(f"no saved model for seed {seed} fold {fold}: {path} (--member-models takes the "
+                                 "folders the members' benchmarks were given as --save-models)")
+            model, meta = load_model(path)
+            spec = ModelInput.from_meta(meta)
+            for condition, clips in rebuilt_test_clips(configs[i], run, real, meta.get("size")).items():
+                recorded = _condition_predictions(run, condition)
+                if recorded is None:
+                    continue
+                probs, stable = clip_stability(model, spec, clips, seed, device)
+                check_recorded(probs, recorded, f"seed {seed} fold {fold} {condition}, member {i + 1} ({path})")
+                out.setdefault(condition, [None] * len(members))[i] = stable
+        return {c: np.array(rows) for c, rows in out.items() if all(r is not None for r in rows)}
+    return weigh
