@@ -95,3 +95,12 @@ def test_rebuilt_scores_must_match_the_recorded_ones():
         check_recorded(np.array([[0.9, 0.1], [0.3, 0.7]]), recorded, "here")
     with pytest.raises(ValueError, match="here: the rebuilt clips score differently"):
         check_recorded(np.array([[0.9, 0.1]]), recorded, "here")
+
+
+def test_the_cli_needs_the_saved_models_for_per_clip_weights(tmp_path, capsys):
+    from simgen.adapt.benchmark.ensemble import main
+
+    assert main(["--member", "best=a.json", "--member", "best=b.json", "--clip-stability",
+                 "--out", str(tmp_path / "e.json")]) == 2
+    assert "--clip-stability needs --member-models" in capsys.readouterr().err
+    assert not (tmp_path / "e.json").exists()
