@@ -47,17 +47,25 @@ def recheck_copy(clip, condition: int, seed: int):
     return replace(clip, frames=frames, fps=fps)
 
 
-def clip_stability(model, spec, clips: list, seed: int, device="cpu") -> tuple[np.ndarray, np.ndarray]:
-    """``(probabilities [N,K], stability [N])`` of ``model`` on ``clips``: stability is the share of the
-    stability conditions under which a clip's predicted class stays what it is on the clip itself."""
-    from simgen.adapt.benchmark.scoring import clip_probabilities
+def recheck_copies(clips: list, seed: int) -> list[list]:
+    """Each stability condition's :func:`recheck_copy` of every clip: ``[condition][clip]``."""
     from simgen.adapt.benchmark.stability import STABILITY_CONDITIONS
+
+    return [[recheck_copy(c, k, seed) for c in clips] for k in range(len(STABILITY_CONDITIONS))]
+
+
+def clip_stability(model, spec, clips: list, seed: int, device="cpu",
+                   copies: list[list] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(probabilities [N,K], stability [N])`` of ``model`` on ``clips``: stability is the share of the
+    stability conditions under which a clip's predicted class stays what it is on the clip itself.
+    ``copies``: :func:`recheck_copies` of ``clips``, when already made (members of one size share them)."""
+    from simgen.adapt.benchmark.scoring import clip_probabilities
 
     probs = clip_probabilities(model, clips, spec, device)
     if not clips:
         return probs, np.zeros(0)
-    kept = [clip_probabilities(model, [recheck_copy(c, k, seed) for c in clips], spec, device).argmax(1)
-            == probs.argmax(1) for k in range(len(STABILITY_CONDITIONS))]
+    kept = [clip_probabilities(model, some, spec, device).argmax(1) == probs.argmax(1)
+            for some in (copies if copies is not None else recheck_copies(clips, seed))]
     return probs, np.mean(kept, axis=0)
 
 
@@ -117,20 +125,29 @@ def clip_stability_weigher(members: list[tuple[str, list[dict]]], model_roots: l
     real = real or configs[0]["real"]
 
     def weigh(seed: int, fold: str, runs: list[dict]) -> dict[str, np.ndarray]:
-        out: dict[str, list] = {}
-        for i, ((method, _), root, run) in enumerate(zip(members, model_roots, runs)):
+        loaded = []
+        for (method, _), root in zip(members, model_roots):
             path = saved_model(root, method, seed, fold)
             if not path.is_file():
                 raise ValueError(f"no saved model for seed {seed} fold {fold}: {path} (--member-models takes the "
                                  "folders the members' benchmarks were given as --save-models)")
-            model, meta = load_model(path)
-            spec = ModelInput.from_meta(meta)
-            for condition, clips in rebuilt_test_clips(configs[i], run, real, meta.get("size")).items():
-                recorded = _condition_predictions(run, condition)
-                if recorded is None:
-                    continue
-                probs, stable = clip_stability(model, spec, clips, seed, device)
-                check_recorded(probs, recorded, f"seed {seed} fold {fold} {condition}, member {i + 1} ({path})")
-                out.setdefault(condition, [None] * len(members))[i] = stable
+            loaded.append((path, *load_model(path)))
+        # members reading frames of one size under the same test conditions score the same copies: made once
+        groups: dict[tuple, list[int]] = {}
+        for i, (_, _, meta) in enumerate(loaded):
+            groups.setdefault((meta.get("size"), tuple(configs[i].get("test_conditions") or [])), []).append(i)
+        out: dict[str, list] = {}
+        for (size, _), which in groups.items():
+            for condition, clips in rebuilt_test_clips(configs[which[0]], runs[which[0]], real, size).items():
+                copies = None
+                for i in which:
+                    recorded = _condition_predictions(runs[i], condition)
+                    if recorded is None:
+                        continue
+                    path, model, meta = loaded[i]
+                    copies = copies if copies is not None else recheck_copies(clips, seed)
+                    probs, stable = clip_stability(model, ModelInput.from_meta(meta), clips, seed, device, copies)
+                    check_recorded(probs, recorded, f"seed {seed} fold {fold} {condition}, member {i + 1} ({path})")
+                    out.setdefault(condition, [None] * len(members))[i] = stable
         return {c: np.array(rows) for c, rows in out.items() if all(r is not None for r in rows)}
     return weigh
