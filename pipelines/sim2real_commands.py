@@ -39,19 +39,16 @@ def _methods(text: str) -> list[str]:
 def _perturbation_conditions(kinds: list[str]) -> dict:
     """``{"KIND@LEVEL": condition}`` for each requested perturbation and each of its severity levels."""
     try:
-        from simgen.adapt.perturb import PERTURBATIONS, apply_perturbation
+        from simgen.adapt.perturb import PERTURBATIONS
     except ImportError:
         raise SimgenError("--test-perturb: the perturbation module (simgen.adapt.perturb) is not in this build yet") from None
-    from simgen.adapt.benchmark.scoring import perturbation_condition
+    from simgen.adapt.benchmark.scoring import perturbation_conditions
 
-    out = {}
     for kind in kinds:
         if kind not in PERTURBATIONS:
             raise SimgenError(f"--test-perturb: unknown perturbation '{kind}'{did_you_mean(kind, PERTURBATIONS)} "
                               f"(known: {', '.join(PERTURBATIONS)})")
-        for level in PERTURBATIONS[kind]:
-            out[f"{kind}@{level:g}"] = perturbation_condition(kind, level, apply_perturbation)
-    return out
+    return perturbation_conditions(kinds)
 
 
 def cmd_sim2real(args: argparse.Namespace) -> int:

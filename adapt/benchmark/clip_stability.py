@@ -19,8 +19,6 @@ order). Each member's scores on the rebuilt copies must match the scores its ben
 
 from __future__ import annotations
 
-import zlib
-from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -37,14 +35,10 @@ SCORE_TOLERANCE = 2e-3
 
 def recheck_copy(clip, condition: int, seed: int):
     """``clip`` under ``STABILITY_CONDITIONS[condition]``, drawn as the fold-level copies are
-    (:func:`~simgen.adapt.benchmark.stability.perturbed_copy`) but not kept: a seed has hundreds of them."""
-    from simgen.adapt.benchmark.stability import _RNG_TAG, STABILITY_CONDITIONS
-    from simgen.adapt.perturb import apply_perturbation
+    (:func:`~simgen.adapt.benchmark.stability.drawn_copy`) but not kept: a seed has hundreds of them."""
+    from simgen.adapt.benchmark.stability import drawn_copy
 
-    kind, severity = STABILITY_CONDITIONS[condition]
-    rng = np.random.default_rng((seed, _RNG_TAG, condition, zlib.crc32(clip.key.encode())))
-    frames, fps = apply_perturbation(clip.frames, clip.fps, kind, severity, rng)
-    return replace(clip, frames=frames, fps=fps)
+    return drawn_copy(clip, condition, seed)
 
 
 def recheck_copies(clips: list, seed: int) -> list[list]:
@@ -70,14 +64,14 @@ def clip_stability(model, spec, clips: list, seed: int, device="cpu",
 
 
 def _condition_from_name(name: str):
-    from simgen.adapt.benchmark.scoring import perturbation_condition
-    from simgen.adapt.perturb import PERTURBATIONS, apply_perturbation
+    from simgen.adapt.benchmark.scoring import perturbation_conditions
+    from simgen.adapt.perturb import PERTURBATIONS
 
-    kind, _, level = name.partition("@")
-    levels = [v for v in PERTURBATIONS.get(kind, ()) if f"{v:g}" == level]
-    if not levels:
+    kind = name.partition("@")[0]
+    condition = (perturbation_conditions([kind]) if kind in PERTURBATIONS else {}).get(name)
+    if condition is None:
         raise ValueError(f"cannot rebuild the test condition {name!r}: not one of this build's perturbations")
-    return perturbation_condition(kind, levels[0], apply_perturbation)
+    return condition
 
 
 def rebuilt_test_clips(config: dict, run: dict, real_root: str | Path, size: int | None) -> dict[str, list]:

@@ -118,6 +118,16 @@ def perturbation_condition(kind: str, severity, apply) -> Condition:
     return transform
 
 
+def perturbation_conditions(kinds: list[str]) -> dict[str, Condition]:
+    """``{"KIND@LEVEL": condition}`` for each of ``kinds`` (known to :data:`~simgen.adapt.perturb.PERTURBATIONS`)
+    and each of its levels: the names, and the order, a benchmark records as ``config.test_conditions`` (a
+    condition's draws depend on its position, see :func:`score_conditions`)."""
+    from simgen.adapt.perturb import PERTURBATIONS, apply_perturbation
+
+    return {f"{kind}@{level:g}": perturbation_condition(kind, level, apply_perturbation)
+            for kind in kinds for level in PERTURBATIONS[kind]}
+
+
 def score_conditions(model, clips: list[Clip], classes: list[str], spec: ModelInput,
                      conditions: dict[str, Condition], rng_seed: tuple, device="cpu") -> dict[str, dict]:
     """``{"clean": metrics, NAME: metrics...}``: the clips as they are, then under each condition.

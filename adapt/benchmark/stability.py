@@ -60,17 +60,23 @@ def real_clips(real_root: str | Path, size: int | None) -> list:
 def perturbed_copy(clip, condition: int, seed: int, conditions=STABILITY_CONDITIONS):
     """``clip`` under ``conditions[condition]``, drawn from ``default_rng((seed, _RNG_TAG, condition, crc32(key)))``:
     the same copy for every member and fold of a seed."""
-    from simgen.adapt.perturb import apply_perturbation
-
     from simgen.train.memo import content_key
 
     kind, severity = conditions[condition]
     cache_key = (clip.key, content_key(clip.frames), clip.fps, kind, severity, seed)  # by content: any folder
     if cache_key not in _COPIES:
-        rng = np.random.default_rng((seed, _RNG_TAG, condition, zlib.crc32(clip.key.encode())))
-        frames, fps = apply_perturbation(clip.frames, clip.fps, kind, severity, rng)
-        _COPIES[cache_key] = replace(clip, frames=frames, fps=fps)
+        _COPIES[cache_key] = drawn_copy(clip, condition, seed, conditions)
     return _COPIES[cache_key]
+
+
+def drawn_copy(clip, condition: int, seed: int, conditions=STABILITY_CONDITIONS):
+    """:func:`perturbed_copy` made afresh, not kept."""
+    from simgen.adapt.perturb import apply_perturbation
+
+    kind, severity = conditions[condition]
+    rng = np.random.default_rng((seed, _RNG_TAG, condition, zlib.crc32(clip.key.encode())))
+    frames, fps = apply_perturbation(clip.frames, clip.fps, kind, severity, rng)
+    return replace(clip, frames=frames, fps=fps)
 
 
 def prediction_stability(model, spec, clips: list, perturbed: list[list], device="cpu") -> float:
