@@ -6,7 +6,7 @@ import collections
 import glob
 import json
 
-files = sorted(f for d in ("seeds32-34", "seed35", "seeds35-37", "seeds38-40", "seeds41-42")
+files = sorted(f for d in ("seeds32-34", "seed35", "seeds35-37", "seeds38-40", "seeds41-43")
                for f in glob.glob(f"docs/results/{d}/recipes_k1_seed*.json"))
 errors = collections.Counter()
 clips = 0

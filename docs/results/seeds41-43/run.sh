@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Session 27: the targets configuration on new seeds 41-42 (plan: empty commit 04fa56a), then the recipe
 # ensemble rebuilt from the same members with per-clip stability weights (--clip-stability).
-#   bash docs/results/seeds41-42/run.sh [OUT]     (default OUT runs/s27/targets; about 1 h a seed on a 2-core VM)
-#   SEEDS="42 43" bash docs/results/seeds41-42/run.sh runs/s28/targets     (session 28: the remaining seeds of the plan)
+#   bash docs/results/seeds41-43/run.sh [OUT]     (default OUT runs/s27/targets; about 1 h a seed on a 2-core VM)
+#   SEEDS="42 43" bash docs/results/seeds41-43/run.sh runs/s28/targets     (session 28: the remaining seeds of the plan)
 # Session 27 ran the same commands from two steps: the pipeline from a snapshot of 5708650 (so that code could change
 # meanwhile), the ensembles afterwards at e30a72a; seed 42 was stopped inside its robust member.
 set -euo pipefail
