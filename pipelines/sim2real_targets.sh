@@ -4,7 +4,9 @@
 #   2. the default recipe's benchmark (tiny3d, diff input, light augmentation, 200 weizmann4 clips),
 #   3. the robust recipe's (psdiff input, robust augmentation, 240 sim-only epochs, weizmann4_mixed clips),
 #   4. the two `best` models' clip scores averaged, each weighted by its prediction stability on the
-#      training people's perturbed clips (labels unread), camera gate on -> OUT/recipes_kK_seedS.json.
+#      training people's perturbed clips times its stability on perturbed copies of the test clip itself
+#      (--clip-stability, adopted in session 28 under plan 04fa56a; labels unread), camera gate on
+#      -> OUT/recipes_kK_seedS.json.
 # Leave one person out on the real folder, perturbed test copies (occlusion, camera, scale, fps,
 # compression). The members run one after the other on every core (torch threads = THREADS, default
 # all): on 2 cores that beats two one-thread jobs side by side, which leave a core idle once the
@@ -31,7 +33,7 @@ while [[ $# -gt 0 ]]; do
     --real) REAL=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --dry-run) DRY=1; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "sim2real_targets.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -97,7 +99,7 @@ stage robust "$SIMGEN" sim2real --synthetic "$ROBUST_SYN" --input psdiff --augme
   ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"}; }
 stage ensemble "$PY" -m simgen.adapt.benchmark.ensemble --member "best=$OUT/default_$TAG.json" \
   --member "best=$OUT/robust_$TAG.json" --member-models "$OUT/default_models_k$SHOTS" \
-  --member-models "$OUT/robust_models_k$SHOTS" --name recipes --out "$OUT/recipes_$TAG.json"
+  --member-models "$OUT/robust_models_k$SHOTS" --clip-stability --name recipes --out "$OUT/recipes_$TAG.json"
 
 [[ -z "$DRY" ]] || exit 0
 json_list() { local out="" m; for m in "$@"; do out+="${out:+, }\"$m\""; done; echo "$out"; }

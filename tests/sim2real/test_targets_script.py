@@ -76,7 +76,9 @@ def test_both_recipes_and_their_ensemble_run_end_to_end(tmp_path, synthetic, sim
     assert recipes["config"]["ensemble_member_configs"][1]["differs"]["input"] == "psdiff"
     assert len(recipes["runs"]) == 3  # one fold per person
     assert recipes["config"]["member_weights"].startswith("stability")  # weighed by the members' saved models
+    assert "per clip" in recipes["config"]["member_weights"]  # and clip by clip (--clip-stability)
     assert all(len(r["member_weights"]) == 2 for r in recipes["runs"])
+    assert all(len(p["member_stability"]) == 2 for r in recipes["runs"] for p in r["predictions"])
     assert set(recipes["methods"]["recipes"]["perturbations"]) == {"occlusion"}
     for member in ("default", "robust"):
         assert (tmp_path / "o" / f"{member}_models_k1" / "sim-only-seed3").is_dir()

@@ -1,4 +1,4 @@
-"""The recipe ensemble's errors at occlusion 0.45, K = 1, from the committed results of seeds 32-41 (truth -> prediction).
+"""The recipe ensemble's errors at occlusion 0.45, K = 1, from the committed results of seeds 32-43 (fold weights; truth -> prediction).
 
     python docs/results/occlusion_visibility/errors.py > docs/results/occlusion_visibility/errors.json
 """
