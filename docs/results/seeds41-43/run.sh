@@ -5,6 +5,9 @@
 #   SEEDS="42 43" bash docs/results/seeds41-43/run.sh runs/s28/targets     (session 28: the remaining seeds of the plan)
 # Session 27 ran the same commands from two steps: the pipeline from a snapshot of 5708650 (so that code could change
 # meanwhile), the ensembles afterwards at e30a72a; seed 42 was stopped inside its robust member.
+# Session 28 ran it at 2ef6775. Since 5d14250 the pipeline's own ensemble stage is the per-clip one, so at a later
+# commit recipes_* equals recipesclip_*; the committed recipes_* (fold weights) come from the same ensemble command
+# without --clip-stability.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 OUT=${1:-runs/s27/targets}
