@@ -64,15 +64,30 @@ def add_member_weights_option(p: argparse.ArgumentParser) -> None:
                         "the prediction stability python -m simgen.adapt.benchmark.stability prints); default equal")
 
 
+#: the seed of ``--clip-stability``'s perturbed copies: fixed, so that a clip gets the same weights in every run
+CLIP_STABILITY_SEED = 0
+
+
+def add_clip_stability_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--clip-stability", dest="clip_stability", action="store_const", const=CLIP_STABILITY_SEED,
+                   default=None,
+                   help="with several --checkpoint files: weight each member, clip by clip, by --member-weights times "
+                        "the share of 5 perturbed copies of that clip (occlusion, camera, scale, fps, compression) on "
+                        "which it keeps its answer, as the benchmark's recipe ensemble does (labels unread; about 6x "
+                        "the scoring work); per-frame labels keep --member-weights")
+
+
 def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fusion", choices=["mean", "vote"], default="mean",
                    help="with several --checkpoint files: fuse their scores by mean probability or by majority vote "
                         "(per clip, and per frame for --task segment); the JSON's 'ensemble' has both and each member")
     add_camera_gate_option(p)
     add_member_weights_option(p)
+    add_clip_stability_option(p)
 
 
-def load_ensemble(paths, fusion: str, camera_gate: float | None = None, weights: list[float] | None = None):
+def load_ensemble(paths, fusion: str, camera_gate: float | None = None, weights: list[float] | None = None,
+                  clip_stability: int | None = None):
     """``(ScoreEnsemble, meta of the fused outputs)`` of the checkpoints; ``ValueError`` naming a member that does not fit."""
     from simgen.train.checkpoint import load_model
     from simgen.train.ensemble_scores import Member, ScoreEnsemble, check_members, ensemble_meta
@@ -82,7 +97,7 @@ def load_ensemble(paths, fusion: str, camera_gate: float | None = None, weights:
     loaded = [load_model(p) for p in paths]
     check_members([meta for _, meta in loaded], names, model_fps)
     return (ScoreEnsemble([Member(m, meta, n) for (m, meta), n in zip(loaded, names)], fusion, camera_gate=camera_gate,
-                          weights=weights),
+                          weights=weights, clip_stability=clip_stability),
             ensemble_meta([meta for _, meta in loaded]))
 
 
@@ -121,7 +136,8 @@ def ensemble_metrics(args, ensemble, meta: dict, dataset, device, *, chain: bool
         rows.append(row)
     # what the headline ensemble fused so far (clean and perturbed clips, chained videos): how often the gate cut
     gate = dict(speed=ensemble.camera_gate, fused=ensemble.gate_counts["clips"], gated=ensemble.gate_counts["gated"])
-    return dict(fusion=args.fusion, camera_gate=gate, member_weights=ensemble.weights, rows=rows)
+    return dict(fusion=args.fusion, camera_gate=gate, member_weights=ensemble.weights,
+                clip_stability=ensemble.clip_stability is not None, rows=rows)
 
 
 def ensemble_summary(report: dict, classes: list[str]) -> str:

@@ -29,6 +29,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from simgen.train.frame_rate import to_model_rate
 from simgen.train.inputs import InputTransform
 from simgen.train.memo import camera_speed, content_key
 from simgen.train.metrics.ensemble import FUSIONS, fuse_scores
@@ -106,6 +107,16 @@ def gated_members(inputs: Sequence[str], speed: float, gate: float | None) -> li
     return steady if steady else everyone
 
 
+def clip_stability_weights(weights: Sequence[float] | None, stable: Sequence[float] | None) -> list[float] | None:
+    """One clip's fusion weights under per-clip stability (:meth:`ScoreEnsemble.member_stability`): each member's
+    weight (1 each when ``weights`` is ``None``) times its stability on the clip; the weights alone where every
+    product is 0 (no member keeps its answer); ``None`` (equal) where those are all 0 too."""
+    base = np.ones(len(stable)) if weights is None else np.asarray(weights, float)
+    if stable is not None and (base * np.asarray(stable, float)).sum() > 0:
+        return list(base * np.asarray(stable, float))
+    return list(base) if base.sum() > 0 else None
+
+
 class ScoreEnsemble:
     """Members scored each with its own window settings, their scores fused.
 
@@ -122,11 +133,16 @@ class ScoreEnsemble:
         camera_gate: with members of stabilised and of plain inputs, a clip whose camera speed
             (:func:`simgen.adapt.stabilise.camera_speed`) exceeds this is fused over the stabilised ones
             alone (:func:`gated_members`); ``None``: every active member, always.
+        clip_stability: a seed: each clip's fused *clip* scores weight every member by ``weights`` times its
+            stability on that clip (:meth:`member_stability`, the rule the recipe ensemble of the benchmark
+            adopted, :mod:`simgen.adapt.benchmark.clip_stability`); per-frame scores keep ``weights``.
+            ``None``: off.
     """
 
     def __init__(self, members: Sequence[Member], fusion: str = "mean", *, only: int | None = None,
                  active: Sequence[int] | None = None, camera_gate: float | None = None,
-                 weights: Sequence[float] | None = None, _cache: dict | None = None):
+                 weights: Sequence[float] | None = None, clip_stability: int | None = None,
+                 _cache: dict | None = None):
         if not members:
             raise ValueError("nothing to ensemble")
         if fusion not in FUSIONS:
@@ -141,6 +157,7 @@ class ScoreEnsemble:
             raise ValueError(f"member weights: expected {len(self.members)} numbers >= 0, not all 0 (one per member); "
                              f"got {list(weights)}")
         self.weights = None if weights is None else [float(w) for w in weights]
+        self.clip_stability = clip_stability
         self._cache = {} if _cache is None else _cache
         #: clips scored by the fused view, and how many of them the camera gate narrowed
         self.gate_counts = dict(clips=0, gated=0)
@@ -152,7 +169,7 @@ class ScoreEnsemble:
         return ScoreEnsemble(self.members, fusion or self.fusion, only=only,
                              active=self.active if active is None else active,
                              camera_gate=self.camera_gate if camera_gate == "same" else camera_gate,
-                             weights=self.weights, _cache=self._cache)
+                             weights=self.weights, clip_stability=self.clip_stability, _cache=self._cache)
 
     def to(self, device) -> "ScoreEnsemble":
         for m in self.members:
@@ -200,6 +217,36 @@ class ScoreEnsemble:
             return list(self.active)
         return [self.active[i] for i in gated_members(inputs, self.camera_speed(frames), self.camera_gate)]
 
+    def member_stability(self, frames, *, device="cpu") -> dict[int, float]:
+        """For each member the fused scores of ``frames`` (a clip on the members' timeline, ``uint8[N,H,W,3]``)
+        average: the share of the stability conditions
+        (:data:`~simgen.adapt.benchmark.stability.STABILITY_CONDITIONS`, one middle level of each perturbation
+        family) under which its predicted class on a perturbed copy of the clip equals its class on the clip.
+        Labels play no part. The copies are drawn from the clip's content and the ``clip_stability`` seed
+        (the benchmark draws them from the clip's file name instead, so its copies are others of the same
+        kinds), at the members' frame rate, and scored as the clip is; kept per content, like the scores."""
+        from simgen.adapt.benchmark.stability import STABILITY_CONDITIONS, drawn_frames
+        from simgen.train.frame_rate import model_fps
+
+        if self.clip_stability is None:
+            raise ValueError("member_stability needs the ensemble's clip_stability seed")
+        frames = frames if isinstance(frames, torch.Tensor) else torch.as_tensor(np.asarray(frames))
+        which = self.fused_members(frames)
+        key = ("stability", self.clip_stability, *content_key(frames.numpy()))
+        todo = [i for i in which if (i, key) not in self._cache]
+        if todo:
+            rate = model_fps(self.members[0].meta)  # members share it (check_members)
+            classes = [int(s.argmax()) for s in self.member_scores("clip", frames, device=device, which=todo)]
+            kept = np.zeros(len(todo))
+            for condition in range(len(STABILITY_CONDITIONS)):
+                copy, fps = drawn_frames(frames.numpy(), rate or 25.0, condition, self.clip_stability, key[-1].hex())
+                copy, _ = to_model_rate(torch.from_numpy(np.ascontiguousarray(copy)), fps, rate)
+                scores = self.member_scores("clip", copy, device=device, which=todo)
+                kept += [int(s.argmax()) == c for s, c in zip(scores, classes)]
+            for i, share in zip(todo, kept / len(STABILITY_CONDITIONS)):
+                self._cache[(i, key)] = float(share)
+        return {i: self._cache[(i, key)] for i in which}
+
     def _fused(self, kind: str, frames, device) -> torch.Tensor:
         if self.only is not None:
             return self.member_scores(kind, frames, device=device, which=[self.only])[0]
@@ -209,6 +256,9 @@ class ScoreEnsemble:
         weights = None if self.weights is None else [self.weights[i] for i in which]
         if weights is not None and not sum(weights) > 0:  # the gate kept only members weighted 0
             weights = None
+        if kind == "clip" and self.clip_stability is not None:
+            stable = self.member_stability(frames, device=device)
+            weights = clip_stability_weights(weights, [stable[i] for i in which])
         return fuse_scores(pad_background(self.member_scores(kind, frames, device=device, which=which)), self.fusion,
                            weights)
 

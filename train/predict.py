@@ -88,7 +88,8 @@ def predict_frames(model, meta: dict, frames: np.ndarray, fps: float, *, device=
         (every frame the model sees is one picture, :func:`~simgen.train.inputs.is_frozen`) and
         ``sees_nothing_move`` (frozen, and every model reads frame differences alone: its label is the one any
         frozen video gets, whatever it shows); for a score ensemble also ``members``: the names of those it fused
-        (its camera gate may leave some out).
+        (its camera gate may leave some out), and with per-clip stability ``member_stability``: each of those
+        members' share of perturbed copies of the video on which it kept its clip label.
     """
     classes = list(meta["classes"])
     target = model_fps(meta)
@@ -124,4 +125,7 @@ def predict_frames(model, meta: dict, frames: np.ndarray, fps: float, *, device=
     out["sees_nothing_move"] = out["frozen"] and all(mode in DIFFERENCE_INPUTS for mode in inputs)
     if hasattr(model, "fused_members"):  # a score ensemble: which members labelled this video (camera gate)
         out["members"] = [model.members[i].name for i in model.fused_members(timeline)]
+    if getattr(model, "clip_stability", None) is not None:  # what weighted the clip label (scores already kept)
+        stable = model.member_stability(timeline, device=device)
+        out["member_stability"] = {model.members[i].name: round(share, 4) for i, share in stable.items()}
     return out

@@ -85,12 +85,14 @@ def _condition_predictions(run: dict, condition: str) -> list[dict] | None:
     return (run.get("conditions", {}).get(condition) or {}).get("predictions")
 
 
-def _clip_weights(w: np.ndarray, stable: np.ndarray | None, keep: list[int] | np.ndarray) -> np.ndarray | None:
+def _clip_weights(w: np.ndarray, stable: np.ndarray | None, keep: list[int] | np.ndarray) -> list[float] | None:
     """The weights of members ``keep`` on one clip: ``w * stable`` (per-clip stability), or ``w`` where that is all
-    0 (or there is no per-clip stability), or ``None`` (equal) where ``w`` is all 0 too."""
-    if stable is not None and (w[keep] * stable[keep]).sum() > 0:
-        return w[keep] * stable[keep]
-    return w[keep] if w[keep].sum() > 0 else None
+    0 (or there is no per-clip stability), or ``None`` (equal) where ``w`` is all 0 too: the rule of
+    :func:`~simgen.train.ensemble_scores.clip_stability_weights`, which ``simgen evaluate/predict --clip-stability``
+    apply."""
+    from simgen.train.ensemble_scores import clip_stability_weights
+
+    return clip_stability_weights(w[keep], None if stable is None else stable[keep])
 
 
 def _fused_scores(scored: list[list[dict]], inputs: list[str], camera_gate: float | None, where: str,

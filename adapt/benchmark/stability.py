@@ -71,12 +71,20 @@ def perturbed_copy(clip, condition: int, seed: int, conditions=STABILITY_CONDITI
 
 def drawn_copy(clip, condition: int, seed: int, conditions=STABILITY_CONDITIONS):
     """:func:`perturbed_copy` made afresh, not kept."""
+    frames, fps = drawn_frames(clip.frames, clip.fps, condition, seed, clip.key, conditions)
+    return replace(clip, frames=frames, fps=fps)
+
+
+def drawn_frames(frames: np.ndarray, fps: float, condition: int, seed: int, key: str,
+                 conditions=STABILITY_CONDITIONS) -> tuple[np.ndarray, float]:
+    """``(frames', fps')``: ``frames`` (``uint8[T,H,W,3]`` at ``fps``) under ``conditions[condition]``, drawn from
+    ``default_rng((seed, _RNG_TAG, condition, crc32(key)))``: the same copy wherever the same clip (``key``) is
+    perturbed with the same seed."""
     from simgen.adapt.perturb import apply_perturbation
 
     kind, severity = conditions[condition]
-    rng = np.random.default_rng((seed, _RNG_TAG, condition, zlib.crc32(clip.key.encode())))
-    frames, fps = apply_perturbation(clip.frames, clip.fps, kind, severity, rng)
-    return replace(clip, frames=frames, fps=fps)
+    rng = np.random.default_rng((seed, _RNG_TAG, condition, zlib.crc32(key.encode())))
+    return apply_perturbation(frames, fps, kind, severity, rng)
 
 
 def prediction_stability(model, spec, clips: list, perturbed: list[list], device="cpu") -> float:

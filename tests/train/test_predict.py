@@ -121,6 +121,21 @@ def test_several_checkpoints_average_their_scores(checkpoint, tmp_path_factory, 
     code, _, err = simgen_cli.run(["predict", "--checkpoint", checkpoint, video, "--out", tmp_path / "w1",
                                    "--member-weights", "1,3", "--no-progress"])
     assert code == 2 and "--member-weights: 2 weight(s) for 1 --checkpoint file(s)" in err
+    # per-clip stability: each member's weight times its share of perturbed copies on which it keeps its label
+    code, _, err = simgen_cli.run(["predict", "--checkpoint", checkpoint, "--checkpoint", other, video, "--out",
+                                   tmp_path / "s", "--member-weights", "1,3", "--clip-stability", "--top-k", "3",
+                                   "--no-progress"])
+    assert code == 0, err
+    stable = json.loads((tmp_path / "s" / "predictions.json").read_text())["videos"][0]["member_stability"]
+    s_a, s_b = stable[str(checkpoint)], stable[str(other)]  # the rule itself: tests/train/test_ensemble_clip_stability.py
+    assert {s_a * 5, s_b * 5} <= set(range(6))  # shares of the 5 copies
+    by_stability = dict(json.loads((tmp_path / "s" / "sq.segments.json").read_text())["clip"]["top_k"])
+    w_a, w_b = (s_a, 3 * s_b) if s_a + s_b > 0 else (1, 3)
+    for c in ("left", "right", "still"):
+        assert by_stability[c] == pytest.approx((w_a * tops["a"][c] + w_b * tops["b"][c]) / (w_a + w_b), abs=2e-4)
+    code, _, err = simgen_cli.run(["predict", "--checkpoint", checkpoint, video, "--out", tmp_path / "s1",
+                                   "--clip-stability", "--no-progress"])
+    assert code == 2 and "--clip-stability weights the members of an ensemble" in err
     check_outputs(tmp_path / "ab", "sq", 30, ["left", "right", "still"], top_k=3)
     assert json.loads((tmp_path / "ab" / "predictions.json").read_text())["checkpoint"] == [str(checkpoint), str(other)]
 

@@ -199,6 +199,15 @@ def test_snapshots_are_saved_and_evaluated_as_an_ensemble(tmp_path, synthetic_di
     assert rows["mean"]["per_class"] == rows["member 1"]["per_class"] and w["accuracy"] == rows["member 1"]["accuracy"]
     assert train_cli.run("evaluate", "--checkpoint", *snaps, "--data", synthetic_dir, "--out", ev,
                          "--member-weights", "1,0,0", "--no-progress") == 2
+    # per-clip stability reaches the fused rows (members alone are unweighted)
+    assert train_cli.run("evaluate", "--checkpoint", *snaps, other / "model.pt", "--data", synthetic_dir, "--out", ev,
+                         "--clip-stability", "--no-progress") == 0
+    s = json.loads(ev.read_text())
+    assert s["ensemble"]["clip_stability"] is True and w["ensemble"]["clip_stability"] is False
+    rows = {r["name"]: r for r in s["ensemble"]["rows"]}
+    assert rows["member 1"]["per_class"] == {r["name"]: r for r in w["ensemble"]["rows"]}["member 1"]["per_class"]
+    assert train_cli.run("evaluate", "--checkpoint", snaps[0], "--data", synthetic_dir, "--out", ev,
+                         "--clip-stability", "--no-progress") == 2
 
 
 def test_checkpoints_of_other_classes_are_a_one_line_error(tmp_path, synthetic_dir, learnable_dir, train_cli,
