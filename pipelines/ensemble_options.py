@@ -73,8 +73,9 @@ def add_clip_stability_option(p: argparse.ArgumentParser) -> None:
                    default=None,
                    help="with several --checkpoint files: weight each member, clip by clip, by --member-weights times "
                         "the share of 5 perturbed copies of that clip (occlusion, camera, scale, fps, compression) on "
-                        "which it keeps its answer, as the benchmark's recipe ensemble does (labels unread; about 6x "
-                        "the scoring work); per-frame labels keep --member-weights")
+                        "which it keeps its answer, as the benchmark's recipe ensemble does (labels unread). Measured "
+                        "only on clips whose models name different classes (no weighting changes an agreed one): "
+                        "there about 6x the scoring work. Per-frame labels keep --member-weights")
 
 
 def add_options(p: argparse.ArgumentParser) -> None:

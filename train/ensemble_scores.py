@@ -135,8 +135,8 @@ class ScoreEnsemble:
             alone (:func:`gated_members`); ``None``: every active member, always.
         clip_stability: a seed: each clip's fused *clip* scores weight every member by ``weights`` times its
             stability on that clip (:meth:`member_stability`, the rule the recipe ensemble of the benchmark
-            adopted, :mod:`simgen.adapt.benchmark.clip_stability`); per-frame scores keep ``weights``.
-            ``None``: off.
+            adopted, :mod:`simgen.adapt.benchmark.clip_stability`) where the members disagree on its class
+            (:meth:`undecided`); per-frame scores keep ``weights``. ``None``: off.
     """
 
     def __init__(self, members: Sequence[Member], fusion: str = "mean", *, only: int | None = None,
@@ -217,6 +217,14 @@ class ScoreEnsemble:
             return list(self.active)
         return [self.active[i] for i in gated_members(inputs, self.camera_speed(frames), self.camera_gate)]
 
+    def undecided(self, frames, *, device="cpu") -> bool:
+        """Whether the members fused on ``frames`` name different classes: only then can per-clip weights change
+        the fused class (where all put class c first, every weighted mean of their scores does too), so only
+        then is their stability measured (:meth:`member_stability`), as in the benchmark
+        (:func:`~simgen.adapt.benchmark.clip_stability.undecided_clips`)."""
+        scores = self.member_scores("clip", frames, device=device, which=self.fused_members(frames))
+        return len({int(s.argmax()) for s in scores}) > 1
+
     def member_stability(self, frames, *, device="cpu") -> dict[int, float]:
         """For each member the fused scores of ``frames`` (a clip on the members' timeline, ``uint8[N,H,W,3]``)
         average: the share of the stability conditions
@@ -256,7 +264,7 @@ class ScoreEnsemble:
         weights = None if self.weights is None else [self.weights[i] for i in which]
         if weights is not None and not sum(weights) > 0:  # the gate kept only members weighted 0
             weights = None
-        if kind == "clip" and self.clip_stability is not None:
+        if kind == "clip" and self.clip_stability is not None and self.undecided(frames, device=device):
             stable = self.member_stability(frames, device=device)
             weights = clip_stability_weights(weights, [stable[i] for i in which])
         return fuse_scores(pad_background(self.member_scores(kind, frames, device=device, which=which)), self.fusion,

@@ -89,7 +89,8 @@ def predict_frames(model, meta: dict, frames: np.ndarray, fps: float, *, device=
         ``sees_nothing_move`` (frozen, and every model reads frame differences alone: its label is the one any
         frozen video gets, whatever it shows); for a score ensemble also ``members``: the names of those it fused
         (its camera gate may leave some out), and with per-clip stability ``member_stability``: each of those
-        members' share of perturbed copies of the video on which it kept its clip label.
+        members' share of perturbed copies of the video on which it kept its clip label (``None`` where they
+        agree on the label: no weighting changes it, so it is not measured).
     """
     classes = list(meta["classes"])
     target = model_fps(meta)
@@ -126,6 +127,6 @@ def predict_frames(model, meta: dict, frames: np.ndarray, fps: float, *, device=
     if hasattr(model, "fused_members"):  # a score ensemble: which members labelled this video (camera gate)
         out["members"] = [model.members[i].name for i in model.fused_members(timeline)]
     if getattr(model, "clip_stability", None) is not None:  # what weighted the clip label (scores already kept)
-        stable = model.member_stability(timeline, device=device)
-        out["member_stability"] = {model.members[i].name: round(share, 4) for i, share in stable.items()}
+        stable = model.member_stability(timeline, device=device) if model.undecided(timeline, device=device) else {}
+        out["member_stability"] = {model.members[i].name: round(share, 4) for i, share in stable.items()} or None
     return out

@@ -8,7 +8,9 @@ the :data:`~simgen.adapt.benchmark.stability.STABILITY_CONDITIONS` under which i
 perturbed copy of clip ``j`` equals its predicted class on clip ``j`` (every condition's copy of a test clip
 is a clip of its own here). Disagreement among a test input's augmented copies as that input's uncertainty
 follows Ayhan & Berens, "Test-time data augmentation for estimation of heteroscedastic aleatoric
-uncertainty in deep neural networks" (MIDL 2018).
+uncertainty in deep neural networks" (MIDL 2018). Where the members fused on a clip name the same class, no
+weighting can change it (:func:`undecided_clips`): ``s_ij`` is measured only where they disagree (36-46% of the
+clips of seeds 42-43, clean and perturbed), and the fold weights fuse the other clips' scores.
 
 The ensemble is computed after the members' benchmarks, from their results and saved models, so the test
 clips and their perturbed copies are rebuilt here as the benchmark made them (the same decoded frames, the
@@ -27,7 +29,8 @@ import numpy as np
 #: what ``config.member_weights`` adds for per-clip weights
 CLIP_WEIGHTS_RULE = ("per clip: each member's fold weight times its share of unchanged predictions between the "
                      "test clip (as scored, in each condition) and its copies under the same perturbations (labels "
-                     "unread); the fold weights where every member's product is 0")
+                     "unread); the fold weights where every member's product is 0, and where the fused members "
+                     "agree on the class (the weights cannot change it; not measured there, since session 29)")
 
 #: the largest difference between a recorded score (kept to 4 decimals) and the same score recomputed
 SCORE_TOLERANCE = 2e-3
@@ -48,19 +51,36 @@ def recheck_copies(clips: list, seed: int) -> list[list]:
     return [[recheck_copy(c, k, seed) for c in clips] for k in range(len(STABILITY_CONDITIONS))]
 
 
-def clip_stability(model, spec, clips: list, seed: int, device="cpu",
-                   copies: list[list] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def clip_stability(model, spec, clips: list, seed: int, device="cpu", copies: list[list] | None = None,
+                   only: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(probabilities [N,K], stability [N])`` of ``model`` on ``clips``: stability is the share of the
     stability conditions under which a clip's predicted class stays what it is on the clip itself.
-    ``copies``: :func:`recheck_copies` of ``clips``, when already made (members of one size share them)."""
+    ``only``: the positions of the clips to measure it on (the others get NaN; default all);
+    ``copies``: :func:`recheck_copies` of those clips, when already made (members of one size share them)."""
     from simgen.adapt.benchmark.scoring import clip_probabilities
 
     probs = clip_probabilities(model, clips, spec, device)
-    if not clips:
-        return probs, np.zeros(0)
-    kept = [clip_probabilities(model, some, spec, device).argmax(1) == probs.argmax(1)
-            for some in (copies if copies is not None else recheck_copies(clips, seed))]
-    return probs, np.mean(kept, axis=0)
+    which = list(range(len(clips))) if only is None else list(only)
+    stable = np.full(len(clips), np.nan)
+    if which:
+        some_clips = [clips[j] for j in which]
+        kept = [clip_probabilities(model, some, spec, device).argmax(1) == probs[which].argmax(1)
+                for some in (copies if copies is not None else recheck_copies(some_clips, seed))]
+        stable[which] = np.mean(kept, axis=0)
+    return probs, stable
+
+
+def undecided_clips(scored: list[list[dict]], keeps: list[list[int]]) -> list[int]:
+    """Positions of the clips whose fused answer the weights can change: the members fused on a clip (``keeps[j]``,
+    after the camera gate) name different classes by their recorded scores (``scored[member][clip]["scores"]``).
+    Where they agree on class c, every weighted mean of their scores puts c first too (c leads each member's
+    scores, the first of any tie, so it leads any mix of them), so a clip's per-clip stability is measured only
+    where they disagree: the answers are those of weighing every clip, at a part of the cost."""
+    out = []
+    for j, keep in enumerate(keeps):
+        if len({int(np.argmax(scored[i][j]["scores"])) for i in keep}) > 1:
+            out.append(j)
+    return out
 
 
 def _condition_from_name(name: str):
@@ -105,9 +125,10 @@ def check_recorded(scores: np.ndarray, recorded: list[dict], where: str) -> None
 
 
 def clip_stability_weigher(members: list[tuple[str, list[dict]]], model_roots: list[str], real: str | None = None,
-                           device="cpu") -> Callable[[int, str, list[dict]], dict[str, np.ndarray]]:
-    """``(seed, fold, member runs) -> {condition: stability [members, clips]}`` from each member's saved model
-    (``model_roots[i]``, as for :func:`~simgen.adapt.benchmark.ensemble.stability_weigher`)."""
+                           device="cpu") -> Callable[..., dict[str, np.ndarray]]:
+    """``(seed, fold, member runs, needed=None) -> {condition: stability [members, clips]}`` from each member's saved
+    model (``model_roots[i]``, as for :func:`~simgen.adapt.benchmark.ensemble.stability_weigher`). ``needed``:
+    ``{condition: clip positions}`` to measure (:func:`undecided_clips`); the other clips get NaN. Default all."""
     from simgen.adapt.benchmark.ensemble import _condition_predictions, saved_model
     from simgen.adapt.benchmark.scoring import ModelInput
     from simgen.train.checkpoint import load_model
@@ -118,7 +139,8 @@ def clip_stability_weigher(members: list[tuple[str, list[dict]]], model_roots: l
     configs = [results[0]["config"] for _, results in members]
     real = real or configs[0]["real"]
 
-    def weigh(seed: int, fold: str, runs: list[dict]) -> dict[str, np.ndarray]:
+    def weigh(seed: int, fold: str, runs: list[dict],
+              needed: dict[str, list[int]] | None = None) -> dict[str, np.ndarray]:
         loaded = []
         for (method, _), root in zip(members, model_roots):
             path = saved_model(root, method, seed, fold)
@@ -134,13 +156,16 @@ def clip_stability_weigher(members: list[tuple[str, list[dict]]], model_roots: l
         for (size, _), which in groups.items():
             for condition, clips in rebuilt_test_clips(configs[which[0]], runs[which[0]], real, size).items():
                 copies = None
+                only = None if needed is None else needed.get(condition, [])
                 for i in which:
                     recorded = _condition_predictions(runs[i], condition)
                     if recorded is None:
                         continue
                     path, model, meta = loaded[i]
-                    copies = copies if copies is not None else recheck_copies(clips, seed)
-                    probs, stable = clip_stability(model, ModelInput.from_meta(meta), clips, seed, device, copies)
+                    if copies is None:  # a copy depends on its clip alone: those of a subset are the same copies
+                        copies = recheck_copies(clips if only is None else [clips[j] for j in only], seed)
+                    probs, stable = clip_stability(model, ModelInput.from_meta(meta), clips, seed, device, copies,
+                                                   only)
                     check_recorded(probs, recorded, f"seed {seed} fold {fold} {condition}, member {i + 1} ({path})")
                     out.setdefault(condition, [None] * len(members))[i] = stable
         return {c: np.array(rows) for c, rows in out.items() if all(r is not None for r in rows)}

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from simgen.adapt.benchmark.clip_stability import CLIP_WEIGHTS_RULE, clip_stability_weigher
+from simgen.adapt.benchmark.clip_stability import CLIP_WEIGHTS_RULE, clip_stability_weigher, undecided_clips
 from simgen.adapt.benchmark.stability import STABILITY_CONDITIONS
 
 #: the members: with shots (K >= 1), and at K = 0
@@ -92,7 +92,30 @@ def _clip_weights(w: np.ndarray, stable: np.ndarray | None, keep: list[int] | np
     apply."""
     from simgen.train.ensemble_scores import clip_stability_weights
 
+    if stable is not None and np.isnan(stable[keep]).any():  # not measured: the members agree on this clip
+        stable = None
     return clip_stability_weights(w[keep], None if stable is None else stable[keep])
+
+
+def _kept_members(scored: list[list[dict]], inputs: list[str], camera_gate: float | None,
+                  where: str) -> list[list[int]]:
+    """For each clip, the members :func:`_fused_scores` fuses on it (all, or the stabilised ones past the camera
+    gate)."""
+    from simgen.train.ensemble_scores import gate_applies, gated_members
+
+    everyone = list(range(len(scored)))
+    if camera_gate is None or not gate_applies(inputs):
+        return [everyone for _ in scored[0]]
+    return [gated_members(inputs, speed, camera_gate) for speed in _recorded_speeds(scored, where)]
+
+
+def _recorded_speeds(scored: list[list[dict]], where: str) -> list[float]:
+    """The camera speeds of the clips as recorded by a member (all members scored the same copies)."""
+    speeds = next(([p["camera_speed"] for p in s] for s in scored if all("camera_speed" in p for p in s)), None)
+    if speeds is None:
+        raise ValueError(f"cannot apply the camera gate: no member's run of {where} records the camera speed of "
+                         "its clips (runs made before the benchmark measured it); rerun one, or pass --camera-gate off")
+    return speeds
 
 
 def _fused_scores(scored: list[list[dict]], inputs: list[str], camera_gate: float | None, where: str,
@@ -112,11 +135,7 @@ def _fused_scores(scored: list[list[dict]], inputs: list[str], camera_gate: floa
         everyone = np.arange(len(every))
         return np.array([np.average(every[:, j], axis=0, weights=_clip_weights(w, stability[:, j], everyone))
                          for j in range(every.shape[1])]), 0
-    # the members scored the same copies of the clips, so any member's record of their speeds will do
-    speeds = next(([p["camera_speed"] for p in s] for s in scored if all("camera_speed" in p for p in s)), None)
-    if speeds is None:
-        raise ValueError(f"cannot apply the camera gate: no member's run of {where} records the camera speed of "
-                         "its clips (runs made before the benchmark measured it); rerun one, or pass --camera-gate off")
+    speeds = _recorded_speeds(scored, where)
     out, gated = [], 0
     for j, speed in enumerate(speeds):
         keep = gated_members(inputs, speed, camera_gate)
@@ -216,12 +235,16 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
                                  f"or trained with other shots than {labels[0]}")
         truth = [classes.index(p["label"]) for p in head["predictions"]]
         weights = weigh(seed, fold) if weigh is not None else None
-        stability = clip_weigh(seed, fold, got) if clip_weigh is not None else {}
+        names = list(dict.fromkeys(["clean", *(head.get("conditions") or {})]))  # clean first, once
+        recorded = {c: [_condition_predictions(run, c) for run in got] for c in names}
+        recorded = {c: scored for c, scored in recorded.items() if all(s is not None for s in scored)}
+        stability = {}
+        if clip_weigh is not None:  # measured where the weights can change the answer
+            stability = clip_weigh(seed, fold, got, needed={c: undecided_clips(
+                scored, _kept_members(scored, inputs, camera_gate, f"seed {seed} fold {fold} ({c})"))
+                for c, scored in recorded.items()})
         conditions, preds = {}, None
-        for condition in dict.fromkeys(["clean", *(head.get("conditions") or {})]):  # clean first, once
-            scored = [_condition_predictions(run, condition) for run in got]
-            if any(s is None for s in scored):
-                continue
+        for condition, scored in recorded.items():
             if clip_weigh is not None and condition not in stability:
                 raise ValueError(f"seed {seed} fold {fold}: no per-clip stability of the condition {condition}")
             stable = stability.get(condition)
@@ -232,7 +255,8 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
             metrics["predictions"] = [dict(p, label=classes[t], predicted=classes[k],
                                            scores=[round(float(v), 4) for v in sc],
                                            **({} if stable is None else
-                                              dict(member_stability=[round(float(x), 4) for x in stable[:, j]])))
+                                              dict(member_stability=[None if np.isnan(x) else round(float(x), 4)
+                                                                     for x in stable[:, j]])))
                                       for j, (p, t, k, sc) in enumerate(zip(scored[0], truth, pred, scores))]
             if condition == "clean":
                 preds = metrics["predictions"]

@@ -29,14 +29,15 @@ def test_per_clip_stability_multiplies_the_fold_weights_clip_by_clip():
     stable = {"clean": np.array([[1.0, 0.2], [0.5, 0.0]]), "camera@0.3": np.array([[0.0, 1.0], [0.0, 0.0]])}
     seen = []
 
-    def clip_weigh(seed, fold, runs):
-        seen.append((seed, fold, [r["predictions"][0]["clip"] for r in runs]))
+    def clip_weigh(seed, fold, runs, needed=None):
+        seen.append((seed, fold, [r["predictions"][0]["clip"] for r in runs], needed))
         return stable
 
     out = ensemble_members([("best", [A]), ("best", [B])], name="recipes", weigh=lambda s, f: [1.0, 3.0],
                            clip_weigh=clip_weigh)
     run = out["runs"][0]
-    assert seen == [(0, "p0", ["a/x.mp4", "a/x.mp4"])]  # once per (seed, fold), given both members' runs
+    # once per (seed, fold), given both members' runs and the clips on which they name different classes
+    assert seen == [(0, "p0", ["a/x.mp4", "a/x.mp4"], {"clean": [0], "camera@0.3": [0, 1]})]  # clean y: both say b
     # clean x: weights (1 * 1, 3 * 0.5) -> (0.9 + 0.4 * 1.5) / 2.5; clean y: (0.2, 0) -> A alone
     assert [p["scores"] for p in run["predictions"]] == [[0.6, 0.4], [0.2, 0.8]]
     assert [p["member_stability"] for p in run["predictions"]] == [[1.0, 0.5], [0.2, 0.0]]
@@ -52,15 +53,55 @@ def test_per_clip_stability_multiplies_the_fold_weights_clip_by_clip():
 def test_the_camera_gate_comes_before_the_per_clip_weights():
     stable = {"clean": np.ones((2, 2)), "camera@0.3": np.array([[1.0, 1.0], [0.0, 0.0]])}
     out = ensemble_members([("best", [A]), ("best", [B])], camera_gate=0.008, weigh=lambda s, f: [1.0, 3.0],
-                           clip_weigh=lambda s, f, r: stable)
+                           clip_weigh=lambda s, f, r, needed=None: stable)
     cam = out["runs"][0]["conditions"]["camera@0.3"]["predictions"]
     assert cam[0]["scores"] == [0.9, 0.1]  # moving camera: B alone, although its product is 0 and A's is not
     assert cam[1]["scores"] == [0.6, 0.4]  # still camera: A alone, by its per-clip stability
 
 
+def test_stability_is_measured_only_where_the_fused_members_disagree():
+    def scored(*rows):  # members x clips of recorded scores
+        return [[dict(scores=list(r)) for r in member] for member in rows]
+
+    a = [(0.7, 0.2, 0.1), (0.5, 0.5, 0.0), (0.1, 0.2, 0.7), (0.6, 0.3, 0.1)]
+    b = [(0.4, 0.35, 0.25), (0.5, 0.1, 0.4), (0.3, 0.6, 0.1), (0.1, 0.8, 0.1)]
+    everyone = [[0, 1]] * 4
+    assert clip_stability.undecided_clips(scored(a, b), everyone) == [2, 3]  # clip 1: a tie, the first class leads
+    assert clip_stability.undecided_clips(scored(a, b), [[0, 1], [0, 1], [1], [0]]) == []  # gated: one member
+    # the reason: where the members agree, no weighting changes the class (ties at the kept 4 decimals included)
+    rng = np.random.default_rng(0)
+    for _ in range(3000):
+        p = np.round(rng.dirichlet(np.ones(4) * rng.choice([0.3, 3.0]), size=3), 1 if rng.random() < 0.3 else 4)
+        if len({int(np.argmax(r)) for r in p}) == 1:
+            w = rng.choice([0.0, 0.2, 1.0, 3.0], size=3)
+            if w.sum() > 0:
+                assert int(np.argmax(np.average(p, axis=0, weights=w))) == int(np.argmax(p[0]))
+    # not measured (NaN): the fold weights fuse that clip, and its record says so
+    stable = {"clean": np.array([[np.nan, 0.2], [np.nan, 0.0]]),
+              "camera@0.3": np.array([[np.nan, np.nan], [np.nan, np.nan]])}
+    out = ensemble_members([("best", [A]), ("best", [B])], name="recipes", weigh=lambda s, f: [1.0, 3.0],
+                           clip_weigh=lambda s, f, r, needed=None: stable)
+    run = out["runs"][0]
+    assert [p["scores"] for p in run["predictions"]] == [[0.525, 0.475], [0.2, 0.8]]  # x: (0.9 + 3 * 0.4) / 4
+    assert [p["member_stability"] for p in run["predictions"]] == [[None, None], [0.2, 0.0]]
+
+
+def test_only_the_clips_asked_for_are_measured(monkeypatch):
+    spec = ModelInput("rgb", num_frames=4, stride=1, fps=None)
+    clips = [_weights._clip("a", True), _weights._clip("b", False)]
+    monkeypatch.setattr(clip_stability, "recheck_copy", lambda clip, condition, seed: Clip(
+        clip.key, clip.frames[:, :, ::-1].copy() if condition == 0 else clip.frames, clip.fps, -1))
+    probs, every = clip_stability.clip_stability(_weights.LeftOrRight(), spec, clips, seed=0)
+    probs_b, only_b = clip_stability.clip_stability(_weights.LeftOrRight(), spec, clips, seed=0, only=[1])
+    assert np.array_equal(probs, probs_b) and np.isnan(only_b[0]) and only_b[1] == every[1] == 0.8
+    _, none = clip_stability.clip_stability(_weights.LeftOrRight(), spec, clips, seed=0, only=[])
+    assert np.isnan(none).all()
+
+
 def test_a_condition_without_per_clip_stability_is_an_error():
     with pytest.raises(ValueError, match="no per-clip stability of the condition camera@0.3"):
-        ensemble_members([("best", [A]), ("best", [B])], clip_weigh=lambda s, f, r: {"clean": np.ones((2, 2))})
+        ensemble_members([("best", [A]), ("best", [B])],
+                         clip_weigh=lambda s, f, r, needed=None: {"clean": np.ones((2, 2))})
 
 
 def test_clip_stability_is_the_share_of_copies_that_keep_a_clips_answer(monkeypatch):

@@ -74,6 +74,11 @@ def test_the_fused_clip_scores_weigh_each_member_by_its_stability_on_that_clip()
     assert torch.allclose(one.fused_clip_scores(one.clip), base[0])
     none = _Scripted(base, [[1] * 5, [1] * 5], weights=[1.0, 3.0], clip_stability=0)
     assert torch.allclose(none.fused_clip_scores(none.clip), (base[0] + 3 * base[1]) / 4)
+    # members that agree on the class: no weighting changes it, so nothing is measured and the weights fuse
+    agree = _Scripted([base[0], P([0.5, 0.3, 0.2])], [[1] * 5, [1] * 5], weights=[1.0, 3.0], clip_stability=0)
+    assert not agree.undecided(agree.clip) and ens.undecided(ens.clip)
+    assert torch.allclose(agree.fused_clip_scores(agree.clip), (base[0] + 3 * P([0.5, 0.3, 0.2])) / 4)
+    assert agree.calls == 0
     with pytest.raises(ValueError, match="clip_stability seed"):
         off.member_stability(off.clip)
 

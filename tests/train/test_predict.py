@@ -126,8 +126,11 @@ def test_several_checkpoints_average_their_scores(checkpoint, tmp_path_factory, 
                                    tmp_path / "s", "--member-weights", "1,3", "--clip-stability", "--top-k", "3",
                                    "--no-progress"])
     assert code == 0, err
+    # (the rule itself: tests/train/test_ensemble_clip_stability.py); None where the two agree on the label
     stable = json.loads((tmp_path / "s" / "predictions.json").read_text())["videos"][0]["member_stability"]
-    s_a, s_b = stable[str(checkpoint)], stable[str(other)]  # the rule itself: tests/train/test_ensemble_clip_stability.py
+    agree = max(tops["a"], key=tops["a"].get) == max(tops["b"], key=tops["b"].get)
+    assert (stable is None) == agree
+    s_a, s_b = (1.0, 1.0) if agree else (stable[str(checkpoint)], stable[str(other)])
     assert {s_a * 5, s_b * 5} <= set(range(6))  # shares of the 5 copies
     by_stability = dict(json.loads((tmp_path / "s" / "sq.segments.json").read_text())["clip"]["top_k"])
     w_a, w_b = (s_a, 3 * s_b) if s_a + s_b > 0 else (1, 3)
