@@ -110,9 +110,10 @@ def gated_members(inputs: Sequence[str], speed: float, gate: float | None) -> li
 def clip_stability_weights(weights: Sequence[float] | None, stable: Sequence[float] | None) -> list[float] | None:
     """One clip's fusion weights under per-clip stability (:meth:`ScoreEnsemble.member_stability`): each member's
     weight (1 each when ``weights`` is ``None``) times its stability on the clip; the weights alone where every
-    product is 0 (no member keeps its answer); ``None`` (equal) where those are all 0 too."""
+    product is 0 (no member keeps its answer) or a stability is NaN (not measured: the members agree on the class);
+    ``None`` (equal) where those are all 0 too."""
     base = np.ones(len(stable)) if weights is None else np.asarray(weights, float)
-    if stable is not None and (base * np.asarray(stable, float)).sum() > 0:
+    if stable is not None and not np.isnan(stable).any() and (base * np.asarray(stable, float)).sum() > 0:
         return list(base * np.asarray(stable, float))
     return list(base) if base.sum() > 0 else None
 

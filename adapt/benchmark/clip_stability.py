@@ -9,8 +9,8 @@ perturbed copy of clip ``j`` equals its predicted class on clip ``j`` (every con
 is a clip of its own here). Disagreement among a test input's augmented copies as that input's uncertainty
 follows Ayhan & Berens, "Test-time data augmentation for estimation of heteroscedastic aleatoric
 uncertainty in deep neural networks" (MIDL 2018). Where the members fused on a clip name the same class, no
-weighting can change it (:func:`undecided_clips`): ``s_ij`` is measured only where they disagree (36-46% of the
-clips of seeds 42-43, clean and perturbed), and the fold weights fuse the other clips' scores.
+weighting can change it (:func:`undecided_clips`): ``s_ij`` is measured only where they disagree (65-96 of the 320
+clip entries of a seed, docs/results/clip_stability_skip), and the fold weights fuse the other clips' scores.
 
 The ensemble is computed after the members' benchmarks, from their results and saved models, so the test
 clips and their perturbed copies are rebuilt here as the benchmark made them (the same decoded frames, the

@@ -92,8 +92,6 @@ def _clip_weights(w: np.ndarray, stable: np.ndarray | None, keep: list[int] | np
     apply."""
     from simgen.train.ensemble_scores import clip_stability_weights
 
-    if stable is not None and np.isnan(stable[keep]).any():  # not measured: the members agree on this clip
-        stable = None
     return clip_stability_weights(w[keep], None if stable is None else stable[keep])
 
 

@@ -12,8 +12,6 @@ levels = {"clean": None, "compression@32": "32", "compression@40": "40", "compre
 rows = {c: dict(cli_correct=0, benchmark_correct=0, clips=0, disagree=[]) for c in levels}
 files = sorted(glob.glob(f"{out_dir}/seed*_s*.json"))
 for path in files:
-    if path.endswith(".predictions.json"):
-        continue
     seed, fold = path.rsplit("/", 1)[1][4:-5].split("_")
     cli = json.load(open(path))
     bench = [r for r in json.load(open(f"docs/results/seeds41-43/recipesclip_k1_seed{seed}.json"))["runs"]
@@ -33,4 +31,4 @@ for path in files:
 for r in rows.values():
     r["cli_accuracy"] = round(100 * r["cli_correct"] / max(r["clips"], 1), 1)
     r["benchmark_accuracy"] = round(100 * r["benchmark_correct"] / max(r["clips"], 1), 1)
-print(json.dumps(dict(files=[f for f in files if not f.endswith("predictions.json")], conditions=rows), indent=1))
+print(json.dumps(dict(files=files, conditions=rows), indent=1))
