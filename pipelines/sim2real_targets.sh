@@ -11,7 +11,8 @@
 # compression). The members run one after the other on every core (torch threads = THREADS, default
 # all): on 2 cores that beats two one-thread jobs side by side, which leave a core idle once the
 # short one ends. Seconds per stage: OUT/times_kK_seedS.json. A seed's sim-only models do not depend on K:
-# a run at another K of the same seed and OUT reuses them (copied, --reuse-sim-only checks the settings).
+# a run at another K of the same seed and OUT reuses them (copied, --reuse-sim-only checks the settings),
+# and so does a rerun after a stop that came once the copy was made.
 # A member whose results file is there already is kept, not run again: rerun the same command after a failure.
 # Not a `simgen run` recipe: a recipe has one stage of each kind and no ensemble stage, and this needs two
 # sim2real stages and the ensemble of their results.
@@ -82,8 +83,11 @@ finished() {  # finished MEMBER: its results are there from an earlier call (a r
 REUSED=()
 reuse_sim_only() {  # reuse_sim_only MEMBER: copy this seed's sim-only models from a run at another K, if any
   local models="$OUT/$1_models_k$SHOTS" other
+  if [[ -e "$models/sim-only-seed$SEED" ]]; then  # copied (or trained) by an earlier call that stopped: reuse it too
+    REUSED+=("$1"); REUSE_FLAG=(--reuse-sim-only); return  # the benchmark checks its settings, retrains if they differ
+  fi
   for other in "$OUT/$1"_models_k*/"sim-only-seed$SEED"; do
-    [[ -d "$other" && "$other" != "$models/"* && ! -e "$models/sim-only-seed$SEED" ]] || continue
+    [[ -d "$other" && "$other" != "$models/"* ]] || continue
     run mkdir -p "$models"
     run cp -r "$other" "$models/"
     REUSED+=("$1"); REUSE_FLAG=(--reuse-sim-only); return

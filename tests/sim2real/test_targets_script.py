@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -118,3 +119,14 @@ def test_both_recipes_and_their_ensemble_run_end_to_end(tmp_path, synthetic, sim
         assert any((tmp_path / "o" / f"{member}_models_k0" / "sim-only-seed3").rglob("model.pt"))
         assert json.loads((tmp_path / "o" / f"{member}_k0_seed3.json").read_text())["config"]["shots"] == 0
     assert (tmp_path / "o" / "recipes_k0_seed3.json").is_file()
+
+    # a stop right after the robust member's copy (its results and best model gone, the copy there): the rerun
+    # reuses the copy instead of training the sim-only model again
+    for path in ("robust_k0_seed3.json", "recipes_k0_seed3.json"):
+        (tmp_path / "o" / path).unlink()
+    shutil.rmtree(tmp_path / "o" / "robust_models_k0" / "best-seed3")
+    out = _run([*args[:2], "--shots", "0", *args[4:]], env_extra=env, timeout=600)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert out.stderr.count("seed 3: sim-only model reused from") == 1, out.stderr[-2000:]
+    times = json.loads((tmp_path / "o" / "times_k0_seed3.json").read_text())
+    assert times["sim_only_reused"] == ["robust"] and times["kept_from_earlier_run"] == ["default"]
