@@ -222,7 +222,7 @@ AUGMENT_PRESETS["occluded"] = dict(AUGMENT_PRESETS["robust"], occluder=0.6, occl
 #: ``light-occluder``: ``light`` plus ``robust``'s box in front of the person (30% of clips), nothing else: for a
 #: model of plain frame differences (the default recipe), which reads a crossing box's moving edges as the
 #: person's motion (under the benchmark's 0.15 bar the default recipe's ``best`` took wave1 for bend). Measured
-#: as the recipe ensemble's default member (README, "Seeds 32-34 with an occluder in the default member's
+#: as the recipe ensemble's default member (docs/sim2real-log.md, "Seeds 32-34 with an occluder in the default member's
 #: training"): K = 1 occlusion 0.15 93 -> 100 but 0.3 92 -> 90 and CRF 40 95 -> 93, 10 of 14 levels as before, so
 #: no recipe uses it.
 AUGMENT_PRESETS["light-occluder"] = dict(AUGMENT_PRESETS["light"], occluder=AUGMENT_PRESETS["robust"]["occluder"])

@@ -123,8 +123,9 @@ class Settings:
 #: 59.2 -> 59.0; the robust recipe, seed 20: 95 -> 100%; docs/sim2real-log.md, "Never the unadapted start
 #: when there are shots"). The other side (session 18, seed 21): the robust recipe's fine-tuning lost a clip
 #: that its sim-only start had right (95 -> 90%), which ``adapted`` could not keep and ``label-free`` kept; over
-#: seeds 20-22 the recipe ensemble scored 96.7% under ``adapted``, 98.3% under ``label-free`` (README, "Latest full
-#: measurement"): not yet a reason to switch back (seeds seen), a question for new seeds.
+#: seeds 20-22 the recipe ensemble scored 96.7% under ``adapted``, 98.3% under ``label-free``
+#: (docs/sim2real-log.md, "Seeds 20, 21 and 22 under the default rule"): not yet a reason to switch back (seeds
+#: seen), a question for new seeds.
 SELECT_RULES = ("label-free", "adapted")
 
 

@@ -18,7 +18,7 @@ PLAN_SEEDS = [41, 42, 43]
 def verdict(name: str) -> dict:
     path = HERE / f"verdict_{name}.json"
     if not path.is_file():
-        sys.exit(f"decide: {path} missing (see the README section on seeds 41-43 for the command)")
+        sys.exit(f"decide: {path} missing (see docs/sim2real-log.md, "Seeds 41-43", for the command)")
     v = json.loads(path.read_text())
     if sorted(v["seeds"]) != PLAN_SEEDS:
         sys.exit(f"decide: {path} covers seeds {v['seeds']}, the plan needs {PLAN_SEEDS}")
