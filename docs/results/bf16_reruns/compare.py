@@ -1,0 +1,46 @@
+"""Compare the bf16 reruns of docs/results/bf16_reruns/run.sh with the committed fp32 results of the same seeds
+(docs/results/seeds46-48/recipes_k1_seedS.json): per seed, how many (fold, condition, clip) entries keep their
+predicted class, the largest change of a class score, each level's accuracy both ways, and both runs' seconds.
+
+    python docs/results/bf16_reruns/compare.py [OUT] > docs/results/bf16_reruns/summary.json
+"""
+import json
+import sys
+from pathlib import Path
+
+out_dir = Path(sys.argv[1] if len(sys.argv) > 1 else "runs/s32/bf16")
+committed = Path(__file__).parent.parent / "seeds46-48"
+rows = []
+for new_path in sorted(out_dir.glob("recipes_k1_seed*.json")):
+    seed = int(new_path.stem.rsplit("seed", 1)[1])
+    old_path = committed / new_path.name
+    if not old_path.is_file():
+        sys.exit(f"compare: no committed fp32 result {old_path} for {new_path}")
+    old, new = json.loads(old_path.read_text()), json.loads(new_path.read_text())
+    same = changed = 0
+    score_change = 0.0
+    for a, b in zip(old["runs"], new["runs"], strict=True):
+        assert (a["seed"], a["fold"]) == (b["seed"], b["fold"]), (a["fold"], b["fold"])
+        for cond in a["conditions"]:  # "clean" among them; its predictions sit on the run
+            pa = a["predictions"] if cond == "clean" else a["conditions"][cond]["predictions"]
+            pb = b["predictions"] if cond == "clean" else b["conditions"][cond]["predictions"]
+            for x, y in zip(pa, pb, strict=True):
+                assert x["clip"] == y["clip"], (x["clip"], y["clip"])
+                same += x["predicted"] == y["predicted"]
+                changed += x["predicted"] != y["predicted"]
+                score_change = max(score_change, *(abs(p - q) for p, q in zip(x["scores"], y["scores"], strict=True)))
+
+    def levels(result: dict) -> dict:
+        rec = result["methods"]["recipes"]
+        return {"clean": rec["accuracy_mean"],
+                **{f"{name}@{level}": acc for name, levels in rec["perturbations"].items()
+                   for level, acc in levels.items()}}
+
+    times = {k: json.loads((d / f"times_k1_seed{seed}.json").read_text())
+             for k, d in (("fp32", committed), ("bf16", out_dir))}
+    rows.append(dict(seed=seed, entries=same + changed, same_class=same, changed_class=changed,
+                     largest_score_change=round(score_change, 4),
+                     accuracy={"fp32": levels(old), "bf16": levels(new)},
+                     precision={k: t["precision"] for k, t in times.items()},
+                     seconds={k: t["benchmark_seconds"] for k, t in times.items()}))
+print(json.dumps(rows, indent=1))
