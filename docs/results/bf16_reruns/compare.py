@@ -1,8 +1,10 @@
-"""Compare the bf16 reruns of docs/results/bf16_reruns/run.sh with the committed fp32 results of the same seeds
-(docs/results/seeds46-48/recipes_k1_seedS.json): per seed, how many (fold, condition, clip) entries keep their
-predicted class, the largest change of a class score, each level's accuracy both ways, and both runs' seconds.
+"""Compare the reruns of docs/results/bf16_reruns/run.sh with the committed results of the same seeds
+(docs/results/seeds46-48/recipes_k1_seedS.json, made at the precision their times file names): per seed, how many
+(fold, condition, clip) entries keep their predicted class, the largest change of a class score, each level's
+accuracy both ways, and both runs' precision and seconds.
 
     python docs/results/bf16_reruns/compare.py [OUT] > docs/results/bf16_reruns/summary.json
+    python docs/results/bf16_reruns/compare.py runs/s32/fp32 > docs/results/bf16_reruns/summary_fp32_seed48.json
 """
 import json
 import sys
@@ -37,10 +39,10 @@ for new_path in sorted(out_dir.glob("recipes_k1_seed*.json")):
                    for level, acc in levels.items()}}
 
     times = {k: json.loads((d / f"times_k1_seed{seed}.json").read_text())
-             for k, d in (("fp32", committed), ("bf16", out_dir))}
+             for k, d in (("committed", committed), ("rerun", out_dir))}
     rows.append(dict(seed=seed, entries=same + changed, same_class=same, changed_class=changed,
                      largest_score_change=round(score_change, 4),
-                     accuracy={"fp32": levels(old), "bf16": levels(new)},
+                     accuracy={"committed": levels(old), "rerun": levels(new)},
                      precision={k: t["precision"] for k, t in times.items()},
                      seconds={k: t["benchmark_seconds"] for k, t in times.items()}))
 print(json.dumps(rows, indent=1))
