@@ -17,7 +17,7 @@ for new_path in sorted(out_dir.glob("recipes_k1_seed*.json")):
     seed = int(new_path.stem.rsplit("seed", 1)[1])
     old_path = committed / new_path.name
     if not old_path.is_file():
-        sys.exit(f"compare: no committed fp32 result {old_path} for {new_path}")
+        sys.exit(f"compare: no committed result {old_path} for {new_path}")
     old, new = json.loads(old_path.read_text()), json.loads(new_path.read_text())
     same = changed = 0
     score_change = 0.0
@@ -35,8 +35,8 @@ for new_path in sorted(out_dir.glob("recipes_k1_seed*.json")):
     def levels(result: dict) -> dict:
         rec = result["methods"]["recipes"]
         return {"clean": rec["accuracy_mean"],
-                **{f"{name}@{level}": acc for name, levels in rec["perturbations"].items()
-                   for level, acc in levels.items()}}
+                **{f"{name}@{level}": acc for name, by_level in rec["perturbations"].items()
+                   for level, acc in by_level.items()}}
 
     times = {k: json.loads((d / f"times_k1_seed{seed}.json").read_text())
              for k, d in (("committed", committed), ("rerun", out_dir))}
