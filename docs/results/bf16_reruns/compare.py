@@ -3,12 +3,14 @@
 (fold, condition, clip) entries keep their predicted class, the largest change of a class score, each level's
 accuracy both ways, and both runs' precision and seconds.
 
-    python docs/results/bf16_reruns/compare.py [OUT] > docs/results/bf16_reruns/summary.json
-    python docs/results/bf16_reruns/compare.py runs/s32/fp32 > docs/results/bf16_reruns/summary_fp32_seed48.json
+    .venv/bin/python docs/results/bf16_reruns/compare.py [OUT] > docs/results/bf16_reruns/summary.json
+    .venv/bin/python docs/results/bf16_reruns/compare.py runs/s32/fp32 > docs/results/bf16_reruns/summary_fp32_seed48.json
 """
 import json
 import sys
 from pathlib import Path
+
+from simgen.adapt.benchmark.ensemble import _condition_predictions
 
 out_dir = Path(sys.argv[1] if len(sys.argv) > 1 else "runs/s32/bf16")
 committed = Path(__file__).parent.parent / "seeds46-48"
@@ -23,10 +25,8 @@ for new_path in sorted(out_dir.glob("recipes_k1_seed*.json")):
     score_change = 0.0
     for a, b in zip(old["runs"], new["runs"], strict=True):
         assert (a["seed"], a["fold"]) == (b["seed"], b["fold"]), (a["fold"], b["fold"])
-        for cond in a["conditions"]:  # "clean" among them; its predictions sit on the run
-            pa = a["predictions"] if cond == "clean" else a["conditions"][cond]["predictions"]
-            pb = b["predictions"] if cond == "clean" else b["conditions"][cond]["predictions"]
-            for x, y in zip(pa, pb, strict=True):
+        for cond in a["conditions"]:  # "clean" among them
+            for x, y in zip(_condition_predictions(a, cond), _condition_predictions(b, cond), strict=True):
                 assert x["clip"] == y["clip"], (x["clip"], y["clip"])
                 same += x["predicted"] == y["predicted"]
                 changed += x["predicted"] != y["predicted"]
