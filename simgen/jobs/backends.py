@@ -73,7 +73,7 @@ def run_local(
                     _drain(ticks, on_clip)
                 except _LOST_LINK:  # the progress manager (also a child process) was killed
                     raise _manager_lost(min(shard_of[f] for f in done | pending)) from None
-                for future in done:
+                for future in sorted(done, key=shard_of.get):  # a broken pool fails every queued shard: name the first
                     try:
                         rows = future.result()
                     except BrokenProcessPool:  # a worker was killed (OOM killer, kill -9): no traceback

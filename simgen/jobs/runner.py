@@ -66,6 +66,27 @@ def _kept(rows: list[dict], spec: GenerationSpec, made: int) -> str:
     return f"the folder keeps {len(rows)} of {spec.clips} clips in {shards} finished shards ({made} made now); re-run the same command to resume"
 
 
+def _record_written_shards(
+    shards_dir: Path, expected: dict[str, int], rows: list[dict], made: int, manifest_path: Path
+) -> tuple[list[dict], int]:
+    """After a worker died: list the shards other workers finished (renamed into place) whose results never
+    reached this process, so the manifest and the message count every clip the folder keeps."""
+    added = False
+    for name, count in expected.items():
+        if not (shards_dir / name).exists() or sum(r["shard"] == name for r in rows) == count:
+            continue
+        try:
+            found = rows_from_shard(shards_dir / name)
+        except Exception:  # noqa: BLE001 - the error being reported matters more; a resume re-reads the shard
+            continue
+        if len(found) == count:
+            rows = [r for r in rows if r["shard"] != name] + found
+            made, added = made + count, True
+    if added:
+        _write_manifest(manifest_path, rows)
+    return rows, made
+
+
 def _write_manifest(path: Path, rows: list[dict]) -> None:
     _atomic_write(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in sorted(rows, key=lambda r: r["key"])))
 
@@ -268,6 +289,7 @@ def _generate_locked(spec, out: Path, library: ActionLibrary, *, workers, backen
         except KeyboardInterrupt:
             raise GenerationInterrupted(_kept(rows, spec, made)) from None
         except WorkerLostError as exc:
+            rows, made = _record_written_shards(shards_dir, expected, rows, made, manifest_path)
             raise WorkerLostError(f"{exc.message}; {_kept(rows, spec, made)}") from None
         except OSError as exc:  # in a worker (a shard) or here (the manifest)
             if not is_disk_full(exc):

@@ -220,6 +220,30 @@ def test_a_killed_progress_manager_is_one_line_too(tmp_path, monkeypatch, where)
     message = str(caught.value)
     assert message.startswith("shard ") and "the job's progress process" in message and "\n" not in message
     assert caught.value.exit_status == 1 and len(_keys(tmp_path / "job")) >= 2
+    assert len(_keys(tmp_path / "job")) == 2 * _shards(tmp_path / "job")  # every shard on disk is listed
+
+
+def test_shards_written_before_a_worker_died_are_in_the_manifest_and_the_message(tmp_path, monkeypatch):
+    """CI once killed the progress manager just after a second shard was renamed into place but before its
+    result reached the job: the folder held two shards and the manifest and message counted one."""
+    from simgen.errors import WorkerLostError
+    from simgen.jobs import runner
+    from simgen.jobs.shard_task import generate_shard
+    from simgen.spec import load_spec
+
+    def two_written_one_reported(spec_data, out_dir, shards, actions_dir, workers, on_clip):
+        written = [generate_shard(spec_data, out_dir, s, actions_dir) for s in shards[:2]]
+        yield written[0]  # the second shard is on disk; its result is lost with the worker
+        raise WorkerLostError(f"shard {shards[2]}: a worker process died (killed or out of memory)")
+
+    monkeypatch.setattr(runner, "run_local", two_written_one_reported)
+    overrides = {"clips": 12, "frames": 4, "size": [32, 32], "output.shard_size": 2, "seed": 5}
+    with pytest.raises(WorkerLostError) as caught:
+        runner.generate_dataset(load_spec(preset="demo", overrides=overrides), tmp_path / "job", workers=2,
+                                progress=False)
+    message = str(caught.value)
+    assert _shards(tmp_path / "job") == 2 and sorted(_keys(tmp_path / "job")) == [f"clip{i:08d}" for i in range(4)]
+    assert "keeps 4 of 12 clips in 2 finished shards (4 made now)" in message, message
 
 
 class _FailLate:
