@@ -69,8 +69,8 @@ def _kept(rows: list[dict], spec: GenerationSpec, made: int) -> str:
 def _record_written_shards(
     shards_dir: Path, expected: dict[str, int], rows: list[dict], made: int, manifest_path: Path
 ) -> tuple[list[dict], int]:
-    """After a worker died: list the shards other workers finished (renamed into place) whose results never
-    reached this process, so the manifest and the message count every clip the folder keeps."""
+    """After a worker died or Ctrl-C: list the shards other workers finished (renamed into place) whose results
+    never reached this process, so the manifest and the message count every clip the folder keeps."""
     added = False
     for name, count in expected.items():
         if not (shards_dir / name).exists() or sum(r["shard"] == name for r in rows) == count:
@@ -287,6 +287,7 @@ def _generate_locked(spec, out: Path, library: ActionLibrary, *, workers, backen
                     _append_rows(manifest_path, shard_rows)
                 made += len(shard_rows)
         except KeyboardInterrupt:
+            rows, made = _record_written_shards(shards_dir, expected, rows, made, manifest_path)
             raise GenerationInterrupted(_kept(rows, spec, made)) from None
         except WorkerLostError as exc:
             rows, made = _record_written_shards(shards_dir, expected, rows, made, manifest_path)

@@ -223,7 +223,8 @@ def test_a_killed_progress_manager_is_one_line_too(tmp_path, monkeypatch, where)
     assert len(_keys(tmp_path / "job")) == 2 * _shards(tmp_path / "job")  # every shard on disk is listed
 
 
-def test_shards_written_before_a_worker_died_are_in_the_manifest_and_the_message(tmp_path, monkeypatch):
+@pytest.mark.parametrize("stop", ["worker lost", "ctrl-c"])
+def test_shards_written_before_a_stop_are_in_the_manifest_and_the_message(tmp_path, monkeypatch, stop):
     """CI once killed the progress manager just after a second shard was renamed into place but before its
     result reached the job: the folder held two shards and the manifest and message counted one."""
     from simgen.errors import WorkerLostError
@@ -231,14 +232,17 @@ def test_shards_written_before_a_worker_died_are_in_the_manifest_and_the_message
     from simgen.jobs.shard_task import generate_shard
     from simgen.spec import load_spec
 
+    error = WorkerLostError("shard 2: a worker process died (killed or out of memory)") if stop == "worker lost" \
+        else KeyboardInterrupt()
+
     def two_written_one_reported(spec_data, out_dir, shards, actions_dir, workers, on_clip):
         written = [generate_shard(spec_data, out_dir, s, actions_dir) for s in shards[:2]]
         yield written[0]  # the second shard is on disk; its result is lost with the worker
-        raise WorkerLostError(f"shard {shards[2]}: a worker process died (killed or out of memory)")
+        raise error
 
     monkeypatch.setattr(runner, "run_local", two_written_one_reported)
     overrides = {"clips": 12, "frames": 4, "size": [32, 32], "output.shard_size": 2, "seed": 5}
-    with pytest.raises(WorkerLostError) as caught:
+    with pytest.raises(type(error)) as caught:
         runner.generate_dataset(load_spec(preset="demo", overrides=overrides), tmp_path / "job", workers=2,
                                 progress=False)
     message = str(caught.value)
