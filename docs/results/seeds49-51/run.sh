@@ -10,6 +10,10 @@
 #      It is adopted only if, on 50-51 at K = 1 and at K = 0, it holds at least as many levels within 5 points,
 #      its clean mean is not lower, and its level mean is higher. Two seeds are fewer than the usual three: a
 #      pass is recorded as promising, to be confirmed on three new seeds, not adopted outright.
+# Part 2 outcome (committed while seed 50 K = 1 ran, before any result of 50-51): no rule is fixed. On seed 49
+# (ceiling.py -> ceiling_seed49.json) a fusion that always picked the right member would still score occlusion 0.45
+# at 70 (K = 1) / 80 (K = 0) and CRF 48 at 80 / 70 against clean 100: more than 5 points under, so no re-weighting
+# of these two members can meet the every-level target; 50-51 are judged for part 1 only.
 #   bash docs/results/seeds49-51/run.sh [OUT]     (default OUT runs/s33/targets)
 # The pipeline keeps a finished member's results: rerun the same command after a stop.
 set -euo pipefail
