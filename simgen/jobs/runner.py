@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -71,9 +72,10 @@ def _record_written_shards(
 ) -> tuple[list[dict], int]:
     """After a worker died or Ctrl-C: list the shards other workers finished (renamed into place) whose results
     never reached this process, so the manifest and the message count every clip the folder keeps."""
+    listed = Counter(r["shard"] for r in rows)  # once: a job may have thousands of shards
     added = False
     for name, count in expected.items():
-        if not (shards_dir / name).exists() or sum(r["shard"] == name for r in rows) == count:
+        if listed[name] == count or not (shards_dir / name).exists():
             continue
         try:
             found = rows_from_shard(shards_dir / name)

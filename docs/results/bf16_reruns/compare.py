@@ -12,6 +12,14 @@ from pathlib import Path
 
 from simgen.adapt.benchmark.ensemble import _condition_predictions
 
+
+def levels(result: dict) -> dict:
+    rec = result["methods"]["recipes"]
+    return {"clean": rec["accuracy_mean"],
+            **{f"{name}@{level}": acc for name, by_level in rec["perturbations"].items()
+               for level, acc in by_level.items()}}
+
+
 out_dir = Path(sys.argv[1] if len(sys.argv) > 1 else "runs/s32/bf16")
 committed = Path(__file__).parent.parent / "seeds46-48"
 rows = []
@@ -31,12 +39,6 @@ for new_path in sorted(out_dir.glob("recipes_k1_seed*.json")):
                 same += x["predicted"] == y["predicted"]
                 changed += x["predicted"] != y["predicted"]
                 score_change = max(score_change, *(abs(p - q) for p, q in zip(x["scores"], y["scores"], strict=True)))
-
-    def levels(result: dict) -> dict:
-        rec = result["methods"]["recipes"]
-        return {"clean": rec["accuracy_mean"],
-                **{f"{name}@{level}": acc for name, by_level in rec["perturbations"].items()
-                   for level, acc in by_level.items()}}
 
     times = {k: json.loads((d / f"times_k1_seed{seed}.json").read_text())
              for k, d in (("committed", committed), ("rerun", out_dir))}

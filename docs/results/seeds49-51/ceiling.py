@@ -28,9 +28,9 @@ def ceiling(run_dir: Path, k: int, seed: int) -> dict:
     out = {}
     for condition in conditions:
         right = dict(default=0, robust=0, recipes=0, either=0, clips=0, disagree=0)
-        for d_run, r_run, e_run in zip(*members, fused):
+        for d_run, r_run, e_run in zip(*members, fused, strict=True):
             assert d_run["fold"] == r_run["fold"] == e_run["fold"]
-            for a, b, e in zip(*(_condition_predictions(x, condition) for x in (d_run, r_run, e_run))):
+            for a, b, e in zip(*(_condition_predictions(x, condition) for x in (d_run, r_run, e_run)), strict=True):
                 truth = label[a["clip"]]
                 right["clips"] += 1
                 right["disagree"] += a["predicted"] != b["predicted"]
