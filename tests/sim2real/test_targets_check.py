@@ -1,7 +1,10 @@
 """adapt/benchmark/targets.py: the targets' verdict on hand-made results files (means over seeds, the
 5-point line, several seeds a file, frozen-clip ceilings) and clear refusals of files that do not fit."""
 
+import importlib.util
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +83,49 @@ def test_cli_prints_writes_json_and_exits_by_the_verdict(tmp_path, capsys):
     (tmp_path / "bad.json").write_text("{not json")
     assert main([str(tmp_path / "bad.json"), "--method", "best"]) == 2
     assert "bad.json: cannot read it as JSON" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------- the committed figures behind the README
+
+RESULTS = Path(__file__).resolve().parents[2] / "docs" / "results"
+
+
+def _target_sets():
+    spec = importlib.util.spec_from_file_location("target_sets", RESULTS / "target_sets.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_readme_targets_table_is_what_the_verdict_files_say():
+    readme = (RESULTS.parents[1] / "README.md").read_text()
+    table = re.search(r"<!-- target-sets -->\n(.*?)\n<!-- /target-sets -->", readme, flags=re.S)
+    assert table, "README: the target-sets table markers are gone"
+    assert table.group(1) == _target_sets().markdown(_target_sets().rows()), \
+        "README's target-sets table differs from `python docs/results/target_sets.py`: paste its output"
+
+
+def _reproducible_verdicts():
+    """(verdict file, its sources) for every verdict of the ensemble whose per-seed results lie beside it."""
+    out = []
+    for verdict in sorted(RESULTS.glob("*/verdict_recipes*_k[01].json")):
+        v = json.loads(verdict.read_text())
+        stem, k = re.fullmatch(r"verdict_(recipes\w*?)_k([01])", verdict.stem).groups()
+        sources = [verdict.parent / f"{stem}_k{k}_seed{s}.json" for s in v["seeds"]]
+        if all(p.is_file() for p in sources):
+            out.append(pytest.param(verdict, sources, id=f"{verdict.parent.name}/{verdict.stem}"))
+    return out
+
+
+@pytest.mark.parametrize("verdict, sources", _reproducible_verdicts())
+def test_each_committed_verdict_follows_from_its_committed_results(verdict, sources):
+    committed = json.loads(verdict.read_text())
+    files = {str(p): json.loads(p.read_text()) for p in sources}
+    again = check_targets(files, committed["method"], clean_min=committed["clean_min"], max_drop=committed["max_drop"])
+    assert json.loads(json.dumps(again)) == committed
+
+
+def test_enough_verdicts_are_reproduced_to_mean_something():
+    # the glob above must keep finding the sets the README's table rests on (44-46 on: every set of today's rule)
+    found = {p.values[0].parent.name for p in _reproducible_verdicts()}
+    assert {"seeds44-46", "seeds46-48", "seeds49-51", "seeds41-43", "seeds38-40", "seeds32-34"} <= found, found

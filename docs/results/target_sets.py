@@ -1,0 +1,121 @@
+"""One row per set of seeds run with `pipelines/sim2real_targets.sh`: the recipe ensemble's verdicts and times.
+
+Every figure is read from the committed files of docs/results (the verdicts of
+`python -m simgen.adapt.benchmark.targets` and the pipeline's times_k1_seedS.json); only the set's label and
+the fusion rule it was scored with are written here. Prints a Markdown table (the README's "Where the targets
+stand"), or JSON with --json.
+
+    python docs/results/target_sets.py [--json]
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+#: (seeds, session(s), fusion rule, K = 1 verdict, K = 0 verdict or None, K = 1 times files)
+SETS = [
+    ("26-28", "21-22", "equal weights", "seeds26-28/verdict_recipes_k1.json", "seeds26-28/verdict_recipes_k0.json",
+     [f"seeds26-28/times_k1_seed{s}.json" for s in (26, 27, 28)]),
+    ("26-28", "22", "fold stability (rebuilt)", "seeds26-28/verdict_recipes_stability_k1.json",
+     "seeds26-28/verdict_recipes_stability_k0.json", []),
+    ("29-30", "22", "fold stability", "seeds29-30/verdict_recipes_stability_k1.json",
+     "seeds29-30/verdict_recipes_stability_k0.json", [f"seeds29-30/times_k1_seed{s}.json" for s in (29, 30)]),
+    ("32-34", "23", "fold stability", "seeds32-34/verdict_recipes_k1.json", "seeds32-34/verdict_recipes_k0.json",
+     [f"seeds32-34/times_k1_seed{s}.json" for s in (32, 33, 34)]),
+    ("35-37", "24-25", "fold stability", "seeds35-37/verdict_recipes_k1.json", "seeds35-37/verdict_recipes_k0.json",
+     ["seed35/times_k1_seed35.json", "seeds35-37/times_k1_seed36.json", "seeds35-37/times_k1_seed37.json"]),
+    ("38-40", "26", "fold stability", "seeds38-40/verdict_recipes_k1.json", "seeds38-40/verdict_recipes_k0.json",
+     [f"seeds38-40/times_k1_seed{s}.json" for s in (38, 39, 40)]),
+    ("41-43", "27-28", "fold stability", "seeds41-43/verdict_recipes_k1.json", "seeds41-43/verdict_recipes_k0.json",
+     [f"seeds41-43/times_k1_seed{s}.json" for s in (41, 42, 43)]),
+    ("41-43", "28", "per-clip stability (adopted)", "seeds41-43/verdict_recipesclip_k1.json",
+     "seeds41-43/verdict_recipesclip_k0.json", []),
+    ("44-46", "29-31", "per-clip stability", "seeds44-46/verdict_recipes_k1.json", "seeds44-46/verdict_recipes_k0.json",
+     [f"seeds44-46/times_k1_seed{s}.json" for s in (44, 45, 46)]),
+    ("46-48", "31-32", "per-clip stability", "seeds46-48/verdict_recipes_k1.json", "seeds46-48/verdict_recipes_k0.json",
+     [f"seeds46-48/times_k1_seed{s}.json" for s in (46, 47, 48)]),
+    ("46-48 (46-47 rerun)", "32", "per-clip stability", "bf16_reruns/verdict_recipes_k1_bf16.json", None,
+     ["bf16_reruns/times_k1_seed46.json", "bf16_reruns/times_k1_seed47.json", "seeds46-48/times_k1_seed48.json"]),
+    ("49-51", "33", "per-clip stability", "seeds49-51/verdict_recipes_k1.json", "seeds49-51/verdict_recipes_k0.json",
+     [f"seeds49-51/times_k1_seed{s}.json" for s in (49, 50, 51)]),
+]
+
+
+def _verdict(rel: str | None) -> dict | None:
+    if rel is None:
+        return None
+    v = json.loads((HERE / rel).read_text())
+    levels = v["levels"]
+    return {"file": rel, "seeds": v["seeds"], "clean_per_seed": v["clean"]["per_seed"],
+            "clean_mean": round(v["clean"]["mean"], 1), "clean_met": v["clean"]["met"],
+            "within": v["within"]["count"], "levels": v["within"]["of"],
+            "missed": [name for name, lv in levels.items() if not lv["within"]],
+            "level_mean": round(statistics.fmean(lv["mean"] for lv in levels.values()), 1)}
+
+
+def _times(files: list[str]) -> list[dict]:
+    out = []
+    for rel in files:
+        t = json.loads((HERE / rel).read_text())
+        # the pipeline records its precision since session 26; every run before trained in fp32
+        out.append({"seed": t["seed"], "seconds": t["benchmark_seconds"], "precision": t.get("precision", "fp32")})
+    return out
+
+
+def rows() -> list[dict]:
+    return [{"seeds": seeds, "sessions": sessions, "fusion": fusion, "k1": _verdict(k1), "k0": _verdict(k0),
+             "k1_times": _times(times)} for seeds, sessions, fusion, k1, k0, times in SETS]
+
+
+def _clean(v: dict | None) -> str:
+    if v is None:
+        return "—"
+    per_seed = " / ".join(f"{c:g}" for c in v["clean_per_seed"])
+    return f"{per_seed}: **{v['clean_mean']:g}**" + (" ✓" if v["clean_met"] else " ✗")
+
+
+def _levels(v: dict | None) -> str:
+    return "—" if v is None else f"{v['within']} of {v['levels']} ({v['level_mean']:.1f})"
+
+
+SHORT = {"occlusion": "occl", "camera": "cam", "scale": "scale", "fps": "fps ÷", "compression": "CRF"}
+
+
+def _missed(v: dict | None) -> str:
+    """``occl .15/.3/.45, CRF 48``: the levels more than 5 points under clean, by kind."""
+    if v is None:
+        return "—"
+    kinds: dict[str, list[str]] = {}
+    for name in v["missed"]:
+        kind, level = name.split("@")
+        kinds.setdefault(kind, []).append(f"{float(level):g}".removeprefix("0"))
+    return ", ".join(f"{SHORT.get(k, k)}{'' if k == 'fps' else ' '}{'/'.join(ls)}" for k, ls in kinds.items()) or "none"
+
+
+def _time(times: list[dict]) -> str:
+    if not times:
+        return "— (fused again from the runs above)"
+    if len({t["precision"] for t in times}) > 1:
+        return " / ".join(f"{t['seconds']} ({t['precision']})" for t in times)
+    return " / ".join(str(t["seconds"]) for t in times) + f" ({times[0]['precision']})"
+
+
+def markdown(table: list[dict]) -> str:
+    lines = ["| seeds | session | fusion of the two members | K = 1 clean, per seed: mean (target 99) "
+             "| K = 1 levels within 5 (level mean) | K = 1 levels missed | K = 0 clean (target 95) | K = 0 levels within 5 (level mean) "
+             "| K = 1 seconds per seed (precision) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in table:
+        lines.append(f"| {r['seeds']} | {r['sessions']} | {r['fusion']} | {_clean(r['k1'])} | {_levels(r['k1'])} "
+                     f"| {_missed(r['k1'])} | {_clean(r['k0'])} | {_levels(r['k0'])} | {_time(r['k1_times'])} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    table = rows()
+    print(json.dumps(table, indent=1) if "--json" in sys.argv[1:] else markdown(table))
