@@ -11,6 +11,7 @@ for S in ${SEEDS:-32 33 34 35 36 37}; do
   case $S in
     35) D=runs/s24/t35 ;; 36|37) D=runs/s25/targets ;; 38|39|40) D=runs/s26/targets ;; *) D=runs/s23/targets ;;
   esac
+  D=${TARGETS_DIR:-$D}  # another session's targets runs (session 34: runs/s33/targets for seeds 49-51)
   for K in 1 0; do
     for F in s0 s1 s2 s3 s4; do
       out=$SEG_OUT/k${K}_seed${S}_${F}.json
