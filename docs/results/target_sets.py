@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+#: how the table names a perturbation kind
+SHORT = {"occlusion": "occl", "camera": "cam", "scale": "scale", "fps": "fps ÷", "compression": "CRF"}
 
 #: (seeds, session(s), fusion rule, K = 1 verdict, K = 0 verdict or None, K = 1 times files)
 SETS = [
@@ -83,9 +85,6 @@ def _levels(v: dict | None) -> str:
     return "—" if v is None else f"{v['within']} of {v['levels']} ({v['level_mean']:.1f})"
 
 
-SHORT = {"occlusion": "occl", "camera": "cam", "scale": "scale", "fps": "fps ÷", "compression": "CRF"}
-
-
 def _missed(v: dict | None) -> str:
     """``occl .15/.3/.45, CRF 48``: the levels more than 5 points under clean, by kind."""
     if v is None:
@@ -94,7 +93,8 @@ def _missed(v: dict | None) -> str:
     for name in v["missed"]:
         kind, level = name.split("@")
         kinds.setdefault(kind, []).append(f"{float(level):g}".removeprefix("0"))
-    return ", ".join(f"{SHORT.get(k, k)}{'' if k == 'fps' else ' '}{'/'.join(ls)}" for k, ls in kinds.items()) or "none"
+    named = [f"{SHORT.get(k, k)}{'' if k == 'fps' else ' '}{'/'.join(ls)}" for k, ls in kinds.items()]
+    return ", ".join(named) or "none"
 
 
 def _time(times: list[dict]) -> str:
@@ -107,8 +107,8 @@ def _time(times: list[dict]) -> str:
 
 def markdown(table: list[dict]) -> str:
     lines = ["| seeds | session | fusion of the two members | K = 1 clean, per seed: mean (target 99) "
-             "| K = 1 levels within 5 (level mean) | K = 1 levels missed | K = 0 clean (target 95) | K = 0 levels within 5 (level mean) "
-             "| K = 1 seconds per seed (precision) |",
+             "| K = 1 levels within 5 (level mean) | K = 1 levels missed | K = 0 clean (target 95) "
+             "| K = 0 levels within 5 (level mean) | K = 1 seconds per seed (precision) |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in table:
         lines.append(f"| {r['seeds']} | {r['sessions']} | {r['fusion']} | {_clean(r['k1'])} | {_levels(r['k1'])} "

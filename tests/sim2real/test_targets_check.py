@@ -101,7 +101,8 @@ def test_the_readme_targets_table_is_what_the_verdict_files_say():
     readme = (RESULTS.parents[1] / "README.md").read_text()
     table = re.search(r"<!-- target-sets -->\n(.*?)\n<!-- /target-sets -->", readme, flags=re.S)
     assert table, "README: the target-sets table markers are gone"
-    assert table.group(1) == _target_sets().markdown(_target_sets().rows()), \
+    sets = _target_sets()
+    assert table.group(1) == sets.markdown(sets.rows()), \
         "README's target-sets table differs from `python docs/results/target_sets.py`: paste its output"
 
 

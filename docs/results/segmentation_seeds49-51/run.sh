@@ -7,4 +7,5 @@
 # was last measured on seeds 38-40; its verdict on 49-51 is reported whatever it shows, and nothing is chosen.
 # Summary: python docs/results/segmentation_seeds32-37/aggregate.py runs/s34/seg "seeds 49-51=49,50,51"
 set -euo pipefail
-SEEDS="49 50 51" TARGETS_DIR=runs/s33/targets SEG_OUT=runs/s34/seg exec bash "$(dirname "$0")/../segmentation_seeds32-37/run.sh"
+SEEDS="49 50 51" TARGETS_DIR=runs/s33/targets SEG_OUT=runs/s34/seg \
+  exec bash "$(dirname "$0")/../segmentation_seeds32-37/run.sh"

@@ -83,7 +83,8 @@ def main(root: str, member: str, seeds: list[int]) -> dict:
                     for rule, p in {"mean (benchmark)": base, **variants}.items():
                         per_rule.setdefault(rule, []).append(p)
                 recorded = run["predictions"] if cond == "clean" else run["conditions"][cond]["predictions"]
-                check_recorded(np.stack(per_rule["mean (benchmark)"]), recorded, f"seed {seed} fold {run['fold']} {cond}")
+                where = f"seed {seed} fold {run['fold']} {cond}"
+                check_recorded(np.stack(per_rule["mean (benchmark)"]), recorded, where)
                 for rule, probs in per_rule.items():
                     t = tally.setdefault(cond, {}).setdefault(rule, [0, 0])
                     for clip, p in zip(clips, probs):
