@@ -45,6 +45,8 @@ SETS = [
      ["bf16_reruns/times_k1_seed46.json", "bf16_reruns/times_k1_seed47.json", "seeds46-48/times_k1_seed48.json"]),
     ("49-51", "33", "per-clip stability", "seeds49-51/verdict_recipes_k1.json", "seeds49-51/verdict_recipes_k0.json",
      [f"seeds49-51/times_k1_seed{s}.json" for s in (49, 50, 51)]),
+    ("52-54", "34", "per-clip stability", "seeds52-54/verdict_recipes_k1.json", "seeds52-54/verdict_recipes_k0.json",
+     [f"seeds52-54/times_k1_seed{s}.json" for s in (52, 53, 54)]),
 ]
 
 
