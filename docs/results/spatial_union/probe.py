@@ -15,7 +15,6 @@ pools it (mean + max over cells) and put through the clip head. No training; lab
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -32,11 +31,6 @@ from simgen.train.evaluate import clip_scores
 from simgen.train.inputs import InputTransform
 
 REAL = Path("../shared/data/weizmann4_dev")
-
-
-def _labels() -> dict[str, str]:
-    with open(REAL / "labels.csv") as f:
-        return {row["path"]: row["label"] for row in csv.DictReader(f)}
 
 
 @torch.no_grad()
@@ -62,7 +56,6 @@ def _scores(model, spec: ModelInput, clip) -> tuple[np.ndarray, dict[str, np.nda
 
 
 def main(root: str, member: str, seeds: list[int]) -> dict:
-    labels = _labels()
     tally: dict[str, dict[str, list[int]]] = {}  # condition -> rule -> [right, total]
     wrong: dict[str, dict[str, dict[str, int]]] = {}  # condition -> rule -> "label>predicted" -> count
     for seed in seeds:
@@ -76,6 +69,7 @@ def main(root: str, member: str, seeds: list[int]) -> dict:
             model.eval()
             spec = ModelInput.from_meta(meta)
             copies = rebuilt_test_clips(config, run, REAL, config["size"])
+            labels = {p["clip"]: p["label"] for p in run["predictions"]}  # the run recorded each test clip's label
             for cond, clips in copies.items():
                 per_rule: dict[str, list[np.ndarray]] = {}
                 for clip in clips:
