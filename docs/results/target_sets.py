@@ -47,6 +47,10 @@ SETS = [
      [f"seeds49-51/times_k1_seed{s}.json" for s in (49, 50, 51)]),
     ("52-54", "34", "per-clip stability", "seeds52-54/verdict_recipes_k1.json", "seeds52-54/verdict_recipes_k0.json",
      [f"seeds52-54/times_k1_seed{s}.json" for s in (52, 53, 54)]),
+    ("55-57", "35", "per-clip stability", "seeds55-57/verdict_recipes_k1.json", "seeds55-57/verdict_recipes_k0.json",
+     [f"seeds55-57/times_k1_seed{s}.json" for s in (55, 56, 57)]),
+    ("55-57", "35", "+ clutter gate (plan candidate, not adopted)", "seeds55-57/verdict_recipes_gated_k1.json",
+     "seeds55-57/verdict_recipes_gated_k0.json", []),
 ]
 
 
