@@ -19,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 #: how the table names a perturbation kind
 SHORT = {"occlusion": "occl", "camera": "cam", "scale": "scale", "fps": "fps ÷", "compression": "CRF"}
 
-#: (seeds, session(s), fusion rule, K = 1 verdict, K = 0 verdict or None, K = 1 times files)
+#: (seeds, session(s), fusion rule, K = 1 verdict or None, K = 0 verdict or None, K = 1 times files)
 SETS = [
     ("26-28", "21-22", "equal weights", "seeds26-28/verdict_recipes_k1.json", "seeds26-28/verdict_recipes_k0.json",
      [f"seeds26-28/times_k1_seed{s}.json" for s in (26, 27, 28)]),
@@ -51,6 +51,9 @@ SETS = [
      [f"seeds55-57/times_k1_seed{s}.json" for s in (55, 56, 57)]),
     ("55-57", "35", "+ clutter gate (plan candidate, not adopted)", "seeds55-57/verdict_recipes_gated_k1.json",
      "seeds55-57/verdict_recipes_gated_k0.json", []),
+    ("58-59 (K = 0 only)", "35", "per-clip stability", None, "seeds58-59/verdict_recipes_k0.json", []),
+    ("58-59 (K = 0 only)", "35", "+ clutter gate (K = 0 plan: passed on 2 seeds, not adopted)", None,
+     "seeds58-59/verdict_recipes_gated_k0.json", []),
 ]
 
 
@@ -118,7 +121,8 @@ def markdown(table: list[dict]) -> str:
              "|---|---|---|---|---|---|---|---|---|"]
     for r in table:
         lines.append(f"| {r['seeds']} | {r['sessions']} | {r['fusion']} | {_clean(r['k1'])} | {_levels(r['k1'])} "
-                     f"| {_missed(r['k1'])} | {_clean(r['k0'])} | {_levels(r['k0'])} | {_time(r['k1_times'])} |")
+                     f"| {_missed(r['k1'])} | {_clean(r['k0'])} | {_levels(r['k0'])} "
+                     f"| {_time(r['k1_times']) if r['k1'] else '— (no K = 1 run)'} |")
     return "\n".join(lines)
 
 
