@@ -19,36 +19,36 @@ HERE = Path(__file__).resolve().parent
 #: how the table names a perturbation kind
 SHORT = {"occlusion": "occl", "camera": "cam", "scale": "scale", "fps": "fps ÷", "compression": "CRF"}
 
+
+def _run_set(first: int, last: int, sessions: str, fusion: str) -> tuple:
+    """A set run with the pipeline and kept in ``seedsFIRST-LAST/`` under the usual names: its ensemble's verdicts
+    at K = 1 and K = 0 and each seed's K = 1 times."""
+    where = f"seeds{first}-{last}"
+    return (f"{first}-{last}", sessions, fusion, f"{where}/verdict_recipes_k1.json", f"{where}/verdict_recipes_k0.json",
+            [f"{where}/times_k1_seed{s}.json" for s in range(first, last + 1)])
+
+
 #: (seeds, session(s), fusion rule, K = 1 verdict or None, K = 0 verdict or None, K = 1 times files)
 SETS = [
-    ("26-28", "21-22", "equal weights", "seeds26-28/verdict_recipes_k1.json", "seeds26-28/verdict_recipes_k0.json",
-     [f"seeds26-28/times_k1_seed{s}.json" for s in (26, 27, 28)]),
+    _run_set(26, 28, "21-22", "equal weights"),
     ("26-28", "22", "fold stability (rebuilt)", "seeds26-28/verdict_recipes_stability_k1.json",
      "seeds26-28/verdict_recipes_stability_k0.json", []),
     ("29-30", "22", "fold stability", "seeds29-30/verdict_recipes_stability_k1.json",
      "seeds29-30/verdict_recipes_stability_k0.json", [f"seeds29-30/times_k1_seed{s}.json" for s in (29, 30)]),
-    ("32-34", "23", "fold stability", "seeds32-34/verdict_recipes_k1.json", "seeds32-34/verdict_recipes_k0.json",
-     [f"seeds32-34/times_k1_seed{s}.json" for s in (32, 33, 34)]),
+    _run_set(32, 34, "23", "fold stability"),
     ("35-37", "24-25", "fold stability", "seeds35-37/verdict_recipes_k1.json", "seeds35-37/verdict_recipes_k0.json",
      ["seed35/times_k1_seed35.json", "seeds35-37/times_k1_seed36.json", "seeds35-37/times_k1_seed37.json"]),
-    ("38-40", "26", "fold stability", "seeds38-40/verdict_recipes_k1.json", "seeds38-40/verdict_recipes_k0.json",
-     [f"seeds38-40/times_k1_seed{s}.json" for s in (38, 39, 40)]),
-    ("41-43", "27-28", "fold stability", "seeds41-43/verdict_recipes_k1.json", "seeds41-43/verdict_recipes_k0.json",
-     [f"seeds41-43/times_k1_seed{s}.json" for s in (41, 42, 43)]),
+    _run_set(38, 40, "26", "fold stability"),
+    _run_set(41, 43, "27-28", "fold stability"),
     ("41-43", "28", "per-clip stability (adopted)", "seeds41-43/verdict_recipesclip_k1.json",
      "seeds41-43/verdict_recipesclip_k0.json", []),
-    ("44-46", "29-31", "per-clip stability", "seeds44-46/verdict_recipes_k1.json", "seeds44-46/verdict_recipes_k0.json",
-     [f"seeds44-46/times_k1_seed{s}.json" for s in (44, 45, 46)]),
-    ("46-48", "31-32", "per-clip stability", "seeds46-48/verdict_recipes_k1.json", "seeds46-48/verdict_recipes_k0.json",
-     [f"seeds46-48/times_k1_seed{s}.json" for s in (46, 47, 48)]),
+    _run_set(44, 46, "29-31", "per-clip stability"),
+    _run_set(46, 48, "31-32", "per-clip stability"),
     ("46-48 (46-47 rerun)", "32", "per-clip stability", "bf16_reruns/verdict_recipes_k1_bf16.json", None,
      ["bf16_reruns/times_k1_seed46.json", "bf16_reruns/times_k1_seed47.json", "seeds46-48/times_k1_seed48.json"]),
-    ("49-51", "33", "per-clip stability", "seeds49-51/verdict_recipes_k1.json", "seeds49-51/verdict_recipes_k0.json",
-     [f"seeds49-51/times_k1_seed{s}.json" for s in (49, 50, 51)]),
-    ("52-54", "34", "per-clip stability", "seeds52-54/verdict_recipes_k1.json", "seeds52-54/verdict_recipes_k0.json",
-     [f"seeds52-54/times_k1_seed{s}.json" for s in (52, 53, 54)]),
-    ("55-57", "35", "per-clip stability", "seeds55-57/verdict_recipes_k1.json", "seeds55-57/verdict_recipes_k0.json",
-     [f"seeds55-57/times_k1_seed{s}.json" for s in (55, 56, 57)]),
+    _run_set(49, 51, "33", "per-clip stability"),
+    _run_set(52, 54, "34", "per-clip stability"),
+    _run_set(55, 57, "35", "per-clip stability"),
     ("55-57", "35", "+ clutter gate (plan candidate, not adopted)", "seeds55-57/verdict_recipes_gated_k1.json",
      "seeds55-57/verdict_recipes_gated_k0.json", []),
     ("58-59 (K = 0 only)", "35", "per-clip stability", None, "seeds58-59/verdict_recipes_k0.json", []),
