@@ -34,7 +34,7 @@ while [[ $# -gt 0 ]]; do
     --real) REAL=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --dry-run) DRY=1; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1' "$0"; exit 0 ;;  # the comment block above
     *) echo "sim2real_targets.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done

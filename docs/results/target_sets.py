@@ -54,6 +54,10 @@ SETS = [
     ("58-59 (K = 0 only)", "35", "per-clip stability", None, "seeds58-59/verdict_recipes_k0.json", []),
     ("58-59 (K = 0 only)", "35", "+ clutter gate (K = 0 plan: passed on 2 seeds, not adopted)", None,
      "seeds58-59/verdict_recipes_gated_k0.json", []),
+    _run_set(60, 62, "36", "per-clip stability"),
+    ("60-62", "36", "+ robust member's weight x1.5 at K = 1, x3 at K = 0 (plan candidates: K = 1 passed, promising; "
+     "K = 0 failed, not adopted)", "seeds60-62/verdict_recipes_robustx1_5_k1.json",
+     "seeds60-62/verdict_recipes_robustx3_k0.json", []),
 ]
 
 

@@ -52,6 +52,13 @@ def test_bad_arguments_stop_before_any_work(tmp_path, args, message):
     assert not (tmp_path / "o").exists()
 
 
+def test_help_prints_the_whole_comment_block():
+    out = _run(["--help"])
+    header = [line for line in SCRIPT.read_text().splitlines()[1:] if line.startswith("#")]
+    assert out.returncode == 0 and out.stdout.splitlines() == header[:len(out.stdout.splitlines())]
+    assert out.stdout.splitlines()[-1].startswith("#              EXTRA")  # the last line, not cut short
+
+
 def test_a_real_folder_without_labels_is_named(tmp_path):
     out = _run(["--real", str(tmp_path), "--out", str(tmp_path / "o")])
     assert out.returncode == 2 and f"no labels.csv in the real folder {tmp_path}" in out.stderr
