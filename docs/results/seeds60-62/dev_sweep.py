@@ -15,6 +15,8 @@ import importlib.util
 import json
 from pathlib import Path
 
+from simgen.adapt.benchmark.targets import check_targets
+
 _spec = importlib.util.spec_from_file_location("reweigh", Path(__file__).with_name("reweigh.py"))
 reweigh = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(reweigh)
@@ -24,23 +26,19 @@ SETS = {"runs/s33/targets": (49, 50, 51), "runs/s34/targets": (52, 53, 54), "run
 ALPHAS = (1, 1.25, 1.5, 2, 3, 4, 5, 8, float("inf"))  # inf: the robust member alone
 
 
-def set_figures(run_dir: str, seeds: tuple, shots: int, alpha: float) -> tuple[list[int], int, float] | None:
+def set_figures(run_dir: str, seeds: tuple, shots: int, alpha: float) -> tuple[list[float], int, float] | None:
     """(clean per seed, levels within 5 of the set's clean mean, the set's level mean), or None without K runs."""
     if not (Path(run_dir) / f"recipes_k{shots}_seed{seeds[0]}.json").is_file():
         return None
-    clean, levels = [], {}
-    for seed in seeds:
-        if alpha == float("inf"):  # the robust member's own results: what weights 0 and 1 fuse to
-            m = json.loads((Path(run_dir) / f"robust_k{shots}_seed{seed}.json").read_text())["methods"]["best"]
-        else:
-            m = reweigh.reweighed(Path(run_dir), shots, seed, alpha)["methods"]["recipes"]
-        clean.append(round(m["accuracy_mean"] * 100))
-        for kind, by_level in m["perturbations"].items():
-            for level, acc in by_level.items():
-                levels.setdefault(f"{kind}@{level}", []).append(acc * 100)
-    mean_clean = sum(clean) / len(clean)
-    means = [sum(v) / len(v) for v in levels.values()]
-    return clean, sum(mean_clean - v <= 5 + 1e-9 for v in means), sum(means) / len(means)
+    if alpha == float("inf"):  # the robust member's own results: what weights 0 and 1 fuse to
+        method = "best"
+        files = {f"{run_dir}/robust_k{shots}_seed{s}.json":
+                 json.loads((Path(run_dir) / f"robust_k{shots}_seed{s}.json").read_text()) for s in seeds}
+    else:
+        method = "recipes"
+        files = {f"{run_dir} x{alpha:g} seed {s}": reweigh.reweighed(Path(run_dir), shots, s, alpha) for s in seeds}
+    verdict = check_targets(files, method, clean_min=0.0, max_drop=5.0)
+    return verdict["clean"]["per_seed"], verdict["within"]["count"], verdict["levels_mean"]
 
 
 def main() -> None:

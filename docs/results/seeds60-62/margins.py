@@ -10,22 +10,21 @@ which member was right. Reads the full member files of sessions 33-36 (``runs/``
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from pathlib import Path
 
 import numpy as np
 
-RUNS = {**{s: "runs/s33/targets" for s in (49, 50, 51)}, **{s: "runs/s34/targets" for s in (52, 53, 54)},
-        **{s: "runs/s35/targets" for s in (55, 56, 57)}, 58: "runs/s35/targets58", 59: "runs/s35/targets58",
-        **{s: "runs/s36/targets" for s in (60, 61, 62)}}
+from simgen.train.ensemble_scores import clip_stability_weights
+
+_spec = importlib.util.spec_from_file_location("dev_sweep", Path(__file__).with_name("dev_sweep.py"))
+dev_sweep = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(dev_sweep)
+
+#: seed -> the folder of its full runs: the sweep's seen seeds 49-59, then 60-62
+RUNS = {seed: where for where, seeds in {**dev_sweep.SETS, "runs/s36/targets": (60, 61, 62)}.items() for seed in seeds}
 ALPHAS = np.round(np.arange(0.5, 10.001, 0.01), 2)
-
-
-def clip_weights(fold_weights: list[float], stability: list[float | None]) -> np.ndarray:
-    """As simgen.train.ensemble_scores.clip_stability_weights: fold weights times stability, where measured."""
-    base = np.asarray(fold_weights, float)
-    if None not in stability and (base * np.asarray(stability, float)).sum() > 0:
-        return base * np.asarray(stability, float)
-    return base
 
 
 def main() -> None:
@@ -44,7 +43,8 @@ def main() -> None:
                     default, robust = (np.array(m[run["fold"]]["predictions"][j]["scores"]) for m in members)
                     if default.argmax() == robust.argmax():
                         continue
-                    w = clip_weights(run["member_weights"], fused["member_stability"])
+                    stability = [np.nan if s is None else s for s in fused["member_stability"]]
+                    w = clip_stability_weights(run["member_weights"], stability)  # clean clips: still camera, no gate
                     truth = classes.index(fused["label"])
                     right = ALPHAS[[(w[0] * default + a * w[1] * robust).argmax() == truth for a in ALPHAS]]
                     who = ("default" if default.argmax() == truth else "robust" if robust.argmax() == truth
