@@ -176,7 +176,8 @@ def stability_weigher(members: list[tuple[str, list[dict]]], model_roots: list[s
 def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensemble",
                      camera_gate: float | None = None,
                      weigh: Callable[[int, str], list[float]] | None = None, progress: bool = False,
-                     clip_weigh: Callable[[int, str, list[dict]], dict[str, np.ndarray]] | None = None) -> dict:
+                     clip_weigh: Callable[[int, str, list[dict]], dict[str, np.ndarray]] | None = None,
+                     scale: list[float] | None = None) -> dict:
     """The equal-weight ensemble of ``members`` = ``[(method, [results.json, ...]), ...]``: per (seed, fold),
     each test clip's class scores averaged over the members' recorded scores (kept to 4 decimals), under
     the clean condition and every perturbed one all members recorded clip scores for (the benchmark
@@ -190,7 +191,9 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
     members' weights of a (seed, fold) (e.g. :func:`stability_weigher`), recorded in each run as
     ``member_weights``; without it every member counts the same. ``clip_weigh``: each member's per-clip stability
     of a (seed, fold) given its members' runs (:func:`~simgen.adapt.benchmark.clip_stability.clip_stability_weigher`),
-    multiplying the weights clip by clip and recorded with each prediction as ``member_stability``. Returns
+    multiplying the weights clip by clip and recorded with each prediction as ``member_stability``. ``scale``: one
+    number per member multiplying its weights (from ``weigh``, or 1 each) before any clip's fusion, e.g.
+    ``[1, 1.5]``: the second member x1.5, as ``pipelines/sim2real_targets.sh`` fuses at K = 1. Returns
     ``{"methods": {name: summary}, "config", "runs"}``.
 
     Raises ``ValueError`` naming what differs, or the (seed, fold) a member has no scored run of.
@@ -199,6 +202,8 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
     from simgen.adapt.benchmark.scoring import condition_record
     from simgen.train.metrics.clip import clip_metrics
 
+    if scale is not None and len(scale) != len(members):
+        raise ValueError(f"cannot ensemble: {len(scale)} member scale(s) for {len(members)} members")
     first = members[0][1][0]["config"]
     for method, results in members:
         for r in results[1:]:
@@ -233,6 +238,9 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
                                  f"or trained with other shots than {labels[0]}")
         truth = [classes.index(p["label"]) for p in head["predictions"]]
         weights = weigh(seed, fold) if weigh is not None else None
+        if scale is not None:
+            # 6 places: exact for stability weights (4 places) times a scale such as 1.5
+            weights = [round(w * s, 6) for w, s in zip(weights or [1.0] * len(members), scale)]
         names = list(dict.fromkeys(["clean", *(head.get("conditions") or {})]))  # clean first, once
         recorded = {c: [_condition_predictions(run, c) for run in got] for c in names}
         recorded = {c: scored for c, scored in recorded.items() if all(s is not None for s in scored)}
@@ -267,6 +275,8 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
                                               for k in _differences(first, results[0]["config"], _CALL_FIELDS)})
                       for m, results in members]
     rule = WEIGHTS_RULE if weigh is not None else "equal"
+    if scale is not None:
+        rule += "; times the member scale " + ",".join(f"{s:g}" for s in scale)
     config = dict(first, methods=[name], ensemble_members=labels, camera_gate=camera_gate,
                   member_weights=rule if clip_weigh is None else f"{rule}; {CLIP_WEIGHTS_RULE}")
     if any(mc["differs"] for mc in member_configs):
@@ -305,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     import sys
 
     from simgen.adapt.benchmark.results import write_and_print
-    from simgen.pipelines.ensemble_options import CAMERA_GATE, camera_gate
+    from simgen.pipelines.ensemble_options import CAMERA_GATE, camera_gate, member_weights
 
     p = argparse.ArgumentParser(description="ensemble of finished benchmark runs: mean of the members' clip scores "
                                             "(clean and every perturbed condition with recorded clip scores)")
@@ -326,6 +336,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clip-stability", dest="clip_stability", action="store_true",
                    help="with --member-models: also weigh each member clip by clip, by how often it keeps its answer "
                         "on perturbed copies of that test clip (see simgen.adapt.benchmark.clip_stability)")
+    p.add_argument("--member-scale", dest="member_scale", type=member_weights, metavar="S,S,...",
+                   help="with --member: one number per member, in order, multiplying its weights (its stability "
+                        "with --member-models, else 1) before the fusion; e.g. 1,1.5 weighs the second member x1.5, "
+                        "as the targets pipeline does at K = 1 (default: 1 each)")
     p.add_argument("--real", help="with --member-models: the real folder the benchmarks read (default: the one "
                                   "their config records)")
     p.add_argument("--out", required=True)
@@ -335,6 +349,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.member_models and not args.member:
         print("ensemble: --member-models goes with --member METHOD=FILES (one folder per member)", file=sys.stderr)
+        return 2
+    if args.member_scale and len(args.member_scale) != len(args.member):
+        print(f"ensemble: --member-scale has {len(args.member_scale)} number(s) for {len(args.member)} --member "
+              "(one per member, in order)", file=sys.stderr)
         return 2
     if args.clip_stability and not args.member_models:
         print("ensemble: --clip-stability needs --member-models (the members' saved models)", file=sys.stderr)
@@ -347,7 +365,8 @@ def main(argv: list[str] | None = None) -> int:
             members = [(m, [json.loads(open(f).read()) for f in files]) for m, files in specs]
             weigh = stability_weigher(members, args.member_models, args.real) if args.member_models else None
             clip_weigh = clip_stability_weigher(members, args.member_models, args.real) if args.clip_stability else None
-            out = ensemble_members(members, args.name, args.camera_gate, weigh, progress=True, clip_weigh=clip_weigh)
+            out = ensemble_members(members, args.name, args.camera_gate, weigh, progress=True, clip_weigh=clip_weigh,
+                                   scale=args.member_scale)
             for mc, (_, files) in zip(out["config"].get("ensemble_member_configs", []), specs):
                 mc["files"] = files
     except (OSError, ValueError, KeyError) as exc:  # TrainDataError (an unreadable checkpoint) is a ValueError

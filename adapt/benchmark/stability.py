@@ -140,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     import json
     import sys
 
+    from simgen.pipelines.ensemble_options import member_weights
+
     p = argparse.ArgumentParser(description="prediction stability of models on perturbed copies of real clips "
                                             "(labels unread): weights for simgen evaluate/predict --member-weights")
     p.add_argument("--checkpoint", action="append", required=True, metavar="FILE", help="a model; repeat per member")
@@ -148,14 +150,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--exclude-subjects", dest="exclude_subjects", default="", metavar="A,B",
                    help="people of --real to leave out (e.g. your test people)")
     p.add_argument("--seed", type=int, default=0, help="the perturbations' draws (default 0)")
+    p.add_argument("--member-scale", dest="member_scale", type=member_weights, metavar="S,S,...",
+                   help="one number per --checkpoint, in order, multiplying its weight; e.g. 1,1.5 for the default "
+                        "and the robust model fine-tuned on one labelled clip per class (K = 1), as the "
+                        "benchmark's recipe ensemble weighs them at K = 1")
     args = p.parse_args(argv)
+    if args.member_scale and len(args.member_scale) != len(args.checkpoint):
+        print(f"stability: --member-scale has {len(args.member_scale)} number(s) for {len(args.checkpoint)} "
+              "--checkpoint (one per model, in order)", file=sys.stderr)
+        return 2
     people = [s for s in args.exclude_subjects.split(",") if s]
     try:
         weights = stability_weights(args.checkpoint, args.real, args.seed, exclude_subjects=people)
     except (OSError, ValueError) as exc:  # TrainDataError (an unreadable checkpoint) is a ValueError
         print(f"stability: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps(dict(checkpoints=args.checkpoint, member_weights=weights,
+    stable = weights
+    if args.member_scale:
+        weights = [round(w * s, 6) for w, s in zip(weights, args.member_scale)]
+    print(json.dumps(dict(checkpoints=args.checkpoint, member_weights=weights, stability=stable,
+                          member_scale=args.member_scale,
                           conditions=[f"{kind}@{level:g}" for kind, level in STABILITY_CONDITIONS])))
     print("--member-weights " + ",".join(f"{w:g}" for w in weights))
     return 0

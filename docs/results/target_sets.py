@@ -58,6 +58,9 @@ SETS = [
     ("60-62", "36", "+ robust member's weight x1.5 at K = 1, x3 at K = 0 (plan candidates: K = 1 passed, promising; "
      "K = 0 failed, not adopted)", "seeds60-62/verdict_recipes_robustx1_5_k1.json",
      "seeds60-62/verdict_recipes_robustx3_k0.json", []),
+    _run_set(63, 65, "36-37", "per-clip stability"),
+    ("63-65", "37", "+ robust member's weight x1.5 at K = 1 (the plan's second test: passed, adopted from session 37)",
+     "seeds63-65/verdict_recipes_robustx1_5_k1.json", None, []),
 ]
 
 

@@ -83,6 +83,32 @@ def test_weights_scale_each_members_scores_and_are_recorded():
     assert [p["scores"] for p in zero["predictions"]] == [p["scores"] for p in equal["runs"][0]["predictions"]]
 
 
+def test_a_member_scale_multiplies_the_weights_before_the_fusion(tmp_path, capsys):
+    # a scale of 1,3 with weights 0.5,1 fuses as weights 0.5,3 (the targets pipeline uses 1,1.5 at K = 1)
+    scaled = ensemble_members([("best", [A]), ("best", [B])], weigh=lambda s, f: [0.5, 1.0], scale=[1.0, 3.0])
+    same = ensemble_members([("best", [A]), ("best", [B])], weigh=lambda s, f: [0.5, 3.0])
+    assert scaled["runs"][0]["member_weights"] == [0.5, 3.0]
+    assert scaled["runs"][0]["predictions"] == same["runs"][0]["predictions"]
+    assert scaled["runs"][0]["conditions"] == same["runs"][0]["conditions"]
+    assert scaled["config"]["member_weights"] == WEIGHTS_RULE + "; times the member scale 1,3"
+    # without weights the scale is the weights: clean clip x (0.9 * 1 + 0.4 * 3) / 4, as with weights 1,3 above
+    alone = ensemble_members([("best", [A]), ("best", [B])], scale=[1.0, 3.0])
+    assert alone["runs"][0]["predictions"][0]["scores"] == [0.525, 0.475]
+    assert alone["config"]["member_weights"] == "equal; times the member scale 1,3"
+    with pytest.raises(ValueError, match="1 member scale"):
+        ensemble_members([("best", [A]), ("best", [B])], scale=[2.0])
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps(A))
+    b.write_text(json.dumps(B))
+    members = ["--member", f"best={a}", "--member", f"best={b}"]
+    assert main([*members, "--member-scale", "1,3", "--out", str(tmp_path / "e.json")]) == 0
+    assert json.loads((tmp_path / "e.json").read_text())["runs"][0]["member_weights"] == [1.0, 3.0]
+    assert main([*members, "--member-scale", "3", "--out", str(tmp_path / "f.json")]) == 2
+    assert "--member-scale has 1 number(s) for 2 --member" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # argparse: a negative weight
+        main([*members, "--member-scale", "1,-3", "--out", str(tmp_path / "g.json")])
+
+
 def test_the_camera_gate_keeps_the_stabilised_members_weighted_alone():
     out = ensemble_members([("best", [A]), ("best", [B])], camera_gate=0.008, weigh=lambda s, f: [1.0, 3.0])
     cam = out["runs"][0]["conditions"]["camera@0.3"]["predictions"]
@@ -204,3 +230,13 @@ def test_the_stability_command_prints_weights_for_evaluate_and_predict(tmp_path,
     assert "no clip of a person other than ann, ben, cat" in capsys.readouterr().err
     assert stability.main(["--checkpoint", str(tmp_path / "none.pt"), "--real", str(real)]) == 2
     assert "none.pt: checkpoint not found" in capsys.readouterr().err
+    # --member-scale: the printed weights are the stabilities times the scale
+    assert stability.main(["--checkpoint", str(a), "--checkpoint", str(b), "--real", str(real),
+                           "--exclude-subjects", "ben", "--member-scale", "1,3"]) == 0
+    report, option = capsys.readouterr().out.strip().splitlines()
+    scaled = json.loads(report)
+    assert scaled["stability"] == weights and scaled["member_scale"] == [1.0, 3.0]
+    assert scaled["member_weights"] == [weights[0], round(weights[1] * 3, 6)]
+    assert option == "--member-weights " + ",".join(f"{w:g}" for w in scaled["member_weights"])
+    assert stability.main(["--checkpoint", str(a), "--real", str(real), "--member-scale", "1,3"]) == 2
+    assert "--member-scale has 2 number(s) for 1 --checkpoint" in capsys.readouterr().err

@@ -39,6 +39,9 @@ def test_dry_run_prints_commands_the_cli_accepts(tmp_path):
         assert default[default.index("--methods") + 1] == ("sim-only,best" if shots == "0" else "sim-only,finetune,best")
         assert robust[robust.index("--input") + 1] == "psdiff" and robust[robust.index("--sim-epochs") + 1] == "240"
         assert lines[4][2] == "simgen.adapt.benchmark.ensemble"
+        # K = 1: the robust member's weights x1.5 (plans seeds60-62 and 63-65); K = 0: the stability weights as they are
+        scale = lines[4][lines[4].index("--member-scale") + 1] if "--member-scale" in lines[4] else None
+        assert scale == ("1,1.5" if shots == "1" else None)
         assert not (tmp_path / "o").exists()  # a dry run makes nothing
 
 
@@ -85,6 +88,7 @@ def test_both_recipes_and_their_ensemble_run_end_to_end(tmp_path, synthetic, sim
     assert len(recipes["runs"]) == 3  # one fold per person
     assert recipes["config"]["member_weights"].startswith("stability")  # weighed by the members' saved models
     assert "per clip" in recipes["config"]["member_weights"]  # and clip by clip (--clip-stability)
+    assert "times the member scale 1,1.5" in recipes["config"]["member_weights"]  # the robust member x1.5 at K = 1
     assert all(len(r["member_weights"]) == 2 for r in recipes["runs"])
     assert all(len(p["member_stability"]) == 2 for r in recipes["runs"] for p in r["predictions"])
     assert set(recipes["methods"]["recipes"]["perturbations"]) == {"occlusion"}
@@ -125,7 +129,8 @@ def test_both_recipes_and_their_ensemble_run_end_to_end(tmp_path, synthetic, sim
     for member in ("default", "robust"):
         assert any((tmp_path / "o" / f"{member}_models_k0" / "sim-only-seed3").rglob("model.pt"))
         assert json.loads((tmp_path / "o" / f"{member}_k0_seed3.json").read_text())["config"]["shots"] == 0
-    assert (tmp_path / "o" / "recipes_k0_seed3.json").is_file()
+    assert "member scale" not in json.loads((tmp_path / "o" / "recipes_k0_seed3.json").read_text())["config"][
+        "member_weights"]  # K = 0 fuses the stability weights as they are
 
     # a stop right after the robust member's copy (its results and best model gone, the copy there): the rerun
     # reuses the copy instead of training the sim-only model again
