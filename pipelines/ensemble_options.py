@@ -39,6 +39,20 @@ def camera_gate(text: str) -> float | None:
     return value
 
 
+def clutter_gate_value(text: str) -> float | None:
+    """``--clutter-gate``: a share of a clip's motion in (0, 1), or ``off``."""
+    if text.strip().lower() in ("off", "none"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a share such as 0.25, or off; got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1 (of the moving pixel-steps), or off; "
+                                         f"got {text!r}")
+    return value
+
+
 def add_camera_gate_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--camera-gate", dest="camera_gate", type=camera_gate, default=CAMERA_GATE, metavar="SPEED",
                    help="with models of stabilised (sdiff, psdiff, psrgb+diff) and of plain inputs: a clip whose "

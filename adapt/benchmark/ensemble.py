@@ -19,6 +19,7 @@ from torch import nn
 from tqdm import tqdm
 
 from simgen.adapt.benchmark.clip_stability import CLIP_WEIGHTS_RULE, clip_stability_weigher, undecided_clips
+from simgen.adapt.benchmark.clutter_gate import CLUTTER_GATE_RULE, clutter_measurer
 from simgen.adapt.benchmark.stability import STABILITY_CONDITIONS
 
 #: the members: with shots (K >= 1), and at K = 0
@@ -96,15 +97,21 @@ def _clip_weights(w: np.ndarray, stable: np.ndarray | None, keep: list[int] | np
 
 
 def _kept_members(scored: list[list[dict]], inputs: list[str], camera_gate: float | None,
-                  where: str) -> list[list[int]]:
-    """For each clip, the members :func:`_fused_scores` fuses on it (all, or the stabilised ones past the camera
-    gate)."""
+                  where: str, clutter: list[float] | None = None, clutter_gate: float | None = None) -> list[list[int]]:
+    """For each clip, the members :func:`_fused_scores` fuses on it: all, or the stabilised ones past the camera
+    gate; of those, the person-cropped ones alone where the clip's ``clutter`` exceeds ``clutter_gate``
+    (:func:`simgen.train.clutter.clutter_gated_members`)."""
+    from simgen.train.clutter import clutter_gated_members
     from simgen.train.ensemble_scores import gate_applies, gated_members
 
     everyone = list(range(len(scored)))
     if camera_gate is None or not gate_applies(inputs):
-        return [everyone for _ in scored[0]]
-    return [gated_members(inputs, speed, camera_gate) for speed in _recorded_speeds(scored, where)]
+        keeps = [everyone for _ in scored[0]]
+    else:
+        keeps = [gated_members(inputs, speed, camera_gate) for speed in _recorded_speeds(scored, where)]
+    if clutter is None or clutter_gate is None:
+        return keeps
+    return [clutter_gated_members(inputs, c, clutter_gate, keep) for c, keep in zip(clutter, keeps)]
 
 
 def _recorded_speeds(scored: list[list[dict]], where: str) -> list[float]:
@@ -117,16 +124,27 @@ def _recorded_speeds(scored: list[list[dict]], where: str) -> list[float]:
 
 
 def _fused_scores(scored: list[list[dict]], inputs: list[str], camera_gate: float | None, where: str,
-                  weights: list[float] | None = None, stability: np.ndarray | None = None):
+                  weights: list[float] | None = None, stability: np.ndarray | None = None,
+                  clutter: list[float] | None = None, clutter_gate: float | None = None):
     """Per clip, the mean of the members' scores (weighted by ``weights`` when given, and by each member's
     per-clip ``stability`` [members, clips] when given, see :mod:`simgen.adapt.benchmark.clip_stability`); with
     ``camera_gate`` and members of stabilised and plain inputs, a clip whose recorded camera speed exceeds it
-    takes the stabilised members' alone (as :class:`simgen.train.ensemble_scores.ScoreEnsemble` does). Returns
-    ``(scores [N,K], clips gated)``."""
+    takes the stabilised members' alone (as :class:`simgen.train.ensemble_scores.ScoreEnsemble` does); with
+    ``clutter_gate`` and each clip's ``clutter``, a clip above it takes the person-cropped members' alone.
+    Returns ``(scores [N,K], clips camera-gated)``, or with ``clutter_gate``
+    ``(scores, clips camera-gated, clips clutter-gated)``."""
     from simgen.train.ensemble_scores import gate_applies, gated_members
 
     every = np.array([[p["scores"] for p in s] for s in scored])  # members x clips x classes
     w = np.ones(len(every)) if weights is None or not np.sum(weights) > 0 else np.asarray(weights, float)
+    if clutter_gate is not None:
+        camera = _kept_members(scored, inputs, camera_gate, where)
+        keeps = _kept_members(scored, inputs, camera_gate, where, clutter, clutter_gate)
+        out = [np.average(every[keep, j], axis=0,
+                          weights=_clip_weights(w, None if stability is None else stability[:, j], keep))
+               for j, keep in enumerate(keeps)]
+        return (np.array(out), sum(len(k) < len(inputs) for k in camera),
+                sum(len(k) < len(c) for k, c in zip(keeps, camera)))
     if camera_gate is None or not gate_applies(inputs):
         if stability is None:
             return np.average(every, axis=0, weights=w), 0
@@ -177,7 +195,8 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
                      camera_gate: float | None = None,
                      weigh: Callable[[int, str], list[float]] | None = None, progress: bool = False,
                      clip_weigh: Callable[[int, str, list[dict]], dict[str, np.ndarray]] | None = None,
-                     scale: list[float] | None = None) -> dict:
+                     scale: list[float] | None = None, clutter_gate: float | None = None,
+                     clutter_of: Callable[[int, str, list[dict]], dict[str, list[float]]] | None = None) -> dict:
     """The equal-weight ensemble of ``members`` = ``[(method, [results.json, ...]), ...]``: per (seed, fold),
     each test clip's class scores averaged over the members' recorded scores (kept to 4 decimals), under
     the clean condition and every perturbed one all members recorded clip scores for (the benchmark
@@ -193,7 +212,11 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
     of a (seed, fold) given its members' runs (:func:`~simgen.adapt.benchmark.clip_stability.clip_stability_weigher`),
     multiplying the weights clip by clip and recorded with each prediction as ``member_stability``. ``scale``: one
     number per member multiplying its weights (from ``weigh``, or 1 each) before any clip's fusion, e.g.
-    ``[1, 1.5]``: the second member x1.5, as ``pipelines/sim2real_targets.sh`` fuses at K = 1. Returns
+    ``[1, 1.5]``: the second member x1.5, as ``pipelines/sim2real_targets.sh`` fuses at K = 1. ``clutter_gate``
+    with ``clutter_of`` (each test clip's clutter per condition of a (seed, fold) given its members' runs,
+    :func:`~simgen.adapt.benchmark.clutter_gate.clutter_measurer`): a clip whose clutter exceeds the gate is fused
+    from the person-cropped members alone (:func:`simgen.train.clutter.clutter_gated_members`); each prediction
+    records its ``clutter``, each condition the clips gated (``clutter_gated``). Returns
     ``{"methods": {name: summary}, "config", "runs"}``.
 
     Raises ``ValueError`` naming what differs, or the (seed, fold) a member has no scored run of.
@@ -204,6 +227,8 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
 
     if scale is not None and len(scale) != len(members):
         raise ValueError(f"cannot ensemble: {len(scale)} member scale(s) for {len(members)} members")
+    if (clutter_gate is None) != (clutter_of is None):
+        raise ValueError("cannot ensemble: a clutter gate needs the clips' clutter (clutter_of), and the other way")
     first = members[0][1][0]["config"]
     for method, results in members:
         for r in results[1:]:
@@ -244,30 +269,37 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
         names = list(dict.fromkeys(["clean", *(head.get("conditions") or {})]))  # clean first, once
         recorded = {c: [_condition_predictions(run, c) for run in got] for c in names}
         recorded = {c: scored for c, scored in recorded.items() if all(s is not None for s in scored)}
+        clutter = clutter_of(seed, fold, got) if clutter_of is not None else {}
         stability = {}
         if clip_weigh is not None:  # measured where the weights can change the answer
             stability = clip_weigh(seed, fold, got, needed={c: undecided_clips(
-                scored, _kept_members(scored, inputs, camera_gate, f"seed {seed} fold {fold} ({c})"))
+                scored, _kept_members(scored, inputs, camera_gate, f"seed {seed} fold {fold} ({c})",
+                                      clutter.get(c), clutter_gate))
                 for c, scored in recorded.items()})
         conditions, preds = {}, None
         for condition, scored in recorded.items():
             if clip_weigh is not None and condition not in stability:
                 raise ValueError(f"seed {seed} fold {fold}: no per-clip stability of the condition {condition}")
             stable = stability.get(condition)
-            scores, gated = _fused_scores(scored, inputs, camera_gate, f"seed {seed} fold {fold} ({condition})",
-                                          weights, stable)
+            where = f"seed {seed} fold {fold} ({condition})"
+            if clutter_gate is not None and condition not in clutter:
+                raise ValueError(f"{where}: no clutter measured for the clutter gate")
+            values = clutter.get(condition)
+            scores, gated, *swept = _fused_scores(scored, inputs, camera_gate, where, weights, stable, values,
+                                                  clutter_gate)
             pred = [int(v.argmax()) for v in scores]
             metrics = clip_metrics(truth, pred, classes)
             metrics["predictions"] = [dict(p, label=classes[t], predicted=classes[k],
                                            scores=[round(float(v), 4) for v in sc],
                                            **({} if stable is None else
                                               dict(member_stability=[None if np.isnan(x) else round(float(x), 4)
-                                                                     for x in stable[:, j]])))
+                                                                     for x in stable[:, j]])),
+                                           **({} if values is None else dict(clutter=round(values[j], 4))))
                                       for j, (p, t, k, sc) in enumerate(zip(scored[0], truth, pred, scores))]
             if condition == "clean":
                 preds = metrics["predictions"]
             conditions[condition] = dict(condition_record(metrics, with_predictions=condition != "clean"),
-                                         gated=gated)
+                                         gated=gated, **({"clutter_gated": swept[0]} if swept else {}))
         runs.append(dict(method=name, seed=seed, fold=fold, test_subjects=head["test_subjects"], shots=head["shots"],
                          seconds=0.0, not_applicable=None, picked="+".join(labels), conditions=conditions,
                          predictions=preds, **({} if weights is None else dict(member_weights=weights))))
@@ -279,6 +311,8 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
         rule += "; times the member scale " + ",".join(f"{s:g}" for s in scale)
     config = dict(first, methods=[name], ensemble_members=labels, camera_gate=camera_gate,
                   member_weights=rule if clip_weigh is None else f"{rule}; {CLIP_WEIGHTS_RULE}")
+    if clutter_gate is not None:
+        config.update(clutter_gate=clutter_gate, clutter_gate_rule=CLUTTER_GATE_RULE)
     if any(mc["differs"] for mc in member_configs):
         config["ensemble_member_configs"] = member_configs
     return dict(methods=summarise(runs, [name], classes), config=config, runs=runs)
@@ -315,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     import sys
 
     from simgen.adapt.benchmark.results import write_and_print
-    from simgen.pipelines.ensemble_options import CAMERA_GATE, camera_gate, member_weights
+    from simgen.pipelines.ensemble_options import CAMERA_GATE, camera_gate, clutter_gate_value, member_weights
+    from simgen.train.clutter import CLUTTER_GATE
 
     p = argparse.ArgumentParser(description="ensemble of finished benchmark runs: mean of the members' clip scores "
                                             "(clean and every perturbed condition with recorded clip scores)")
@@ -340,6 +375,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="with --member: one number per member, in order, multiplying its weights (its stability "
                         "with --member-models, else 1) before the fusion; e.g. 1,1.5 weighs the second member x1.5, "
                         "as the targets pipeline does at K = 1 (default: 1 each)")
+    p.add_argument("--clutter-gate", dest="clutter_gate", type=clutter_gate_value, default=None, metavar="SHARE",
+                   help="with --member-models and members of person-cropped (pdiff, psdiff, psrgb+diff) and "
+                        "whole-frame inputs: a test clip whose clutter (share of its motion outside the person box, "
+                        f"rebuilt from the real folder) exceeds SHARE is fused from the cropped members alone; e.g. "
+                        f"{CLUTTER_GATE:g}, as the targets pipeline does at K = 0 (default: off)")
     p.add_argument("--real", help="with --member-models: the real folder the benchmarks read (default: the one "
                                   "their config records)")
     p.add_argument("--out", required=True)
@@ -357,6 +397,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.clip_stability and not args.member_models:
         print("ensemble: --clip-stability needs --member-models (the members' saved models)", file=sys.stderr)
         return 2
+    if args.clutter_gate is not None and not args.member_models:
+        print("ensemble: --clutter-gate needs --member-models (the person-cropped member's windows)", file=sys.stderr)
+        return 2
     try:
         if args.members:
             out = ensemble_runs([json.loads(open(f).read()) for f in args.results], args.members.split(","), args.name)
@@ -365,8 +408,10 @@ def main(argv: list[str] | None = None) -> int:
             members = [(m, [json.loads(open(f).read()) for f in files]) for m, files in specs]
             weigh = stability_weigher(members, args.member_models, args.real) if args.member_models else None
             clip_weigh = clip_stability_weigher(members, args.member_models, args.real) if args.clip_stability else None
+            clutter_of = (clutter_measurer(members, args.member_models, args.real)
+                          if args.clutter_gate is not None else None)
             out = ensemble_members(members, args.name, args.camera_gate, weigh, progress=True, clip_weigh=clip_weigh,
-                                   scale=args.member_scale)
+                                   scale=args.member_scale, clutter_gate=args.clutter_gate, clutter_of=clutter_of)
             for mc, (_, files) in zip(out["config"].get("ensemble_member_configs", []), specs):
                 mc["files"] = files
     except (OSError, ValueError, KeyError) as exc:  # TrainDataError (an unreadable checkpoint) is a ValueError

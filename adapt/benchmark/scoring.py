@@ -86,7 +86,7 @@ def clip_camera_speed(clip: Clip, spec: ModelInput) -> float:
 def condition_record(metrics: dict, with_predictions: bool = False) -> dict:
     """What a run keeps of :func:`score_clips`'s ``metrics`` for one test condition: accuracy, clip count,
     right clips and confusion counts; with ``with_predictions`` also each clip's prediction and class scores
-    (and camera speed, whether it is frozen and an ensemble's per-clip member stability, when known), for
+    (and camera speed, whether it is frozen, an ensemble's per-clip member stability and clutter, when known), for
     perturbed conditions, so that runs can be combined afterwards (``simgen.adapt.benchmark.ensemble``). When
     the predictions say which clips are frozen: ``frozen`` (how many) and ``difference_ceiling``
     (:func:`~simgen.adapt.perturb.difference_ceiling`: the most clips a model of frame differences alone can get
@@ -98,7 +98,7 @@ def condition_record(metrics: dict, with_predictions: bool = False) -> dict:
     if preds and all("frozen" in p and "label" in p for p in preds):
         out["frozen"], out["difference_ceiling"] = difference_ceiling(preds)
     if with_predictions:
-        keep = ("clip", "predicted", "scores", "camera_speed", "frozen", "member_stability")
+        keep = ("clip", "predicted", "scores", "camera_speed", "frozen", "member_stability", "clutter")
         out["predictions"] = [{k: p[k] for k in keep if k in p} for p in preds]
     return out
 
