@@ -42,6 +42,9 @@ def test_dry_run_prints_commands_the_cli_accepts(tmp_path):
         # K = 1: the robust member's weights x1.5 (plans seeds60-62 and 63-65); K = 0: the stability weights as they are
         scale = lines[4][lines[4].index("--member-scale") + 1] if "--member-scale" in lines[4] else None
         assert scale == ("1,1.5" if shots == "1" else None)
+        # K = 0: the clutter gate (plans seeds55-57, 58-59, 66-68); K = 1: none
+        gate = lines[4][lines[4].index("--clutter-gate") + 1] if "--clutter-gate" in lines[4] else None
+        assert gate == ("0.25" if shots == "0" else None)
         assert not (tmp_path / "o").exists()  # a dry run makes nothing
 
 
@@ -129,8 +132,12 @@ def test_both_recipes_and_their_ensemble_run_end_to_end(tmp_path, synthetic, sim
     for member in ("default", "robust"):
         assert any((tmp_path / "o" / f"{member}_models_k0" / "sim-only-seed3").rglob("model.pt"))
         assert json.loads((tmp_path / "o" / f"{member}_k0_seed3.json").read_text())["config"]["shots"] == 0
-    assert "member scale" not in json.loads((tmp_path / "o" / "recipes_k0_seed3.json").read_text())["config"][
-        "member_weights"]  # K = 0 fuses the stability weights as they are
+    k0 = json.loads((tmp_path / "o" / "recipes_k0_seed3.json").read_text())
+    assert "member scale" not in k0["config"]["member_weights"]  # K = 0 fuses the stability weights as they are
+    assert k0["config"]["clutter_gate"] == 0.25  # and gates cluttered clips to the robust member
+    assert all(0 <= p["clutter"] <= 1 for r in k0["runs"] for p in r["predictions"])
+    assert all("clutter_gated" in c for r in k0["runs"] for c in r["conditions"].values())
+    assert "clutter_gate" not in recipes["config"]  # K = 1: no gate
 
     # a stop right after the robust member's copy (its results and best model gone, the copy there): the rerun
     # reuses the copy instead of training the sim-only model again
