@@ -99,10 +99,19 @@ def add_options(p: argparse.ArgumentParser) -> None:
     add_camera_gate_option(p)
     add_member_weights_option(p)
     add_clip_stability_option(p)
+    add_clutter_gate_option(p)
+
+
+def add_clutter_gate_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--clutter-gate", dest="clutter_gate", type=clutter_gate_value, default=None, metavar="SHARE",
+                   help="with models of person-cropped (pdiff, psdiff, psrgb+diff) and of whole-frame inputs: a clip "
+                        "whose clutter (the share of its motion outside the person box) exceeds SHARE is scored by "
+                        "the cropped models alone, since whole-frame differences read an occluder or a passer-by as "
+                        "the action; e.g. 0.25, as the benchmark recipe ensemble at K = 0 (default: off)")
 
 
 def load_ensemble(paths, fusion: str, camera_gate: float | None = None, weights: list[float] | None = None,
-                  clip_stability: int | None = None):
+                  clip_stability: int | None = None, clutter_gate: float | None = None):
     """``(ScoreEnsemble, meta of the fused outputs)`` of the checkpoints; ``ValueError`` naming a member that does not fit."""
     from simgen.train.checkpoint import load_model
     from simgen.train.ensemble_scores import Member, ScoreEnsemble, check_members, ensemble_meta
@@ -112,7 +121,7 @@ def load_ensemble(paths, fusion: str, camera_gate: float | None = None, weights:
     loaded = [load_model(p) for p in paths]
     check_members([meta for _, meta in loaded], names, model_fps)
     return (ScoreEnsemble([Member(m, meta, n) for (m, meta), n in zip(loaded, names)], fusion, camera_gate=camera_gate,
-                          weights=weights, clip_stability=clip_stability),
+                          weights=weights, clip_stability=clip_stability, clutter_gate=clutter_gate),
             ensemble_meta([meta for _, meta in loaded]))
 
 
@@ -151,8 +160,9 @@ def ensemble_metrics(args, ensemble, meta: dict, dataset, device, *, chain: bool
         rows.append(row)
     # what the headline ensemble fused so far (clean and perturbed clips, chained videos): how often the gate cut
     gate = dict(speed=ensemble.camera_gate, fused=ensemble.gate_counts["clips"], gated=ensemble.gate_counts["gated"])
+    clutter = dict(share=ensemble.clutter_gate, gated=ensemble.gate_counts["clutter_gated"])
     return dict(fusion=args.fusion, camera_gate=gate, member_weights=ensemble.weights,
-                clip_stability=ensemble.clip_stability is not None, rows=rows)
+                clip_stability=ensemble.clip_stability is not None, clutter_gate=clutter, rows=rows)
 
 
 def ensemble_summary(report: dict, classes: list[str]) -> str:

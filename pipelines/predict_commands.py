@@ -68,12 +68,15 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.clip_stability is not None and len(args.checkpoint) < 2:
         return print_error("predict", "--clip-stability weights the members of an ensemble: give two or more "
                                       "--checkpoint files")
+    if args.clutter_gate is not None and len(args.checkpoint) < 2:
+        return print_error("predict", "--clutter-gate narrows the members of an ensemble: give two or more "
+                                      "--checkpoint files")
     try:
         if len(args.checkpoint) > 1:  # e.g. the two recipes' models: members may differ in input and window
             from simgen.pipelines.ensemble_options import load_ensemble
 
             model, meta = load_ensemble(args.checkpoint, "mean", args.camera_gate, args.member_weights,
-                                        args.clip_stability)
+                                        args.clip_stability, args.clutter_gate)
             if model.frame_head is None:
                 return print_error("predict", "--checkpoint: with several checkpoints every model needs its "
                                               "per-frame head (trained without --no-frame-head)")
@@ -115,7 +118,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
                             fps=pred["fps"], model_fps=pred["model_fps"], frames_scored=pred["frames_scored"],
                             frozen=pred["frozen"], sees_nothing_move=pred["sees_nothing_move"],
                             files={k: str(v) for k, v in files.items()},
-                            **{k: pred[k] for k in ("members", "member_stability") if k in pred}))
+                            **{k: pred[k] for k in ("members", "member_stability", "clutter") if k in pred}))
     checkpoints = [str(c) for c in args.checkpoint]
     summary = dict(checkpoint=checkpoints if len(checkpoints) > 1 else checkpoints[0], classes=meta["classes"],
                    videos=results, skipped=skipped)
@@ -130,7 +133,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def register(sub) -> None:
     """Add ``predict`` to an ``argparse`` subparsers object."""
     from simgen.pipelines.ensemble_options import (add_camera_gate_option, add_clip_stability_option,
-                                                   add_member_weights_option)
+                                                   add_clutter_gate_option, add_member_weights_option)
 
     p = sub.add_parser(
         "predict", help="label your own videos with a trained model (per-frame labels, segments, labelled MP4)",
@@ -148,6 +151,7 @@ def register(sub) -> None:
     add_camera_gate_option(p)
     add_member_weights_option(p)
     add_clip_stability_option(p)
+    add_clutter_gate_option(p)
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the outputs (made if missing)")
     p.add_argument("--top-k", dest="top_k", type=int_at_least(1), default=3, help="clip labels listed per video")
     p.add_argument("--smoothing", choices=["none", "median", "viterbi"], default="viterbi",

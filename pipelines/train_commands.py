@@ -202,11 +202,13 @@ def _evaluate(args: argparse.Namespace) -> int:
                              "--checkpoint file(s) (one per member of an ensemble)")
         if args.clip_stability is not None and len(args.checkpoint) < 2:
             raise ValueError("--clip-stability weights the members of an ensemble: give two or more --checkpoint files")
+        if args.clutter_gate is not None and len(args.checkpoint) < 2:
+            raise ValueError("--clutter-gate narrows the members of an ensemble: give two or more --checkpoint files")
         if len(args.checkpoint) > 1:  # members may differ in window length, frame gap, backbone and head
             from simgen.pipelines.ensemble_options import load_ensemble
 
             ensemble, meta = load_ensemble(args.checkpoint, args.fusion, args.camera_gate, args.member_weights,
-                                           args.clip_stability)
+                                           args.clip_stability, args.clutter_gate)
             model = ensemble
         else:
             model, meta = load_model(args.checkpoint[0])

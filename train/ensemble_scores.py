@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from simgen.train.frame_rate import to_model_rate
-from simgen.train.inputs import InputTransform
+from simgen.train.inputs import CROPPED_INPUTS, InputTransform
 from simgen.train.memo import camera_speed, content_key
 from simgen.train.metrics.ensemble import FUSIONS, fuse_scores
 
@@ -138,12 +138,16 @@ class ScoreEnsemble:
             stability on that clip (:meth:`member_stability`, the rule the recipe ensemble of the benchmark
             adopted, :mod:`simgen.adapt.benchmark.clip_stability`) where the members disagree on its class
             (:meth:`undecided`); per-frame scores keep ``weights``. ``None``: off.
+        clutter_gate: with members of person-cropped and of whole-frame inputs, a clip whose clutter (the share of
+            its motion outside the person box, :func:`simgen.train.clutter.clip_clutter` with the first cropped
+            member's windows) exceeds this is fused over the cropped ones alone, after the camera gate
+            (:func:`~simgen.train.clutter.clutter_gated_members`); ``None``: off.
     """
 
     def __init__(self, members: Sequence[Member], fusion: str = "mean", *, only: int | None = None,
                  active: Sequence[int] | None = None, camera_gate: float | None = None,
                  weights: Sequence[float] | None = None, clip_stability: int | None = None,
-                 _cache: dict | None = None):
+                 clutter_gate: float | None = None, _cache: dict | None = None):
         if not members:
             raise ValueError("nothing to ensemble")
         if fusion not in FUSIONS:
@@ -159,18 +163,21 @@ class ScoreEnsemble:
                              f"got {list(weights)}")
         self.weights = None if weights is None else [float(w) for w in weights]
         self.clip_stability = clip_stability
+        self.clutter_gate = clutter_gate
         self._cache = {} if _cache is None else _cache
-        #: clips scored by the fused view, and how many of them the camera gate narrowed
-        self.gate_counts = dict(clips=0, gated=0)
+        #: clips scored by the fused view, and how many of them the camera gate and the clutter gate narrowed
+        self.gate_counts = dict(clips=0, gated=0, clutter_gated=0)
 
     def view(self, *, fusion: str | None = None, only: int | None = None, active: Sequence[int] | None = None,
-             camera_gate: float | None | str = "same") -> "ScoreEnsemble":
+             camera_gate: float | None | str = "same", clutter_gate: float | None | str = "same") -> "ScoreEnsemble":
         """The same members and cached scores, fused another way, over a subset (``active``), or one member alone;
-        ``camera_gate``: another gate (``None``: off), by default this one's."""
+        ``camera_gate``, ``clutter_gate``: other gates (``None``: off), by default this one's."""
         return ScoreEnsemble(self.members, fusion or self.fusion, only=only,
                              active=self.active if active is None else active,
                              camera_gate=self.camera_gate if camera_gate == "same" else camera_gate,
-                             weights=self.weights, clip_stability=self.clip_stability, _cache=self._cache)
+                             weights=self.weights, clip_stability=self.clip_stability,
+                             clutter_gate=self.clutter_gate if clutter_gate == "same" else clutter_gate,
+                             _cache=self._cache)
 
     def to(self, device) -> "ScoreEnsemble":
         for m in self.members:
@@ -211,12 +218,38 @@ class ScoreEnsemble:
         frames = frames.numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames)
         return camera_speed(frames)
 
-    def fused_members(self, frames) -> list[int]:
-        """The members the fused scores of ``frames`` average: the active ones, narrowed by the camera gate."""
+    def clutter(self, frames) -> float | None:
+        """:func:`simgen.train.clutter.clip_clutter` of ``frames`` (on the members' timeline) with the windows of the
+        first person-cropped member, once per content; ``None`` without a cropped member."""
+        from simgen.train.clutter import clip_clutter
+
+        reader = next((m for m in self.members if m.meta["input"] in CROPPED_INPUTS), None)
+        if reader is None:
+            return None
+        frames = frames.numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames)
+        key = ("clutter", *content_key(frames))
+        if key not in self._cache:
+            self._cache[key] = clip_clutter(frames, 1.0, num_frames=reader.meta["num_frames"],
+                                            stride=reader.meta["stride"], model_fps=None)
+        return self._cache[key]
+
+    def _gated(self, frames) -> tuple[list[int], list[int]]:
+        """The active members the camera gate leaves on ``frames``, and those of them the clutter gate leaves."""
+        from simgen.train.clutter import clutter_gate_applies, clutter_gated_members
+
         inputs = [self.members[i].meta["input"] for i in self.active]
-        if self.camera_gate is None or not gate_applies(inputs):  # nothing to narrow: skip the motion estimate
-            return list(self.active)
-        return [self.active[i] for i in gated_members(inputs, self.camera_speed(frames), self.camera_gate)]
+        steady = list(range(len(inputs)))
+        if self.camera_gate is not None and gate_applies(inputs):  # else nothing to narrow: skip the motion estimate
+            steady = gated_members(inputs, self.camera_speed(frames), self.camera_gate)
+        kept = steady
+        if self.clutter_gate is not None and clutter_gate_applies([inputs[i] for i in steady]):
+            kept = clutter_gated_members(inputs, self.clutter(frames), self.clutter_gate, steady)
+        return [self.active[i] for i in steady], [self.active[i] for i in kept]
+
+    def fused_members(self, frames) -> list[int]:
+        """The members the fused scores of ``frames`` average: the active ones, narrowed by the camera gate, then by
+        the clutter gate."""
+        return self._gated(frames)[1]
 
     def undecided(self, frames, *, device="cpu") -> bool:
         """Whether the members fused on ``frames`` name different classes: only then can per-clip weights change
@@ -259,9 +292,10 @@ class ScoreEnsemble:
     def _fused(self, kind: str, frames, device) -> torch.Tensor:
         if self.only is not None:
             return self.member_scores(kind, frames, device=device, which=[self.only])[0]
-        which = self.fused_members(frames)
+        steady, which = self._gated(frames)
         self.gate_counts["clips"] += 1
-        self.gate_counts["gated"] += len(which) < len(self.active)
+        self.gate_counts["gated"] += len(steady) < len(self.active)
+        self.gate_counts["clutter_gated"] += len(which) < len(steady)
         weights = None if self.weights is None else [self.weights[i] for i in which]
         if weights is not None and not sum(weights) > 0:  # the gate kept only members weighted 0
             weights = None

@@ -124,8 +124,11 @@ def predict_frames(model, meta: dict, frames: np.ndarray, fps: float, *, device=
     out["frozen"] = is_frozen(timeline)
     inputs = [m.meta["input"] for m in model.members] if hasattr(model, "members") else [meta["input"]]
     out["sees_nothing_move"] = out["frozen"] and all(mode in DIFFERENCE_INPUTS for mode in inputs)
-    if hasattr(model, "fused_members"):  # a score ensemble: which members labelled this video (camera gate)
+    if hasattr(model, "fused_members"):  # a score ensemble: which members labelled this video (the gates)
         out["members"] = [model.members[i].name for i in model.fused_members(timeline)]
+    if getattr(model, "clutter_gate", None) is not None:  # what the clutter gate read
+        clutter = model.clutter(timeline)
+        out["clutter"] = None if clutter is None else round(clutter, 4)
     if getattr(model, "clip_stability", None) is not None:  # what weighted the clip label (scores already kept)
         stable = model.member_stability(timeline, device=device) if model.undecided(timeline, device=device) else {}
         out["member_stability"] = {model.members[i].name: round(share, 4) for i, share in stable.items()} or None

@@ -148,3 +148,52 @@ def test_the_measurer_reads_the_test_clips_with_the_cropped_members_windows(tmp_
     with pytest.raises(ValueError, match="no saved model for seed 0 fold p0"):
         clutter_measurer([("best", [runs[1]]), ("best", [runs[0]])],
                          [str(tmp_path / "m0"), str(tmp_path / "m1")])(0, "p0", [r["runs"][0] for r in runs[::-1]])
+
+
+class _Constant:
+    """A stand-in model: the same clip probabilities whatever the input."""
+
+    def __init__(self, probs):
+        import torch
+
+        self.logits = torch.log(torch.tensor(probs))
+
+    def __call__(self, x):
+        return dict(clip=self.logits.expand(x.shape[0], -1))
+
+    def to(self, device):
+        return self
+
+    def eval(self):
+        return self
+
+
+def _member(input_mode, probs, name):
+    from simgen.train.ensemble_scores import Member
+
+    meta = dict(input=input_mode, num_frames=16, stride=2, classes=["a", "b"], size=64, frame_background=None, fps=None)
+    return Member(_Constant(probs), meta, name)
+
+
+def test_evaluate_and_predict_ensembles_score_a_swept_clip_with_the_cropped_member_alone():
+    import torch
+
+    from simgen.train.ensemble_scores import ScoreEnsemble
+    from simgen.train.evaluate import clip_scores
+
+    whole, cropped = _member("diff", [0.9, 0.1], "whole.pt"), _member("psdiff", [0.3, 0.7], "cropped.pt")
+    ens = ScoreEnsemble([whole, cropped], clutter_gate=CLUTTER_GATE)
+    clean, swept = torch.from_numpy(_person()), torch.from_numpy(_swept(_person(), 0.3))
+
+    def scores(model, frames):
+        return clip_scores(model, None, frames, num_frames=16, stride=2, device="cpu")
+
+    assert torch.allclose(scores(ens, clean), torch.tensor([0.6, 0.4]))
+    assert torch.allclose(scores(ens, swept), torch.tensor([0.3, 0.7]))
+    assert ens.fused_members(swept) == [1] and ens.fused_members(clean) == [0, 1]
+    assert ens.gate_counts == dict(clips=2, gated=0, clutter_gated=1)
+    assert ens.clutter(swept) == clip_clutter(swept.numpy(), 25.0, **WINDOWS)  # the cropped member's windows
+    off = ens.view(clutter_gate=None)
+    assert torch.allclose(scores(off, swept), torch.tensor([0.6, 0.4]))
+    plain = ScoreEnsemble([whole, _member("sdiff", [0.3, 0.7], "steady.pt")], clutter_gate=CLUTTER_GATE)
+    assert plain.fused_members(swept) == [0, 1] and plain.clutter(swept) is None  # nothing cropped: nothing to gate

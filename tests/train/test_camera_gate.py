@@ -69,7 +69,7 @@ def test_a_moving_camera_leaves_the_plain_difference_member_out_of_the_fused_sco
     per_frame = frame_scores(ens, None, moving, num_frames=8, stride=1, device="cpu")
     assert torch.allclose(per_frame, torch.tensor([0.3, 0.7]).expand_as(per_frame), atol=1e-5)
     assert ens.fused_members(moving) == [1] and ens.fused_members(still) == [0, 1]
-    assert ens.gate_counts == dict(clips=3, gated=2)
+    assert ens.gate_counts == dict(clips=3, gated=2, clutter_gated=0)
     # without the gate (a view sharing the scores), the moving clip is the plain mean again
     off = ens.view(camera_gate=None)
     assert torch.allclose(clip_scores(off, None, moving, num_frames=8, stride=1, device="cpu"), torch.tensor([0.6, 0.4]))

@@ -139,6 +139,15 @@ def test_several_checkpoints_average_their_scores(checkpoint, tmp_path_factory, 
     code, _, err = simgen_cli.run(["predict", "--checkpoint", checkpoint, video, "--out", tmp_path / "s1",
                                    "--clip-stability", "--no-progress"])
     assert code == 2 and "--clip-stability weights the members of an ensemble" in err
+    # the clutter gate (tests/sim2real/test_clutter_gate.py): recorded per video; neither model is person-cropped here
+    code, _, err = simgen_cli.run(["predict", "--checkpoint", checkpoint, "--checkpoint", other, video, "--out",
+                                   tmp_path / "c", "--clutter-gate", "0.25", "--no-progress"])
+    assert code == 0, err
+    gated = json.loads((tmp_path / "c" / "predictions.json").read_text())["videos"][0]
+    assert gated["clutter"] is None and len(gated["members"]) == 2
+    code, _, err = simgen_cli.run(["predict", "--checkpoint", checkpoint, video, "--out", tmp_path / "c1",
+                                   "--clutter-gate", "0.25", "--no-progress"])
+    assert code == 2 and "--clutter-gate narrows the members of an ensemble" in err
     check_outputs(tmp_path / "ab", "sq", 30, ["left", "right", "still"], top_k=3)
     assert json.loads((tmp_path / "ab" / "predictions.json").read_text())["checkpoint"] == [str(checkpoint), str(other)]
 

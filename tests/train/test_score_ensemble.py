@@ -189,6 +189,7 @@ def test_snapshots_are_saved_and_evaluated_as_an_ensemble(tmp_path, synthetic_di
     assert all(set(r["per_class"]) == {"left", "right", "still"} for r in rows.values())
     # one input mode: the camera gate (on by default) cannot narrow anything
     assert m["ensemble"]["camera_gate"] == dict(speed=0.008, fused=m["n_clips"], gated=0)
+    assert m["ensemble"]["clutter_gate"] == dict(share=None, gated=0)  # off unless --clutter-gate
     assert m["ensemble"]["member_weights"] is None
     # weights: members 2 and 3 weighted 0, the mean is member 1's
     assert train_cli.run("evaluate", "--checkpoint", *snaps, other / "model.pt", "--data", synthetic_dir, "--out", ev,
