@@ -61,6 +61,9 @@ SETS = [
     _run_set(63, 65, "36-37", "per-clip stability"),
     ("63-65", "37", "+ robust member's weight x1.5 at K = 1 (the plan's second test: passed, adopted from session 37)",
      "seeds63-65/verdict_recipes_robustx1_5_k1.json", None, []),
+    _run_set(66, 68, "37", "per-clip stability, robust member x1.5 at K = 1"),
+    ("66-68", "37", "+ clutter gate at K = 0 (the third planned test: passed, adopted from session 37)", None,
+     "seeds66-68/verdict_recipes_gated_k0.json", []),
 ]
 
 
