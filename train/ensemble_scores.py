@@ -229,6 +229,7 @@ class ScoreEnsemble:
         frames = frames.numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames)
         key = ("clutter", *content_key(frames))
         if key not in self._cache:
+            # already on the members' timeline: no replay, so the clip's own rate (1.0 here) is never read
             self._cache[key] = clip_clutter(frames, 1.0, num_frames=reader.meta["num_frames"],
                                             stride=reader.meta["stride"], model_fps=None)
         return self._cache[key]

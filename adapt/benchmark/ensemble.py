@@ -131,34 +131,26 @@ def _fused_scores(scored: list[list[dict]], inputs: list[str], camera_gate: floa
     ``camera_gate`` and members of stabilised and plain inputs, a clip whose recorded camera speed exceeds it
     takes the stabilised members' alone (as :class:`simgen.train.ensemble_scores.ScoreEnsemble` does); with
     ``clutter_gate`` and each clip's ``clutter``, a clip above it takes the person-cropped members' alone.
-    Returns ``(scores [N,K], clips camera-gated)``, or with ``clutter_gate``
-    ``(scores, clips camera-gated, clips clutter-gated)``."""
-    from simgen.train.ensemble_scores import gate_applies, gated_members
+    Returns ``(scores [N,K], clips camera-gated, clips clutter-gated)``."""
+    from simgen.train.clutter import clutter_gated_members
+    from simgen.train.ensemble_scores import gate_applies
 
     every = np.array([[p["scores"] for p in s] for s in scored])  # members x clips x classes
     w = np.ones(len(every)) if weights is None or not np.sum(weights) > 0 else np.asarray(weights, float)
-    if clutter_gate is not None:
-        camera = _kept_members(scored, inputs, camera_gate, where)
-        keeps = _kept_members(scored, inputs, camera_gate, where, clutter, clutter_gate)
-        out = [np.average(every[keep, j], axis=0,
-                          weights=_clip_weights(w, None if stability is None else stability[:, j], keep))
-               for j, keep in enumerate(keeps)]
-        return (np.array(out), sum(len(k) < len(inputs) for k in camera),
-                sum(len(k) < len(c) for k, c in zip(keeps, camera)))
-    if camera_gate is None or not gate_applies(inputs):
+    if clutter_gate is None and (camera_gate is None or not gate_applies(inputs)):  # no gate: every member, always
         if stability is None:
-            return np.average(every, axis=0, weights=w), 0
+            return np.average(every, axis=0, weights=w), 0, 0
         everyone = np.arange(len(every))
         return np.array([np.average(every[:, j], axis=0, weights=_clip_weights(w, stability[:, j], everyone))
-                         for j in range(every.shape[1])]), 0
-    speeds = _recorded_speeds(scored, where)
-    out, gated = [], 0
-    for j, speed in enumerate(speeds):
-        keep = gated_members(inputs, speed, camera_gate)
-        gated += len(keep) < len(inputs)
-        out.append(np.average(every[keep, j], axis=0,
-                              weights=_clip_weights(w, None if stability is None else stability[:, j], keep)))
-    return np.array(out), gated
+                         for j in range(every.shape[1])]), 0, 0
+    steady = _kept_members(scored, inputs, camera_gate, where)
+    keeps = steady if clutter_gate is None else [clutter_gated_members(inputs, c, clutter_gate, s)
+                                                 for c, s in zip(clutter, steady)]
+    out = [np.average(every[keep, j], axis=0,
+                      weights=_clip_weights(w, None if stability is None else stability[:, j], keep))
+           for j, keep in enumerate(keeps)]
+    return (np.array(out), sum(len(s) < len(inputs) for s in steady),
+            sum(len(k) < len(s) for k, s in zip(keeps, steady)))
 
 
 def saved_model(root: str | Path, method: str, seed: int, fold: str) -> Path:
@@ -285,8 +277,8 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
             if clutter_gate is not None and condition not in clutter:
                 raise ValueError(f"{where}: no clutter measured for the clutter gate")
             values = clutter.get(condition)
-            scores, gated, *swept = _fused_scores(scored, inputs, camera_gate, where, weights, stable, values,
-                                                  clutter_gate)
+            scores, gated, swept = _fused_scores(scored, inputs, camera_gate, where, weights, stable, values,
+                                                 clutter_gate)
             pred = [int(v.argmax()) for v in scores]
             metrics = clip_metrics(truth, pred, classes)
             metrics["predictions"] = [dict(p, label=classes[t], predicted=classes[k],
@@ -299,7 +291,7 @@ def ensemble_members(members: list[tuple[str, list[dict]]], name: str = "ensembl
             if condition == "clean":
                 preds = metrics["predictions"]
             conditions[condition] = dict(condition_record(metrics, with_predictions=condition != "clean"),
-                                         gated=gated, **({"clutter_gated": swept[0]} if swept else {}))
+                                         gated=gated, **({} if clutter_gate is None else {"clutter_gated": swept}))
         runs.append(dict(method=name, seed=seed, fold=fold, test_subjects=head["test_subjects"], shots=head["shots"],
                          seconds=0.0, not_applicable=None, picked="+".join(labels), conditions=conditions,
                          predictions=preds, **({} if weights is None else dict(member_weights=weights))))
