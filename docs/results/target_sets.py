@@ -64,6 +64,9 @@ SETS = [
     _run_set(66, 68, "37", "per-clip stability, robust member x1.5 at K = 1"),
     ("66-68", "37", "+ clutter gate at K = 0 (the third planned test: passed, adopted from session 37)", None,
      "seeds66-68/verdict_recipes_gated_k0.json", []),
+    _run_set(69, 71, "38", "per-clip stability, robust member x1.5 at K = 1, clutter gate at K = 0"),
+    ("69-71", "38", "+ clutter gate at K = 1 (plan candidate: passed once, not adopted); K = 0 without the gate "
+     "(reported)", "seeds69-71/verdict_recipes_gated_k1.json", "seeds69-71/verdict_recipes_nogate_k0.json", []),
 ]
 
 
