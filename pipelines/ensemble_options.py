@@ -110,6 +110,20 @@ def add_clutter_gate_option(p: argparse.ArgumentParser) -> None:
                         "the action; e.g. 0.25, as the benchmark recipe ensemble at K = 0 (default: off)")
 
 
+def ensemble_option_error(args) -> str | None:
+    """Why the ensemble options of ``evaluate``/``predict`` do not fit the ``--checkpoint`` files given, or ``None``:
+    one weight per checkpoint, and a second checkpoint for the options that weigh or narrow members."""
+    n = len(args.checkpoint)
+    if args.member_weights and len(args.member_weights) != n:
+        return (f"--member-weights: {len(args.member_weights)} weight(s) for {n} --checkpoint file(s) "
+                "(one per member of an ensemble)")
+    if args.clip_stability is not None and n < 2:
+        return "--clip-stability weights the members of an ensemble: give two or more --checkpoint files"
+    if args.clutter_gate is not None and n < 2:
+        return "--clutter-gate narrows the members of an ensemble: give two or more --checkpoint files"
+    return None
+
+
 def load_ensemble(paths, fusion: str, camera_gate: float | None = None, weights: list[float] | None = None,
                   clip_stability: int | None = None, clutter_gate: float | None = None):
     """``(ScoreEnsemble, meta of the fused outputs)`` of the checkpoints; ``ValueError`` naming a member that does not fit."""

@@ -52,6 +52,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     videos = _videos(args.videos)
     from tqdm import tqdm
 
+    from simgen.pipelines.ensemble_options import ensemble_option_error, load_ensemble
     from simgen.pipelines.predict_outputs import write_frames_csv, write_labelled_mp4, write_segments
     from simgen.pipelines.train_commands import _resolve_device
     from simgen.train.checkpoint import load_model
@@ -62,19 +63,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     device, msg = _resolve_device(args.device, distributed=False)
     if msg is not None:
         return print_error("predict", msg)
-    if args.member_weights and len(args.member_weights) != len(args.checkpoint):
-        return print_error("predict", f"--member-weights: {len(args.member_weights)} weight(s) for "
-                                      f"{len(args.checkpoint)} --checkpoint file(s) (one per member of an ensemble)")
-    if args.clip_stability is not None and len(args.checkpoint) < 2:
-        return print_error("predict", "--clip-stability weights the members of an ensemble: give two or more "
-                                      "--checkpoint files")
-    if args.clutter_gate is not None and len(args.checkpoint) < 2:
-        return print_error("predict", "--clutter-gate narrows the members of an ensemble: give two or more "
-                                      "--checkpoint files")
+    if (problem := ensemble_option_error(args)) is not None:
+        return print_error("predict", problem)
     try:
         if len(args.checkpoint) > 1:  # e.g. the two recipes' models: members may differ in input and window
-            from simgen.pipelines.ensemble_options import load_ensemble
-
             model, meta = load_ensemble(args.checkpoint, "mean", args.camera_gate, args.member_weights,
                                         args.clip_stability, args.clutter_gate)
             if model.frame_head is None:

@@ -196,17 +196,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     except SimgenError as exc:
         return _error("evaluate", str(exc))
     try:
-        ensemble = None
-        if args.member_weights and len(args.member_weights) != len(args.checkpoint):
-            raise ValueError(f"--member-weights: {len(args.member_weights)} weight(s) for {len(args.checkpoint)} "
-                             "--checkpoint file(s) (one per member of an ensemble)")
-        if args.clip_stability is not None and len(args.checkpoint) < 2:
-            raise ValueError("--clip-stability weights the members of an ensemble: give two or more --checkpoint files")
-        if args.clutter_gate is not None and len(args.checkpoint) < 2:
-            raise ValueError("--clutter-gate narrows the members of an ensemble: give two or more --checkpoint files")
-        if len(args.checkpoint) > 1:  # members may differ in window length, frame gap, backbone and head
-            from simgen.pipelines.ensemble_options import load_ensemble
+        from simgen.pipelines.ensemble_options import ensemble_option_error, load_ensemble
 
+        ensemble = None
+        if (problem := ensemble_option_error(args)) is not None:
+            raise ValueError(problem)
+        if len(args.checkpoint) > 1:  # members may differ in window length, frame gap, backbone and head
             ensemble, meta = load_ensemble(args.checkpoint, args.fusion, args.camera_gate, args.member_weights,
                                            args.clip_stability, args.clutter_gate)
             model = ensemble
