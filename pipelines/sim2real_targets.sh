@@ -59,7 +59,8 @@ if [[ "$SHOTS" == 0 ]]; then METHODS=sim-only,best; else METHODS=sim-only,finetu
 if [[ "$SHOTS" == 1 ]]; then SCALE=(--member-scale 1,1.5); else SCALE=(); fi
 # K = 0: a test clip with much of its motion outside the person box (clutter over 0.25) takes the robust member's
 # scores alone: at least as many levels within 5 points, clean not lower and a higher level mean on three planned
-# sets of new seeds (55-57, 58-59, 66-68; docs/sim2real-log.md); at K = 1 it lowered the level mean on 55-57
+# sets of new seeds (55-57, 58-59, 66-68; docs/sim2real-log.md); at K = 1 it lowered the level mean on 55-57 and,
+# on top of x1.5, passed on 69-71 but held fewer levels on 72-74: not used at K = 1
 if [[ "$SHOTS" == 0 ]]; then GATE=(--clutter-gate 0.25); else GATE=(); fi
 COMMON=(--real "$REAL" --leave-one-subject-out --first-seed "$SEED" --seeds 1 --shots "$SHOTS"
         --methods "$METHODS" --test-perturb occlusion,camera,scale,fps,compression --precision "$PRECISION")

@@ -67,6 +67,9 @@ SETS = [
     _run_set(69, 71, "38", "per-clip stability, robust member x1.5 at K = 1, clutter gate at K = 0"),
     ("69-71", "38", "+ clutter gate at K = 1 (plan candidate: passed once, not adopted); K = 0 without the gate "
      "(reported)", "seeds69-71/verdict_recipes_gated_k1.json", "seeds69-71/verdict_recipes_nogate_k0.json", []),
+    _run_set(72, 74, "38-39", "per-clip stability, robust member x1.5 at K = 1, clutter gate at K = 0"),
+    ("72-74", "39", "+ clutter gate at K = 1 (the plan's second test: failed, not adopted); K = 0 without the gate "
+     "(reported)", "seeds72-74/verdict_recipes_gated_k1.json", "seeds72-74/verdict_recipes_nogate_k0.json", []),
 ]
 
 

@@ -42,7 +42,7 @@ def test_dry_run_prints_commands_the_cli_accepts(tmp_path):
         # K = 1: the robust member's weights x1.5 (plans seeds60-62 and 63-65); K = 0: the stability weights as they are
         scale = lines[4][lines[4].index("--member-scale") + 1] if "--member-scale" in lines[4] else None
         assert scale == ("1,1.5" if shots == "1" else None)
-        # K = 0: the clutter gate (plans seeds55-57, 58-59, 66-68); K = 1: none
+        # K = 0: the clutter gate (plans seeds55-57, 58-59, 66-68); K = 1: none (failed on 55-57 and 72-74)
         gate = lines[4][lines[4].index("--clutter-gate") + 1] if "--clutter-gate" in lines[4] else None
         assert gate == ("0.25" if shots == "0" else None)
         assert not (tmp_path / "o").exists()  # a dry run makes nothing
