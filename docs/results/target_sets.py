@@ -70,6 +70,8 @@ SETS = [
     _run_set(72, 74, "38-39", "per-clip stability, robust member x1.5 at K = 1, clutter gate at K = 0"),
     ("72-74", "39", "+ clutter gate at K = 1 (the plan's second test: failed, not adopted); K = 0 without the gate "
      "(reported)", "seeds72-74/verdict_recipes_gated_k1.json", "seeds72-74/verdict_recipes_nogate_k0.json", []),
+    _run_set(75, 77, "39", "per-clip stability, robust member x1.5 at K = 1, clutter gate at K = 0"),
+    ("75-77", "39", "K = 0 without the clutter gate (reported)", None, "seeds75-77/verdict_recipes_nogate_k0.json", []),
 ]
 
 
@@ -138,7 +140,7 @@ def markdown(table: list[dict]) -> str:
     for r in table:
         lines.append(f"| {r['seeds']} | {r['sessions']} | {r['fusion']} | {_clean(r['k1'])} | {_levels(r['k1'])} "
                      f"| {_missed(r['k1'])} | {_clean(r['k0'])} | {_levels(r['k0'])} "
-                     f"| {_time(r['k1_times']) if r['k1'] else '— (no K = 1 run)'} |")
+                     f"| {'— (no K = 1 run)' if 'K = 0 only' in r['seeds'] else _time(r['k1_times'])} |")
     return "\n".join(lines)
 
 
