@@ -137,7 +137,7 @@ def markdown(table: list[dict]) -> str:
              "| K = 1 levels within 5 (level mean) | K = 1 levels missed | K = 0 clean (target 95) "
              "| K = 0 levels within 5 (level mean) | K = 1 seconds per seed (precision) |",
              "|---|---|---|---|---|---|---|---|---|"]
-    for r in table:
+    for r in table:  # a row without K = 1 times fuses again runs of the row above, unless its set ran K = 0 only
         lines.append(f"| {r['seeds']} | {r['sessions']} | {r['fusion']} | {_clean(r['k1'])} | {_levels(r['k1'])} "
                      f"| {_missed(r['k1'])} | {_clean(r['k0'])} | {_levels(r['k0'])} "
                      f"| {'— (no K = 1 run)' if 'K = 0 only' in r['seeds'] else _time(r['k1_times'])} |")
