@@ -72,6 +72,9 @@ SETS = [
      "(reported)", "seeds72-74/verdict_recipes_gated_k1.json", "seeds72-74/verdict_recipes_nogate_k0.json", []),
     _run_set(75, 77, "39", "per-clip stability, robust member x1.5 at K = 1, clutter gate at K = 0"),
     ("75-77", "39", "K = 0 without the clutter gate (reported)", None, "seeds75-77/verdict_recipes_nogate_k0.json", []),
+    _run_set(78, 80, "40", "per-clip stability, robust member x1.5 at K = 1, clutter gate at K = 0"),
+    ("78-80", "40", "K = 1 without x1.5, K = 0 without the clutter gate (both reported)",
+     "seeds78-80/verdict_recipes_nox15_k1.json", "seeds78-80/verdict_recipes_nogate_k0.json", []),
 ]
 
 
