@@ -130,3 +130,12 @@ def test_enough_verdicts_are_reproduced_to_mean_something():
     # the glob above must keep finding the sets the README's table rests on (44-46 on: every set of today's rule)
     found = {p.values[0].parent.name for p in _reproducible_verdicts()}
     assert {"seeds44-46", "seeds46-48", "seeds49-51", "seeds41-43", "seeds38-40", "seeds32-34"} <= found, found
+
+
+def test_the_x1_5_comparison_in_the_log_is_what_its_committed_files_say(capsys):
+    # docs/sim2real-log.md quotes docs/results/x15_posthoc/output.txt: x1.5 against its absence on seeds 66-80
+    spec = importlib.util.spec_from_file_location("x15_compare", RESULTS / "x15_posthoc" / "compare.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main()
+    assert capsys.readouterr().out == (RESULTS / "x15_posthoc" / "output.txt").read_text()

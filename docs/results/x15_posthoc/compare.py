@@ -1,0 +1,52 @@
+"""The K = 1 recipe ensemble with the robust member x1.5 (as recorded) against the same ensemble stage without it,
+on seeds 66-80, the sets run since x1.5 was adopted (session 40; post hoc on 66-77, whose runs were seen first;
+planned and reported on 78-80). Per seed: clean accuracy and how many of the 14 levels are higher or lower; per
+set of three: clean mean, levels within 5 points of it, level mean (`simgen.adapt.benchmark.targets`).
+
+    python docs/results/x15_posthoc/compare.py
+The files without x1.5: `python -m simgen.adapt.benchmark.ensemble` with the pipeline's K = 1 arguments but no
+--member-scale, on each seed's kept member runs (here for 66-77, in seeds78-80/ for 78-80).
+"""
+import json
+import statistics
+from pathlib import Path
+
+from simgen.adapt.benchmark.targets import check_targets
+
+RESULTS = Path(__file__).resolve().parent.parent
+SETS = (66, 69, 72, 75, 78)
+
+
+def levels(path: Path) -> tuple[float, dict[str, float]]:
+    """Clean accuracy and each perturbed level's, in percent."""
+    m = json.loads(path.read_text())["methods"]["recipes"]
+    return m["accuracy_mean"] * 100, {f"{kind}@{level}": acc * 100 for kind, by_level in m["perturbations"].items()
+                                      for level, acc in by_level.items()}
+
+
+def files(seed: int) -> tuple[Path, Path]:
+    """(with x1.5, without) for ``seed``."""
+    first = next(f for f in SETS if f <= seed < f + 3)
+    where = RESULTS / f"seeds{first}-{first + 2}"
+    without = where if seed >= 78 else Path(__file__).resolve().parent
+    return where / f"recipes_k1_seed{seed}.json", without / f"recipes_nox15_k1_seed{seed}.json"
+
+
+def main() -> None:
+    for first in SETS:
+        per_config = []
+        for column in (0, 1):
+            paths = [files(s)[column] for s in range(first, first + 3)]
+            v = check_targets({str(p): json.loads(p.read_text()) for p in paths}, "recipes", clean_min=99, max_drop=5)
+            level_mean = statistics.fmean(lv["mean"] for lv in v["levels"].values())
+            per_config.append(f"clean {v['clean']['mean']:.1f}, {v['within']['count']} of 14 within 5, "
+                              f"level mean {level_mean:.1f}")
+        print(f"seeds {first}-{first + 2}: x1.5 {per_config[0]}; without {per_config[1]}")
+        for s in range(first, first + 3):
+            (c1, l1), (c0, l0) = (levels(f) for f in files(s))
+            print(f"  seed {s}: clean {c1:.0f} with x1.5, {c0:.0f} without; levels higher with x1.5 "
+                  f"{sum(l1[k] > l0[k] for k in l1)}, lower {sum(l1[k] < l0[k] for k in l1)}")
+
+
+if __name__ == "__main__":
+    main()
