@@ -90,8 +90,9 @@ def test_cli_prints_writes_json_and_exits_by_the_verdict(tmp_path, capsys):
 RESULTS = Path(__file__).resolve().parents[2] / "docs" / "results"
 
 
-def _target_sets():
-    spec = importlib.util.spec_from_file_location("target_sets", RESULTS / "target_sets.py")
+def _results_script(relative: str):
+    """A script of docs/results, imported as a module."""
+    spec = importlib.util.spec_from_file_location(Path(relative).stem, RESULTS / relative)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -101,7 +102,7 @@ def test_the_readme_targets_table_is_what_the_verdict_files_say():
     readme = (RESULTS.parents[1] / "README.md").read_text()
     table = re.search(r"<!-- target-sets -->\n(.*?)\n<!-- /target-sets -->", readme, flags=re.S)
     assert table, "README: the target-sets table markers are gone"
-    sets = _target_sets()
+    sets = _results_script("target_sets.py")
     assert table.group(1) == sets.markdown(sets.rows()), \
         "README's target-sets table differs from `python docs/results/target_sets.py`: paste its output"
 
@@ -134,8 +135,5 @@ def test_enough_verdicts_are_reproduced_to_mean_something():
 
 def test_the_x1_5_comparison_in_the_log_is_what_its_committed_files_say(capsys):
     # docs/sim2real-log.md quotes docs/results/x15_posthoc/output.txt: x1.5 against its absence on seeds 66-80
-    spec = importlib.util.spec_from_file_location("x15_compare", RESULTS / "x15_posthoc" / "compare.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.main()
+    _results_script("x15_posthoc/compare.py").main()
     assert capsys.readouterr().out == (RESULTS / "x15_posthoc" / "output.txt").read_text()

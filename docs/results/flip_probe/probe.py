@@ -3,39 +3,31 @@ change a K = 1 `best` model's label on the clean real clips? Each fold's saved m
 
     python docs/results/flip_probe/probe.py TARGETS_DIR:SEED ...   (TARGETS_DIR of pipelines/sim2real_targets.sh)
 """
-import csv
 import sys
 from pathlib import Path
 
-import av
 import numpy as np
 
+from simgen.adapt.benchmark.data import RealClips
 from simgen.adapt.benchmark.scoring import Clip, ModelInput, clip_probabilities
 from simgen.train.checkpoint import load_model
-from simgen.video import decode_mp4
+from simgen.train.data.cache import FrameCache
 
-REAL = Path("../shared/data/weizmann4_dev")
-
-
-def real_clips(subject: str, classes: list[str]) -> list[Clip]:
-    clips = []
-    for row in csv.DictReader(open(REAL / "labels.csv")):
-        if row["subject"] == subject:
-            path = REAL / row["path"]
-            with av.open(str(path)) as container:
-                fps = float(container.streams.video[0].average_rate)
-            clips.append(Clip(row["path"], decode_mp4(path.read_bytes()), fps, classes.index(row["label"]), subject))
-    return clips
+REAL = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "weizmann4_dev"
+SUBJECTS = ("s0", "s1", "s2", "s3", "s4")
 
 
 def main() -> None:
+    real = None  # decoded once, as the benchmark reads it (every fold model shares classes and frame size)
     for arg in sys.argv[1:]:
         targets, seed = arg.rsplit(":", 1)
         for member in ("robust", "default"):
             right = np.zeros(3, int)  # plain, mirrored, mean of the two
-            for subject in ("s0", "s1", "s2", "s3", "s4"):
+            for subject in SUBJECTS:
                 model, meta = load_model(Path(targets) / f"{member}_models_k1/best-seed{seed}/test-{subject}/model.pt")
-                clips = real_clips(subject, meta["classes"])
+                if real is None:
+                    real = RealClips(REAL, meta["classes"], {}, size=meta["size"], cache=FrameCache(None))
+                clips = [real.clip(i) for i, r in enumerate(real.rows) if r.subject == subject]
                 spec = ModelInput.from_meta(meta)
                 plain = clip_probabilities(model, clips, spec)
                 mirrored = clip_probabilities(model, [Clip(c.key, np.ascontiguousarray(c.frames[:, :, ::-1]), c.fps,
