@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from simgen.adapt.benchmark import provenance
 from simgen.adapt.benchmark.folds import BenchmarkInputError, Fold, RealRow, sample_shots
 from simgen.adapt.benchmark.methods import (METHODS, FoldData, MethodResult, Settings, model_options, run_method,
                                              run_order)
@@ -306,7 +307,9 @@ def adapt_checkpoint(req: AdaptRequest) -> tuple[dict, dict]:
                   subjects=req.subjects, exclude_subjects=req.exclude_subjects, select=rule,
                   shots=paths(fold.shots), unlabelled=paths(fold.unlabelled), cross_validation=cv,
                   start_selection=data.sim_selection, selection=final.selection, chosen_step=final.chosen_step,
-                  settings=asdict(req.settings), seconds=round(time.time() - t_start, 1))
+                  settings=asdict(req.settings), seconds=round(time.time() - t_start, 1),
+                  synthetic_digest=provenance.dataset_digest(inp.train_cfg.synthetic),
+                  machine=provenance.machine(req.device))
     out_ckpt = dict(meta=dict(inp.meta, adapt={k: v for k, v in record.items() if k not in ("unlabelled",)}),
                     model=final.state)
     return out_ckpt, dict(record, runs=runs)

@@ -6,8 +6,6 @@ checked in :func:`prepare`, before any training.
 
 from __future__ import annotations
 
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -22,6 +20,7 @@ from simgen.adapt.benchmark.data import RealClips, fold_training_sets
 from simgen.adapt.benchmark.folds import BenchmarkInputError, Fold, make_folds, fold_splits
 from simgen.adapt.benchmark.methods import (AUTO_CANDIDATES, BEST_RECIPE, BEST_ZERO_SHOT, METHODS, FoldData, MethodResult,
                                              Settings, describe_selection, model_options, run_method, run_order)
+from simgen.adapt.benchmark import provenance
 from simgen.adapt.benchmark.picks import pick_fold_shots
 from simgen.adapt.benchmark.results import summarise
 from simgen.adapt.benchmark.scoring import Clip, Condition, ModelInput, condition_record, score_conditions
@@ -255,7 +254,8 @@ def _run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[st
         bar.close()
         scratch.cleanup()
     summary = summarise(runs, [m for m in METHODS if m in cfg.methods], classes)
-    config = dict(synthetic=str(cfg.synthetic), real=str(cfg.real), shots=cfg.shots, seeds=_seeds(cfg),
+    config = dict(synthetic=str(cfg.synthetic), synthetic_digest=provenance.dataset_digest(cfg.synthetic),
+                  real=str(cfg.real), shots=cfg.shots, seeds=_seeds(cfg),
                   methods=[m for m in METHODS if m in cfg.methods],
                   folds=[dict(name="+".join(s), test_subjects=list(s)) for s in prepared.splits],
                   leave_one_subject_out=cfg.leave_one_subject_out, label_map=cfg.label_map, shot_picker=cfg.shot_picker,
@@ -268,8 +268,7 @@ def _run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[st
                   settings=asdict(cfg.settings), classes=classes,
                   selection_rule=describe_selection(cfg.settings.select, cfg.shots),
                   auto_candidates=list(AUTO_CANDIDATES), best_recipe=dict(zero_shot=BEST_ZERO_SHOT, with_shots=BEST_RECIPE), seconds=round(time.time() - t_start, 1),
-                  machine=dict(cpus=os.cpu_count(), torch_threads=torch.get_num_threads(), platform=platform.platform(),
-                               cuda=torch.cuda.get_device_name(0) if cfg.device.startswith("cuda") else None))
+                  machine=provenance.machine(cfg.device))
     return dict(methods=summary, config=config, runs=runs)
 
 

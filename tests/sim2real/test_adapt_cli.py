@@ -100,6 +100,7 @@ def test_best_without_labels_is_adabn_new_statistics_same_weights(bench, tmp_pat
     assert code == 0, err
     record = json.loads(out.with_suffix(".json").read_text())
     assert record["picked"] == "adabn" and record["shots"] == [] and len(record["unlabelled"]) == 6
+    assert record["synthetic_digest"] and record["machine"]["cpu"]  # what it ran on, as the benchmark records
     before, after = load_checkpoint(start)["model"], load_checkpoint(out)["model"]
     stats = [k for k in before if k.endswith("running_mean")]
     assert stats and any(not torch.equal(before[k], after[k]) for k in stats)

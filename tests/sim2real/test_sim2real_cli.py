@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from simgen.adapt.benchmark import provenance
 from simgen.adapt.benchmark.methods import METHODS
 
 
@@ -42,6 +43,15 @@ def test_results_json_has_every_method_with_its_figures(k1_run):
     scores = {(r["method"], r["fold"]): [p["scores"] for p in r["predictions"]] for r in res["runs"]}
     for fold in ("ann", "ben", "cat"):  # the very model of the recipe, not one that scores alike
         assert scores["best", fold] == scores["pseudo", fold]
+
+
+
+def test_results_record_the_synthetic_digest_and_the_machine(k1_run):
+    # two runs of one seed that differ can tell whether their clips or their machines did (log, "Seeds 81-83")
+    _, res = k1_run
+    assert res["config"]["synthetic_digest"] == provenance.dataset_digest(res["config"]["synthetic"])
+    assert res["config"]["synthetic_digest"] is not None
+    assert {"cpu", "cpu_bf16", "torch", "cpus", "torch_threads"} <= set(res["config"]["machine"])
 
 
 def test_runs_never_train_on_the_test_person(k1_run):
