@@ -270,6 +270,7 @@ def adapt_checkpoint(req: AdaptRequest) -> tuple[dict, dict]:
 
     t_start = time.time()
     inp, fold = _inputs(req)
+    synthetic_digest = provenance.dataset_digest(inp.train_cfg.synthetic)  # the clips as they were at the start
     to_run = run_order([req.method], 1 if fold.shots else 0)
     people = _labelled_people(inp.real.rows, fold)
     rule = req.select if req.select != "auto" else "cv" if len(people) >= 2 else "label-free"
@@ -308,7 +309,7 @@ def adapt_checkpoint(req: AdaptRequest) -> tuple[dict, dict]:
                   shots=paths(fold.shots), unlabelled=paths(fold.unlabelled), cross_validation=cv,
                   start_selection=data.sim_selection, selection=final.selection, chosen_step=final.chosen_step,
                   settings=asdict(req.settings), seconds=round(time.time() - t_start, 1),
-                  synthetic_digest=provenance.dataset_digest(inp.train_cfg.synthetic),
+                  synthetic_digest=synthetic_digest,
                   machine=provenance.machine(req.device))
     out_ckpt = dict(meta=dict(inp.meta, adapt={k: v for k, v in record.items() if k not in ("unlabelled",)}),
                     model=final.state)

@@ -1,5 +1,5 @@
-"""What a benchmark ran on, recorded beside its results: the machine (CPU model and the bf16 instructions that
-decide which kernels bf16 autocast runs) and a digest of the synthetic clips' content. The same command and seed
+"""What a benchmark ran on, recorded beside its results: the machine (CPU model and its bf16 instructions, on
+which the kernels bf16 autocast runs can depend) and a digest of the synthetic clips' content. The same command and seed
 gave seed 81 two clean clips fewer on one 2-core VM than on another (docs/sim2real-log.md, "Seeds 81-83"); with
 these fields two such runs say whether their data or their machine differed.
 """
@@ -25,9 +25,13 @@ def _cpuinfo(path: Path = Path("/proc/cpuinfo")) -> tuple[str, list[str]]:
         text = path.read_text(errors="replace")
     except OSError:
         return platform.processor() or "unknown", []
-    model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")),
-                 platform.processor() or "unknown")
-    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            fields.setdefault(key.strip(), value.strip())  # the first CPU's: every core of a VM reports the same
+    model = fields.get("model name") or platform.processor() or "unknown"
+    flags = fields.get("flags", "").split()
     return model, [f for f in BF16_FLAGS if f in flags]
 
 

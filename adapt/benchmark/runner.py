@@ -16,11 +16,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from simgen.adapt.benchmark import provenance
 from simgen.adapt.benchmark.data import RealClips, fold_training_sets
 from simgen.adapt.benchmark.folds import BenchmarkInputError, Fold, make_folds, fold_splits
 from simgen.adapt.benchmark.methods import (AUTO_CANDIDATES, BEST_RECIPE, BEST_ZERO_SHOT, METHODS, FoldData, MethodResult,
                                              Settings, describe_selection, model_options, run_method, run_order)
-from simgen.adapt.benchmark import provenance
 from simgen.adapt.benchmark.picks import pick_fold_shots
 from simgen.adapt.benchmark.results import summarise
 from simgen.adapt.benchmark.scoring import Clip, Condition, ModelInput, condition_record, score_conditions
@@ -166,6 +166,7 @@ def _run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[st
 
     conditions = conditions or {}
     classes, real = prepared.classes, prepared.real
+    synthetic_digest = provenance.dataset_digest(cfg.synthetic)  # the clips as they were when training began
     to_run = run_order(cfg.methods, cfg.shots)  # each method after the ones it needs
     n_runs = cfg.seeds * (1 + len(prepared.splits) * len(to_run))
     bar = tqdm(total=n_runs, desc="sim2real", unit="run", disable=not cfg.progress)
@@ -254,7 +255,7 @@ def _run_benchmark(cfg: BenchmarkConfig, prepared: Prepared, conditions: dict[st
         bar.close()
         scratch.cleanup()
     summary = summarise(runs, [m for m in METHODS if m in cfg.methods], classes)
-    config = dict(synthetic=str(cfg.synthetic), synthetic_digest=provenance.dataset_digest(cfg.synthetic),
+    config = dict(synthetic=str(cfg.synthetic), synthetic_digest=synthetic_digest,
                   real=str(cfg.real), shots=cfg.shots, seeds=_seeds(cfg),
                   methods=[m for m in METHODS if m in cfg.methods],
                   folds=[dict(name="+".join(s), test_subjects=list(s)) for s in prepared.splits],

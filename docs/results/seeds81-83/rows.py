@@ -6,12 +6,10 @@ import json
 import sys
 from pathlib import Path
 
-d = Path(sys.argv[1])
-
 
 def f(x: float) -> str:
-    s = f"{x:.1f}"
-    return s[:-2] if s.endswith(".0") else s
+    """93.3333 -> 93.3, 100.0 -> 100 (as docs/results/target_sets.py prints them)."""
+    return f"{round(x, 1):g}"
 
 
 ROWS = [("K = 1, recipes (adopted: robust x1.5)", "recipes_k1", True),
@@ -20,15 +18,23 @@ ROWS = [("K = 1, recipes (adopted: robust x1.5)", "recipes_k1", True),
         ("K = 0, recipes (adopted: clutter gate)", "recipes_k0", True),
         ("K = 0, without the clutter gate (reported)", "recipes_nogate_k0", False),
         ("K = 0, robust member alone", "robust_k0", False), ("K = 0, default member alone", "default_k0", False)]
-for name, tag, bold in ROWS:
-    v = json.loads((d / f"verdict_{tag}.json").read_text())
-    c = v["clean"]
-    clean = " / ".join(f(x) for x in c["per_seed"]) + ": "
-    clean += (f"**{f(c['mean'])}** (target {f(v['clean_min'])}: {'met' if c['met'] else 'missed'})" if bold
-              else f(c["mean"]))
-    lv = v["levels"]
-    groups = [[k for k in lv if k.startswith(p)] for p in ("occlusion", "camera", "scale", "fps", "compression")]
-    cells = ["/".join(f(lv[k]["mean"]) for k in g) for g in groups]
-    within = f"{v['within']['count']} of {v['within']['of']}"
-    within = f"**{within}**" if bold else within
-    print(f"| {name} | {clean} | " + " | ".join(cells) + f" | {within} | {v['levels_mean']:.1f} |")
+
+
+def main(folder: Path) -> None:
+    for name, tag, bold in ROWS:
+        v = json.loads((folder / f"verdict_{tag}.json").read_text())
+        c = v["clean"]
+        clean = " / ".join(f(x) for x in c["per_seed"]) + ": "
+        clean += (f"**{f(c['mean'])}** (target {f(v['clean_min'])}: {'met' if c['met'] else 'missed'})" if bold
+                  else f(c["mean"]))
+        lv = v["levels"]
+        kinds = ("occlusion", "camera", "scale", "fps", "compression")
+        groups = [[k for k in lv if k.startswith(kind)] for kind in kinds]
+        cells = ["/".join(f(lv[k]["mean"]) for k in g) for g in groups]
+        within = f"{v['within']['count']} of {v['within']['of']}"
+        within = f"**{within}**" if bold else within
+        print(f"| {name} | {clean} | " + " | ".join(cells) + f" | {within} | {v['levels_mean']:.1f} |")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
