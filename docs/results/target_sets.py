@@ -78,6 +78,9 @@ SETS = [
     _run_set(81, 83, "41", "per-clip stability, robust member x1.5 at K = 1, clutter gate at K = 0"),
     ("81-83", "41", "K = 1 without x1.5, K = 0 without the clutter gate (both reported)",
      "seeds81-83/verdict_recipes_nox15_k1.json", "seeds81-83/verdict_recipes_nogate_k0.json", []),
+    _run_set(84, 86, "42", "per-clip stability, robust member x1.5 at K = 1, clutter gate at K = 0"),
+    ("84-86", "42", "K = 1 without x1.5, K = 0 without the clutter gate (both reported)",
+     "seeds84-86/verdict_recipes_nox15_k1.json", "seeds84-86/verdict_recipes_nogate_k0.json", []),
 ]
 
 
