@@ -77,10 +77,11 @@ def cmd_sim2real(args: argparse.Namespace) -> int:
 
     try:
         conditions = _perturbation_conditions(args.test_perturb) if args.test_perturb else {}
-        settings = Settings(sim_epochs=args.sim_epochs, finetune_schedule=args.finetune_schedule,
-                            finetune_steps=args.finetune_steps, align_steps=args.align_steps,
-                            real_only_steps=args.real_only_steps, pseudo_threshold=args.pseudo_threshold,
-                            pseudo_min_kept=args.pseudo_min_kept, select=args.select)
+        settings = Settings(sim_epochs=args.sim_epochs, sim_select=args.sim_select,
+                            finetune_schedule=args.finetune_schedule, finetune_steps=args.finetune_steps,
+                            align_steps=args.align_steps, real_only_steps=args.real_only_steps,
+                            pseudo_threshold=args.pseudo_threshold, pseudo_min_kept=args.pseudo_min_kept,
+                            select=args.select)
         cfg = BenchmarkConfig(synthetic=args.synthetic, real=args.real, shots=args.shots, methods=args.methods,
                               seeds=args.seeds, first_seed=args.first_seed, test_subjects=args.test_subjects,
                               leave_one_subject_out=args.leave_one_subject_out,
@@ -176,6 +177,9 @@ def register(sub) -> None:
     s = p.add_argument_group("training lengths (defaults sized for 2 CPU cores)")
     s.add_argument("--sim-epochs", dest="sim_epochs", type=int_at_least(1), default=80,
                    help="epochs of the sim-only model (trained once per seed, shared by the folds)")
+    s.add_argument("--sim-select", dest="sim_select", choices=("best", "last"), default="best",
+                   help="the sim-only epoch kept: best accuracy on the synthetic validation clips (every 5 epochs) "
+                        "or the last one; a small validation split can make best keep an early, weak epoch")
     s.add_argument("--finetune-schedule", dest="finetune_schedule", choices=SCHEDULES, default="discriminative",
                    help="head: clip head only; gradual: unfreeze one stage more every steps/stages; discriminative: "
                         "all layers, the learning rate halved per stage down from the head")

@@ -238,3 +238,26 @@ def test_a_methods_result_does_not_depend_on_the_others_run(k1_run, synthetic, t
     alone = {r["fold"]: r["predictions"] for r in json.loads((tmp_path / "r.json").read_text())["runs"]}
     together = {r["fold"]: r["predictions"] for r in res["runs"] if r["method"] == "finetune"}
     assert alone == together
+
+
+def test_sim_select_last_keeps_the_last_epoch_and_is_recorded(k1_run, synthetic, tmp_path, simgen_cli,
+                                                               sim2real_helpers):
+    """--sim-select last keeps the sim-only training's final weights, whatever the validation clips said (by
+    default the best epoch on them is kept, which a small validation split can make an early, weak one)."""
+    import torch
+
+    root, res = k1_run
+    default_run = json.loads((root / "models" / "sim-only-seed0" / "metrics.json").read_text())
+    assert default_run["select"] == "best" and res["config"]["settings"]["sim_select"] == "best"
+    code, _, err = simgen_cli.run(["sim2real", "--synthetic", synthetic, "--real", root / "real", "--shots", "1",
+                                   "--test-subjects", "ann", "--methods", "sim-only", "--out", tmp_path / "r.json",
+                                   "--save-models", tmp_path / "models", *sim2real_helpers.FAST,
+                                   "--sim-epochs", "7", "--sim-select", "last"])
+    assert code == 0, err
+    run = tmp_path / "models" / "sim-only-seed0"
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["select"] == "last" and metrics["model_epoch"] == 7
+    kept = torch.load(run / "model.pt", map_location="cpu", weights_only=False)["model"]
+    last = torch.load(run / "last.pt", map_location="cpu", weights_only=False)["model"]
+    assert kept.keys() == last.keys() and all(torch.equal(kept[k], last[k]) for k in kept)
+    assert json.loads((tmp_path / "r.json").read_text())["config"]["settings"]["sim_select"] == "last"
