@@ -84,8 +84,8 @@ def _train_config(cfg: BenchmarkConfig, synthetic: str, out: str, seed: int, cac
     return TrainConfig(synthetic=synthetic, out=out, model=cfg.model, input=cfg.input, augment=cfg.augment,
                        epochs=cfg.settings.sim_epochs,
                        size=cfg.size, num_frames=cfg.num_frames, stride=cfg.stride, head=cfg.head,
-                       select=cfg.settings.sim_select, val_every=5, seed=seed, device=cfg.device, precision=cfg.precision,
-                       progress=False,
+                       select=cfg.settings.sim_select, val_every=5, seed=seed, device=cfg.device,
+                       precision=cfg.precision, progress=False,
                        cache_dir=cache_dir or cfg.cache_dir).with_backbone_defaults()[0]
 
 

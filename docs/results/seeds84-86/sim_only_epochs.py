@@ -1,6 +1,6 @@
 """Which epoch each member's sim-only training kept, and its validation curve (20 synthetic clips, every 5 epochs):
 
-    python docs/results/seeds84-86/sim_only_epochs.py TARGETS_DIR 84 85 86 > docs/results/seeds84-86/sim_only_epochs.json
+    python docs/results/seeds84-86/sim_only_epochs.py TARGETS_DIR 84 85 86 > OUT.json   (the log: its JSON beside it)
 """
 import json
 import sys
