@@ -41,4 +41,3 @@ def test_cpu_model_and_bf16_flags_from_cpuinfo(tmp_path):
                     "processor\t: 1\nmodel name\t: Some CPU 9000\nflags\t\t: fpu sse2 avx512f avx512_bf16\n")
     assert provenance._cpuinfo(info) == ("Some CPU 9000", ["avx512_bf16"])
     assert provenance._cpuinfo(tmp_path / "absent")[1] == []
-

@@ -45,7 +45,6 @@ def test_results_json_has_every_method_with_its_figures(k1_run):
         assert scores["best", fold] == scores["pseudo", fold]
 
 
-
 def test_results_record_the_synthetic_digest_and_the_machine(k1_run):
     # two runs of one seed that differ can tell whether their clips or their machines did (log, "Seeds 81-83")
     _, res = k1_run

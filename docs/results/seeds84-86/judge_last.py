@@ -1,33 +1,33 @@
-"""The rule of plan ffa999e (last_epoch.sh) applied to the committed verdicts of seeds 85-86:
+"""The rule of plan ffa999e (last_epoch.sh) applied to the committed results of seeds 85-86:
 
     python docs/results/seeds84-86/judge_last.py > docs/results/seeds84-86/decision_last.json
 
-The candidate (both members' sim-only models at their last epoch) is "promising" if at K = 1 and at K = 0 its clean
-mean is not lower than the pipeline's on the same seeds, it holds at least as many of the 14 levels within 5
-points, and its level mean is higher. Exit 1 when a verdict file is missing or covers other seeds than the plan's.
+The candidate (both members' sim-only models at their last epoch, last_epoch/) is "promising" if at K = 1 and at
+K = 0 its clean mean is not lower than the pipeline's on the same seeds, it holds at least as many of the 14 levels
+within 5 points, and its level mean is higher. The verdicts are the targets' own (`check_targets`, as
+`python -m simgen.adapt.benchmark.targets` writes them to verdict_recipes[_last]_kK_s85-86.json).
 """
 import json
-import sys
 from pathlib import Path
+
+from simgen.adapt.benchmark.targets import check_targets
 
 HERE = Path(__file__).parent
 PLAN_SEEDS = [85, 86]
+CLEAN_MIN = {1: 99, 0: 95}
 
 
-def verdict(name: str) -> dict:
-    path = HERE / f"verdict_{name}.json"
-    if not path.is_file():
-        sys.exit(f"judge_last: {path} missing (see docs/sim2real-log.md, \"Seeds 84-86\", for the command)")
-    v = json.loads(path.read_text())
-    if sorted(v["seeds"]) != PLAN_SEEDS:
-        sys.exit(f"judge_last: {path} covers seeds {v['seeds']}, the plan needs {PLAN_SEEDS}")
-    return v
+def verdict(folder: Path, k: int) -> dict:
+    """The recipe ensemble's verdict over the plan's seeds at K = ``k`` from ``folder``'s results."""
+    paths = [folder / f"recipes_k{k}_seed{s}.json" for s in PLAN_SEEDS]
+    return check_targets({str(p): json.loads(p.read_text()) for p in paths}, "recipes", clean_min=CLEAN_MIN[k],
+                         max_drop=5)
 
 
 def main() -> None:
     checks, summary = {}, {}
     for k in (1, 0):
-        today, last = verdict(f"recipes_k{k}_s85-86"), verdict(f"recipes_last_k{k}_s85-86")
+        today, last = verdict(HERE, k), verdict(HERE / "last_epoch", k)
         summary[f"k{k}"] = {rule: dict(clean=v["clean"]["mean"], within=v["within"]["count"],
                                        levels_mean=v["levels_mean"])
                             for rule, v in (("pipeline (best epoch)", today), ("last epoch", last))}

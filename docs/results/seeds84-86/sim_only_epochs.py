@@ -14,7 +14,7 @@ def main(targets: Path, seeds: list[int]) -> None:
             m = json.loads((targets / f"{member}_models_k1" / f"sim-only-seed{s}" / "metrics.json").read_text())
             curve = {h["epoch"]: h["val_accuracy"] for h in m["history"] if h["val_accuracy"] != ""}
             out[f"{member} seed {s}"] = dict(kept_epoch=m["model_epoch"], epochs=m["optim"]["epochs"],
-                                             kept_val_accuracy=m["best_score"],
+                                             kept_val_accuracy=curve[m["model_epoch"]],
                                              last_val_accuracy=curve[max(curve)],
                                              train_seconds=m["train_seconds"], val_accuracy=curve)
     print(json.dumps(out, indent=1))
