@@ -1,6 +1,10 @@
 """The log's table rows for a set of three seeds from its folder's verdicts (docs/sim2real-log.md, "Seeds 81-83"):
 
     python docs/results/seeds81-83/rows.py docs/results/seeds81-83
+    python docs/results/seeds81-83/rows.py docs/results/seeds87-89 _last   # verdict_recipes_last_k1.json, ...
+
+With a suffix, the rows of the verdicts named TAG-with-suffix (a candidate's, as last_epoch.sh runs); a row whose
+verdict file is absent is left out.
 """
 import json
 import sys
@@ -20,9 +24,12 @@ ROWS = [("K = 1, recipes (adopted: robust x1.5)", "recipes_k1", True),
         ("K = 0, robust member alone", "robust_k0", False), ("K = 0, default member alone", "default_k0", False)]
 
 
-def main(folder: Path) -> None:
+def main(folder: Path, suffix: str = "") -> None:
     for name, tag, bold in ROWS:
-        v = json.loads((folder / f"verdict_{tag}.json").read_text())
+        path = folder / f"verdict_{tag[:-3]}{suffix}{tag[-3:]}.json"  # recipes_k1 -> recipes_last_k1
+        if suffix and not path.exists():
+            continue
+        v = json.loads(path.read_text())
         c = v["clean"]
         clean = " / ".join(f(x) for x in c["per_seed"]) + ": "
         clean += (f"**{f(c['mean'])}** (target {f(v['clean_min'])}: {'met' if c['met'] else 'missed'})" if bold
@@ -37,4 +44,4 @@ def main(folder: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), *sys.argv[2:3])
