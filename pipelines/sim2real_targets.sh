@@ -3,6 +3,7 @@
 #   1. the synthetic clips of both recipes, made when their folders are missing,
 #   2. the default recipe's benchmark (tiny3d, diff input, light augmentation, 200 weizmann4 clips),
 #   3. the robust recipe's (psdiff input, robust augmentation, 240 sim-only epochs, weizmann4_mixed clips),
+#      both with their sim-only models at the last epoch (--sim-select last, adopted in session 43 under bd86709),
 #   4. the two `best` models' clip scores averaged, each weighted by its prediction stability on the
 #      training people's perturbed clips times its stability on perturbed copies of the test clip itself
 #      (--clip-stability, adopted in session 28 under plan 04fa56a; labels unread), camera gate on; at K = 1
@@ -62,8 +63,12 @@ if [[ "$SHOTS" == 1 ]]; then SCALE=(--member-scale 1,1.5); else SCALE=(); fi
 # sets of new seeds (55-57, 58-59, 66-68; docs/sim2real-log.md); at K = 1 it lowered the level mean on 55-57 and,
 # on top of x1.5, passed on 69-71 but held fewer levels on 72-74: not used at K = 1
 if [[ "$SHOTS" == 0 ]]; then GATE=(--clutter-gate 0.25); else GATE=(); fi
+# Both members' sim-only models at their last epoch, not the epoch of best accuracy on 20 synthetic validation clips
+# (5 points a clip: seed 84's robust model kept epoch 35 of 240 and lost 4 clean clips): clean and level mean not
+# lower at K = 1 and at K = 0 on new seeds 87-89 (plan bd86709, adopted in session 43; docs/sim2real-log.md)
 COMMON=(--real "$REAL" --leave-one-subject-out --first-seed "$SEED" --seeds 1 --shots "$SHOTS"
-        --methods "$METHODS" --test-perturb occlusion,camera,scale,fps,compression --precision "$PRECISION")
+        --methods "$METHODS" --test-perturb occlusion,camera,scale,fps,compression --precision "$PRECISION"
+        --sim-select last)
 read -r -a EXTRA_ARGS <<< "${EXTRA:-}"  # after the recipe's options: the last of a repeated option wins
 
 run() {  # print the command; run it unless --dry-run

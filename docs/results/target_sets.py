@@ -81,6 +81,14 @@ SETS = [
     _run_set(84, 86, "42", "per-clip stability, robust member x1.5 at K = 1, clutter gate at K = 0"),
     ("84-86", "42", "K = 1 without x1.5, K = 0 without the clutter gate (both reported)",
      "seeds84-86/verdict_recipes_nox15_k1.json", "seeds84-86/verdict_recipes_nogate_k0.json", []),
+    ("84-86", "42", "+ both sim-only models at their last epoch (plan candidate, judged on 85-86: not promising)",
+     "seeds84-86/verdict_recipes_last_k1.json", "seeds84-86/verdict_recipes_last_k0.json", []),
+    _run_set(87, 89, "43", "per-clip stability, robust member x1.5 at K = 1, clutter gate at K = 0"),
+    ("87-89", "43", "K = 1 without x1.5, K = 0 without the clutter gate (both reported)",
+     "seeds87-89/verdict_recipes_nox15_k1.json", "seeds87-89/verdict_recipes_nogate_k0.json", []),
+    ("87-89", "43", "+ both sim-only models at their last epoch (same trainings; the plan's test: passed, adopted "
+     "from session 43)",
+     "seeds87-89/verdict_recipes_last_k1.json", "seeds87-89/verdict_recipes_last_k0.json", []),
 ]
 
 
@@ -135,7 +143,7 @@ def _missed(v: dict | None) -> str:
 
 def _time(times: list[dict]) -> str:
     if not times:
-        return "— (fused again from the runs above)"
+        return "— (the trainings of the run above)"
     if len({t["precision"] for t in times}) > 1:
         return " / ".join(f"{t['seconds']} ({t['precision']})" for t in times)
     return " / ".join(str(t["seconds"]) for t in times) + f" ({times[0]['precision']})"

@@ -134,6 +134,6 @@ def test_enough_verdicts_are_reproduced_to_mean_something():
 
 
 def test_the_x1_5_comparison_in_the_log_is_what_its_committed_files_say(capsys):
-    # docs/sim2real-log.md quotes docs/results/x15_posthoc/output.txt: x1.5 against its absence on seeds 66-86
+    # docs/sim2real-log.md quotes docs/results/x15_posthoc/output.txt: x1.5 against its absence on seeds 66-89
     _results_script("x15_posthoc/compare.py").main()
     assert capsys.readouterr().out == (RESULTS / "x15_posthoc" / "output.txt").read_text()

@@ -38,6 +38,8 @@ def test_dry_run_prints_commands_the_cli_accepts(tmp_path):
         default, robust = lines[2], lines[3]
         assert default[default.index("--methods") + 1] == ("sim-only,best" if shots == "0" else "sim-only,finetune,best")
         assert robust[robust.index("--input") + 1] == "psdiff" and robust[robust.index("--sim-epochs") + 1] == "240"
+        # both members' sim-only models at their last epoch (plan seeds87-89)
+        assert default[default.index("--sim-select") + 1] == robust[robust.index("--sim-select") + 1] == "last"
         assert lines[4][2] == "simgen.adapt.benchmark.ensemble"
         # K = 1: the robust member's weights x1.5 (plans seeds60-62 and 63-65); K = 0: the stability weights as they are
         scale = lines[4][lines[4].index("--member-scale") + 1] if "--member-scale" in lines[4] else None

@@ -1,11 +1,12 @@
 """The K = 1 recipe ensemble with the robust member x1.5 (as recorded) against the same ensemble stage without it,
-on seeds 66-86, the sets run since x1.5 was adopted (session 40; post hoc on 66-77, whose runs were seen first;
-planned and reported on 78-80, 81-83 and 84-86). Per seed: clean accuracy and how many of the 14 levels are higher or
-lower; per set of three: clean mean, levels within 5 points of it, level mean (`simgen.adapt.benchmark.targets`).
+on seeds 66-89, the sets run since x1.5 was adopted (session 40; post hoc on 66-77, whose runs were seen first;
+planned and reported on 78-80, 81-83, 84-86 and 87-89). Per seed: clean accuracy and how many of the 14 levels are
+higher or lower; per set of three: clean mean, levels within 5 points of it, level mean
+(`simgen.adapt.benchmark.targets`).
 
     python docs/results/x15_posthoc/compare.py
 The files without x1.5: `python -m simgen.adapt.benchmark.ensemble` with the pipeline's K = 1 arguments but no
---member-scale, on each seed's kept member runs (here for 66-77, in the set's folder for 78-80, 81-83 and 84-86).
+--member-scale, on each seed's kept member runs (here for 66-77, in the set's folder from 78-80 on).
 """
 import json
 import statistics
@@ -14,7 +15,7 @@ from pathlib import Path
 from simgen.adapt.benchmark.targets import check_targets
 
 RESULTS = Path(__file__).resolve().parent.parent
-SETS = (66, 69, 72, 75, 78, 81, 84)
+SETS = (66, 69, 72, 75, 78, 81, 84, 87)
 
 
 def verdict(paths: list[Path]) -> dict:
