@@ -114,6 +114,9 @@ def _reproducible_verdicts():
         v = json.loads(verdict.read_text())
         stem, k = re.fullmatch(r"verdict_(recipes\w*?)_k([01])", verdict.stem).groups()
         sources = [verdict.parent / f"{stem}_k{k}_seed{s}.json" for s in v["seeds"]]
+        if stem.endswith("_last"):  # a last-epoch candidate's results lie in last_epoch/ under the usual names
+            sources = [verdict.parent / "last_epoch" / f"{stem.removesuffix('_last')}_k{k}_seed{s}.json"
+                       for s in v["seeds"]]
         if all(p.is_file() for p in sources):
             out.append(pytest.param(verdict, sources, id=f"{verdict.parent.name}/{verdict.stem}"))
     return out
@@ -131,6 +134,13 @@ def test_enough_verdicts_are_reproduced_to_mean_something():
     # the glob above must keep finding the sets the README's table rests on (44-46 on: every set of today's rule)
     found = {p.values[0].parent.name for p in _reproducible_verdicts()}
     assert {"seeds44-46", "seeds46-48", "seeds49-51", "seeds41-43", "seeds38-40", "seeds32-34"} <= found, found
+
+
+def test_the_sim_select_last_decision_is_what_its_committed_files_say(capsys):
+    # pipelines/sim2real_targets.sh passes --sim-select last on the strength of this file (plan of seeds 87-89)
+    _results_script("seeds87-89/judge.py").main()
+    out = capsys.readouterr().out
+    assert out == (RESULTS / "seeds87-89" / "decision_last.json").read_text() and json.loads(out)["adopt"]
 
 
 def test_the_x1_5_comparison_in_the_log_is_what_its_committed_files_say(capsys):
