@@ -24,6 +24,17 @@ class TargetsInputError(ValueError):
     """A results file that cannot be read as this check needs (the message names the file and the field)."""
 
 
+def read_results(paths) -> dict[str, dict]:
+    """``{path: results}`` for ``check_targets`` from results files; a file that is not JSON is named."""
+    files = {}
+    for path in paths:
+        try:
+            files[str(path)] = json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise TargetsInputError(f"{path}: cannot read it as JSON ({exc})") from None
+    return files
+
+
 def _seed_records(path: str, results: dict, method: str) -> list[dict]:
     """One record per seed of ``method`` in one results file: ``{seed, clean, levels: {KIND@LEVEL: accuracy}}``."""
     methods = results.get("methods")
@@ -137,14 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", dest="json_out", metavar="FILE", help="also write the verdict as JSON")
     p.add_argument("--strict", action="store_true", help="exit 1 when a target is not met (for scripts)")
     args = p.parse_args(argv)
-    files = {}
     try:
-        for path in args.results:
-            try:
-                files[path] = json.loads(Path(path).read_text())
-            except (OSError, json.JSONDecodeError) as exc:
-                raise TargetsInputError(f"{path}: cannot read it as JSON ({exc})") from None
-        verdict = check_targets(files, args.method, args.clean_min, args.max_drop)
+        verdict = check_targets(read_results(args.results), args.method, args.clean_min, args.max_drop)
     except TargetsInputError as exc:
         print(f"targets: {exc}", file=sys.stderr)
         return 2

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from simgen.adapt.benchmark.targets import TargetsInputError, check_targets, main
+from simgen.adapt.benchmark.targets import TargetsInputError, check_targets, main, read_results
 
 
 def _results(seeds, clean, levels, method="best", shots=1, ceiling=None):
@@ -125,8 +125,7 @@ def _reproducible_verdicts():
 @pytest.mark.parametrize("verdict, sources", _reproducible_verdicts())
 def test_each_committed_verdict_follows_from_its_committed_results(verdict, sources):
     committed = json.loads(verdict.read_text())
-    files = {str(p): json.loads(p.read_text()) for p in sources}
-    again = check_targets(files, committed["method"], clean_min=committed["clean_min"], max_drop=committed["max_drop"])
+    again = check_targets(read_results(sources), committed["method"], clean_min=committed["clean_min"], max_drop=committed["max_drop"])
     assert json.loads(json.dumps(again)) == committed
 
 

@@ -10,7 +10,7 @@ within 5 points, and its level mean is higher. The verdicts are the targets' own
 import json
 from pathlib import Path
 
-from simgen.adapt.benchmark.targets import check_targets
+from simgen.adapt.benchmark.targets import check_targets, read_results
 
 HERE = Path(__file__).parent
 PLAN_SEEDS = [85, 86]
@@ -19,9 +19,8 @@ CLEAN_MIN = {1: 99, 0: 95}
 
 def verdict(folder: Path, k: int) -> dict:
     """The recipe ensemble's verdict over the plan's seeds at K = ``k`` from ``folder``'s results."""
-    paths = [folder / f"recipes_k{k}_seed{s}.json" for s in PLAN_SEEDS]
-    return check_targets({str(p): json.loads(p.read_text()) for p in paths}, "recipes", clean_min=CLEAN_MIN[k],
-                         max_drop=5)
+    return check_targets(read_results(folder / f"recipes_k{k}_seed{s}.json" for s in PLAN_SEEDS), "recipes",
+                         clean_min=CLEAN_MIN[k], max_drop=5)
 
 
 def main() -> None:

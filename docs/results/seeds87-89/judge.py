@@ -10,10 +10,12 @@ the synthetic validation clips, this folder) and its mean over the 14 perturbed 
 import json
 from pathlib import Path
 
-from simgen.adapt.benchmark.targets import check_targets
+from simgen.adapt.benchmark.targets import check_targets, read_results
 
 HERE = Path(__file__).parent
-ARMS = {"pipeline (best epoch)": HERE, "last epoch": HERE / "last_epoch"}
+SEEDS = [87, 88, 89]
+BEST, LAST = "pipeline (best epoch)", "last epoch"
+ARMS = {BEST: HERE, LAST: HERE / "last_epoch"}
 CLEAN_MIN = {1: 99, 0: 95}
 
 
@@ -22,16 +24,15 @@ def main() -> None:
     for k in (1, 0):
         found = {}
         for arm, folder in ARMS.items():
-            paths = [folder / f"recipes_k{k}_seed{s}.json" for s in (87, 88, 89)]
-            v = check_targets({str(p): json.loads(p.read_text()) for p in paths}, "recipes",
+            v = check_targets(read_results(folder / f"recipes_k{k}_seed{s}.json" for s in SEEDS), "recipes",
                               clean_min=CLEAN_MIN[k], max_drop=5)
             found[arm] = dict(clean=v["clean"]["mean"], clean_per_seed=v["clean"]["per_seed"],
                               within=v["within"]["count"], levels_mean=v["levels_mean"])
         summary[f"k{k}"] = found
-        best, last = found.values()
+        best, last = found[BEST], found[LAST]
         checks[f"k{k}_clean_not_lower"] = last["clean"] >= best["clean"]
         checks[f"k{k}_levels_mean_not_lower"] = last["levels_mean"] >= best["levels_mean"]
-    print(json.dumps(dict(plan="bd86709", seeds=[87, 88, 89], summary=summary, checks=checks,
+    print(json.dumps(dict(plan="bd86709", seeds=SEEDS, summary=summary, checks=checks,
                           adopt=all(checks.values())), indent=1))
 
 

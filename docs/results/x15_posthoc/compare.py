@@ -8,11 +8,10 @@ higher or lower; per set of three: clean mean, levels within 5 points of it, lev
 The files without x1.5: `python -m simgen.adapt.benchmark.ensemble` with the pipeline's K = 1 arguments but no
 --member-scale, on each seed's kept member runs (here for 66-77, in the set's folder from 78-80 on).
 """
-import json
 import statistics
 from pathlib import Path
 
-from simgen.adapt.benchmark.targets import check_targets
+from simgen.adapt.benchmark.targets import check_targets, read_results
 
 RESULTS = Path(__file__).resolve().parent.parent
 SETS = (66, 69, 72, 75, 78, 81, 84, 87)
@@ -20,7 +19,7 @@ SETS = (66, 69, 72, 75, 78, 81, 84, 87)
 
 def verdict(paths: list[Path]) -> dict:
     """The targets' verdict on the recipe ensemble of ``paths`` (K = 1: clean 99, 5 points)."""
-    return check_targets({str(p): json.loads(p.read_text()) for p in paths}, "recipes", clean_min=99, max_drop=5)
+    return check_targets(read_results(paths), "recipes", clean_min=99, max_drop=5)
 
 
 def files(seed: int) -> tuple[Path, Path]:
